@@ -1,0 +1,45 @@
+# One task runner for people and CI: `make run`, `make test`, `make lint`, `make bench`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format unit integration bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## run: ingest the sample articles into the embedded store and search them (no servers)
+run: $(STAMP)
+	$(BIN)/monitor ingest samples/
+	$(BIN)/monitor search "Kuril Islands"
+	$(BIN)/monitor status
+
+## lint: formatting, lint rules and strict typing
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## test: lint, then the whole suite (unit + integration with real Redis and Celery)
+test: lint
+	$(BIN)/pytest --cov --cov-report=term:skip-covered
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+integration: $(STAMP)
+	$(BIN)/pytest tests/integration
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -1,0 +1,1 @@
+"""The Celery face of Monitor ingest: app, task wrappers, beat schedule and the CLI."""

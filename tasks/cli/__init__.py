@@ -1,0 +1,13 @@
+"""The `monitor` command.
+
+One module per command group; each registers itself on `main` when imported below.
+Commands run the same `workers` functions the Celery tasks run, in-process, or enqueue
+the tasks when asked (`--async`) and a broker is configured.
+"""
+
+from __future__ import annotations
+
+from tasks.cli.base import main
+from tasks.cli import articles  # noqa: F401  (registers ingest, search, enrich, status)
+
+__all__ = ["main"]

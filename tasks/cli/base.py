@@ -1,0 +1,107 @@
+"""Shared CLI pieces: the root group, error reporting and progress display.
+
+User mistakes and unavailable services end in one line on stderr and a non-zero exit
+code, never a traceback: exit 1 when some items failed, 2 for usage errors, 3 when a
+service (broker, store) cannot be reached.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from workers import __version__
+from workers.stores.base import StoreUnavailable
+
+EXIT_ITEMS_FAILED = 1
+EXIT_UNAVAILABLE = 3
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="monitor")
+def main() -> None:
+    """Ingest, enrich and search the Jamestown Foundation's Monitor publications.
+
+    With no MONITOR_* services configured everything runs in this process against the
+    embedded store in ./var; set MONITOR_BROKER_URL, MONITOR_REDIS_URL and
+    MONITOR_ELASTICSEARCH_URL for the production mode (see README.md).
+    """
+
+
+def fail(message: str, code: int = 2) -> None:
+    click.echo(f"monitor: error: {message}", err=True)
+    sys.exit(code)
+
+
+def warn(message: str) -> None:
+    click.echo(f"monitor: {message}", err=True)
+
+
+def handle_service_errors(func: F) -> F:
+    """Turn an unreachable service into one error line and exit code 3."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except StoreUnavailable as exc:
+            fail(f"store unavailable: {exc}", EXIT_UNAVAILABLE)
+        except (ConnectionError, OSError) as exc:
+            fail(f"service unavailable: {exc}", EXIT_UNAVAILABLE)
+        return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Human-readable table or machine-readable JSON.",
+)
+
+
+class Progress:
+    """A progress bar with rate and ETA on a terminal; periodic plain lines otherwise."""
+
+    def __init__(self, label: str, total: int, *, every_s: float = 5.0) -> None:
+        self.label, self.total, self.done, self.every_s = label, total, 0, every_s
+        self.started = self._last = time.monotonic()
+        self._tty = sys.stderr.isatty()
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        now = time.monotonic()
+        if self._tty:
+            self._draw(now)
+        elif now - self._last >= self.every_s or self.done >= self.total:
+            self._last = now
+            click.echo(f"{self.label}: {self._status(now)}", err=True)
+
+    def _status(self, now: float) -> str:
+        elapsed = max(now - self.started, 1e-9)
+        rate = self.done / elapsed
+        eta = (self.total - self.done) / rate if rate > 0 else 0.0
+        return f"{self.done}/{self.total} ({rate:.1f}/s, ETA {eta:.0f}s)"
+
+    def _draw(self, now: float) -> None:
+        width = 30
+        filled = int(width * self.done / self.total) if self.total else width
+        bar = "#" * filled + "-" * (width - filled)
+        end = "\n" if self.done >= self.total else ""
+        click.echo(f"\r{self.label} [{bar}] {self._status(now)}", err=True, nl=False)
+        if end:
+            click.echo("", err=True)

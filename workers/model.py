@@ -1,0 +1,171 @@
+"""The document contract as Python types.
+
+`RawArticle` is what a source hands to the pipeline (the contract's input fields, plus
+where it came from); `Article` is what the pipeline produces and every store indexes.
+`Article.to_document()` is the JSON form validated by `article.schema.json`; nothing
+else in the code base decides field names.
+
+All types are frozen: enrichers return a new article with `dataclasses.replace`, so a
+stage can never change what an earlier stage saw.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+EntityType = Literal["person", "organization", "location", "other"]
+CitationKind = Literal["press", "internal", "web"]
+Granularity = Literal["day", "week", "month", "year"]
+Span = tuple[int, int]
+
+
+class InputError(ValueError):
+    """Bad input a user can fix (empty file, no body, wrong JSON shape).
+
+    Permanent: retrying will not help, so it is reported (or dead-lettered) with its
+    message and never retried.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    name: str
+    type: EntityType
+    mentions: int
+    aliases: tuple[str, ...] = ()
+    wikidata: str | None = None
+    spans: tuple[Span, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    source: str
+    date: str | None
+    kind: CitationKind
+    raw: str | None = None
+    span: Span | None = None
+    target_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DateMention:
+    text: str
+    start: str
+    end: str
+    granularity: Granularity
+    relative: bool = False
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RawArticle:
+    """An article as a source delivered it, before parsing and normalization.
+
+    `text` is the payload exactly as received (seed-format text, or the body of a JSON
+    input); it is kept by the store so reprocessing never needs a re-fetch. `origin`
+    names the file or URL for error messages and is not part of the document.
+    """
+
+    text: str
+    origin: str
+    source: str = "files"
+    url: str | None = None
+    title: str | None = None
+    publication: str | None = None
+    volume: int | None = None
+    issue: int | None = None
+    published_at: str | None = None
+    authors: tuple[str, ...] = ()
+    fetched_at: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["authors"] = list(self.authors)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RawArticle:
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["authors"] = tuple(values.get("authors") or ())
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A normalized (and, after the enrich stage, enriched) article."""
+
+    id: str
+    publication: str
+    body: str
+    content_hash: str
+    pipeline_version: str
+    source: str = "files"
+    url: str | None = None
+    volume: int | None = None
+    issue: int | None = None
+    title: str | None = None
+    authors: tuple[str, ...] = ()
+    published_at: str | None = None
+    published_at_source: Literal["metadata", "estimated"] | None = None
+    published_at_range: dict[str, str] | None = None
+    word_count: int = 0
+    language: str | None = None
+    entities: tuple[Entity, ...] = ()
+    citations: tuple[Citation, ...] = ()
+    dates: tuple[DateMention, ...] = ()
+    enrich_notes: tuple[str, ...] = ()
+    fetched_at: str | None = None
+    indexed_at: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_document(self) -> dict[str, Any]:
+        """The contract's JSON form; `None`-valued optional enums are left out."""
+        doc = dataclasses.asdict(self)
+        extra = doc.pop("extra")
+        if doc["published_at_source"] is None:
+            del doc["published_at_source"]
+        doc["authors"] = list(self.authors)
+        doc["enrich_notes"] = list(self.enrich_notes)
+        for key in ("entities", "citations", "dates"):
+            doc[key] = [_jsonable(item) for item in doc[key]]
+        doc.update(extra)
+        return doc
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> Article:
+        known = {f.name for f in dataclasses.fields(cls)} - {"extra"}
+        values = {k: v for k, v in doc.items() if k in known}
+        values["extra"] = {k: v for k, v in doc.items() if k not in known}
+        values["authors"] = tuple(values.get("authors") or ())
+        values["enrich_notes"] = tuple(values.get("enrich_notes") or ())
+        values["entities"] = tuple(
+            Entity(**{**e, "aliases": tuple(e.get("aliases") or ()), "spans": _spans(e)})
+            for e in values.get("entities") or ()
+        )
+        values["citations"] = tuple(
+            Citation(**{**c, "span": _span(c.get("span"))}) for c in values.get("citations") or ()
+        )
+        values["dates"] = tuple(
+            DateMention(**{**d, "span": _span(d.get("span"))}) for d in values.get("dates") or ()
+        )
+        return cls(**values)
+
+
+def _span(value: Any) -> Span | None:
+    return None if value is None else (int(value[0]), int(value[1]))
+
+
+def _spans(entity: dict[str, Any]) -> tuple[Span, ...]:
+    return tuple((int(a), int(b)) for a, b in entity.get("spans") or ())
+
+
+def _jsonable(value: Any) -> Any:
+    """Tuples become lists so the document round-trips through JSON unchanged."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value

@@ -1,0 +1,80 @@
+"""Normalize stage: canonical text, stable id and content hash.
+
+The body is the thing every later stage and the index see, and `content_hash` is what
+"unchanged" means everywhere (dedupe, enrichment cache, reprocessing), so the rules
+here are deliberately few and stable: Unicode NFC, no control characters, single
+spaces inside a paragraph, one blank line between paragraphs. Typographic quotes and
+dashes are kept (they carry meaning: "1997–negotiations" is two words).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+# Zero-width and other format characters that survive copy-paste from web pages.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_SPACES = re.compile(r"[^\S\n]+")
+_BLANK_LINE = re.compile(r"\n\s*\n")
+_WORD = re.compile(r"\w+(?:[’'.-]\w+)*")
+
+
+def normalize_text(text: str) -> str:
+    """NFC text with paragraphs separated by exactly one blank line.
+
+    Text with blank lines is treated as blank-line-separated paragraphs whose inner
+    line breaks are wrapping; text without any blank line has one paragraph per line.
+    """
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    blocks = _BLANK_LINE.split(text) if _BLANK_LINE.search(text) else text.split("\n")
+    paragraphs = (" ".join(_SPACES.sub(" ", block).split()) for block in blocks)
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def normalize_field(value: str | None) -> str | None:
+    """Single-line metadata (titles, names): NFC, collapsed spaces, None when empty."""
+    if value is None:
+        return None
+    cleaned = " ".join(unicodedata.normalize("NFC", value).translate(_INVISIBLE).split())
+    return cleaned or None
+
+
+def content_hash(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def word_count(body: str) -> int:
+    return len(_WORD.findall(body))
+
+
+def article_id(
+    *,
+    url: str | None,
+    publication: str,
+    volume: int | None,
+    issue: int | None,
+    title: str | None,
+    body_hash: str,
+) -> str:
+    """The same article gets the same id on every run and every worker.
+
+    With a URL the URL is the identity (its text may be corrected later and must
+    overwrite, not duplicate). Without one, publication/volume/issue plus the title
+    identify it; an untitled article falls back to its content hash, because several
+    untitled articles share one issue of the daily Monitor.
+    """
+    if url:
+        key = f"url\x1f{url}"
+    else:
+        tail = (title or "").casefold() or body_hash
+        key = f"issue\x1f{publication.casefold()}\x1f{volume}\x1f{issue}\x1f{tail}"
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+    return f"{_slug(publication)}-{digest}"
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")
+    return slug[:40] or "article"

@@ -1,0 +1,17 @@
+"""Stores: where articles are indexed. `open_store` picks one from settings."""
+
+from __future__ import annotations
+
+from workers.settings import Settings
+from workers.stores.base import Store
+
+
+def open_store(settings: Settings) -> Store:
+    """Elasticsearch when `MONITOR_ELASTICSEARCH_URL` is set, else the embedded store."""
+    if settings.elasticsearch_url is not None:
+        from workers.stores.elasticsearch import ElasticsearchStore  # noqa: PLC0415
+
+        return ElasticsearchStore.from_settings(settings)
+    from workers.stores.embedded import EmbeddedStore  # noqa: PLC0415
+
+    return EmbeddedStore(settings.embedded_db)

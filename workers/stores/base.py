@@ -1,0 +1,100 @@
+"""The Store protocol: what the pipeline and the CLI need from an index.
+
+Two implementations exist, chosen by settings (`open_store`): the embedded SQLite/FTS5
+store and Elasticsearch. Both keep the raw payload beside the document so reprocessing
+never re-fetches, both upsert by document id (a second delivery of the same article
+changes nothing), and both report per-item outcomes: a store never drops an item
+silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from workers.model import Article, RawArticle
+
+WriteStatus = Literal["created", "updated", "unchanged", "failed"]
+
+# Fields that change on every write without the article changing; left out of the
+# fingerprint that decides "unchanged".
+VOLATILE_FIELDS = ("indexed_at", "fetched_at")
+
+
+class StoreUnavailable(RuntimeError):
+    """The store cannot be reached or is overloaded right now: transient, retry later."""
+
+
+@dataclass(frozen=True, slots=True)
+class Indexable:
+    """One article to write, with the raw payload it came from."""
+
+    article: Article
+    raw: RawArticle
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOutcome:
+    id: str
+    status: WriteStatus
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    text: str
+    publication: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    limit: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    id: str
+    title: str | None
+    publication: str
+    published_at: str | None
+    score: float
+    snippet: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    total: int
+    hits: list[SearchHit]
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    backend: str
+    location: str
+    documents: int
+    publications: dict[str, int] = field(default_factory=dict)
+    newest: dict[str, str | None] | None = None
+
+
+class Store(Protocol):
+    def write(self, items: Sequence[Indexable]) -> list[WriteOutcome]:
+        """Upsert by article id; one outcome per item, in order."""
+        ...
+
+    def get(self, doc_id: str) -> Article | None: ...
+
+    def search(self, query: SearchQuery) -> SearchResult: ...
+
+    def stats(self) -> StoreStats: ...
+
+    def iter_raw(
+        self,
+        *,
+        publication: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> Iterator[RawArticle]:
+        """Raw payloads of stored articles, for reprocessing, in a stable order."""
+        ...
+
+    def close(self) -> None: ...

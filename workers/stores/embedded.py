@@ -1,0 +1,287 @@
+"""Embedded store: SQLite with FTS5, the default when no Elasticsearch is configured.
+
+Real full-text search (BM25 ranking, snippets, publication and date filters) in one
+file under `MONITOR_DATA_DIR`, so a laptop needs no servers. Several worker processes
+may write at once: WAL journaling lets readers run beside one writer, writers queue on
+`busy_timeout`, and each batch is one `BEGIN IMMEDIATE` transaction so a reader never
+sees half a batch.
+
+Entity names and cited outlets get FTS columns of their own, so a plain query finds
+an article by the people, places and sources it mentions, not only by its words.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from workers.model import Article, RawArticle
+from workers.stores.base import (
+    VOLATILE_FIELDS,
+    Indexable,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+    StoreStats,
+    StoreUnavailable,
+    WriteOutcome,
+)
+
+SCHEMA_VERSION = 1
+_BUSY_TIMEOUT_MS = 30_000
+# FTS columns after the rowid: the weights give title and named things more pull than
+# a word somewhere in the body.
+_FTS_COLUMNS = ("title", "body", "people", "places", "organizations", "outlets")
+_BM25_WEIGHTS = "5.0, 1.0, 2.0, 2.0, 2.0, 2.0"
+_BODY_COLUMN = 1
+_SNIPPET_TOKENS = 24
+_QUERY_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
+_OPERATORS = {"AND", "OR", "NOT"}
+
+_DDL = f"""
+CREATE TABLE IF NOT EXISTS articles (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    publication TEXT NOT NULL,
+    published_at TEXT,
+    title TEXT,
+    url TEXT,
+    content_hash TEXT NOT NULL,
+    pipeline_version TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    document TEXT NOT NULL,
+    raw TEXT NOT NULL,
+    indexed_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_publication ON articles (publication COLLATE NOCASE);
+CREATE INDEX IF NOT EXISTS articles_published_at ON articles (published_at);
+CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
+    {", ".join(_FTS_COLUMNS)},
+    tokenize = 'porter unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class EmbeddedStore:
+    """SQLite/FTS5 store in one file; one instance per process (connections are not shared)."""
+
+    backend = "embedded"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            self._db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.executescript(_DDL)
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"embedded store {path}: {exc}") from exc
+
+    def write(self, items: Sequence[Indexable]) -> list[WriteOutcome]:
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        outcomes: list[WriteOutcome] = []
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                outcomes = [self._upsert(item, now) for item in items]
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            # "database is locked" after busy_timeout, disk I/O errors: the batch is
+            # rolled back whole and the caller retries it.
+            raise StoreUnavailable(f"embedded store {self.path}: {exc}") from exc
+        return outcomes
+
+    def _upsert(self, item: Indexable, now: str) -> WriteOutcome:
+        article = item.article
+        doc = article.to_document()
+        fingerprint = _fingerprint(doc)
+        row = self._db.execute(
+            "SELECT rowid, fingerprint FROM articles WHERE id = ?", (article.id,)
+        ).fetchone()
+        if row is not None and row[1] == fingerprint:
+            return WriteOutcome(article.id, "unchanged")
+        doc["indexed_at"] = now
+        values = (
+            article.id,
+            article.publication,
+            article.published_at,
+            article.title,
+            article.url,
+            article.content_hash,
+            article.pipeline_version,
+            fingerprint,
+            json.dumps(doc, ensure_ascii=False),
+            json.dumps(item.raw.to_dict(), ensure_ascii=False),
+            now,
+        )
+        cursor = self._db.execute(
+            """
+            INSERT INTO articles (id, publication, published_at, title, url, content_hash,
+                pipeline_version, fingerprint, document, raw, indexed_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET
+                publication = excluded.publication, published_at = excluded.published_at,
+                title = excluded.title, url = excluded.url,
+                content_hash = excluded.content_hash,
+                pipeline_version = excluded.pipeline_version,
+                fingerprint = excluded.fingerprint, document = excluded.document,
+                raw = excluded.raw, indexed_at = excluded.indexed_at
+            RETURNING rowid
+            """,
+            values,
+        )
+        rowid = cursor.fetchone()[0]
+        self._db.execute("DELETE FROM articles_fts WHERE rowid = ?", (rowid,))
+        self._db.execute(
+            f"INSERT INTO articles_fts (rowid, {', '.join(_FTS_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (rowid, *_fts_values(article)),
+        )
+        return WriteOutcome(article.id, "created" if row is None else "updated")
+
+    def get(self, doc_id: str) -> Article | None:
+        row = self._db.execute("SELECT document FROM articles WHERE id = ?", (doc_id,)).fetchone()
+        return None if row is None else Article.from_document(json.loads(row[0]))
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        match = fts_query(query.text)
+        if not match:
+            return SearchResult(total=0, hits=[])
+        where, params = _filters(query)
+        base = f"FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid WHERE articles_fts MATCH ?{where}"
+        try:
+            total = self._db.execute(f"SELECT count(*) {base}", (match, *params)).fetchone()[0]
+            rows = self._db.execute(
+                f"""
+                SELECT a.id, a.title, a.publication, a.published_at, a.url,
+                       -bm25(articles_fts, {_BM25_WEIGHTS}) AS score,
+                       snippet(articles_fts, {_BODY_COLUMN}, '<em>', '</em>', '…', {_SNIPPET_TOKENS})
+                {base}
+                ORDER BY bm25(articles_fts, {_BM25_WEIGHTS}), a.published_at DESC
+                LIMIT ?
+                """,
+                (match, *params, query.limit),
+            ).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "fts5" in str(exc) or "syntax" in str(exc):
+                raise ValueError(f"cannot search for {query.text!r}: {exc}") from exc
+            raise StoreUnavailable(f"embedded store {self.path}: {exc}") from exc
+        hits = [
+            SearchHit(
+                id=r[0],
+                title=r[1],
+                publication=r[2],
+                published_at=r[3],
+                url=r[4],
+                score=round(r[5], 4),
+                snippet=r[6],
+            )
+            for r in rows
+        ]
+        return SearchResult(total=total, hits=hits)
+
+    def stats(self) -> StoreStats:
+        documents = self._db.execute("SELECT count(*) FROM articles").fetchone()[0]
+        publications = dict(
+            self._db.execute(
+                "SELECT publication, count(*) FROM articles GROUP BY publication ORDER BY 2 DESC"
+            ).fetchall()
+        )
+        row = self._db.execute(
+            "SELECT id, title, published_at FROM articles WHERE published_at IS NOT NULL "
+            "ORDER BY published_at DESC, id LIMIT 1"
+        ).fetchone()
+        newest = None if row is None else {"id": row[0], "title": row[1], "published_at": row[2]}
+        return StoreStats(
+            backend=self.backend,
+            location=str(self.path),
+            documents=documents,
+            publications=publications,
+            newest=newest,
+        )
+
+    def iter_raw(
+        self,
+        *,
+        publication: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> Iterator[RawArticle]:
+        where, params = _filters(SearchQuery("", publication, since, until))
+        rows = self._db.execute(f"SELECT raw FROM articles a WHERE 1 = 1{where} ORDER BY a.id", params)
+        for (raw,) in rows:
+            yield RawArticle.from_dict(json.loads(raw))
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def fts_query(text: str) -> str:
+    """A user's query as an FTS5 expression: words and "quoted phrases" AND-ed together.
+
+    Every term is quoted so punctuation in a query ("Putin-Mori", "U.S.") can never be
+    read as FTS5 syntax; upper-case AND/OR/NOT pass through as operators.
+    """
+    parts: list[str] = []
+    for phrase, word in _QUERY_TOKEN.findall(text):
+        if word in _OPERATORS and parts and parts[-1] not in _OPERATORS:
+            parts.append(word)
+            continue
+        term = (phrase or word).replace('"', "").strip()
+        if term:
+            parts.append(f'"{term}"')
+    while parts and parts[-1] in _OPERATORS:
+        parts.pop()
+    return " ".join(parts)
+
+
+def _filters(query: SearchQuery) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if query.publication:
+        clauses.append("a.publication = ? COLLATE NOCASE")
+        params.append(query.publication)
+    if query.date_from:
+        clauses.append("a.published_at >= ?")
+        params.append(query.date_from)
+    if query.date_to:
+        clauses.append("a.published_at <= ?")
+        params.append(query.date_to)
+    return "".join(f" AND {c}" for c in clauses), params
+
+
+def _fingerprint(doc: dict[str, Any]) -> str:
+    stable = {k: v for k, v in doc.items() if k not in VOLATILE_FIELDS}
+    return hashlib.sha256(json.dumps(stable, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _fts_values(article: Article) -> tuple[str, ...]:
+    def names(kind: str) -> str:
+        return " | ".join(
+            " ".join((e.name, *e.aliases)) for e in article.entities if e.type == kind
+        )
+
+    outlets = " | ".join(sorted({c.source for c in article.citations}))
+    return (
+        article.title or "",
+        article.body,
+        names("person"),
+        names("location"),
+        names("organization"),
+        outlets,
+    )
