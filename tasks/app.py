@@ -55,7 +55,7 @@ _store: Store | None = None
 
 def store() -> Store:
     """This process's store, opened on first use (after the worker forks)."""
-    global _store  # noqa: PLW0603 - one store per process is the point
+    global _store
     if _store is None:
         _store = open_store(settings)
     return _store

@@ -16,7 +16,6 @@ the header says: a source's JSON fields are deliberate, a header line is scraped
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -114,11 +113,11 @@ def _positive_int(value: str | None, what: str) -> int | None:
 
 
 def _source_metadata_wins(parsed: Parsed, raw: RawArticle) -> Parsed:
-    overrides = {
-        "title": raw.title,
-        "publication": raw.publication,
-        "volume": raw.volume,
-        "issue": raw.issue,
-        "authors": raw.authors or None,
-    }
-    return dataclasses.replace(parsed, **{k: v for k, v in overrides.items() if v is not None})
+    return Parsed(
+        body=parsed.body,
+        title=raw.title if raw.title is not None else parsed.title,
+        publication=raw.publication if raw.publication is not None else parsed.publication,
+        volume=raw.volume if raw.volume is not None else parsed.volume,
+        issue=raw.issue if raw.issue is not None else parsed.issue,
+        authors=raw.authors or parsed.authors,
+    )

@@ -81,7 +81,7 @@ def enrich(article: Article, *, enrichers: Sequence[Enricher] = ENRICHERS) -> Ar
     for enricher in enrichers:
         try:
             article = enricher(article)
-        except Exception as exc:  # noqa: BLE001 - containment is the point
+        except Exception as exc:
             note = f"{enricher.name}: {type(exc).__name__}: {exc}"
             article = dataclasses.replace(article, enrich_notes=(*article.enrich_notes, note))
     return article

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
@@ -74,7 +75,7 @@ def _enqueue(batches: list[list[str]], report: BatchReport) -> None:
     settings = get_settings()
     if settings.broker_url is None:
         fail("--async needs a broker: set MONITOR_BROKER_URL (or drop --async to run here)")
-    from tasks.ingest import ingest_files_task  # noqa: PLC0415 - loads Celery only when needed
+    from tasks.ingest import ingest_files_task
 
     for batch in batches:
         ingest_files_task.apply_async(args=[batch], queue=settings.ingest_queue)
@@ -147,12 +148,14 @@ def search(
         click.echo(f"no articles match {query!r}")
         return
     click.echo(f"{result.total} article(s) match {query!r}; showing {len(result.hits)}")
+    # Highlights: bold on a terminal, [brackets] in a pipe or file.
+    marks = ("\x1b[1m", "\x1b[0m") if sys.stdout.isatty() else ("[", "]")
     for rank, hit in enumerate(result.hits, 1):
         when = hit.published_at or "undated"
         click.echo(f"\n{rank:>2}. {hit.title or '(untitled)'}")
         click.echo(f"    {hit.publication}, {when} · score {hit.score:.2f} · {hit.id}")
-        snippet = hit.snippet.replace("<em>", "\x1b[1m").replace("</em>", "\x1b[0m")
-        click.echo(f"    {snippet if click.get_text_stream('stdout').isatty() else hit.snippet}")
+        snippet = hit.snippet.replace("<em>", marks[0]).replace("</em>", marks[1])
+        click.echo(f"    {snippet}")
 
 
 def _date_bound(value: str | None, flag: str, *, end: bool) -> str | None:
@@ -194,8 +197,8 @@ def enrich(files: tuple[Path, ...], fmt: str) -> None:
     """Run parse → normalize → enrich on FILES and print the documents; nothing is indexed."""
     settings = get_settings()
     paths, errors = expand_paths(files)
-    for path, reason in errors:
-        warn(f"{path}: {reason}")
+    for given, reason in errors:
+        warn(f"{given}: {reason}")
     failed = bool(errors)
     for path in paths:
         try:
@@ -234,7 +237,7 @@ def status(fmt: str) -> None:
         store.close()
     queues = None
     if settings.broker_url is not None:
-        from tasks.app import queue_depths  # noqa: PLC0415 - loads Celery only when needed
+        from tasks.app import queue_depths
 
         queues = queue_depths()
     data = {

@@ -149,7 +149,8 @@ class EmbeddedStore:
         rowid = cursor.fetchone()[0]
         self._db.execute("DELETE FROM articles_fts WHERE rowid = ?", (rowid,))
         self._db.execute(
-            f"INSERT INTO articles_fts (rowid, {', '.join(_FTS_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO articles_fts (rowid, {', '.join(_FTS_COLUMNS)}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (rowid, *_fts_values(article)),
         )
         return WriteOutcome(article.id, "created" if row is None else "updated")
@@ -163,14 +164,18 @@ class EmbeddedStore:
         if not match:
             return SearchResult(total=0, hits=[])
         where, params = _filters(query)
-        base = f"FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid WHERE articles_fts MATCH ?{where}"
+        base = (
+            "FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
+            f"WHERE articles_fts MATCH ?{where}"
+        )
         try:
             total = self._db.execute(f"SELECT count(*) {base}", (match, *params)).fetchone()[0]
             rows = self._db.execute(
                 f"""
                 SELECT a.id, a.title, a.publication, a.published_at, a.url,
                        -bm25(articles_fts, {_BM25_WEIGHTS}) AS score,
-                       snippet(articles_fts, {_BODY_COLUMN}, '<em>', '</em>', '…', {_SNIPPET_TOKENS})
+                       snippet(articles_fts, {_BODY_COLUMN}, '<em>', '</em>', '…',
+                               {_SNIPPET_TOKENS})
                 {base}
                 ORDER BY bm25(articles_fts, {_BM25_WEIGHTS}), a.published_at DESC
                 LIMIT ?
@@ -223,7 +228,9 @@ class EmbeddedStore:
         until: str | None = None,
     ) -> Iterator[RawArticle]:
         where, params = _filters(SearchQuery("", publication, since, until))
-        rows = self._db.execute(f"SELECT raw FROM articles a WHERE 1 = 1{where} ORDER BY a.id", params)
+        rows = self._db.execute(
+            f"SELECT raw FROM articles a WHERE 1 = 1{where} ORDER BY a.id", params
+        )
         for (raw,) in rows:
             yield RawArticle.from_dict(json.loads(raw))
 

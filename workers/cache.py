@@ -1,0 +1,128 @@
+"""Cache, checkpoints and locks: Redis in production, in-process when no Redis is set.
+
+One small interface so fetch validators, source checkpoints, the enrichment cache and
+whole-index locks read the same in both running modes. Every key gets a TTL (the cache
+Redis may evict; nothing here is the only copy of anything), and all keys share the
+`monitor:` prefix so an operator can find them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Protocol
+
+import redis
+
+from workers.settings import Settings
+
+PREFIX = "monitor:"
+
+
+class LockHeld(RuntimeError):
+    """Another process holds the lock (another reprocess run, another beat tick)."""
+
+
+class Cache(Protocol):
+    def get(self, key: str) -> str | None: ...
+
+    def set(self, key: str, value: str, *, ttl_s: int) -> None: ...
+
+    def delete(self, key: str) -> None: ...
+
+    @contextmanager
+    def lock(self, name: str, *, ttl_s: int, wait_s: float = 0) -> Iterator[None]:
+        """Hold `name` for the block; raise `LockHeld` if not acquired within `wait_s`.
+
+        The lock expires after `ttl_s` so a crashed holder cannot block forever.
+        """
+        yield  # pragma: no cover - protocol
+
+
+class MemoryCache:
+    """Process-local cache for the embedded mode (one CLI run, one eager worker)."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, tuple[str, float]] = {}
+        self._guard = threading.Lock()
+        self._locks: dict[str, float] = {}
+
+    def get(self, key: str) -> str | None:
+        with self._guard:
+            value = self._data.get(key)
+            if value is None or value[1] < time.monotonic():
+                self._data.pop(key, None)
+                return None
+            return value[0]
+
+    def set(self, key: str, value: str, *, ttl_s: int) -> None:
+        with self._guard:
+            self._data[key] = (value, time.monotonic() + ttl_s)
+
+    def delete(self, key: str) -> None:
+        with self._guard:
+            self._data.pop(key, None)
+
+    @contextmanager
+    def lock(self, name: str, *, ttl_s: int, wait_s: float = 0) -> Iterator[None]:
+        deadline = time.monotonic() + wait_s
+        while True:
+            with self._guard:
+                now = time.monotonic()
+                if self._locks.get(name, 0) < now:
+                    self._locks[name] = now + ttl_s
+                    break
+            if time.monotonic() >= deadline:
+                raise LockHeld(name)
+            time.sleep(0.05)
+        try:
+            yield
+        finally:
+            with self._guard:
+                self._locks.pop(name, None)
+
+
+class RedisCache:
+    """The cache Redis (`MONITOR_REDIS_URL`), shared by every worker process."""
+
+    def __init__(self, client: redis.Redis[str]) -> None:
+        self.client = client
+
+    @classmethod
+    def from_url(cls, url: str) -> RedisCache:
+        return cls(redis.Redis.from_url(url, decode_responses=True))
+
+    def get(self, key: str) -> str | None:
+        value = self.client.get(PREFIX + key)
+        return None if value is None else str(value)
+
+    def set(self, key: str, value: str, *, ttl_s: int) -> None:
+        self.client.set(PREFIX + key, value, ex=ttl_s)
+
+    def delete(self, key: str) -> None:
+        self.client.delete(PREFIX + key)
+
+    @contextmanager
+    def lock(self, name: str, *, ttl_s: int, wait_s: float = 0) -> Iterator[None]:
+        lock = self.client.lock(
+            f"{PREFIX}lock:{name}",
+            timeout=ttl_s,
+            blocking=wait_s > 0,
+            blocking_timeout=wait_s or None,
+        )
+        if not lock.acquire():
+            raise LockHeld(name)
+        try:
+            yield
+        finally:
+            # Expired meanwhile (the block outlived ttl_s): nothing left to release.
+            if lock.owned():
+                lock.release()
+
+
+def open_cache(settings: Settings) -> Cache:
+    if settings.redis_url is None:
+        return MemoryCache()
+    return RedisCache.from_url(settings.redis_url.get_secret_value())
