@@ -97,4 +97,13 @@ class Store(Protocol):
         """Raw payloads of stored articles, for reprocessing, in a stable order."""
         ...
 
+    def find_ids(self, *, publication: str, published_on: str) -> list[str]:
+        """Ids of articles of `publication` published on that ISO date (or in that
+        YYYY-MM / YYYY period): how internal citations find their `target_id`."""
+        ...
+
+    def cited_by(self, doc_id: str) -> list[str]:
+        """Ids of stored articles whose internal citations point at `doc_id`."""
+        ...
+
     def close(self) -> None: ...

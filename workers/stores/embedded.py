@@ -234,6 +234,12 @@ class EmbeddedStore:
         for (raw,) in rows:
             yield RawArticle.from_dict(json.loads(raw))
 
+    def find_ids(self, *, publication: str, published_on: str) -> list[str]:
+        raise NotImplementedError  # issue 3: internal citation targets
+
+    def cited_by(self, doc_id: str) -> list[str]:
+        raise NotImplementedError  # issue 3: internal citation targets
+
     def close(self) -> None:
         self._db.close()
 
