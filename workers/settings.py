@@ -69,7 +69,8 @@ def get_settings() -> Settings:
 def redact(url: str) -> str:
     """A URL safe to print: any password or user info replaced by '***'."""
     scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest.split("/", 1)[0]:
+    netloc, slash, path = rest.partition("/")
+    if not sep or "@" not in netloc:
         return url
-    _, _, host = rest.partition("@")
-    return f"{scheme}://***@{host}"
+    host = netloc.rpartition("@")[2]  # a password may itself contain '@'
+    return f"{scheme}://***@{host}{slash}{path}"

@@ -1,0 +1,41 @@
+"""`monitor config`: the effective settings, secrets redacted, or the README table."""
+
+from __future__ import annotations
+
+import click
+from pydantic import SecretStr
+
+from tasks.cli.base import echo_json, main
+from workers.settings import Settings, get_settings, redact
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, SecretStr):
+        return redact(value.get_secret_value())
+    return "" if value is None else str(value)
+
+
+@main.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "markdown"]),
+    default="table",
+    show_default=True,
+    help="'markdown' prints the configuration table of README.md (defaults, not values).",
+)
+def config(fmt: str) -> None:
+    """Show every MONITOR_* setting with its current value (secrets redacted)."""
+    if fmt == "markdown":
+        click.echo("| variable | default | what it does |\n|---|---|---|")
+        for name, field in Settings.model_fields.items():
+            default = "unset" if field.default is None else f"`{field.default}`"
+            click.echo(f"| `MONITOR_{name.upper()}` | {default} | {field.description} |")
+        return
+    settings = get_settings()
+    values = {f"MONITOR_{n.upper()}": _shown(getattr(settings, n)) for n in Settings.model_fields}
+    if fmt == "json":
+        echo_json(values)
+        return
+    for name, value in values.items():
+        click.echo(f"{name:<32} {value or '(unset)'}")

@@ -1,0 +1,60 @@
+"""`monitor ingest --async` consumed by a real Celery worker over a real Redis broker."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLES
+from tests.support.processes import monitor, start_worker, stop, wait_for
+from tests.support.redis_server import RedisServer
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def env(redis_server: RedisServer, data_dir: Path) -> Iterator[dict[str, str]]:
+    redis_server.client(0).flushdb()
+    yield {
+        "MONITOR_BROKER_URL": redis_server.url(0),
+        "MONITOR_REDIS_URL": redis_server.url(1),
+        "MONITOR_DATA_DIR": str(data_dir),
+    }
+
+
+def documents(env: dict[str, str]) -> int:
+    result = monitor("status", "--format", "json", env=env)
+    assert result.returncode == 0, result.stderr
+    return int(json.loads(result.stdout)["documents"])
+
+
+def test_worker_ingests_enqueued_batches_once(env: dict[str, str], tmp_path: Path) -> None:
+    enqueued = monitor("ingest", "--async", "--batch-size", "1", str(SAMPLES), env=env)
+    assert enqueued.returncode == 0, enqueued.stderr
+    assert "enqueued 2 file(s) in 2 batch(es)" in enqueued.stdout
+    status = json.loads(monitor("status", "--format", "json", env=env).stdout)
+    assert status["queues"] == {"ingest": 2}  # nothing consumed yet: no worker runs
+
+    worker = start_worker(env, log=tmp_path / "worker.log")
+    try:
+        wait_for(lambda: documents(env) == 2, timeout=60, what="the worker to index both seeds")
+        # A second delivery of the same files (a redelivery, a second run) changes nothing.
+        monitor("ingest", "--async", str(SAMPLES), env=env)
+        wait_for(
+            lambda: (
+                json.loads(monitor("status", "--format", "json", env=env).stdout)["queues"]
+                == {"ingest": 0}
+            ),
+            timeout=60,
+            what="the queue to drain",
+        )
+    finally:
+        stop(worker)
+    assert documents(env) == 2
+    found = json.loads(monitor("search", "Kuril Islands", "--format", "json", env=env).stdout)
+    assert found["total"] == 2
+    log = (tmp_path / "worker.log").read_text()
+    assert "monitor.ingest_files" in log and "succeeded" in log

@@ -1,0 +1,1 @@
+"""Real services for tests: a redis-server per test session, Celery worker processes."""

@@ -1,0 +1,142 @@
+"""The embedded SQLite/FTS5 store: upserts, search, filters, concurrent writers."""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+from workers import pipeline
+from workers.model import Article, Entity, RawArticle
+from workers.stores.base import Indexable, SearchQuery
+from workers.stores.embedded import EmbeddedStore, fts_query
+
+
+def make(
+    body: str, *, publication: str = "Monitor", issue: int = 1, date: str | None = None
+) -> Indexable:
+    raw = RawArticle(
+        text=f"Publication: {publication} Volume: 7 Issue: {issue}\n\n{body}",
+        origin=f"test-{issue}",
+        published_at=date,
+    )
+    return Indexable(pipeline.process(raw), raw)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> EmbeddedStore:
+    return EmbeddedStore(tmp_path / "db.sqlite3")
+
+
+def test_write_then_unchanged_then_updated(store: EmbeddedStore) -> None:
+    item = make("Putin met Mori in Irkutsk.")
+    assert [o.status for o in store.write([item])] == ["created"]
+    assert [o.status for o in store.write([item])] == ["unchanged"]
+    changed = dataclasses.replace(item.article, title="New title")
+    assert [o.status for o in store.write([Indexable(changed, item.raw)])] == ["updated"]
+    assert store.stats().documents == 1
+    stored = store.get(item.article.id)
+    assert stored is not None and stored.title == "New title"
+    assert store.search(SearchQuery("Irkutsk")).total == 1
+
+
+def test_search_ranks_and_highlights(store: EmbeddedStore) -> None:
+    store.write(
+        [
+            make("The Kuril Islands dispute. The Kuril Islands again.", issue=1),
+            make("A note on Irkutsk, and once the Kuril Islands.", issue=2),
+            make("Nothing relevant here.", issue=3),
+        ]
+    )
+    result = store.search(SearchQuery("Kuril Islands"))
+    assert result.total == 2
+    assert "<em>Kuril</em> <em>Islands</em>" in result.hits[0].snippet
+    assert result.hits[0].score >= result.hits[1].score
+
+
+def test_filters_on_publication_and_dates(store: EmbeddedStore) -> None:
+    store.write(
+        [
+            make("Gazprom pipeline.", publication="Monitor", issue=1, date="2001-01-22"),
+            make("Gazprom pipeline.", publication="China Brief", issue=2, date="2015-03-01"),
+        ]
+    )
+    assert store.search(SearchQuery("Gazprom", publication="china brief")).total == 1
+    assert store.search(SearchQuery("Gazprom", date_from="2010-01-01")).hits[0].publication == (
+        "China Brief"
+    )
+    assert store.search(SearchQuery("Gazprom", date_to="2001-12-31")).total == 1
+
+
+def test_entities_are_searchable_by_canonical_name(store: EmbeddedStore) -> None:
+    item = make("President Putin spoke.")
+    article = dataclasses.replace(
+        item.article, entities=(Entity("Vladimir Putin", "person", 1, aliases=("Putin",)),)
+    )
+    store.write([Indexable(article, item.raw)])
+    assert store.search(SearchQuery("Vladimir")).total == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Kuril Islands", '"Kuril" "Islands"'),
+        ('"peace treaty" Kono', '"peace treaty" "Kono"'),
+        ("Putin-Mori", '"Putin-Mori"'),
+        ("Kyodo OR Izvestia", '"Kyodo" OR "Izvestia"'),
+        ("OR AND", '"OR"'),
+        ("Kyodo OR", '"Kyodo"'),
+        ('say "unbalanced', '"say" "unbalanced"'),
+    ],
+)
+def test_user_queries_never_become_fts_syntax(text: str, expected: str) -> None:
+    assert fts_query(text) == expected
+
+
+def test_odd_queries_do_not_raise(store: EmbeddedStore) -> None:
+    store.write([make("U.S. policy (see the Monitor) *")])
+    for text in ["U.S.", "(see", "*", "NEAR(", "AND", '"', "title:x"]:
+        store.search(SearchQuery(text))
+
+
+def test_raw_payloads_are_kept_for_reprocessing(store: EmbeddedStore) -> None:
+    item = make("Body.", date="2001-01-22")
+    store.write([item])
+    assert list(store.iter_raw()) == [item.raw]
+    assert list(store.iter_raw(since="2002-01-01")) == []
+
+
+def _writer(path: str, start: int) -> None:
+    store = EmbeddedStore(Path(path))
+    for n in range(start, start + 20):
+        store.write([make(f"Article number {n} about Moscow.", issue=n)])
+    store.close()
+
+
+def test_several_processes_write_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "shared.sqlite3"
+    EmbeddedStore(path).close()
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(str(path), s)) for s in (1, 101, 201)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(timeout=60)
+        assert proc.exitcode == 0
+    store = EmbeddedStore(path)
+    assert store.stats().documents == 60
+    assert store.search(SearchQuery("Moscow", limit=100)).total == 60
+
+
+def test_document_round_trips(store: EmbeddedStore) -> None:
+    item = make("Body text.")
+    store.write([item])
+    stored = store.get(item.article.id)
+    assert isinstance(stored, Article)
+    expected = item.article.to_document()
+    got = stored.to_document()
+    assert got.pop("indexed_at") is not None
+    expected.pop("indexed_at")
+    assert got == expected

@@ -1,0 +1,92 @@
+"""Header parsing on the seed format and the ways real files deviate from it."""
+
+from __future__ import annotations
+
+import pytest
+
+from workers.model import InputError, RawArticle
+from workers.parse import parse
+
+
+def raw(text: str, **meta: object) -> RawArticle:
+    return RawArticle(text=text, origin="test", **meta)  # type: ignore[arg-type]
+
+
+def test_seed_header_without_title() -> None:
+    parsed = parse(raw("Publication: Monitor Volume: 7 Issue: 14\n\nFirst paragraph."))
+    assert (parsed.publication, parsed.volume, parsed.issue) == ("Monitor", 7, 14)
+    assert parsed.title is None
+    assert parsed.body == "First paragraph."
+
+
+def test_title_line_before_header_and_extra_spaces() -> None:
+    text = (
+        "Kadyrov Presses his Campaign against the Yamadaevs\n\n"
+        "Publication:   North Caucasus Weekly   Volume:  9  Issue: 19  \n\nBody text."
+    )
+    parsed = parse(raw(text))
+    assert parsed.title == "Kadyrov Presses his Campaign against the Yamadaevs"
+    assert parsed.publication == "North Caucasus Weekly"
+    assert (parsed.volume, parsed.issue) == (9, 19)
+
+
+@pytest.mark.parametrize(
+    ("header", "volume", "issue"),
+    [
+        ("Publication: China Brief Volume: 17", 17, None),
+        ("Publication: China Brief Issue: 3", None, 3),
+        ("Publication: China Brief", None, None),
+    ],
+)
+def test_missing_volume_or_issue(header: str, volume: int | None, issue: int | None) -> None:
+    parsed = parse(raw(f"{header}\n\nText."))
+    assert (parsed.publication, parsed.volume, parsed.issue) == ("China Brief", volume, issue)
+
+
+def test_byline_becomes_authors() -> None:
+    text = (
+        "Publication: Eurasia Daily Monitor Volume: 22 Issue: 141\n"
+        "By: Jane Roe and John Doe\n\nBody."
+    )
+    parsed = parse(raw(text))
+    assert parsed.authors == ("Jane Roe", "John Doe")
+    assert parsed.body == "Body."
+
+
+def test_no_header_keeps_everything_as_body() -> None:
+    parsed = parse(raw("Just prose.\n\nMore prose."))
+    assert parsed.publication is None
+    assert parsed.body == "Just prose.\n\nMore prose."
+
+
+def test_publication_deep_in_the_body_is_not_a_header() -> None:
+    text = "\n".join(["line"] * 10 + ["Publication: Monitor Volume: 1 Issue: 1"])
+    assert parse(raw(text)).publication is None
+
+
+def test_source_metadata_overrides_header() -> None:
+    parsed = parse(
+        raw(
+            "Publication: Monitor Volume: 7 Issue: 14\n\nBody.",
+            publication="Eurasia Daily Monitor",
+            volume=2,
+        )
+    )
+    assert (parsed.publication, parsed.volume, parsed.issue) == ("Eurasia Daily Monitor", 2, 14)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Publication: Monitor Volume: 7 Issue: 14\n\n   \n",
+        "Publication: Monitor Volume: 7 Issue: 14",
+    ],
+)
+def test_header_without_body_is_bad_input(text: str) -> None:
+    with pytest.raises(InputError, match="no article body"):
+        parse(raw(text))
+
+
+def test_negative_volume_is_bad_input() -> None:
+    with pytest.raises(InputError, match="volume -1"):
+        parse(raw("Publication: Monitor Volume: -1 Issue: 3\n\nBody."))
