@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format unit integration bench clean
+.PHONY: run test lint format unit integration docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ unit: $(STAMP)
 
 integration: $(STAMP)
 	$(BIN)/pytest tests/integration
+
+## docs: regenerate README's configuration table from workers/settings.py
+docs: $(STAMP)
+	$(BIN)/python scripts/update_readme_settings.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -16,14 +16,10 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_process_shutdown
 
+from workers.deadletter import DeadLetterQueue, open_dead_letters
 from workers.settings import Settings, get_settings
 from workers.stores import open_store
 from workers.stores.base import Store
-
-# Longer than the longest batch can take: Redis redelivers an unacknowledged task
-# after this many seconds, and a redelivery while the first run is still busy would
-# only waste work (writes are idempotent).
-VISIBILITY_TIMEOUT_S = 3600
 
 
 def make_app(settings: Settings) -> Celery:
@@ -41,8 +37,23 @@ def make_app(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_default_queue=settings.ingest_queue,
-        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_S},
+        # Redis redelivers an unacknowledged batch after this long; it must exceed the
+        # longest batch, or a batch still running is delivered again (harmless, since
+        # writes are idempotent, but wasted work). Set for producers and workers alike.
+        broker_transport_options={
+            "visibility_timeout": settings.visibility_timeout_s,
+            # How soon a batch abandoned by a dead worker is seen: sweep for expired
+            # unacknowledged messages every tenth of the timeout (1–60 s), every sweep.
+            "unacked_restore_interval": max(1, min(60, settings.visibility_timeout_s // 10)),
+            "unacked_restore_throttle": 1,
+        },
+        result_backend_transport_options={"visibility_timeout": settings.visibility_timeout_s},
+        worker_soft_shutdown_timeout=settings.soft_shutdown_timeout_s,
         broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,  # ride out a Redis restart, however long
+        # A batch running when the broker connection drops cannot be acknowledged; it is
+        # cancelled and redelivered rather than finished twice.
+        worker_cancel_long_running_tasks_on_connection_loss=True,
         worker_hijack_root_logger=False,
     )
     return app
@@ -51,6 +62,7 @@ def make_app(settings: Settings) -> Celery:
 settings = get_settings()
 app = make_app(settings)
 _store: Store | None = None
+_dead_letters: DeadLetterQueue | None = None
 
 
 def store() -> Store:
@@ -59,6 +71,14 @@ def store() -> Store:
     if _store is None:
         _store = open_store(settings)
     return _store
+
+
+def dead_letters() -> DeadLetterQueue:
+    """This process's handle on the dead-letter queue."""
+    global _dead_letters
+    if _dead_letters is None:
+        _dead_letters = open_dead_letters(settings)
+    return _dead_letters
 
 
 @worker_process_shutdown.connect

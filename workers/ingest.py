@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from workers import pipeline
+from workers.errors import is_transient
 from workers.model import InputError, RawArticle
 from workers.sources.files import read_file
 from workers.stores.base import Indexable, Store
@@ -29,6 +30,8 @@ class ItemResult:
     status: ItemStatus
     id: str | None = None
     reason: str | None = None
+    stage: str | None = None  # where a failed item failed: read, parse, pipeline, index
+    error_type: str | None = None
 
 
 @dataclass(slots=True)
@@ -50,21 +53,10 @@ class BatchReport:
     def to_dict(self) -> dict[str, object]:
         return {
             "counts": self.counts,
-            "failed": [{"origin": i.origin, "reason": i.reason} for i in self.failures],
+            "failed": [
+                {"origin": i.origin, "reason": i.reason, "stage": i.stage} for i in self.failures
+            ],
         }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, object]) -> BatchReport:
-        """Rebuild the failures and counts of a report sent back by a task."""
-        report = cls()
-        counts = data.get("counts") or {}
-        assert isinstance(counts, dict)
-        for status in ("created", "updated", "unchanged"):
-            report.items.extend(ItemResult("", status) for _ in range(int(counts.get(status, 0))))
-        failed = data.get("failed") or []
-        assert isinstance(failed, list)
-        report.items.extend(ItemResult(f["origin"], "failed", reason=f["reason"]) for f in failed)
-        return report
 
 
 def ingest_raw(
@@ -81,21 +73,42 @@ def ingest_raw(
     pending: list[Indexable] = []
     origins: list[str] = []
     for origin, load in loads:
+        stage = "read"
         try:
             raw = load()
+            stage = "parse"
             article = pipeline.process(raw, enrichers=enrichers)
-        except InputError as exc:
-            report.items.append(ItemResult(origin, "failed", reason=str(exc)))
+        except Exception as exc:
+            if is_transient(exc):
+                raise  # the whole batch retries; nothing of it is written yet
+            # Bad input, or a bug this input exposes: it fails alone, the batch goes on.
+            report.items.append(_failed(origin, stage, exc))
             continue
         pending.append(Indexable(article, raw))
         origins.append(origin)
     if pending:
         outcomes = store.write(pending)
         report.items.extend(
-            ItemResult(origin, outcome.status, outcome.id, outcome.reason)
+            ItemResult(
+                origin,
+                outcome.status,
+                outcome.id,
+                outcome.reason,
+                stage="index" if outcome.status == "failed" else None,
+                error_type="IndexRejected" if outcome.status == "failed" else None,
+            )
             for origin, outcome in zip(origins, outcomes, strict=True)
         )
     return report
+
+
+def _failed(origin: str, stage: str, exc: Exception) -> ItemResult:
+    if not isinstance(exc, InputError):
+        stage = "pipeline" if stage == "parse" else stage
+        reason = f"{type(exc).__name__}: {exc}"
+    else:
+        reason = str(exc)
+    return ItemResult(origin, "failed", reason=reason, stage=stage, error_type=type(exc).__name__)
 
 
 def ingest_files(paths: Iterable[str], *, store: Store, max_bytes: int) -> BatchReport:

@@ -15,13 +15,15 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from workers.errors import PermanentError
+
 EntityType = Literal["person", "organization", "location", "other"]
 CitationKind = Literal["press", "internal", "web"]
 Granularity = Literal["day", "week", "month", "year"]
 Span = tuple[int, int]
 
 
-class InputError(ValueError):
+class InputError(PermanentError):
     """Bad input a user can fix (empty file, no body, wrong JSON shape).
 
     Permanent: retrying will not help, so it is reported (or dead-lettered) with its

@@ -30,6 +30,8 @@ _HEADER = re.compile(
     r"(?:\s+Issue:\s*(?P<issue>-?\d+))?\s*$",
     re.IGNORECASE,
 )
+# Markup that has no business in article text: a page or script saved by mistake.
+_MARKUP = re.compile(r"<\s*(?:script|html|body|head|iframe|!doctype)\b", re.IGNORECASE)
 _BYLINE = re.compile(r"^\s*By:\s*(?P<authors>.+?)\s*$", re.IGNORECASE)
 _AUTHOR_SPLIT = re.compile(r"\s*(?:,|\band\b|&)\s*")
 
@@ -51,6 +53,8 @@ def parse(raw: RawArticle) -> Parsed:
 
     Raises `InputError` when there is no body text left after the header.
     """
+    if _MARKUP.search(raw.text):
+        raise InputError("HTML markup (a page or <script>), not article text")
     lines = raw.text.splitlines()
     header_at = _find_header(lines)
     title = publication = None

@@ -55,6 +55,36 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
 
+    # Delivery and retries (README "Operations").
+    task_max_retries: int = Field(
+        default=6,
+        ge=0,
+        description="Retries of a batch after a transient error before it is dead-lettered.",
+    )
+    retry_backoff_s: float = Field(
+        default=2.0, gt=0, description="First retry delay; doubles per attempt, full jitter."
+    )
+    retry_backoff_max_s: float = Field(
+        default=300.0, gt=0, description="Upper bound of one retry delay."
+    )
+    visibility_timeout_s: int = Field(
+        default=3600,
+        ge=1,
+        description="Seconds before Redis redelivers an unacknowledged batch; keep it above "
+        "the longest batch.",
+    )
+    soft_shutdown_timeout_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="On SIGTERM a worker finishes its batch for up to this long, then requeues it.",
+    )
+    sqlite_busy_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long an embedded-store write waits for another writer before the "
+        "batch is retried.",
+    )
+
     @property
     def embedded_db(self) -> Path:
         return self.data_dir / "monitor.sqlite3"

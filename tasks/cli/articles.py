@@ -22,6 +22,7 @@ from tasks.cli.base import (
     warn,
 )
 from workers import pipeline
+from workers.deadletter import open_dead_letters
 from workers.ingest import BatchReport, ItemResult, ingest_files
 from workers.model import InputError
 from workers.settings import get_settings, redact
@@ -75,7 +76,7 @@ def _enqueue(batches: list[list[str]], report: BatchReport) -> None:
     settings = get_settings()
     if settings.broker_url is None:
         fail("--async needs a broker: set MONITOR_BROKER_URL (or drop --async to run here)")
-    from tasks.ingest import ingest_files_task
+    from tasks.ingest import ingest_files_task  # Celery loads only when a command needs it
 
     for batch in batches:
         ingest_files_task.apply_async(args=[batch], queue=settings.ingest_queue)
@@ -153,7 +154,7 @@ def search(
     for rank, hit in enumerate(result.hits, 1):
         when = hit.published_at or "undated"
         click.echo(f"\n{rank:>2}. {hit.title or '(untitled)'}")
-        click.echo(f"    {hit.publication}, {when} · score {hit.score:.2f} · {hit.id}")
+        click.echo(f"    {hit.publication}, {when} · score {hit.score:.3g} · {hit.id}")
         snippet = hit.snippet.replace("<em>", marks[0]).replace("</em>", marks[1])
         click.echo(f"    {snippet}")
 
@@ -237,11 +238,12 @@ def status(fmt: str) -> None:
         store.close()
     queues = None
     if settings.broker_url is not None:
-        from tasks.app import queue_depths
+        from tasks.app import queue_depths  # Celery loads only when a command needs it
 
         queues = queue_depths()
     data = {
         "documents": stats.documents,
+        "dead_letters": open_dead_letters(settings).size(),
         "store": {"backend": stats.backend, "location": redact(stats.location)},
         "publications": stats.publications,
         "newest": stats.newest,
@@ -259,6 +261,7 @@ def status(fmt: str) -> None:
     if stats.newest:
         click.echo(f"newest      {stats.newest['published_at']} {stats.newest['title'] or ''}")
     click.echo(f"pipeline    {data['pipeline_version']}")
+    click.echo(f"dead letters {data['dead_letters']} (monitor dlq list)")
     if queues is None:
         click.echo("broker      none (tasks run in-process)")
     else:

@@ -90,3 +90,20 @@ def test_header_without_body_is_bad_input(text: str) -> None:
 def test_negative_volume_is_bad_input() -> None:
     with pytest.raises(InputError, match="volume -1"):
         parse(raw("Publication: Monitor Volume: -1 Issue: 3\n\nBody."))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<html><body><p>Putin</p></body></html>",
+        "Publication: Monitor\n\nText <script>alert(1)</script>",
+        "<!DOCTYPE html>\n<p>x</p>",
+    ],
+)
+def test_html_pages_are_bad_input_not_text(text: str) -> None:
+    with pytest.raises(InputError, match="HTML markup"):
+        parse(raw(text))
+
+
+def test_angle_brackets_in_prose_are_fine() -> None:
+    assert parse(raw("Turnout was <50% in the <b>region.")).body.startswith("Turnout")

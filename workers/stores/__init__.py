@@ -12,4 +12,4 @@ def open_store(settings: Settings) -> Store:
         raise NotImplementedError("the Elasticsearch store is not built yet (issue 4)")
     from workers.stores.embedded import EmbeddedStore
 
-    return EmbeddedStore(settings.embedded_db)
+    return EmbeddedStore(settings.embedded_db, busy_timeout_s=settings.sqlite_busy_timeout_s)

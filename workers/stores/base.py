@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from workers.errors import TransientError
 from workers.model import Article, RawArticle
 
 WriteStatus = Literal["created", "updated", "unchanged", "failed"]
@@ -22,7 +23,7 @@ WriteStatus = Literal["created", "updated", "unchanged", "failed"]
 VOLATILE_FIELDS = ("indexed_at", "fetched_at")
 
 
-class StoreUnavailable(RuntimeError):
+class StoreUnavailable(TransientError):
     """The store cannot be reached or is overloaded right now: transient, retry later."""
 
 

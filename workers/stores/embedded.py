@@ -34,7 +34,6 @@ from workers.stores.base import (
 )
 
 SCHEMA_VERSION = 1
-_BUSY_TIMEOUT_MS = 30_000
 # FTS columns after the rowid: the weights give title and named things more pull than
 # a word somewhere in the body.
 _FTS_COLUMNS = ("title", "body", "people", "places", "organizations", "outlets")
@@ -74,12 +73,12 @@ class EmbeddedStore:
 
     backend = "embedded"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, busy_timeout_s: float = 30.0) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-            self._db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            self._db = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None)
+            self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.executescript(_DDL)
@@ -193,7 +192,7 @@ class EmbeddedStore:
                 publication=r[2],
                 published_at=r[3],
                 url=r[4],
-                score=round(r[5], 4),
+                score=float(f"{r[5]:.6g}"),
                 snippet=r[6],
             )
             for r in rows

@@ -1,0 +1,1 @@
+"""Benchmarks: numbers with the machine's context, never timed tests (`make bench`)."""

@@ -1,0 +1,44 @@
+"""The two kinds of failure, and the one decision every retry makes.
+
+Transient failures (a store or site that is down or overloaded, a lost connection)
+retry the whole batch with backoff; permanent ones (bad input, a 4xx, a document the
+index refuses) never get better by waiting and go to the dead-letter queue at once.
+"""
+
+from __future__ import annotations
+
+import random
+
+
+class TransientError(RuntimeError):
+    """Worth retrying later: the same input may succeed when a service recovers."""
+
+
+class PermanentError(ValueError):
+    """Retrying cannot help: the item goes to the dead-letter queue with this reason."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a batch that raised `exc` should be retried rather than dead-lettered.
+
+    Connection-level errors from any client (Redis, sockets, sqlite's "database is
+    locked" surfaces as `StoreUnavailable`) are transient; everything else is treated as
+    permanent, because retrying a bug only delays the dead-letter entry that reports it.
+    """
+    if isinstance(exc, TransientError):
+        return True
+    if isinstance(exc, PermanentError):
+        return False
+    return isinstance(exc, (ConnectionError, TimeoutError)) or _is_redis_connection_error(exc)
+
+
+def _is_redis_connection_error(exc: BaseException) -> bool:
+    import redis.exceptions
+
+    return isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError))
+
+
+def backoff_delay(*, attempt: int, base_s: float, cap_s: float, rng: random.Random) -> float:
+    """Seconds to wait before retry number `attempt` (0-based): exponential, capped,
+    with full jitter so a fleet of workers retrying together does not stampede."""
+    return rng.uniform(0, min(cap_s, base_s * 2**attempt))
