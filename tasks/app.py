@@ -14,8 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_process_shutdown
+from celery.signals import setup_logging, worker_process_shutdown
 
+from workers import logs
 from workers.deadletter import DeadLetterQueue, open_dead_letters
 from workers.settings import Settings, get_settings
 from workers.stores import open_store
@@ -79,6 +80,12 @@ def dead_letters() -> DeadLetterQueue:
     if _dead_letters is None:
         _dead_letters = open_dead_letters(settings)
     return _dead_letters
+
+
+@setup_logging.connect
+def _configure_logging(**_: Any) -> None:
+    """Workers log through workers.logs (JSON lines when not on a terminal)."""
+    logs.configure(settings.log_level)
 
 
 @worker_process_shutdown.connect

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +36,8 @@ def run_batch(
     body: Callable[[], BatchReport],
 ) -> dict[str, Any]:
     attempt = int(task.request.retries or 0)
+    context = {"batch_id": task.request.id, "task": task.name, "items": len(items)}
+    started = time.perf_counter()
     try:
         report = body()
     except Exception as exc:
@@ -45,11 +48,21 @@ def run_batch(
                 cap_s=settings.retry_backoff_max_s,
                 rng=_rng,
             )
-            log.warning("batch %s: %s; retry %d in %.1fs", task.request.id, exc, attempt + 1, delay)
+            log.warning(
+                "batch failed, retry %d in %.1fs: %s",
+                attempt + 1,
+                delay,
+                exc,
+                extra={**context, "stage": "task", "error_type": type(exc).__name__},
+            )
             raise task.retry(
                 exc=exc, countdown=delay, max_retries=settings.task_max_retries
             ) from exc
-        log.error("batch %s: dead-lettering %d item(s): %r", task.request.id, len(items), exc)
+        log.error(
+            "batch dead-lettered: %s",
+            exc,
+            extra={**context, "stage": "task", "error_type": type(exc).__name__},
+        )
         for ref in items:
             deadletter.record(
                 dead_letters(),
@@ -62,6 +75,14 @@ def run_batch(
             )
         return {"counts": {"failed": len(items)}, "dead_lettered": len(items)}
     _settle_dead_letters(report, kind=kind)
+    log.info(
+        "batch done",
+        extra={
+            **context,
+            "counts": report.counts,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
     return report.to_dict()
 
 

@@ -241,4 +241,8 @@ def test_duplicate_delivery_changes_nothing(env: dict[str, str], tmp_path: Path)
         stop(worker)
     assert sorted(after) == sorted(before)
     assert_exactly_once(env, files)
-    assert "unchanged" in (tmp_path / "w.log").read_text()
+    lines = (tmp_path / "w.log").read_text().splitlines()
+    batches = [json.loads(line) for line in lines if line.startswith("{")]
+    done = [b for b in batches if b.get("message") == "batch done"]
+    assert sum(b["counts"]["created"] for b in done) == 10
+    assert sum(b["counts"]["unchanged"] for b in done) == 10  # the second delivery

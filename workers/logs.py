@@ -1,0 +1,55 @@
+"""Structured logs: JSON lines when not on a terminal, readable lines when on one.
+
+Operators grep and ship worker logs, so every line a log aggregator sees is one JSON
+object with the same keys; context travels as `extra={...}` (article_id, source, stage,
+batch_id, duration_ms, counts) rather than being formatted into the message. At INFO
+there is one line per batch, never one per article.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+# Attributes every LogRecord has; anything else on a record came from `extra=`.
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class ConsoleFormatter(logging.Formatter):
+    """Plain text with the structured fields appended as key=value."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        extra = {k: v for k, v in vars(record).items() if k not in _STANDARD}
+        return text + "".join(f" {k}={v}" for k, v in extra.items())
+
+
+def configure(level: str, *, json_output: bool | None = None) -> None:
+    """Route the root logger to stderr, as JSON unless stderr is a terminal."""
+    if json_output is None:
+        json_output = not sys.stderr.isatty()
+    handler = logging.StreamHandler(sys.stderr)
+    if json_output:
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(ConsoleFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
