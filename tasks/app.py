@@ -47,6 +47,9 @@ def make_app(settings: Settings) -> Celery:
             # unacknowledged messages every tenth of the timeout (1–60 s), every sweep.
             "unacked_restore_interval": max(1, min(60, settings.visibility_timeout_s // 10)),
             "unacked_restore_throttle": 1,
+            # A worker killed during a sweep leaves the sweep mutex behind; it must not
+            # block redelivery for longer than the visibility timeout itself.
+            "unacked_mutex_expire": min(300, max(5, settings.visibility_timeout_s)),
         },
         result_backend_transport_options={"visibility_timeout": settings.visibility_timeout_s},
         worker_soft_shutdown_timeout=settings.soft_shutdown_timeout_s,
@@ -101,3 +104,11 @@ def queue_depths() -> dict[str, int] | None:
     with app.connection_for_write() as conn:
         client = conn.default_channel.client
         return {settings.ingest_queue: int(client.llen(settings.ingest_queue))}
+
+
+def workers_seen(timeout_s: float = 0.5) -> list[str]:
+    """Names of workers answering a ping within `timeout_s` (empty in eager mode)."""
+    if settings.broker_url is None:
+        return []
+    replies = app.control.ping(timeout=timeout_s) or []
+    return sorted(name for reply in replies for name in reply)

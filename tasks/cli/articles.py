@@ -237,10 +237,12 @@ def status(fmt: str) -> None:
     finally:
         store.close()
     queues = None
+    workers: list[str] = []
     if settings.broker_url is not None:
-        from tasks.app import queue_depths  # Celery loads only when a command needs it
+        from tasks.app import queue_depths, workers_seen  # Celery loads only when needed
 
         queues = queue_depths()
+        workers = workers_seen()
     data = {
         "documents": stats.documents,
         "dead_letters": open_dead_letters(settings).size(),
@@ -249,6 +251,7 @@ def status(fmt: str) -> None:
         "newest": stats.newest,
         "pipeline_version": pipeline.pipeline_version(),
         "queues": queues,
+        "workers": workers,
         "broker": redact(settings.broker_url.get_secret_value()) if settings.broker_url else None,
     }
     if fmt == "json":
@@ -268,3 +271,4 @@ def status(fmt: str) -> None:
         click.echo(f"broker      {data['broker']}")
         for name, depth in queues.items():
             click.echo(f"  queue {name:<24} {depth} waiting")
+        click.echo(f"workers     {', '.join(workers) if workers else 'none answering'}")

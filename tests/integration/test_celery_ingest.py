@@ -38,9 +38,11 @@ def test_worker_ingests_enqueued_batches_once(env: dict[str, str], tmp_path: Pat
     status = json.loads(monitor("status", "--format", "json", env=env).stdout)
     assert status["queues"] == {"ingest": 2}  # nothing consumed yet: no worker runs
 
-    worker = start_worker(env, log=tmp_path / "worker.log")
+    worker = start_worker(env, log=tmp_path / "worker.log", hostname="seeds")
     try:
         wait_for(lambda: documents(env) == 2, timeout=60, what="the worker to index both seeds")
+        seen = json.loads(monitor("status", "--format", "json", env=env).stdout)["workers"]
+        assert [name.split("@")[0] for name in seen] == ["seeds"]
         # A second delivery of the same files (a redelivery, a second run) changes nothing.
         monitor("ingest", "--async", str(SAMPLES), env=env)
         wait_for(

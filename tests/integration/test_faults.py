@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from bench.corpus import build
 from tests.support.processes import monitor, start_worker, stop, wait_for
@@ -29,7 +30,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A private server per test: these tests stop and restart it."""
     server = RedisServer(tmp_path / "redis", appendonly=True)
     server.start()
     yield server
@@ -37,10 +39,10 @@ def redis(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-def env(redis: RedisServer, tmp_path: Path) -> dict[str, str]:
+def env(redis_server: RedisServer, tmp_path: Path) -> dict[str, str]:
     return {
-        "MONITOR_BROKER_URL": redis.url(0),
-        "MONITOR_REDIS_URL": redis.url(1),
+        "MONITOR_BROKER_URL": redis_server.url(0),
+        "MONITOR_REDIS_URL": redis_server.url(1),
         "MONITOR_DATA_DIR": str(tmp_path / "var"),
         # Short enough that the test sees redelivery and retries within seconds.
         "MONITOR_VISIBILITY_TIMEOUT_S": "4",
@@ -87,7 +89,12 @@ def assert_exactly_once(env: dict[str, str], files: list[Path]) -> None:
 
 
 def drained(env: dict[str, str], total: int) -> bool:
-    return len(stored(env)) >= total and status(env)["queues"] == {"ingest": 0}
+    """All `total` articles stored and nothing left waiting on the broker's queue."""
+    broker = redis.Redis.from_url(env["MONITOR_BROKER_URL"])
+    try:
+        return len(stored(env)) >= total and broker.llen("ingest") == 0
+    finally:
+        broker.close()
 
 
 def kill_group(process: subprocess.Popen[bytes]) -> None:
@@ -116,15 +123,17 @@ def test_worker_killed_mid_run(env: dict[str, str], tmp_path: Path) -> None:
     assert dead_letters(env) == []
 
 
-def test_redis_restarted_mid_run(env: dict[str, str], redis: RedisServer, tmp_path: Path) -> None:
+def test_redis_restarted_mid_run(
+    env: dict[str, str], redis_server: RedisServer, tmp_path: Path
+) -> None:
     files = build(tmp_path / "corpus", count=100)
     monitor("ingest", "--async", "--batch-size", "5", str(tmp_path / "corpus"), env=env)
     worker = start_worker(env, log=tmp_path / "w.log", concurrency=1)
     try:
         wait_for(lambda: len(stored(env)) >= 10, timeout=90, what="the first batches")
-        redis.stop()
+        redis_server.stop()
         time.sleep(2)
-        redis.start()  # same port, same AOF file: the queue comes back
+        redis_server.start()  # same port, same AOF file: the queue comes back
         wait_for(lambda: drained(env, 100), timeout=150, what="the run to finish after Redis")
         assert worker.poll() is None, "the worker must survive the broker restart"
     finally:
