@@ -16,6 +16,7 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_process_shutdown
 
+from tasks.schedule import beat_schedule
 from workers.settings import Settings, get_settings
 from workers.stores import open_store
 from workers.stores.base import Store
@@ -29,7 +30,7 @@ VISIBILITY_TIMEOUT_S = 3600
 def make_app(settings: Settings) -> Celery:
     eager = settings.broker_url is None
     broker = "memory://" if eager else settings.broker_url.get_secret_value()  # type: ignore[union-attr]
-    app = Celery("monitor", broker=broker, include=["tasks.ingest"])
+    app = Celery("monitor", broker=broker, include=["tasks.ingest", "tasks.sources"])
     app.conf.update(
         task_always_eager=eager,
         task_eager_propagates=True,
@@ -44,6 +45,7 @@ def make_app(settings: Settings) -> Celery:
         broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_S},
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
+        beat_schedule=beat_schedule(settings),
     )
     return app
 

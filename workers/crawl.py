@@ -91,7 +91,7 @@ def run_source(
     source: Source,
     *,
     cache: Cache,
-    submit: Callable[[list[str]], None],
+    submit: Callable[[list[list[str]]], None],
     batch_size: int,
     backfill: bool = False,
     lock_ttl_s: int = 1800,
@@ -99,8 +99,9 @@ def run_source(
 ) -> SourceRun:
     """Discover and submit one source's new items; a run already in progress wins.
 
+    `submit` receives all batches at once (enqueue them, or ingest them in-process).
     Returns a run with `locked=True` (and nothing done) when another holder has the
-    lock. The checkpoint is saved only after every batch was submitted.
+    lock. The checkpoint is saved only after `submit` returned.
     """
     started = _now()
     try:
@@ -109,10 +110,10 @@ def run_source(
             found = source.discover(since=None if backfill else since, backfill=backfill)
             urls = [item.url for item in found.items]
             batches = [urls[i : i + batch_size] for i in range(0, len(urls), batch_size)]
-            for batch in batches:
-                submit(batch)
-                for url in batch:
-                    cache.set(f"queued:{url}", "1", ttl_s=ttl_s)
+            if batches:
+                submit(batches)
+            for url in urls:
+                cache.set(f"queued:{url}", "1", ttl_s=ttl_s)
             if found.checkpoint is not None:
                 cache.set(f"checkpoint:{source.name}", found.checkpoint, ttl_s=CHECKPOINT_TTL_S)
             run = SourceRun(
