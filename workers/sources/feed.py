@@ -59,7 +59,10 @@ def parse_feed(data: bytes, *, base_url: str) -> tuple[list[tuple[str, str | Non
 
 
 def _entry_time(entry: feedparser.FeedParserDict) -> str | None:
-    stamp: time.struct_time | None = entry.get("updated_parsed") or entry.get("published_parsed")
+    # dict.get: FeedParserDict.get warns when it maps 'updated' to 'published' itself.
+    stamp: time.struct_time | None = dict.get(entry, "updated_parsed") or dict.get(
+        entry, "published_parsed"
+    )
     if stamp is None:
         return None
     moment = datetime.fromtimestamp(calendar.timegm(stamp), UTC)
