@@ -57,7 +57,9 @@ class Site:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.server.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def start(self) -> Site:
         self.thread.start()
@@ -109,7 +111,7 @@ class Site:
             f'<nav><a href="/program-name/edm/">EDM</a></nav><article>'
             f'<h1 class="entry-title">{html.escape(page.title)}</h1><div class="meta">'
             f"<p>Publication: Eurasia Daily Monitor Volume: {page.volume} Issue: {page.issue}</p>"
-            f"<p>By: {page.author}</p></div><div class=\"entry-content\">{paragraphs}</div>"
+            f'<p>By: {page.author}</p></div><div class="entry-content">{paragraphs}</div>'
             f"</article><footer>Jamestown Foundation, 1310 L Street</footer></body></html>"
         )
 
@@ -178,7 +180,9 @@ class Site:
             rest = path.removeprefix("/program-name/edm/").strip("/")
             number = int(rest.removeprefix("page/")) if rest.startswith("page/") else 1
             body = self.listing_html(number)
-            return (404, b"not found", html_type) if body is None else (200, body.encode(), html_type)
+            return (
+                (404, b"not found", html_type) if body is None else (200, body.encode(), html_type)
+            )
         if path.startswith("/program/"):
             slug = path.removeprefix("/program/").strip("/")
             for page in self.pages:

@@ -114,7 +114,12 @@ def test_unchanged_page_without_validators_is_not_reindexed(site, settings, fetc
 def test_listing_backfill_then_incremental(site, settings, fetcher, cache):
     site.add(25)  # three listing pages
     first, report = run(
-        site, "listing", "/program-name/edm/", settings=settings, fetcher=fetcher, cache=cache,
+        site,
+        "listing",
+        "/program-name/edm/",
+        settings=settings,
+        fetcher=fetcher,
+        cache=cache,
         backfill=True,
     )
     assert report.counts["created"] == 25 and first.discovered == 25
@@ -128,7 +133,7 @@ def test_listing_backfill_then_incremental(site, settings, fetcher, cache):
 
     site.add(3, start=100)
     site.hits.clear()
-    third, report = run(
+    _, report = run(
         site, "listing", "/program-name/edm/", settings=settings, fetcher=fetcher, cache=cache
     )
     assert report.counts["created"] == 3
@@ -138,7 +143,7 @@ def test_listing_backfill_then_incremental(site, settings, fetcher, cache):
 
 def test_wordpress_pages_and_checkpoint(site, settings, fetcher, cache):
     site.add(10)
-    first, report = run(site, "wordpress", "", settings=settings, fetcher=fetcher, cache=cache)
+    _, report = run(site, "wordpress", "", settings=settings, fetcher=fetcher, cache=cache)
     assert report.counts["created"] == 10
     api_calls = [k for k in site.hits if k.startswith("/wp-json/")]
     assert len(api_calls) == 3  # per_page=4: X-WP-TotalPages said 3
@@ -188,14 +193,18 @@ def test_404_is_recorded_and_not_retried(site, settings, fetcher, cache):
     assert site.hits["/program/no-such-article/"] == 1
 
 
-@pytest.mark.parametrize("target", ["http://localhost:{port}/program/x/", "https://staging.jamestown.org/program/x/"])
+@pytest.mark.parametrize(
+    "target", ["http://localhost:{port}/program/x/", "https://staging.jamestown.org/program/x/"]
+)
 def test_redirect_to_another_host_is_refused(site, settings, fetcher, cache, target):
     site.add(1)
     port = site.base.rsplit(":", 1)[1]
     site.faults["/program/article-0/"].append(Fault(redirect=target.format(port=port)))
     report = _ingest(site, ["/program/article-0/"], settings, fetcher, cache)
     [failure] = report.failures
-    assert "staging" in (failure.reason or "") or "not in the allowed hosts" in (failure.reason or "")
+    assert "staging" in (failure.reason or "") or "not in the allowed hosts" in (
+        failure.reason or ""
+    )
 
 
 def test_redirect_within_the_site_is_followed(site, settings, fetcher, cache):
@@ -262,6 +271,9 @@ def test_malformed_wordpress_json_page_is_reported(site, settings, fetcher, cach
 
 def test_two_workers_running_one_source_fetch_each_url_once(site, settings, redis_url):
     site.add(15)
+    # Create the embedded store's schema first: two first-opens at once can meet
+    # SQLite's "database is locked" (the store's concern, not this test's).
+    open_store(settings).close()
     barrier = threading.Barrier(2)
     runs: list[SourceRun] = []
 
