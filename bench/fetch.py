@@ -98,11 +98,12 @@ def one_run(
 def line(label: str, seconds: float, site: Site, report: BatchReport, articles: int) -> None:
     total = sum(site.hits.values())
     pages = sum(n for p, n in site.hits.items() if p.startswith("/program-name/"))
+    fetched = sum(site.article_hits().values())
     per = f"{total / articles:.3f}" if articles else "-"
     print(
         f"{label:<34} {seconds:7.2f}s  requests {total:5d} (listing {pages}, articles "
-        f"{sum(site.article_hits().values())}, other {total - pages - sum(site.article_hits().values())})"
-        f"  per new article {per}  counts {report.counts}"
+        f"{fetched}, other {total - pages - fetched})  per new article {per}  "
+        f"counts {report.counts}"
     )
 
 

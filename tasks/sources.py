@@ -95,7 +95,8 @@ def ingest_urls_task(urls: list[str], attempt: int = 0) -> dict[str, object]:
         ingest_urls_task.apply_async(
             args=[batch.retry, attempt + 1],
             queue=settings.ingest_queue,
-            countdown=min(3600, 30 * 2**attempt),
+            # The server's Retry-After if it gave one, else our own backoff.
+            countdown=min(3600, max(batch.retry_after_s or 0, 30 * 2**attempt)),
         )
     elif batch.retry:
         batch.report.items.extend(

@@ -153,6 +153,8 @@ def ingest_urls(
     for url, outcome in zip(urls, outcomes, strict=True):
         if isinstance(outcome, TransientFetchError):
             batch.retry.append(url)
+            if outcome.retry_after_s is not None:
+                batch.retry_after_s = max(batch.retry_after_s or 0.0, outcome.retry_after_s)
             continue
         if isinstance(outcome, InputError):
             loads.append((url, partial(_raise, outcome)))

@@ -30,7 +30,7 @@ from workers import __version__
 from workers.cache import Cache
 from workers.model import InputError
 from workers.ratelimit import RateLimiter, open_rate_limiter
-from workers.retry import retry_delay
+from workers.retry import parse_retry_after, retry_delay
 from workers.robots import MAX_ROBOTS_BYTES, RobotsRules
 from workers.settings import Settings
 from workers.urls import URLError, canonical_url, check_allowed, host_of
@@ -239,7 +239,11 @@ class Fetcher:
             )
             if delay is None:
                 if status is None or status in (408, 425, 429) or status >= 500:
-                    raise TransientFetchError(url, f"{reason} after {attempt} attempt(s)")
+                    raise TransientFetchError(
+                        url,
+                        f"{reason} after {attempt} attempt(s)",
+                        retry_after_s=parse_retry_after(retry_after),
+                    )
                 raise PermanentFetchError(url, f"{reason} at {current}", status=status)
             time.sleep(delay)
 

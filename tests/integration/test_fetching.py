@@ -165,6 +165,27 @@ def test_429_with_retry_after_is_honoured(site, settings, fetcher, cache):
     assert site.hits["/program/article-0/"] == 2
 
 
+def test_a_long_retry_after_hands_the_url_back_instead_of_sleeping(site, settings, fetcher, cache):
+    site.add(1)
+    site.faults["/program/article-0/"].append(Fault(status=503, headers={"Retry-After": "120"}))
+    store = open_store(settings)
+    try:
+        batch = ingest_urls(
+            [site.url("/program/article-0/")], fetcher=fetcher, cache=cache, store=store, ttl_s=60
+        )
+    finally:
+        store.close()
+    assert batch.retry == [site.url("/program/article-0/")]
+    assert batch.retry_after_s == 120.0 and site.hits["/program/article-0/"] == 1
+
+
+def test_a_feed_that_stays_down_is_a_run_error_not_a_crash(site, settings, fetcher, cache):
+    site.faults["/feed/"].extend(Fault(status=503) for _ in range(3))
+    run_, report = run(site, "feed", "/feed/", settings=settings, fetcher=fetcher, cache=cache)
+    assert run_.errors and "503" in run_.errors[0][1] and report.items == []
+    assert checkpoint_of(cache, "test") is None
+
+
 def test_500_then_success(site, settings, fetcher, cache):
     site.add(1)
     site.faults["/program/article-0/"].append(Fault(status=500))

@@ -18,7 +18,7 @@ import defusedxml.ElementTree as safe_xml
 import feedparser
 from defusedxml import DefusedXmlException
 
-from workers.fetch import Fetcher, PermanentFetchError
+from workers.fetch import Fetcher, PermanentFetchError, TransientFetchError
 from workers.model import InputError
 from workers.sources.base import Discovery, later
 from workers.sources.config import SourceConfig
@@ -79,7 +79,8 @@ class FeedSource:
         found = Discovery(checkpoint=since)
         try:
             result = self.fetcher.get(self.config.url, conditional=not backfill)
-        except PermanentFetchError as exc:
+        except (PermanentFetchError, TransientFetchError) as exc:
+            # Reported on the run; the next tick tries again from the same checkpoint.
             found.errors.append((self.config.url, exc.reason))
             return found
         found.requests += result.attempts

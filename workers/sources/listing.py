@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
-from workers.fetch import Fetcher, PermanentFetchError
+from workers.fetch import Fetcher, PermanentFetchError, TransientFetchError
 from workers.sources.base import Discovery
 from workers.sources.config import SourceConfig
 from workers.urls import URLError, canonical_url
@@ -83,6 +83,10 @@ class ListingSource:
             except PermanentFetchError as exc:
                 if exc.status in (404, 410) and page > 1:
                     break  # past the last page
+                found.errors.append((url, exc.reason))
+                break
+            except TransientFetchError as exc:
+                # What was found so far is submitted; older pages wait for the next run.
                 found.errors.append((url, exc.reason))
                 break
             found.requests += result.attempts

@@ -12,7 +12,7 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-from workers.fetch import Fetcher, PermanentFetchError
+from workers.fetch import Fetcher, PermanentFetchError, TransientFetchError
 from workers.model import InputError
 from workers.sources.base import Discovery, later
 from workers.sources.config import SourceConfig
@@ -74,9 +74,9 @@ class WordPressSource:
                 result = self.fetcher.get(url, conditional=False)
                 found.requests += result.attempts
                 items, errors = parse_posts(result.text(), base_url=self.config.url)
-            except (PermanentFetchError, InputError) as exc:
+            except (PermanentFetchError, TransientFetchError, InputError) as exc:
                 # Later pages cannot be trusted to line up; stop, keep what was read.
-                found.errors.append((url, str(exc)))
+                found.errors.append((url, getattr(exc, "reason", str(exc))))
                 break
             found.errors.extend((url, e) for e in errors)
             for item_url, modified in items:
