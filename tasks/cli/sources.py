@@ -14,8 +14,19 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import click
+import redis
 
-from tasks.cli.base import EXIT_ITEMS_FAILED, Progress, echo_json, fail, format_option, main, warn
+from tasks.cli.base import (
+    EXIT_ITEMS_FAILED,
+    EXIT_UNAVAILABLE,
+    Progress,
+    echo_json,
+    fail,
+    format_option,
+    handle_service_errors,
+    main,
+    warn,
+)
 from workers.cache import Cache, open_cache
 from workers.crawl import build_source, checkpoint_of, ingest_urls, last_run_of, run_source
 from workers.fetch import Fetcher
@@ -99,6 +110,23 @@ def ingest_urls_command(
     fmt: str,
 ) -> None:
     """`monitor ingest` for http(s) arguments (all arguments must be URLs)."""
+    try:
+        _ingest_urls_command(
+            args, kind=kind, backfill=backfill, enqueue=enqueue, batch_size=batch_size, fmt=fmt
+        )
+    except redis.RedisError as exc:
+        fail(f"cache (MONITOR_REDIS_URL) unavailable: {exc}", EXIT_UNAVAILABLE)
+
+
+def _ingest_urls_command(
+    args: tuple[str, ...],
+    *,
+    kind: str | None,
+    backfill: bool,
+    enqueue: bool,
+    batch_size: int | None,
+    fmt: str,
+) -> None:
     if not all(is_http_url(a) for a in args):
         fail("give either URLs or files to `monitor ingest`, not both")
     settings = get_settings()
@@ -201,6 +229,7 @@ def _enqueue(
 @main.command()
 @click.option("--all", "show_all", is_flag=True, help="Include disabled sources.")
 @format_option
+@handle_service_errors
 def sources(show_all: bool, fmt: str) -> None:
     """List the configured sources with their checkpoint and last run.
 
@@ -217,6 +246,14 @@ def sources(show_all: bool, fmt: str) -> None:
     cache = open_cache(settings)
     rows = []
     for source in configured:
+        try:
+            checkpoint, last_run = (
+                checkpoint_of(cache, source.name),
+                last_run_of(cache, source.name),
+            )
+        except redis.RedisError as exc:
+            fail(f"cache (MONITOR_REDIS_URL) unavailable: {exc}", EXIT_UNAVAILABLE)
+            return
         rows.append(
             {
                 "name": source.name,
@@ -224,8 +261,8 @@ def sources(show_all: bool, fmt: str) -> None:
                 "url": source.url,
                 "enabled": source.enabled,
                 "interval_s": interval_of(source, settings),
-                "checkpoint": checkpoint_of(cache, source.name),
-                "last_run": last_run_of(cache, source.name),
+                "checkpoint": checkpoint,
+                "last_run": last_run,
             }
         )
     if fmt == "json":
