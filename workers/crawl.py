@@ -163,7 +163,11 @@ def ingest_urls(
             batch.report.items.append(ItemResult(url, "unchanged"))
             continue
         try:
-            raw = article_from_html(outcome.text(), url=outcome.url, fetched_at=outcome.fetched_at)
+            # The page's own address is its identity: an old slug redirecting to the
+            # new one must not index the article twice under two ids.
+            raw = article_from_html(
+                outcome.text(), url=outcome.final_url, fetched_at=outcome.fetched_at
+            )
         except InputError as exc:
             loads.append((url, partial(_raise, exc)))
             continue

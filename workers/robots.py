@@ -7,6 +7,7 @@ transient error so the item is retried later rather than dropped.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
@@ -38,6 +39,8 @@ class RobotsRules:
         self.ttl_s = ttl_s
         self.load = load
         self._parsed: dict[str, tuple[RobotFileParser, float]] = {}
+        # Parallel fetches on a cold cache would each fetch robots.txt; one does.
+        self._loading = threading.Lock()
 
     def allowed(self, url: str) -> bool:
         return self._rules(robots_url(url)).can_fetch(self.user_agent, url)
@@ -46,6 +49,13 @@ class RobotsRules:
         memo = self._parsed.get(where)
         if memo is not None and memo[1] > time.monotonic():
             return memo[0]
+        with self._loading:
+            memo = self._parsed.get(where)
+            if memo is not None and memo[1] > time.monotonic():
+                return memo[0]
+            return self._load(where)
+
+    def _load(self, where: str) -> RobotFileParser:
         key = f"robots:{where}"
         text = self.cache.get(key)
         if text is None:

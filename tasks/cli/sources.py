@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import click
 import redis
@@ -67,7 +67,8 @@ def has_urls(args: tuple[str, ...]) -> bool:
 
 def classify(url: str) -> tuple[str, str]:
     """(kind, url) of a URL given on the command line, by its path."""
-    path = urlsplit(url).path
+    parts = urlsplit(url)
+    path = parts.path
     if path in ("", "/"):
         return "feed", url.rstrip("/") + "/feed/"
     if path.endswith("/feed/"):
@@ -75,8 +76,8 @@ def classify(url: str) -> tuple[str, str]:
     if path.startswith("/wp-json/"):
         return "wordpress", url
     if path.startswith("/program-name/"):
-        first = path.split("/page/", 1)[0]
-        return "listing", canonical_url(url.split(path, 1)[0] + first)
+        first = path.split("/page/", 1)[0]  # any page of a listing means the listing
+        return "listing", canonical_url(urlunsplit((parts.scheme, parts.netloc, first, "", "")))
     if path.startswith("/program/"):
         return "article", url
     raise URLError(f"cannot tell what {url} is; say it with --kind {'/'.join(KINDS)}")

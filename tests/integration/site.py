@@ -152,7 +152,11 @@ class Site:
         after = query.get("modified_after", [None])[0]
         posts = sorted(self.pages, key=lambda p: p.modified)
         if after:
-            posts = [p for p in posts if p.modified.isoformat(timespec="seconds") > after]
+            posts = [
+                p
+                for p in posts
+                if p.modified.replace(tzinfo=None).isoformat(timespec="seconds") > after
+            ]
         pages = max(1, -(-len(posts) // per_page))
         if page > pages:
             return 400, b'{"code":"rest_post_invalid_page_number"}', {}
@@ -161,7 +165,7 @@ class Site:
             {
                 "id": i,
                 "link": f"{self.base}/program/{p.slug}/",
-                "modified_gmt": p.modified.isoformat(timespec="seconds"),
+                "modified": p.modified.replace(tzinfo=None).isoformat(timespec="seconds"),
             }
             for i, p in enumerate(chunk)
         ]

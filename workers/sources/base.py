@@ -32,9 +32,12 @@ class Discovery:
     checkpoint: str | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
     requests: int = 0
+    _urls: set[str] = field(default_factory=set, repr=False)
 
     def add(self, url: str, modified: str | None = None) -> None:
-        if all(item.url != url for item in self.items):
+        """Add an item once (feeds and listings repeat links)."""
+        if url not in self._urls:
+            self._urls.add(url)
             self.items.append(Discovered(url, modified))
 
 

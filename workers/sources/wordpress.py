@@ -1,6 +1,6 @@
 """The WordPress REST API (`/wp-json/wp/v2/posts`, or a custom post type's route).
 
-Asks only for what discovery needs (`_fields=id,link,modified_gmt`), oldest change
+Asks only for what discovery needs (`_fields=id,link,modified`), oldest change
 first (`orderby=modified&order=asc`) from `modified_after=<checkpoint>`, and pages
 with `X-WP-TotalPages`. Ascending order makes a partial run safe: when page 3
 fails, the checkpoint is the newest item of pages 1-2 and nothing is skipped.
@@ -25,7 +25,7 @@ def page_url(config: SourceConfig, *, page: int, since: str | None) -> str:
         "page": str(page),
         "orderby": "modified",
         "order": "asc",
-        "_fields": "id,link,modified_gmt",
+        "_fields": "id,link,modified",
     }
     if since is not None:
         params["modified_after"] = since
@@ -53,7 +53,9 @@ def parse_posts(text: str, *, base_url: str) -> tuple[list[tuple[str, str | None
         except URLError as exc:
             errors.append(f"post {number}: {exc}")
             continue
-        modified = post.get("modified_gmt")
+        # `modified` (site-local time), not `modified_gmt`: WordPress compares
+        # `modified_after` with the post_modified column, which is local time.
+        modified = post.get("modified")
         items.append((url, modified if isinstance(modified, str) else None))
     return items, errors
 

@@ -34,7 +34,7 @@ def test_posts_become_urls_with_modified_times() -> None:
             {
                 "id": 1,
                 "link": "https://jamestown.org/program/a/",
-                "modified_gmt": "2025-10-01T10:00:00",
+                "modified": "2025-10-01T10:00:00",
             },
             {"id": 2},
             "not a post",
