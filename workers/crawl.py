@@ -114,6 +114,8 @@ def run_source(
                 submit(batches)
             for url in urls:
                 cache.set(f"queued:{url}", "1", ttl_s=ttl_s)
+            for done in found.on_submitted:
+                done()
             if found.checkpoint is not None:
                 cache.set(f"checkpoint:{source.name}", found.checkpoint, ttl_s=CHECKPOINT_TTL_S)
             run = SourceRun(
@@ -145,6 +147,7 @@ def ingest_urls(
     urls: Sequence[str], *, fetcher: Fetcher, cache: Cache, store: Store, ttl_s: int
 ) -> UrlBatch:
     """Fetch, dedupe and ingest a batch of article URLs (see the module docstring)."""
+    urls = list(dict.fromkeys(urls))  # one id written twice in one bulk write is a bug
     with ThreadPoolExecutor(max_workers=fetcher.policy.concurrency) as pool:
         outcomes = list(pool.map(partial(_fetch, fetcher), urls))
     batch = UrlBatch(BatchReport())

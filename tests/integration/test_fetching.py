@@ -20,6 +20,7 @@ from workers.ingest import BatchReport
 from workers.settings import Settings
 from workers.sources.config import SourceConfig
 from workers.stores import open_store
+from workers.stores.base import StoreUnavailable
 
 pytestmark = pytest.mark.integration
 
@@ -68,6 +69,22 @@ def test_feed_first_run_fetches_all_second_run_fetches_nothing(site, settings, f
     second, report = run(site, "feed", "/feed/", settings=settings, fetcher=fetcher, cache=cache)
     assert second.discovered == 0 and report.items == []
     assert site.hits == {"/feed/": 1}  # answered 304; robots.txt came from the cache
+
+
+def test_a_failed_store_write_loses_nothing(site, settings, fetcher, cache):
+    """Validators and checkpoint are saved only after the items were ingested."""
+    site.add(3)
+    config = SourceConfig(name="test", kind="feed", url=site.url("/feed/"))
+    source = build_source(config, fetcher=fetcher, cache=cache, settings=settings)
+
+    def store_down(batches: list[list[str]]) -> None:
+        raise StoreUnavailable("index is read-only")
+
+    with pytest.raises(StoreUnavailable):
+        run_source(source, cache=cache, submit=store_down, batch_size=10)
+    assert checkpoint_of(cache, "test") is None
+    _, report = run(site, "feed", "/feed/", settings=settings, fetcher=fetcher, cache=cache)
+    assert report.counts["created"] == 3
 
 
 def test_indexed_article_has_page_metadata(site, settings, fetcher, cache):

@@ -8,6 +8,7 @@ its next run (a modification time, a date); the crawl stores it per source.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -32,6 +33,9 @@ class Discovery:
     checkpoint: str | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
     requests: int = 0
+    # Run once the items are safely submitted (e.g. saving the feed's ETag): done
+    # earlier, a failed submit would turn the next run into a 304 and lose the items.
+    on_submitted: list[Callable[[], None]] = field(default_factory=list)
     _urls: set[str] = field(default_factory=set, repr=False)
 
     def add(self, url: str, modified: str | None = None) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import time
 from datetime import UTC, datetime
+from functools import partial
 from xml.etree.ElementTree import ParseError
 
 import defusedxml.ElementTree as safe_xml
@@ -96,5 +97,5 @@ class FeedSource:
             if backfill or since is None or modified is None or modified > since:
                 found.add(url, modified)
             found.checkpoint = later(found.checkpoint, modified)
-        self.fetcher.save_validators(result)
+        found.on_submitted.append(partial(self.fetcher.save_validators, result))
         return found

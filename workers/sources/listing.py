@@ -11,6 +11,7 @@ their canonical path is `<article_prefix><slug>/` on an allowed host.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
@@ -108,5 +109,5 @@ class ListingSource:
         if first_result is not None:
             found.checkpoint = first_result.fetched_at
             if not found.errors:
-                self.fetcher.save_validators(first_result)
+                found.on_submitted.append(partial(self.fetcher.save_validators, first_result))
         return found
