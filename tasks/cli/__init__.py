@@ -7,8 +7,10 @@ the tasks when asked (`--async`) and a broker is configured.
 
 from __future__ import annotations
 
-from tasks.cli import articles  # noqa: F401  (registers ingest, search, enrich, status)
-from tasks.cli import sources  # noqa: F401  (registers sources; ingest URL support)
+from tasks.cli import (
+    articles,  # noqa: F401  (registers ingest, search, enrich, status)
+    sources,  # noqa: F401  (registers sources; ingest URL support)
+)
 from tasks.cli.base import main
 
 __all__ = ["main"]
