@@ -7,10 +7,8 @@ the tasks when asked (`--async`) and a broker is configured.
 
 from __future__ import annotations
 
-from tasks.cli import (
-    articles,  # noqa: F401  (registers ingest, search, enrich, status)
-    sources,  # noqa: F401  (registers sources; ingest URL support)
-)
+import tasks.cli.sources  # noqa: F401  (registers sources; ingest URL support)
+from tasks.cli import articles  # noqa: F401  (registers ingest, search, enrich, status)
 from tasks.cli.base import main
 
 __all__ = ["main"]
