@@ -16,6 +16,7 @@ from typing import Any
 from celery import Celery
 from celery.signals import setup_logging, worker_process_shutdown
 
+from tasks.schedule import beat_schedule
 from workers import logs
 from workers.deadletter import DeadLetterQueue, open_dead_letters
 from workers.settings import Settings, get_settings
@@ -26,7 +27,7 @@ from workers.stores.base import Store
 def make_app(settings: Settings) -> Celery:
     eager = settings.broker_url is None
     broker = "memory://" if eager else settings.broker_url.get_secret_value()  # type: ignore[union-attr]
-    app = Celery("monitor", broker=broker, include=["tasks.ingest"])
+    app = Celery("monitor", broker=broker, include=["tasks.ingest", "tasks.sources"])
     app.conf.update(
         task_always_eager=eager,
         task_eager_propagates=True,
@@ -59,6 +60,7 @@ def make_app(settings: Settings) -> Celery:
         # cancelled and redelivered rather than finished twice.
         worker_cancel_long_running_tasks_on_connection_loss=True,
         worker_hijack_root_logger=False,
+        beat_schedule=beat_schedule(settings),
     )
     return app
 

@@ -11,7 +11,6 @@ every item of the batch is dead-lettered. Nothing is dropped without an entry.
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,11 +20,11 @@ from celery import Task
 from tasks.app import dead_letters, settings
 from workers import deadletter
 from workers.deadletter import ItemKind
-from workers.errors import backoff_delay, is_transient
+from workers.errors import is_transient
 from workers.ingest import BatchReport
+from workers.retry import backoff_delay
 
 log = logging.getLogger(__name__)
-_rng = random.Random()
 
 
 def run_batch(
@@ -46,7 +45,6 @@ def run_batch(
                 attempt=attempt,
                 base_s=settings.retry_backoff_s,
                 cap_s=settings.retry_backoff_max_s,
-                rng=_rng,
             )
             log.warning(
                 "batch failed, retry %d in %.1fs: %s",

@@ -7,8 +7,6 @@ index refuses) never get better by waiting and go to the dead-letter queue at on
 
 from __future__ import annotations
 
-import random
-
 
 class TransientError(RuntimeError):
     """Worth retrying later: the same input may succeed when a service recovers."""
@@ -36,9 +34,3 @@ def _is_redis_connection_error(exc: BaseException) -> bool:
     import redis.exceptions
 
     return isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError))
-
-
-def backoff_delay(*, attempt: int, base_s: float, cap_s: float, rng: random.Random) -> float:
-    """Seconds to wait before retry number `attempt` (0-based): exponential, capped,
-    with full jitter so a fleet of workers retrying together does not stampede."""
-    return rng.uniform(0, min(cap_s, base_s * 2**attempt))

@@ -85,6 +85,69 @@ class Settings(BaseSettings):
         "batch is retried.",
     )
 
+    # --- fetching and sources (issue 5: workers/fetch.py, workers/sources/) ---
+    sources_file: Path | None = Field(
+        default=None,
+        description="TOML file of sources to fetch. Unset: the packaged jamestown.org "
+        "defaults (workers/sources/default_sources.toml).",
+    )
+    contact: str = Field(
+        default="monitor-ingest operators <ops@example.org>",
+        description="Who to contact about our crawler; sent in the User-Agent.",
+    )
+    allowed_hosts: str = Field(
+        default="jamestown.org",
+        description="Comma-separated hosts that may be fetched (redirects included); "
+        "www. and staging. map to jamestown.org, and staging is never fetched.",
+    )
+    host_rate_per_s: float = Field(
+        default=1.0, gt=0, description="Requests per second per host, across all workers."
+    )
+    host_burst: int = Field(
+        default=1, ge=1, description="Requests a host's rate limit lets through at once."
+    )
+    fetch_concurrency: int = Field(
+        default=4, ge=1, le=64, description="Parallel fetches per worker process."
+    )
+    fetch_timeout_s: float = Field(
+        default=20.0, gt=0, description="Connect/read timeout of one HTTP request."
+    )
+    fetch_max_attempts: int = Field(
+        default=4, ge=1, description="Attempts per URL on connection errors, timeouts, 429, 5xx."
+    )
+    fetch_backoff_s: float = Field(
+        default=1.0, ge=0, description="First retry delay; doubles per attempt, with jitter."
+    )
+    fetch_max_delay_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="Longest wait slept in a worker (Retry-After included); a longer "
+        "wait hands the item back to Celery to retry later.",
+    )
+    max_page_bytes: int = Field(
+        default=5_000_000, ge=1, description="Responses larger than this are refused."
+    )
+    max_redirects: int = Field(default=5, ge=0, description="Redirect hops followed per URL.")
+    robots_ttl_s: int = Field(default=3600, ge=1, description="How long robots.txt is cached.")
+    validators_ttl_s: int = Field(
+        default=90 * 86400,
+        ge=1,
+        description="How long ETag/Last-Modified and content hashes per URL are kept.",
+    )
+    source_interval_s: int = Field(
+        default=900, ge=10, description="Default beat interval of a source (TOML may override)."
+    )
+    source_lock_ttl_s: int = Field(
+        default=1800, ge=10, description="Longest a source run holds its lock (crash safety)."
+    )
+    listing_max_pages: int = Field(
+        default=20, ge=1, description="Listing pages an incremental run walks at most."
+    )
+
+    @property
+    def allowed_host_set(self) -> frozenset[str]:
+        return frozenset(h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip())
+
     @property
     def embedded_db(self) -> Path:
         return self.data_dir / "monitor.sqlite3"

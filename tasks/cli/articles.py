@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from tasks.cli import sources
 from tasks.cli.base import (
     EXIT_ITEMS_FAILED,
     Progress,
@@ -34,7 +35,7 @@ _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True)
 @click.option(
     "--async",
     "enqueue",
@@ -42,15 +43,31 @@ _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
     help="Enqueue batches for Celery workers and return (needs MONITOR_BROKER_URL).",
 )
 @click.option("--batch-size", type=click.IntRange(1, 1000), help="Files per batch/task.")
+@sources.url_options
 @format_option
 @handle_service_errors
-def ingest(paths: tuple[Path, ...], enqueue: bool, batch_size: int | None, fmt: str) -> None:
+def ingest(
+    paths: tuple[str, ...],
+    enqueue: bool,
+    batch_size: int | None,
+    fmt: str,
+    kind: str | None,
+    backfill: bool,
+) -> None:
     """Ingest article files: .txt in the seed format or .json with the input fields.
 
     PATHS are files or directories (searched recursively for .txt and .json). Bad
     files are reported one per line and the good ones are still ingested; the exit
     code is 1 when any file failed. Re-ingesting an unchanged article changes nothing.
+
+    PATHS may instead be http(s) URLs: a site root, a feed, a program listing
+    (/program-name/edm/) or an article page; see docs/fetching.md.
     """
+    if sources.has_urls(paths):
+        sources.ingest_urls_command(
+            paths, kind=kind, backfill=backfill, enqueue=enqueue, batch_size=batch_size, fmt=fmt
+        )
+        return
     settings = get_settings()
     files, errors = expand_paths(paths)
     report = BatchReport([ItemResult(path, "failed", reason=why) for path, why in errors])

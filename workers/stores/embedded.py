@@ -16,7 +16,8 @@ import hashlib
 import json
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -79,15 +80,28 @@ class EmbeddedStore:
         try:
             self._db = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None)
             self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-            self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
-            self._db.executescript(_DDL)
+            _retry_while_locked(self._initialize, deadline=time.monotonic() + busy_timeout_s)
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"embedded store {path}: {exc}") from exc
+
+    def _initialize(self) -> None:
+        # Switching to WAL answers "locked" at once, without the busy handler, while
+        # another process creates the file; the schema goes in one transaction.
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _DDL.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
             self._db.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
             )
-        except sqlite3.OperationalError as exc:
-            raise StoreUnavailable(f"embedded store {path}: {exc}") from exc
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def write(self, items: Sequence[Indexable]) -> list[WriteOutcome]:
         now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -241,6 +255,17 @@ class EmbeddedStore:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _retry_while_locked(action: Callable[[], None], *, deadline: float) -> None:
+    while True:
+        try:
+            action()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def fts_query(text: str) -> str:

@@ -116,8 +116,7 @@ def _writer(path: str, start: int) -> None:
 
 
 def test_several_processes_write_at_once(tmp_path: Path) -> None:
-    path = tmp_path / "shared.sqlite3"
-    EmbeddedStore(path).close()
+    path = tmp_path / "shared.sqlite3"  # created by whichever process comes first
     ctx = multiprocessing.get_context("spawn")
     procs = [ctx.Process(target=_writer, args=(str(path), s)) for s in (1, 101, 201)]
     for proc in procs:

@@ -1,0 +1,285 @@
+"""`monitor ingest URL...` (sites, feeds, listings, articles) and `monitor sources`.
+
+`monitor ingest` hands http(s) arguments here (`ingest_urls_command`); the files
+path stays in `articles.py`. A URL runs as an ad-hoc source of the kind its path
+suggests (or `--kind`), through the same `workers.crawl` functions the scheduled
+tasks run: in this process, or enqueued with `--async`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import click
+import redis
+
+from tasks.cli.base import (
+    EXIT_ITEMS_FAILED,
+    EXIT_UNAVAILABLE,
+    Progress,
+    echo_json,
+    fail,
+    format_option,
+    handle_service_errors,
+    main,
+    warn,
+)
+from workers.cache import Cache, open_cache
+from workers.crawl import build_source, checkpoint_of, ingest_urls, last_run_of, run_source
+from workers.fetch import Fetcher
+from workers.ingest import BatchReport, ItemResult
+from workers.settings import Settings, get_settings
+from workers.sources.config import (
+    SourceConfig,
+    SourceConfigError,
+    interval_of,
+    load_sources,
+)
+from workers.stores import open_store
+from workers.urls import URLError, canonical_url, check_allowed, is_http_url
+
+KINDS = ("feed", "listing", "wordpress", "article")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def url_options(func: F) -> F:
+    """The URL-only options of `monitor ingest`."""
+    func = click.option(
+        "--kind",
+        type=click.Choice(KINDS),
+        help="For URLs: what the URL is (default: guessed from its path; a site root "
+        "means its /feed/).",
+    )(func)
+    return click.option(
+        "--backfill",
+        is_flag=True,
+        help="For feed/listing/WordPress URLs: take every item, not only new ones "
+        "(listings are walked to the last page).",
+    )(func)
+
+
+def has_urls(args: tuple[str, ...]) -> bool:
+    return any(is_http_url(a) for a in args)
+
+
+def classify(url: str) -> tuple[str, str]:
+    """(kind, url) of a URL given on the command line, by its path."""
+    parts = urlsplit(url)
+    path = parts.path
+    if path in ("", "/"):
+        return "feed", url.rstrip("/") + "/feed/"
+    if path.endswith("/feed/"):
+        return "feed", url
+    if path.startswith("/wp-json/"):
+        return "wordpress", url
+    if path.startswith("/program-name/"):
+        first = path.split("/page/", 1)[0]  # any page of a listing means the listing
+        return "listing", canonical_url(urlunsplit((parts.scheme, parts.netloc, first, "", "")))
+    if path.startswith("/program/"):
+        return "article", url
+    raise URLError(f"cannot tell what {url} is; say it with --kind {'/'.join(KINDS)}")
+
+
+def source_for(kind: str, url: str, settings: Settings) -> SourceConfig:
+    """A configured source with this kind and URL (its checkpoint is shared), or an ad-hoc one."""
+    try:
+        configured = load_sources(settings, include_disabled=True)
+    except SourceConfigError:
+        configured = []
+    for source in configured:
+        if source.kind == kind and source.url == url:
+            return source
+    fields: dict[str, Any] = {"kind": kind, "url": url}
+    if kind == "wordpress":
+        parts = urlsplit(url)
+        route = parts.path.removeprefix("/wp-json/").strip("/")
+        fields.update(url=f"{parts.scheme}://{parts.netloc}/", route=route or "wp/v2/posts")
+    digest = hashlib.sha1(url.encode(), usedforsecurity=False).hexdigest()[:10]
+    return SourceConfig(name=f"adhoc-{kind}-{digest}", **fields)
+
+
+def ingest_urls_command(
+    args: tuple[str, ...],
+    *,
+    kind: str | None,
+    backfill: bool,
+    enqueue: bool,
+    batch_size: int | None,
+    fmt: str,
+) -> None:
+    """`monitor ingest` for http(s) arguments (all arguments must be URLs)."""
+    try:
+        _ingest_urls_command(
+            args, kind=kind, backfill=backfill, enqueue=enqueue, batch_size=batch_size, fmt=fmt
+        )
+    except redis.RedisError as exc:
+        fail(f"cache (MONITOR_REDIS_URL) unavailable: {exc}", EXIT_UNAVAILABLE)
+
+
+def _ingest_urls_command(
+    args: tuple[str, ...],
+    *,
+    kind: str | None,
+    backfill: bool,
+    enqueue: bool,
+    batch_size: int | None,
+    fmt: str,
+) -> None:
+    if not all(is_http_url(a) for a in args):
+        fail("give either URLs or files to `monitor ingest`, not both")
+    settings = get_settings()
+    articles: list[str] = []
+    sources: list[SourceConfig] = []
+    for arg in args:
+        try:
+            url = canonical_url(arg)
+            check_allowed(arg, settings.allowed_host_set)
+            guessed, url = classify(url) if kind is None else (kind, url)
+        except URLError as exc:
+            fail(str(exc))
+            return
+        if guessed == "article":
+            articles.append(url)
+        else:
+            sources.append(source_for(guessed, url, settings))
+    if enqueue:
+        _enqueue(articles, sources, backfill, settings)
+        return
+    cache = open_cache(settings)
+    fetcher = Fetcher.from_settings(settings, cache=cache)
+    report = BatchReport()
+    try:
+        size = batch_size or settings.batch_size
+        batches = [articles[i : i + size] for i in range(0, len(articles), size)]
+        if batches:
+            _ingest(batches, report, fetcher=fetcher, cache=cache, settings=settings)
+        for config in sources:
+            source = build_source(config, fetcher=fetcher, cache=cache, settings=settings)
+            run = run_source(
+                source,
+                cache=cache,
+                submit=lambda found: _ingest(
+                    found, report, fetcher=fetcher, cache=cache, settings=settings
+                ),
+                batch_size=size,
+                backfill=backfill,
+                lock_ttl_s=settings.source_lock_ttl_s,
+                ttl_s=settings.validators_ttl_s,
+            )
+            if run.locked:
+                warn(f"{config.url}: another run of this source is in progress; skipped")
+            for origin, reason in run.errors:
+                report.items.append(ItemResult(origin, "failed", reason=reason))
+    finally:
+        fetcher.close()
+    from tasks.cli.articles import _print_report  # articles imports this module
+
+    _print_report(report, fmt)
+    if report.failures:
+        raise SystemExit(EXIT_ITEMS_FAILED)
+
+
+def _ingest(
+    batches: list[list[str]],
+    report: BatchReport,
+    *,
+    fetcher: Fetcher,
+    cache: Cache,
+    settings: Settings,
+) -> None:
+    store = open_store(settings)
+    bar = Progress("fetch", sum(map(len, batches)))
+    try:
+        for urls in batches:
+            batch = ingest_urls(
+                urls, fetcher=fetcher, cache=cache, store=store, ttl_s=settings.validators_ttl_s
+            )
+            report.extend(batch.report)
+            report.items.extend(
+                ItemResult(u, "failed", reason="site unavailable (transient); try again later")
+                for u in batch.retry
+            )
+            bar.advance(len(urls))
+    finally:
+        store.close()
+
+
+def _enqueue(
+    articles: list[str], sources: list[SourceConfig], backfill: bool, settings: Settings
+) -> None:
+    if settings.broker_url is None:
+        fail("--async needs a broker: set MONITOR_BROKER_URL (or drop --async to run here)")
+    from tasks.sources import enqueue_batches, run_source_task
+
+    size = settings.batch_size
+    enqueue_batches([articles[i : i + size] for i in range(0, len(articles), size)])
+    for config in sources:
+        run_source_task.apply_async(
+            kwargs={"name": config.name, "backfill": backfill, "config": config.model_dump()},
+            queue=settings.ingest_queue,
+        )
+    click.echo(
+        f"enqueued {len(articles)} article URL(s) and {len(sources)} source run(s) "
+        f"on queue '{settings.ingest_queue}'"
+    )
+
+
+@main.command()
+@click.option("--all", "show_all", is_flag=True, help="Include disabled sources.")
+@format_option
+@handle_service_errors
+def sources(show_all: bool, fmt: str) -> None:
+    """List the configured sources with their checkpoint and last run.
+
+    Sources come from MONITOR_SOURCES_FILE (default: the packaged jamestown.org
+    list). Checkpoints and last runs live in the cache: without MONITOR_REDIS_URL
+    they only exist inside one process, so this shows "never".
+    """
+    settings = get_settings()
+    try:
+        configured = load_sources(settings, include_disabled=show_all)
+    except SourceConfigError as exc:
+        fail(str(exc))
+        return
+    cache = open_cache(settings)
+    rows = []
+    for source in configured:
+        try:
+            checkpoint, last_run = (
+                checkpoint_of(cache, source.name),
+                last_run_of(cache, source.name),
+            )
+        except redis.RedisError as exc:
+            fail(f"cache (MONITOR_REDIS_URL) unavailable: {exc}", EXIT_UNAVAILABLE)
+            return
+        rows.append(
+            {
+                "name": source.name,
+                "kind": source.kind,
+                "url": source.url,
+                "enabled": source.enabled,
+                "interval_s": interval_of(source, settings),
+                "checkpoint": checkpoint,
+                "last_run": last_run,
+            }
+        )
+    if fmt == "json":
+        echo_json(rows)
+        return
+    click.echo(f"{'name':<18} {'kind':<9} {'every':>7}  {'checkpoint':<25} last run")
+    for row in rows:
+        last = row["last_run"]
+        if isinstance(last, dict):
+            errors = len(last.get("errors") or [])
+            seen = f"{last['finished_at']} found {last['discovered']}, errors {errors}"
+        else:
+            seen = "never"
+        name = str(row["name"]) + ("" if row["enabled"] else " (off)")
+        click.echo(
+            f"{name:<18} {row['kind']:<9} {row['interval_s']:>6}s  "
+            f"{row['checkpoint'] or '-':<25} {seen}"
+        )
+        click.echo(f"  {row['url']}")

@@ -1,0 +1,110 @@
+"""Source tasks: thin wrappers around `workers.crawl`.
+
+`monitor.run_source` is what beat calls per source: discover under the source lock,
+then fan the new URLs out to the ingest queue in batches. `monitor.ingest_urls`
+fetches and ingests one batch; URLs that failed transiently (site down, asked us to
+wait) are re-enqueued alone with a delay, so one slow page never re-runs a batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Task
+from celery.signals import worker_process_shutdown
+
+from tasks.app import app, settings, store
+from tasks.delivery import run_batch
+from workers.cache import Cache, open_cache
+from workers.crawl import build_source, ingest_urls, run_source
+from workers.fetch import Fetcher
+from workers.ingest import BatchReport, ItemResult
+from workers.sources.config import SourceConfig, SourceConfigError, load_sources
+
+# Re-enqueues of transiently failed URLs before they are reported as failed.
+MAX_URL_RETRIES = 5
+_cache: Cache | None = None
+_fetcher: Fetcher | None = None
+
+
+def cache() -> Cache:
+    global _cache
+    if _cache is None:
+        _cache = open_cache(settings)
+    return _cache
+
+
+def fetcher() -> Fetcher:
+    """This process's fetcher (one keep-alive client), created after the worker forks."""
+    global _fetcher
+    if _fetcher is None:
+        _fetcher = Fetcher.from_settings(settings, cache=cache())
+    return _fetcher
+
+
+@worker_process_shutdown.connect
+def _close_fetcher(**_: Any) -> None:
+    if _fetcher is not None:
+        _fetcher.close()
+
+
+def find_source(name: str) -> SourceConfig:
+    for source in load_sources(settings, include_disabled=True):
+        if source.name == name:
+            return source
+    raise SourceConfigError(f"no source named {name!r} in the sources file")
+
+
+def enqueue_batches(batches: list[list[str]]) -> None:
+    for batch in batches:
+        ingest_urls_task.apply_async(args=[batch], queue=settings.ingest_queue)
+
+
+@app.task(name="monitor.run_source")
+def run_source_task(
+    name: str, backfill: bool = False, config: dict[str, Any] | None = None
+) -> dict[str, object]:
+    """Discover one source's new items and enqueue them; `config` for ad-hoc sources."""
+    source_config = SourceConfig.model_validate(config) if config else find_source(name)
+    source = build_source(source_config, fetcher=fetcher(), cache=cache(), settings=settings)
+    run = run_source(
+        source,
+        cache=cache(),
+        submit=enqueue_batches,
+        batch_size=settings.batch_size,
+        backfill=backfill,
+        lock_ttl_s=settings.source_lock_ttl_s,
+        ttl_s=settings.validators_ttl_s,
+    )
+    return run.to_dict()
+
+
+@app.task(name="monitor.ingest_urls", bind=True)
+def ingest_urls_task(self: Task, urls: list[str], attempt: int = 0) -> dict[str, Any]:
+    """Fetch and ingest a batch of article URLs; failures go to the dead-letter queue."""
+    return run_batch(self, items=urls, kind="url", body=lambda: _ingest_urls(urls, attempt))
+
+
+def _ingest_urls(urls: list[str], attempt: int) -> BatchReport:
+    batch = ingest_urls(
+        urls, fetcher=fetcher(), cache=cache(), store=store(), ttl_s=settings.validators_ttl_s
+    )
+    if batch.retry and attempt < MAX_URL_RETRIES:
+        ingest_urls_task.apply_async(
+            args=[batch.retry, attempt + 1],
+            queue=settings.ingest_queue,
+            # The server's Retry-After if it gave one, else our own backoff.
+            countdown=min(3600, max(batch.retry_after_s or 0, 30 * 2**attempt)),
+        )
+    elif batch.retry:
+        batch.report.items.extend(
+            ItemResult(
+                url,
+                "failed",
+                reason=f"still failing after {attempt} retries",
+                stage="fetch",
+                error_type="TransientFetchError",
+            )
+            for url in batch.retry
+        )
+    return batch.report

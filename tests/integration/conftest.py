@@ -1,0 +1,65 @@
+"""Integration fixtures: a real redis-server on a free port, the fake site over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.integration.site import Site
+from tests.support.redis_server import RedisServer
+from workers.cache import RedisCache
+from workers.fetch import Fetcher
+from workers.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_server: RedisServer) -> str:
+    """A database of the session's private redis-server (tests flush it freely)."""
+    return redis_server.url(2)
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[redis.Redis[str]]:
+    client: redis.Redis[str] = redis.Redis.from_url(redis_url, decode_responses=True)
+    client.flushdb()  # our own server on a free port, never the shared one
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    running = Site().start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, redis_url: str, redis_client: redis.Redis[str]) -> Settings:
+    return Settings(
+        redis_url=redis_url,
+        data_dir=tmp_path / "var",
+        allowed_hosts="127.0.0.1",
+        host_rate_per_s=500,
+        host_burst=50,
+        fetch_timeout_s=0.5,
+        fetch_backoff_s=0.01,
+        fetch_max_delay_s=2,
+        fetch_max_attempts=3,
+        max_page_bytes=1_000_000,
+        batch_size=10,
+    )
+
+
+@pytest.fixture
+def cache(redis_client: redis.Redis[str]) -> RedisCache:
+    return RedisCache(redis_client)
+
+
+@pytest.fixture
+def fetcher(settings: Settings, cache: RedisCache) -> Iterator[Fetcher]:
+    made = Fetcher.from_settings(settings, cache=cache)
+    yield made
+    made.close()

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import pytest
+
+from workers.model import InputError
+from workers.sources.feed import parse_feed
+
+BASE = "https://jamestown.org/feed/"
+
+
+def rss(items: str) -> bytes:
+    return (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>J</title>'
+        f"<link>https://jamestown.org/</link>{items}</channel></rss>"
+    ).encode()
+
+
+def test_entries_become_canonical_urls_with_times() -> None:
+    items, errors = parse_feed(
+        rss(
+            "<item><title>A</title><link>https://www.jamestown.org/program/a?utm_source=rss</link>"
+            "<pubDate>Tue, 07 Oct 2025 14:00:00 +0000</pubDate></item>"
+            "<item><title>B</title><link>/program/b/</link></item>"
+        ),
+        base_url=BASE,
+    )
+    assert items == [
+        ("https://jamestown.org/program/a/", "2025-10-07T14:00:00+00:00"),
+        ("https://jamestown.org/program/b/", None),
+    ]
+    assert errors == []
+
+
+def test_atom_feeds_are_read() -> None:
+    atom = (
+        b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>J</title>'
+        b'<entry><title>A</title><link href="https://jamestown.org/program/a/"/>'
+        b"<updated>2025-10-07T14:00:00Z</updated></entry></feed>"
+    )
+    assert parse_feed(atom, base_url=BASE)[0] == [
+        ("https://jamestown.org/program/a/", "2025-10-07T14:00:00+00:00")
+    ]
+
+
+def test_entry_without_link_is_an_item_error() -> None:
+    items, errors = parse_feed(
+        rss(
+            "<item><title>Lost</title></item><item><link>https://jamestown.org/program/x/</link></item>"
+        ),
+        base_url=BASE,
+    )
+    assert len(items) == 1
+    assert errors == ["entry 1 ('Lost') has no link"]
+
+
+def test_entity_expansion_is_refused() -> None:
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
+        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+        b'<rss version="2.0"><channel><title>&b;</title></channel></rss>'
+    )
+    with pytest.raises(InputError, match="unsafe XML"):
+        parse_feed(bomb, base_url=BASE)
+
+
+def test_not_a_feed_is_an_error() -> None:
+    with pytest.raises(InputError, match="not well-formed"):
+        parse_feed(b"<html><body>Moved</body>", base_url=BASE)
+
+
+def test_slightly_broken_feed_is_read_with_a_warning() -> None:
+    items, errors = parse_feed(
+        rss("<item><link>https://jamestown.org/program/x/</link></item><item>"),
+        base_url=BASE,
+    )
+    assert items == [("https://jamestown.org/program/x/", None)]
+    assert errors and "not well-formed" in errors[0]

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from workers.retry import parse_retry_after, retry_delay
+
+POLICY = {"max_attempts": 4, "base_s": 1.0, "max_delay_s": 30.0}
+
+
+@pytest.mark.parametrize("status", [None, 429, 500, 502, 503, 504])
+def test_transient_failures_are_retried_with_growing_backoff(status: int | None) -> None:
+    delays = [retry_delay(attempt=n, status=status, rand=lambda: 1.0, **POLICY) for n in (1, 2, 3)]
+    assert delays == [1.0, 2.0, 4.0]
+
+
+def test_jitter_stays_within_half_to_full_backoff() -> None:
+    low = retry_delay(attempt=3, status=503, rand=lambda: 0.0, **POLICY)
+    assert low == 2.0
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 410])
+def test_permanent_statuses_are_not_retried(status: int) -> None:
+    assert retry_delay(attempt=1, status=status, **POLICY) is None
+
+
+def test_attempts_are_bounded() -> None:
+    assert retry_delay(attempt=4, status=503, **POLICY) is None
+
+
+def test_retry_after_wins_over_backoff() -> None:
+    assert retry_delay(attempt=1, status=429, retry_after="7", **POLICY) == 7.0
+
+
+def test_retry_after_longer_than_allowed_gives_the_item_back() -> None:
+    assert retry_delay(attempt=1, status=429, retry_after="3600", **POLICY) is None
+
+
+def test_retry_after_as_http_date() -> None:
+    now = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
+    assert parse_retry_after("Wed, 01 Jan 2025 12:00:10 GMT", now=now) == 10.0
+    assert parse_retry_after("Wed, 01 Jan 2025 11:00:00 GMT", now=now) == 0.0
+    assert parse_retry_after("soon", now=now) is None
+    assert parse_retry_after(None) is None

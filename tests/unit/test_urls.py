@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import pytest
+
+from workers.urls import URLError, canonical_url, check_allowed, is_http_url
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("HTTPS://Jamestown.ORG/program/slug", "https://jamestown.org/program/slug/"),
+        (
+            "https://jamestown.org/program/slug/?utm_source=x&utm_medium=y",
+            "https://jamestown.org/program/slug/",
+        ),
+        (
+            "https://jamestown.org/program/slug/?fbclid=abc#comments",
+            "https://jamestown.org/program/slug/",
+        ),
+        ("https://jamestown.org/?s=putin&utm_campaign=z&a=1", "https://jamestown.org/?a=1&s=putin"),
+        ("https://www.jamestown.org/program/slug-2/", "https://jamestown.org/program/slug-2/"),
+        ("https://staging.jamestown.org/program/slug/", "https://jamestown.org/program/slug/"),
+        ("https://jamestown.org:443//program//a/../slug", "https://jamestown.org/program/slug/"),
+        ("https://jamestown.org", "https://jamestown.org/"),
+        (
+            "https://jamestown.org/wp-content/uploads/x.pdf",
+            "https://jamestown.org/wp-content/uploads/x.pdf",
+        ),
+        ("https://jamestown.org/wp-json/wp/v2/posts", "https://jamestown.org/wp-json/wp/v2/posts"),
+        ("http://127.0.0.1:8080/feed", "http://127.0.0.1:8080/feed/"),
+    ],
+)
+def test_canonical_url(given: str, expected: str) -> None:
+    assert canonical_url(given) == expected
+
+
+def test_relative_links_resolve_against_the_page() -> None:
+    base = "https://jamestown.org/program-name/edm/page/2/"
+    assert canonical_url("/program/x", base=base) == "https://jamestown.org/program/x/"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["ftp://jamestown.org/x", "mailto:a@b.c", "https:///nohost", "https://jamestown.org:99999/"],
+)
+def test_unfetchable_urls_are_input_errors(bad: str) -> None:
+    with pytest.raises(URLError):
+        canonical_url(bad)
+
+
+def test_allowed_hosts() -> None:
+    allowed = {"jamestown.org"}
+    check_allowed("https://jamestown.org/program/x/", allowed)
+    check_allowed("https://www.jamestown.org/program/x/", allowed)
+    with pytest.raises(URLError, match="staging"):
+        check_allowed(
+            "https://staging.jamestown.org/program/x/", allowed | {"staging.jamestown.org"}
+        )
+    with pytest.raises(URLError, match="not in the allowed hosts"):
+        check_allowed("https://evil.example/program/x/", allowed)
+
+
+def test_is_http_url() -> None:
+    assert is_http_url("HTTPS://jamestown.org/")
+    assert not is_http_url("dev/seeds/a.txt")

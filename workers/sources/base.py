@@ -1,0 +1,62 @@
+"""The `Source` protocol: discover new or changed article URLs since a checkpoint.
+
+A source only *discovers*; fetching and ingesting the articles is the same for every
+source (`workers.crawl.ingest_urls`), so politeness, dedupe and error handling are
+written once. A checkpoint is an opaque string the source hands back and receives on
+its next run (a modification time, a date); the crawl stores it per source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Discovered:
+    """One article URL (canonical) and, when the source says, when it last changed."""
+
+    url: str
+    modified: str | None = None
+
+
+@dataclass(slots=True)
+class Discovery:
+    """What a run found: items in source order, the next checkpoint, per-item errors.
+
+    `errors` are (origin, reason) pairs: a bad feed entry or an unreadable listing
+    page is reported and the rest of the run goes on.
+    """
+
+    items: list[Discovered] = field(default_factory=list)
+    checkpoint: str | None = None
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    requests: int = 0
+    # Run once the items are safely submitted (e.g. saving the feed's ETag): done
+    # earlier, a failed submit would turn the next run into a 304 and lose the items.
+    on_submitted: list[Callable[[], None]] = field(default_factory=list)
+    _urls: set[str] = field(default_factory=set, repr=False)
+
+    def add(self, url: str, modified: str | None = None) -> None:
+        """Add an item once (feeds and listings repeat links)."""
+        if url not in self._urls:
+            self._urls.add(url)
+            self.items.append(Discovered(url, modified))
+
+
+class Source(Protocol):
+    name: str
+
+    def discover(self, *, since: str | None, backfill: bool) -> Discovery:
+        """Items new or changed after `since` (all of them when `backfill`)."""
+        ...
+
+
+def later(a: str | None, b: str | None) -> str | None:
+    """The later of two ISO timestamps (None is 'never')."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return max(a, b)

@@ -1,0 +1,111 @@
+"""Canonical URLs and the allowed-host check.
+
+The canonical URL is an article's identity: it becomes `RawArticle.url`, hence the
+document id (`normalize.article_id`), and it keys the HTTP validators and content
+hashes in the cache. Two spellings of one page (tracking parameters, `www.`, a
+missing trailing slash, the staging mirror) must therefore map to one string, or the
+same article is fetched, enriched and indexed twice under two ids.
+
+Policy, in order: lowercase scheme and host; drop the default port, userinfo and the
+fragment; map host aliases (`www.jamestown.org`, and `staging.jamestown.org` whose
+pages mirror production) to the production host; collapse `//` and dot segments;
+end WordPress "pretty" paths with a slash (the site's own form, `/program/<slug>/`);
+drop tracking parameters and sort the rest.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Collection, Mapping
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from workers.model import InputError
+
+PRODUCTION_HOST = "jamestown.org"
+# Hosts whose pages are the production site's pages under another name.
+HOST_ALIASES: Mapping[str, str] = {
+    "www.jamestown.org": PRODUCTION_HOST,
+    "staging.jamestown.org": PRODUCTION_HOST,
+}
+# Never fetched from, whatever the configuration says: a mirror that may hold drafts.
+REFUSED_HOSTS = frozenset({"staging.jamestown.org"})
+
+_TRACKING_PREFIXES = ("utm_", "mc_", "_hs")
+_TRACKING = frozenset(
+    {"fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid", "_ga", "_gl", "ref", "ref_src"}
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class URLError(InputError):
+    """A URL that cannot be fetched: not http(s), no host, or a host not allowed."""
+
+
+def canonical_url(url: str, *, base: str | None = None) -> str:
+    """The one spelling of `url` (resolved against `base` first, if given)."""
+    if base is not None:
+        url = urljoin(base, url)
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise URLError(f"not an http(s) URL: {url!r}")
+    host = (parts.hostname or "").lower().rstrip(".")
+    if not host:
+        raise URLError(f"URL has no host: {url!r}")
+    host = HOST_ALIASES.get(host, host)
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise URLError(f"URL has an invalid port: {url!r}") from exc
+    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    return urlunsplit((scheme, netloc, _path(parts.path), _query(parts.query), ""))
+
+
+def _path(path: str) -> str:
+    if not path:
+        return "/"
+    trailing = path.endswith("/")
+    path = posixpath.normpath(path)
+    # normpath keeps a leading '//' (POSIX allows it); a URL path never means that.
+    path = "/" + path.lstrip("/")
+    last = path.rsplit("/", 1)[-1]
+    # WordPress pages end in '/', files have an extension; the REST API has neither.
+    wants_slash = trailing or ("." not in last and not path.startswith("/wp-json"))
+    if wants_slash and not path.endswith("/"):
+        path += "/"
+    return path
+
+
+def _query(query: str) -> str:
+    pairs = [
+        (k, v)
+        for k, v in parse_qsl(query, keep_blank_values=True)
+        if k.lower() not in _TRACKING and not k.lower().startswith(_TRACKING_PREFIXES)
+    ]
+    return urlencode(sorted(pairs))
+
+
+def host_of(url: str) -> str:
+    """The lowercase host name of `url` (no port)."""
+    return (urlsplit(url).hostname or "").lower()
+
+
+def check_allowed(url: str, allowed_hosts: Collection[str]) -> None:
+    """Raise `URLError` unless `url` is http(s) on an allowed, non-refused host.
+
+    `url` is checked as given, before alias mapping: a redirect to the staging mirror
+    is refused even though its canonical form names production.
+    """
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in _DEFAULT_PORTS:
+        raise URLError(f"not an http(s) URL: {url!r}")
+    host = (parts.hostname or "").lower().rstrip(".")
+    if host in REFUSED_HOSTS:
+        raise URLError(f"{host} is a staging mirror and is never fetched")
+    if HOST_ALIASES.get(host, host) not in allowed_hosts and host not in allowed_hosts:
+        raise URLError(f"host {host!r} is not in the allowed hosts ({', '.join(allowed_hosts)})")
+
+
+def is_http_url(text: str) -> bool:
+    """Whether a command-line argument is a URL rather than a file path."""
+    return text.lower().startswith(("http://", "https://"))
