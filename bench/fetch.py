@@ -12,18 +12,16 @@ of a run is simply its request count in seconds.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import shutil
-import socket
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bench import machine
 from tests.integration.site import Site
+from tests.support.redis_server import RedisServer
 from workers.cache import Cache, MemoryCache, RedisCache
 from workers.crawl import build_source, ingest_urls, run_source
 from workers.fetch import Fetcher
@@ -35,41 +33,16 @@ from workers.stores import open_store
 
 @contextmanager
 def private_redis(workdir: Path) -> Iterator[str | None]:
+    """A private redis-server when one is installed, else None (in-process cache)."""
     if shutil.which("redis-server") is None:
         yield None
         return
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(workdir),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
+    server = RedisServer(workdir, appendonly=False)
+    server.start()
     try:
-        cache = RedisCache.from_url(url)
-        for _ in range(100):
-            try:
-                cache.client.ping()
-                break
-            except Exception:
-                time.sleep(0.05)
-        yield url
+        yield server.url(0)
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        server.stop()
 
 
 def one_run(
@@ -112,9 +85,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=1000.0, help="requests/s per host")
     args = parser.parse_args()
-    print(
-        f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
-    )
+    print(machine.describe())
     with tempfile.TemporaryDirectory() as tmp, private_redis(Path(tmp)) as redis_url:
         settings = Settings(
             redis_url=redis_url,

@@ -11,6 +11,7 @@ Load once per process with `get_settings()` and pass the object explicitly.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -155,8 +156,14 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, read from the environment once."""
-    return Settings()
+    """The process-wide settings, read from the environment once.
+
+    Secrets may also come from files: with `MONITOR_SECRETS_DIR` set (e.g. Docker's
+    /run/secrets), a file named like the variable in lower case (`monitor_broker_url`)
+    supplies that setting, so passwords need not sit in the environment.
+    """
+    secrets_dir = os.environ.get("MONITOR_SECRETS_DIR")
+    return Settings(_secrets_dir=secrets_dir)  # type: ignore[call-arg]
 
 
 def redact(url: str) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from workers.settings import Settings, redact
+from pathlib import Path
+
+from workers.settings import Settings, get_settings, redact
 
 
 def test_defaults_are_the_embedded_mode(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -33,3 +35,17 @@ def test_every_setting_is_documented() -> None:
 )
 def test_redact_hides_user_info(url: str, shown: str) -> None:
     assert redact(url) == shown
+
+
+def test_secrets_can_come_from_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "monitor_broker_url").write_text("redis://:from-file@broker:6379/0")
+    monkeypatch.delenv("MONITOR_BROKER_URL", raising=False)
+    monkeypatch.setenv("MONITOR_SECRETS_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        settings = get_settings()
+        assert settings.broker_url is not None
+        assert settings.broker_url.get_secret_value() == "redis://:from-file@broker:6379/0"
+        assert "from-file" not in repr(settings)
+    finally:
+        get_settings.cache_clear()
