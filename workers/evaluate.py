@@ -207,14 +207,18 @@ def _score_dates(
         else:
             hit = (mention["text"].casefold(), mention["granularity"]) in by_text
             matched.update(
-                (d.start, d.end) for d in article.dates if d.text.casefold() == mention["text"].casefold()
+                (d.start, d.end)
+                for d in article.dates
+                if d.text.casefold() == mention["text"].casefold()
             )
         if hit:
             report.dates.tp += 1
         else:
             report.dates.fn += 1
             missing.append(mention["text"])
-    unexpected = sorted({f"{d.text} ({d.start}..{d.end})" for d in article.dates if (d.start, d.end) not in matched})
+    unexpected = sorted(
+        {f"{d.text} ({d.start}..{d.end})" for d in article.dates if (d.start, d.end) not in matched}
+    )
     report.dates.fp += len(unexpected)
     if missing or unexpected:
         misses["dates"] = {"unexpected": unexpected, "missing": missing}

@@ -216,7 +216,5 @@ def process_batch(
         except InputError as exc:
             built.append(exc)
     good = [a for a in built if isinstance(a, Article)]
-    enriched = iter(
-        enrich_batch(good, enrichers=enrichers, cache=cache, cache_ttl_s=cache_ttl_s)
-    )
+    enriched = iter(enrich_batch(good, enrichers=enrichers, cache=cache, cache_ttl_s=cache_ttl_s))
     return [next(enriched) if isinstance(a, Article) else a for a in built]

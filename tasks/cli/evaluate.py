@@ -35,7 +35,9 @@ def eval_command(gold: Path, fmt: str) -> None:
 
 def _print_table(report: Report) -> None:
     click.echo(f"{report.articles} article(s)")
-    click.echo(f"{'measure':<22}{'precision':>10}{'recall':>10}{'F1':>8}{'tp':>6}{'fp':>6}{'fn':>6}")
+    click.echo(
+        f"{'measure':<22}{'precision':>10}{'recall':>10}{'F1':>8}{'tp':>6}{'fp':>6}{'fn':>6}"
+    )
     rows = (
         ("citation pairs", report.citations),
         ("dates (start/end)", report.dates),

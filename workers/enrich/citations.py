@@ -27,7 +27,9 @@ from workers.model import Citation, CitationKind, Span
 
 _PAREN = re.compile(r"\(([^()\n]{1,500})\)")
 _LEAD = re.compile(r"^\s*(?:(?:see|also|cf\.|e\.g\.,?)\s+)+", re.IGNORECASE)
-_DATES_START = re.compile(rf"(?:{CHAIN}|{M},?\s+{YEAR}|{YEAR}|{DAY}\s+(?:{'|'.join(map(re.escape, MONTHS))}))")
+_DATES_START = re.compile(
+    rf"(?:{CHAIN}|{M},?\s+{YEAR}|{YEAR}|{DAY}\s+(?:{'|'.join(map(re.escape, MONTHS))}))"
+)
 _DATE_TOKEN = re.compile(
     rf"(?P<m>{'|'.join(re.escape(m) for m in sorted(MONTHS, key=len, reverse=True))})(?!\w)"
     rf"|(?P<y>{YEAR})|(?P<d>{DAY})(?:\s*[-–]\s*(?P<d2>{DAY}))?"
@@ -185,7 +187,7 @@ def _undated(
         return None
     after = text[match.end() : match.end() + 2]
     before = text[max(0, match.start() - 2) : match.start()]
-    closes = after[:1] in (".", "") or after[:1] == "\n" or before.rstrip()[-1:] in ".!?\"”"
+    closes = after[:1] in (".", "") or after[:1] == "\n" or before.rstrip()[-1:] in '.!?"”'
     return (source, kind) if closes else None
 
 
@@ -211,9 +213,9 @@ def _bare_urls(text: str) -> Iterator[Citation]:
     """Web addresses in running text (those inside a citation are already counted)."""
     for match in _URL.finditer(text):
         before = text.rfind("(", 0, match.start())
-        if before != -1 and text.find(")", before) > match.start():
-            if _PAREN.match(text, before):
-                continue
+        inside = before != -1 and text.find(")", before) > match.start()
+        if inside and _PAREN.match(text, before):
+            continue  # counted with its parenthetical
         domain = _DOMAIN.match(match.group())
         if domain:
             yield Citation(domain.group(1).lower(), None, "web", match.group(), match.span())

@@ -47,11 +47,13 @@ MONTHS = {
 }
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _NUMBER_WORDS = {
-    w: i
-    for i, w in enumerate(
-        "a two three four five six seven eight nine ten eleven twelve".split(), start=1
+    word: number
+    for number, word in enumerate(
+        ("a", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven"),
+        start=1,
     )
 }
+_NUMBER_WORDS["twelve"] = 12
 _NUMBER_WORDS["one"] = _NUMBER_WORDS["an"] = 1
 
 M = r"(?:" + "|".join(re.escape(m) for m in sorted(MONTHS, key=len, reverse=True)) + r")(?![\w])"
@@ -177,12 +179,21 @@ def _chain(text: str, match: re.Match[str], anchor: Anchor | None, past: bool) -
         if last < first:
             last = first
         out.append(
-            DateMention(text[start:end], first.isoformat(), last.isoformat(), "day", year is None, (start, end))
+            DateMention(
+                text[start:end],
+                first.isoformat(),
+                last.isoformat(),
+                "day",
+                year is None,
+                (start, end),
+            )
         )
     return out
 
 
-def _dayfirst(text: str, match: re.Match[str], anchor: Anchor | None, past: bool) -> list[DateMention]:
+def _dayfirst(
+    text: str, match: re.Match[str], anchor: Anchor | None, past: bool
+) -> list[DateMention]:
     tokens = list(_CHAIN_TOKEN.finditer(match.group()))
     day = int(_DIGITS.match(tokens[0]["d"]).group())  # type: ignore[union-attr]
     month = MONTHS[tokens[1]["m"]]
@@ -195,7 +206,9 @@ def _dayfirst(text: str, match: re.Match[str], anchor: Anchor | None, past: bool
     return [_mention(match, first, first, "day", relative=len(tokens) == 2)]
 
 
-def _monthrel(text: str, match: re.Match[str], anchor: Anchor | None, past: bool) -> list[DateMention]:
+def _monthrel(
+    text: str, match: re.Match[str], anchor: Anchor | None, past: bool
+) -> list[DateMention]:
     if anchor is None:
         return []
     words = match.group().split()
@@ -203,13 +216,17 @@ def _monthrel(text: str, match: re.Match[str], anchor: Anchor | None, past: bool
     return [_month_mention(match, anchor.on.year + shift, MONTHS[words[0]], relative=True)]
 
 
-def _monthyear(text: str, match: re.Match[str], anchor: Anchor | None, past: bool) -> list[DateMention]:
+def _monthyear(
+    text: str, match: re.Match[str], anchor: Anchor | None, past: bool
+) -> list[DateMention]:
     month = MONTHS[_CHAIN_TOKEN.match(match.group())["m"]]  # type: ignore[index]
     year = int(match.group()[-4:])
     return [_month_mention(match, year, month, relative=False)]
 
 
-def _modmonth(text: str, match: re.Match[str], anchor: Anchor | None, past: bool) -> list[DateMention]:
+def _modmonth(
+    text: str, match: re.Match[str], anchor: Anchor | None, past: bool
+) -> list[DateMention]:
     found = re.search(M, match.group())
     assert found is not None
     month = MONTHS[found.group()]
@@ -240,7 +257,9 @@ def _month(text: str, match: re.Match[str], anchor: Anchor | None, past: bool) -
     return [_month_mention(match, _month_year(month, anchor, past), month, relative=True)]
 
 
-def _season(text: str, match: re.Match[str], anchor: Anchor | None, past: bool) -> list[DateMention]:
+def _season(
+    text: str, match: re.Match[str], anchor: Anchor | None, past: bool
+) -> list[DateMention]:
     season = match.group().split()[0].lower()
     year = int(match.group()[-4:])
     first_month = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9, "winter": 12}[season]
@@ -250,16 +269,22 @@ def _season(text: str, match: re.Match[str], anchor: Anchor | None, past: bool) 
     return [_mention(match, first, last, "month", relative=False)]
 
 
-def _theyear(text: str, match: re.Match[str], anchor: Anchor | None, past: bool) -> list[DateMention]:
+def _theyear(
+    text: str, match: re.Match[str], anchor: Anchor | None, past: bool
+) -> list[DateMention]:
     return [_year_mention(match, int(match.group()[-4:]), int(match.group()[-4:]))]
 
 
-def _decade(text: str, match: re.Match[str], anchor: Anchor | None, past: bool) -> list[DateMention]:
+def _decade(
+    text: str, match: re.Match[str], anchor: Anchor | None, past: bool
+) -> list[DateMention]:
     start = int(match.group()[:4])
     return [_year_mention(match, start, start + 9)]
 
 
-def _yearrange(text: str, match: re.Match[str], anchor: Anchor | None, past: bool) -> list[DateMention]:
+def _yearrange(
+    text: str, match: re.Match[str], anchor: Anchor | None, past: bool
+) -> list[DateMention]:
     first_text, last_text = re.split(r"\s*[-–]\s*", match.group())
     first = int(first_text)
     last = int(last_text) if len(last_text) == 4 else first // 100 * 100 + int(last_text)
@@ -316,7 +341,9 @@ def _ago(text: str, match: re.Match[str], anchor: Anchor | None, past: bool) -> 
     return [_year_mention(match, on.year - count, on.year - count, relative=True)]
 
 
-def _weekday(text: str, match: re.Match[str], anchor: Anchor | None, past: bool) -> list[DateMention]:
+def _weekday(
+    text: str, match: re.Match[str], anchor: Anchor | None, past: bool
+) -> list[DateMention]:
     if anchor is None:
         return []
     words = match.group().split()
@@ -355,7 +382,9 @@ def _mention(
 
 def _month_mention(match: re.Match[str], year: int, month: int, *, relative: bool) -> DateMention:
     last = calendar.monthrange(year, month)[1]
-    return _mention(match, date(year, month, 1), date(year, month, last), "month", relative=relative)
+    return _mention(
+        match, date(year, month, 1), date(year, month, last), "month", relative=relative
+    )
 
 
 def _year_mention(

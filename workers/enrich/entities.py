@@ -31,6 +31,11 @@ from importlib import resources
 from workers.enrich.ner import NerSpan
 from workers.model import Entity, EntityType, Span
 
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
 _TYPES: dict[str, EntityType] = {
     "PERSON": "person",
     "ORG": "organization",
@@ -39,7 +44,8 @@ _TYPES: dict[str, EntityType] = {
     "FAC": "location",
 }
 _TITLES = frozenset(
-    """president vice prime premier minister deputy foreign defense defence interior
+    _words(
+        """president vice prime premier minister deputy foreign defense defence interior
     finance economy justice first secretary general colonel-general lieutenant-general
     major-general colonel lieutenant major captain admiral marshal speaker chairman
     chairwoman chair spokesman spokeswoman ambassador governor mayor patriarch chancellor
@@ -48,12 +54,15 @@ _TITLES = frozenset(
     ex-president presidential envoy adviser advisor director opposition communist
     russian japanese chinese georgian ukrainian american chechen belarusian kazakh
     armenian azerbaijani latvian estonian lithuanian moldovan uzbek kyrgyz tajik
-    turkmen german french british korean""".split()
+    turkmen german french british korean"""
+    )
 )
 # Words that cannot be part of a personal name however they are capitalized.
 _NOT_NAME = frozenset(
-    """the a an of and or in on at for to by with without from as is was are were
-    his her their its this that these those will would may might said says""".split()
+    _words(
+        """the a an of and or in on at for to by with without from as is was are were
+    his her their its this that these those will would may might said says"""
+    )
 )
 _PARTICLES = frozenset({"bin", "ibn", "al", "el", "de", "van", "von", "der", "da", "ul"})
 # "the Bush administration", "the Yamadaev brothers": a name used as a modifier.
@@ -63,8 +72,10 @@ _MODIFIED = re.compile(
 )
 _ADJECTIVE = re.compile(r"(?:ian|ese|ish)s?$")
 _GENERIC = frozenset(
-    """ministry government parliament army police court committee council party union
-    agency office service guard republic region city state federation""".split()
+    _words(
+        """ministry government parliament army police court committee council party union
+    agency office service guard republic region city state federation"""
+    )
 )
 _POSSESSIVE = re.compile(r"[’']s?$")
 _TOKEN = re.compile(r"[^\s]+")
@@ -143,7 +154,9 @@ class _Mention:
     known: bool = False  # from the gazetteer: canonical already
 
 
-def resolve(text: str, spans: Sequence[NerSpan], gaz: Gazetteer | None = None) -> tuple[Entity, ...]:
+def resolve(
+    text: str, spans: Sequence[NerSpan], gaz: Gazetteer | None = None
+) -> tuple[Entity, ...]:
     """Canonical entities from recognizer spans and gazetteer matches in `text`."""
     gaz = gaz or gazetteer()
     mentions = _merge(text, spans, gaz)
@@ -196,12 +209,19 @@ def _hyphen_parts(text: str, start: int, end: int, inside: list[_Mention]) -> li
 def _people(text: str, mentions: list[_Mention], gaz: Gazetteer) -> list[_Mention]:
     """Surnames to full names, titles off, modifiers ("Bush administration") out."""
     full: dict[str, set[str]] = defaultdict(set)
-    single_people = {translit_key(m.name) for m in mentions if m.type == "person" and " " not in m.name}
+    single_people = {
+        translit_key(m.name) for m in mentions if m.type == "person" and " " not in m.name
+    }
     for m in mentions:
         words = m.name.split()
-        if m.type != "person" and not m.known and 2 <= len(words) <= 3 and _is_name(words):
-            if translit_key(words[-1]) in single_people:
-                m.type = "person"  # "Mykola Melnychenko" read as an organization
+        if (
+            m.type != "person"
+            and not m.known
+            and 2 <= len(words) <= 3
+            and _is_name(words)
+            and translit_key(words[-1]) in single_people
+        ):
+            m.type = "person"  # "Mykola Melnychenko" read as an organization
         if m.type == "person" and len(m.name.split()) >= 2:
             full[translit_key(m.name.split()[-1])].add(m.name)
     out: list[_Mention] = []
@@ -270,8 +290,8 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _aggregate(text: str, mentions: Iterable[_Mention]) -> tuple[Entity, ...]:
-    grouped: dict[tuple[str, str], list[_Mention]] = defaultdict(list)
-    names: dict[tuple[str, str], str] = {}
+    grouped: dict[tuple[EntityType, str], list[_Mention]] = defaultdict(list)
+    names: dict[tuple[EntityType, str], str] = {}
     for m in mentions:
         key = (m.type, translit_key(m.name))
         grouped[key].append(m)
@@ -293,4 +313,3 @@ def _aggregate(text: str, mentions: Iterable[_Mention]) -> tuple[Entity, ...]:
         )
     entities.sort(key=lambda e: (-e.mentions, e.type, e.name))
     return tuple(entities)
-

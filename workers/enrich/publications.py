@@ -36,7 +36,11 @@ REGISTRY: tuple[Publication, ...] = (
     Publication("Fortnight in Review", "biweekly", 1995, ("Jamestown Fortnight in Review",)),
     Publication("Prism", "monthly", 1995, ("Jamestown Prism",)),
     Publication(
-        "Chechnya Weekly", "weekly", 2000, ("Jamestown Chechnya Weekly",), ("North Caucasus Weekly",)
+        "Chechnya Weekly",
+        "weekly",
+        2000,
+        ("Jamestown Chechnya Weekly",),
+        ("North Caucasus Weekly",),
     ),
     Publication(
         "North Caucasus Weekly",
