@@ -167,6 +167,9 @@ def _chain(text: str, match: re.Match[str], anchor: Anchor | None, past: bool) -
             d1 = int(_DIGITS.match(tok["d"]).group())  # type: ignore[union-attr]
             d2 = int(_DIGITS.match(tok["d2"]).group()) if tok["d2"] else None  # type: ignore[union-attr]
             days.append((base + start, base + tok.end(), month, d1, d2))
+    if year is not None and len(days) == 1:
+        # "December 17, 1999" is one mention; in a list the year is shared, not owned.
+        days[0] = (days[0][0], match.end(), *days[0][2:])
     out: list[DateMention] = []
     for start, end, month, d1, d2 in days:
         if year is not None:
