@@ -14,6 +14,7 @@ rejected by their neighbours.
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import re
 from collections.abc import Sequence
@@ -121,10 +122,13 @@ def find_dates(text: str, anchor: Anchor | None, *, past_spans: Sequence[Span] =
     """
     mentions: list[DateMention] = []
     notes: list[str] = []
+    regions = sorted(past_spans)
+    starts = [a for a, _ in regions]
     for match in _PATTERN.finditer(text):
         kind = match.lastgroup
         assert kind is not None
-        past = any(a <= match.start() < b for a, b in past_spans)
+        at = bisect.bisect_right(starts, match.start()) - 1
+        past = at >= 0 and match.start() < regions[at][1]
         try:
             found = _HANDLERS[kind](text, match, anchor, past)
         except ValueError:
