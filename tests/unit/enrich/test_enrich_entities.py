@@ -95,7 +95,10 @@ def test_person_resolution(
 
 
 def test_places_and_organizations_get_canonical_names_and_ids() -> None:
-    text = "The Russian Foreign Ministry and the UN Security Council discussed the U.S.-Japanese plan, the Habomai islets and the Asia Pacific region."
+    text = (
+        "The Russian Foreign Ministry and the UN Security Council discussed the "
+        "U.S.-Japanese plan, the Habomai islets and the Asia Pacific region."
+    )
     found = {(e.type, e.name): e for e in resolve(text, [])}
     assert ("organization", "Ministry of Foreign Affairs of Russia") in found
     assert ("organization", "United Nations Security Council") in found
