@@ -41,6 +41,9 @@ _DOMAIN = re.compile(r"^(?:https?://)?(?:www\.)?((?:[a-z0-9-]+\.)+[a-z]{2,})(?:/
 _PROSE = re.compile(r"\b(?!and\b)[^\W\d_]{2,}")
 _NAME_WORD = re.compile(r"^[\w.&’'/-]+$")
 _MAX_NAME_WORDS = 6
+_MAX_RANGE_DAYS = 6
+# Arabic article prefixes keep an outlet name proper: "(al-Hayat, May 5)".
+_ARTICLE_PREFIX = re.compile(r"^(?:al|el|ad|an|ar|as|ash|at|az)-\w", re.IGNORECASE)
 
 
 def extract(text: str, anchor: Anchor | None) -> tuple[Citation, ...]:
@@ -91,13 +94,13 @@ def known_outlets() -> frozenset[str]:
 
 def _parenthetical(text: str, match: re.Match[str], anchor: Anchor | None) -> Iterator[Citation]:
     inner = match.group(1)
-    lead = _LEAD.match(inner)
-    pos = lead.end() if lead else 0
     raw, span = match.group(), (match.start(), match.end())
     sources: list[tuple[str, CitationKind]] = []
-    for group in _groups(inner, pos):
+    for group in _groups(inner, 0):
         start, end = group
         chunk = inner[start:end]
+        lead = _LEAD.match(chunk)  # "(Interfax, March 3; see EDM, February 25)"
+        chunk = chunk[lead.end() :] if lead else chunk
         dated = _DATES_START.search(chunk)
         if dated is None:
             undated = _undated(text, match, chunk, single=len(inner.split(";")) == 1)
@@ -152,7 +155,12 @@ def _dates(chunk: str, anchor: Anchor | None) -> list[str]:
                 if item[2] is None:
                     item[2] = int(tok["y"])
         elif month:
-            items.append([month, int(_DAY_NUMBER.match(tok["d"]).group()), None])  # type: ignore[union-attr]
+            first = int(_DAY_NUMBER.match(tok["d"]).group())  # type: ignore[union-attr]
+            last = int(_DAY_NUMBER.match(tok["d2"]).group()) if tok["d2"] else first  # type: ignore[union-attr]
+            if not first <= last <= first + _MAX_RANGE_DAYS:
+                last = first
+            # "(Itar-Tass, June 3-4)": the issues of both days.
+            items.extend([month, day, None] for day in range(first, last + 1))
             pending = False
     if pending:
         items.append([month, None, None])
@@ -203,9 +211,9 @@ def _plausible(name: str) -> bool:
     first = words[0]
     if canonical_source(name)[1] != "press" or name.strip().casefold() in _outlets():
         return True
-    if not (first[0].isupper() or first[0].isdigit()):
+    if not (first[0].isupper() or first[0].isdigit() or _ARTICLE_PREFIX.match(first)):
         return False
-    lower = sum(1 for w in words if w[0].islower())
+    lower = sum(1 for w in words if w[0].islower() and not _ARTICLE_PREFIX.match(w))
     return lower * 2 <= len(words)
 
 

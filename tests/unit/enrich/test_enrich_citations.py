@@ -94,6 +94,31 @@ CASES = [
         [("kremlin.ru", None, "web")],
     ),
     ("was said (Interfax).", JAN_22_2001, [("Interfax", None, "press")]),
+    (
+        "(Itar-Tass, Interfax, June 3-4)",
+        _on(date(1997, 6, 5)),
+        [
+            ("ITAR-TASS", "1997-06-03", "press"),
+            ("Interfax", "1997-06-03", "press"),
+            ("ITAR-TASS", "1997-06-04", "press"),
+            ("Interfax", "1997-06-04", "press"),
+        ],
+    ),
+    (
+        "(Interfax, March 3; see EDM, February 25)",
+        _on(date(2019, 3, 5)),
+        [("Interfax", "2019-03-03", "press"), ("Eurasia Daily Monitor", "2019-02-25", "internal")],
+    ),
+    (
+        "(al-Hayat, May 5; Al-Masry al-Youm, June 4)",
+        _on(date(2012, 6, 7)),
+        [("al-Hayat", "2012-05-05", "press"), ("Al-Masry al-Youm", "2012-06-04", "press")],
+    ),
+    (
+        "(Kommersant, January 27, 2001; see Prism, January 2001)",
+        _on(date(2001, 2, 1)),
+        [("Kommersant", "2001-01-27", "press"), ("Prism", "2001-01", "internal")],
+    ),
     # A source dated after a metadata publication date is last year's issue.
     ("(Interfax, January 25)", JAN_22_2001, [("Interfax", "2000-01-25", "press")]),
 ]
