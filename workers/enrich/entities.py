@@ -229,8 +229,11 @@ def _people(text: str, mentions: list[_Mention], gaz: Gazetteer) -> list[_Mentio
         if m.type != "person":
             if not m.known and translit_key(m.name.rstrip("s")) in full and m.name.endswith("s"):
                 continue  # "the Yamadaevs": a family, not a place
-            out.append(m)
-            continue
+            if not m.known and len(full.get(translit_key(m.name), ())) == 1:
+                m.type = "person"  # "Stoltenberg" read as an organization
+            else:
+                out.append(m)
+                continue
         if _MODIFIED.match(text[m.end : m.end + 30]):
             continue
         surface = _strip_titles(text[m.start : m.end])

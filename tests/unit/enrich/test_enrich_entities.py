@@ -82,6 +82,12 @@ CASES = [
         [("Mykola Melnychenko", "ORG"), ("Melnychenko", "PERSON")],
         {"Mykola Melnychenko": 2},
     ),
+    # A surname the model read as an organization, after the full name.
+    (
+        "NATO chief Jens Stoltenberg came. Stoltenberg left.",
+        [("NATO", "ORG"), ("Jens Stoltenberg", "PERSON"), ("Stoltenberg", "ORG")],
+        {"Jens Stoltenberg": 2},
+    ),
     # Function words are never part of a name.
     ("Reporters Without Frontiers said", [("Without Frontiers", "PERSON")], {}),
 ]
