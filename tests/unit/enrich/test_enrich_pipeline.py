@@ -148,3 +148,14 @@ def test_failed_results_are_not_cached() -> None:
     counting = Counting()
     pipeline.process(_raw(SEED), enrichers=(counting,), cache=cache)
     assert counting.seen  # computed, not served a cached failure
+
+
+def test_a_missing_spacy_model_is_a_note() -> None:
+    from workers.enrich.enrichers import Entities
+
+    article = pipeline.process(_raw(), enrichers=(Entities(model="no_such_model_xyz"), Dates()))
+    assert article.entities == ()
+    assert len(article.enrich_notes) == 1
+    assert article.enrich_notes[0].startswith(
+        "entities: ModelMissing: spaCy model 'no_such_model_xyz'"
+    )
