@@ -75,8 +75,8 @@ _PATTERN = re.compile(
   | (?P<month>\b{M})
   | (?P<theyear>\b(?i:the\s+year)\s+{YEAR})
   | (?P<decade>\b(?:1[89]|20)\d0s\b)
-  | (?P<yearrange>(?<![\w$.,/-]){YEAR}\s*[-–]\s*(?:{YEAR}|\d\d(?!\d)))
-  | (?P<year>(?<![\w$€£#./,-]){YEAR}(?![\w%]|[.,]\d))
+  | (?P<yearrange>(?<![\w$.,/-]){YEAR}\s*[-–]\s*(?:{YEAR}|\d\d(?!\d))(?![-–]\d))
+  | (?P<year>(?<![\w$€£#./,]){YEAR}(?![\w%]|[.,]\d))
   | (?P<rel>\b(?i:(?:(?:earlier|later|early|late)\s+)?(?:this|last|next|the\s+past)\s+
         (?:week|month|year)|yesterday|today|tomorrow|last\s+night|tonight)\b)
   | (?P<ago>\b(?i:(?:\d{{1,2}}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven

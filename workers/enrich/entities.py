@@ -64,6 +64,16 @@ _NOT_NAME = frozenset(
     his her their its this that these those will would may might said says"""
     )
 )
+# "al-Baghdadi", "ibn-Saud": lower-case name parts with a hyphenated article.
+_NAME_PREFIX = re.compile(r"^(?:al|el|ad|an|ar|as|ash|at|az|ibn|bin|abu|de|van|von)-\w")
+_PERSON_CUES = frozenset(
+    _words(
+        """president minister premier deputy leader chief commander spokesman spokeswoman
+    speaker chairman chairwoman ambassador governor mayor general colonel-general
+    lieutenant-general major-general colonel admiral marshal prosecutor-general envoy
+    adviser advisor director secretary patriarch mufti imam sheikh emir mr. mrs. ms. dr."""
+    )
+)
 _PARTICLES = frozenset({"bin", "ibn", "al", "el", "de", "van", "von", "der", "da", "ul"})
 # "the Bush administration", "the Yamadaev brothers": a name used as a modifier.
 _MODIFIED = re.compile(
@@ -219,9 +229,9 @@ def _people(text: str, mentions: list[_Mention], gaz: Gazetteer) -> list[_Mentio
             and not m.known
             and 2 <= len(words) <= 3
             and _is_name(words)
-            and translit_key(words[-1]) in single_people
+            and (translit_key(words[-1]) in single_people or _after_title(text, m.start))
         ):
-            m.type = "person"  # "Mykola Melnychenko" read as an organization
+            m.type = "person"  # "Mykola Melnychenko", "deputy Mukhtar Robow" read as orgs
         if m.type == "person" and len(m.name.split()) >= 2:
             full[translit_key(m.name.split()[-1])].add(m.name)
     out: list[_Mention] = []
@@ -266,9 +276,16 @@ def _is_name(words: Sequence[str]) -> bool:
     for word in words:
         if word.casefold() in _NOT_NAME or any(ch.isdigit() for ch in word):
             return False
-        if not word[0].isupper() and word.casefold() not in _PARTICLES:
+        lower_ok = word.casefold() in _PARTICLES or _NAME_PREFIX.match(word)
+        if not word[0].isupper() and not lower_ok:
             return False
     return bool(words)
+
+
+def _after_title(text: str, start: int) -> bool:
+    """'deputy Mukhtar Robow', 'President Ilham Aliyev': a title right before a name."""
+    before = text[max(0, start - 40) : start].split()
+    return bool(before) and before[-1].strip(",").casefold() in _PERSON_CUES
 
 
 def _strip_titles(surface: str) -> str:

@@ -144,6 +144,8 @@ CASES = [
         MAY_13_2008,
         [("17 January 2001", "2001-01-17", "2001-01-17", "day")],
     ),
+    ("reforms planned since mid-2000", MAY_13_2008, [("2000", "2000-01-01", "2000-12-31", "year")]),
+    ("the 2018-19 budget", MAY_13_2008, [("2018-19", "2018-01-01", "2019-12-31", "year")]),
     # Year-less and more than the look-ahead window after the issue: the previous year.
     ("the June 20 vote", JAN_22_2001, [("June 20", "2000-06-20", "2000-06-20", "day")]),
     # February 29 exists only in leap years: the nearest earlier one.

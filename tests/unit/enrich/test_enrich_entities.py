@@ -88,6 +88,14 @@ CASES = [
         [("NATO", "ORG"), ("Jens Stoltenberg", "PERSON"), ("Stoltenberg", "ORG")],
         {"Jens Stoltenberg": 2},
     ),
+    # A title right before a name the model read as an organization.
+    ("Godane’s deputy Mukhtar Robow disagreed.", [("Mukhtar Robow", "ORG")], {"Mukhtar Robow": 1}),
+    # Hyphenated Arabic articles are part of a name.
+    (
+        "Abu Bakr al-Baghdadi spoke.",
+        [("Abu Bakr al-Baghdadi", "PERSON")],
+        {"Abu Bakr al-Baghdadi": 1},
+    ),
     # Function words are never part of a name.
     ("Reporters Without Frontiers said", [("Without Frontiers", "PERSON")], {}),
 ]
