@@ -87,18 +87,11 @@ def _outlets() -> dict[str, str]:
     return table
 
 
-def known_outlets() -> frozenset[str]:
-    """Every outlet alias (case-folded), for the entity stage's organization typing."""
-    return frozenset(_outlets())
-
-
 def _parenthetical(text: str, match: re.Match[str], anchor: Anchor | None) -> Iterator[Citation]:
     inner = match.group(1)
     raw, span = match.group(), (match.start(), match.end())
     sources: list[tuple[str, CitationKind]] = []
-    for group in _groups(inner, 0):
-        start, end = group
-        chunk = inner[start:end]
+    for chunk in inner.split(";"):
         lead = _LEAD.match(chunk)  # "(Interfax, March 3; see EDM, February 25)"
         chunk = chunk[lead.end() :] if lead else chunk
         dated = _DATES_START.search(chunk)
@@ -120,11 +113,6 @@ def _parenthetical(text: str, match: re.Match[str], anchor: Anchor | None) -> It
         for day in _dates(chunk[dated.start() :], anchor):
             for source, kind in sources:
                 yield Citation(source, day, kind, raw, span)
-
-
-def _groups(inner: str, pos: int) -> Iterator[tuple[int, int]]:
-    for part in re.finditer(r"[^;]+", inner[pos:]):
-        yield pos + part.start(), pos + part.end()
 
 
 def _dates(chunk: str, anchor: Anchor | None) -> list[str]:

@@ -41,7 +41,7 @@ class PublicationDate:
             return dataclasses.replace(
                 article, published_at=given.isoformat(), published_at_source="metadata"
             )
-        pub = publications.lookup(article.publication)
+        pub = publications.lookup_header(article.publication)
         if pub is None or article.volume is None:
             note = (
                 "published_at: no date given and no volume/issue of a known publication "

@@ -10,6 +10,7 @@ forward when the text itself cites a later date: an article cannot predate its s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
@@ -60,6 +61,7 @@ REGISTRY: tuple[Publication, ...] = (
 # Aliases that are too ambiguous on their own inside running text ("TM", "CB") are
 # still fine for header lines; citations only accept names of three letters or more.
 _BY_KEY = {k.casefold(): p for p in REGISTRY for k in (p.name, *p.aliases)}
+_WORDS = re.compile(r"[\w-]+")
 _PER_YEAR = {"daily": 250, "weekly": 52, "biweekly": 24, "monthly": 12}
 # Working days lost to holidays: an issue may fall this many weekdays after its
 # nominal day (about ten holidays a year spread over the issues so far).
@@ -70,10 +72,20 @@ def lookup(name: str | None) -> Publication | None:
     """The registry entry for a publication name or alias ("EDM", "the Monitor")."""
     if not name:
         return None
-    key = name.strip().casefold()
-    if key.startswith("the "):
-        return _BY_KEY.get(key) or _BY_KEY.get(key[4:])
-    return _BY_KEY.get(key)
+    key = " ".join(name.split()).casefold()
+    return _BY_KEY.get(key) or _BY_KEY.get(key.removeprefix("the "))
+
+
+def lookup_header(name: str | None) -> Publication | None:
+    """Like `lookup`, also for decorated header names ("Jamestown Foundation Monitor",
+    "Eurasia Daily Monitor (EDM)"): the longest registry name inside them wins."""
+    found = lookup(name)
+    if found is not None or not name:
+        return found
+    words = " ".join(_WORDS.findall(name.casefold()))
+    text = f" {words} "
+    inside = [k for k in _BY_KEY if len(k) > 4 and f" {k} " in text]
+    return _BY_KEY[max(inside, key=len)] if inside else None
 
 
 def family_names(name: str) -> tuple[str, ...]:

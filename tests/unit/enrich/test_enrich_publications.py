@@ -81,3 +81,17 @@ def test_refine_never_earlier_than_a_cited_day() -> None:
     # Evidence past the year end does not move the year.
     late = refine(est, latest_cited=date(2001, 12, 31))
     assert late.value.year == 2001
+
+
+@pytest.mark.parametrize(
+    ("header", "canonical"),
+    [
+        ("Jamestown Foundation Monitor", "Monitor"),
+        ("Eurasia Daily Monitor (EDM)", "Eurasia Daily Monitor"),
+        ("The Jamestown Foundation's China Brief", "China Brief"),
+        ("Weekly Standard", None),
+    ],
+)
+def test_decorated_header_names(header: str, canonical: str | None) -> None:
+    pub = publications.lookup_header(header)
+    assert (pub.name if pub else None) == canonical
