@@ -39,7 +39,7 @@ _URL = re.compile(r"\bhttps?://[^\s()<>\"”]+[^\s()<>\"”.,;:!?]")
 _DOMAIN = re.compile(r"^(?:https?://)?(?:www\.)?((?:[a-z0-9-]+\.)+[a-z]{2,})(?:/\S*)?$", re.I)
 # Lower-case words an outlet name may contain ("Ukrayinska pravda", "Argumenty i fakty").
 _PROSE = re.compile(r"\b(?!and\b)[^\W\d_]{2,}")
-_NAME_WORD = re.compile(r"^[\w.&’'/-]+$")
+_NAME_WORD = re.compile(r"^[\w.&’'/@-]+$")
 _MAX_NAME_WORDS = 6
 _MAX_RANGE_DAYS = 6
 # Arabic article prefixes keep an outlet name proper: "(al-Hayat, May 5)".
@@ -124,6 +124,7 @@ def _dates(chunk: str, anchor: Anchor | None) -> list[str]:
     items: list[list[int | None]] = []  # [month (0: none), day or None, year or None]
     month = 0
     pending = False  # a month seen with no day yet: "November 1998"
+    day_first: int | None = None  # "(Interfax, 3 March)"
     last_end = 0
     for tok in _DATE_TOKEN.finditer(chunk):
         if _PROSE.search(chunk[last_end : tok.start()]):
@@ -132,7 +133,10 @@ def _dates(chunk: str, anchor: Anchor | None) -> list[str]:
         if tok["m"]:
             if pending:
                 items.append([month, None, None])
-            month, pending = MONTHS[tok["m"]], True
+            month, pending = MONTHS[tok["m"]], day_first is None
+            if day_first is not None:
+                items.append([month, day_first, None])
+                day_first = None
         elif tok["y"]:
             if pending:
                 items.append([month, None, None])
@@ -142,7 +146,9 @@ def _dates(chunk: str, anchor: Anchor | None) -> list[str]:
             for item in items:
                 if item[2] is None:
                     item[2] = int(tok["y"])
-        elif month:
+        elif not month:
+            day_first = int(_DAY_NUMBER.match(tok["d"]).group())  # type: ignore[union-attr]
+        else:
             first = int(_DAY_NUMBER.match(tok["d"]).group())  # type: ignore[union-attr]
             last = int(_DAY_NUMBER.match(tok["d2"]).group()) if tok["d2"] else first  # type: ignore[union-attr]
             if not first <= last <= first + _MAX_RANGE_DAYS:

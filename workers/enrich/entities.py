@@ -84,7 +84,9 @@ _ADJECTIVE = re.compile(r"(?:ian|ese|ish)s?$")
 _GENERIC = frozenset(
     _words(
         """ministry government parliament army police court committee council party union
-    agency office service guard republic region city state federation"""
+    agency office service guard republic region city state federation university
+    institute foundation bank group fund center centre company airport square street
+    avenue prize award plan doctrine battalion brigade front movement"""
     )
 )
 _POSSESSIVE = re.compile(r"[’']s?$")
@@ -103,6 +105,7 @@ class Gazetteer:
     by_key: dict[str, Entry]
     pattern: re.Pattern[str]
     by_surface: dict[str, Entry] = field(default_factory=dict)
+    first_names: frozenset[str] = frozenset()
 
 
 def translit_key(name: str) -> str:
@@ -138,7 +141,8 @@ def gazetteer() -> Gazetteer:
         surfaces.setdefault(alias, entry)
     names = sorted(surfaces, key=len, reverse=True)
     pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, names)) + r")(?![\w$])")
-    return Gazetteer(by_key=by_key, pattern=pattern, by_surface=surfaces)
+    first = frozenset(translit_key(n) for n in data.get("first_names", ()))
+    return Gazetteer(by_key=by_key, pattern=pattern, by_surface=surfaces, first_names=first)
 
 
 def _outlet_surfaces() -> dict[str, str]:
@@ -229,7 +233,12 @@ def _people(text: str, mentions: list[_Mention], gaz: Gazetteer) -> list[_Mentio
             and not m.known
             and 2 <= len(words) <= 3
             and _is_name(words)
-            and (translit_key(words[-1]) in single_people or _after_title(text, m.start))
+            and words[-1].casefold() not in _GENERIC
+            and (
+                translit_key(words[-1]) in single_people
+                or translit_key(words[0]) in gaz.first_names
+                or _after_title(text, m.start)
+            )
         ):
             m.type = "person"  # "Mykola Melnychenko", "deputy Mukhtar Robow" read as orgs
         if m.type == "person" and len(m.name.split()) >= 2:

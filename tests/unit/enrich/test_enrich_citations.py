@@ -119,6 +119,20 @@ CASES = [
         _on(date(2001, 2, 1)),
         [("Kommersant", "2001-01-27", "press"), ("Prism", "2001-01", "internal")],
     ),
+    (
+        "(Interfax, 3 March; Kommersant, 4 March 2019)",
+        _on(date(2019, 3, 5)),
+        [("Interfax", "2019-03-03", "press"), ("Kommersant", "2019-03-04", "press")],
+    ),
+    (
+        "(Huanqiu Shibao, June 23; Liberty Times, June 23; Zimbabwejournalists.com, June 20)",
+        _on(date(2022, 7, 1)),
+        [
+            ("Huanqiu Shibao", "2022-06-23", "press"),
+            ("Liberty Times", "2022-06-23", "press"),
+            ("zimbabwejournalists.com", "2022-06-20", "web"),
+        ],
+    ),
     # A source dated after a metadata publication date is last year's issue.
     ("(Interfax, January 25)", JAN_22_2001, [("Interfax", "2000-01-25", "press")]),
 ]

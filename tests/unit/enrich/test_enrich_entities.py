@@ -90,6 +90,9 @@ CASES = [
     ),
     # A title right before a name the model read as an organization.
     ("Godane’s deputy Mukhtar Robow disagreed.", [("Mukhtar Robow", "ORG")], {"Mukhtar Robow": 1}),
+    # A common given name marks a person the model read as an organization.
+    ("Sergei Prikhodko spoke.", [("Sergei Prikhodko", "ORG")], {"Sergei Prikhodko": 1}),
+    ("at Ivan Franko University", [("Ivan Franko University", "ORG")], {}),
     # Hyphenated Arabic articles are part of a name.
     (
         "Abu Bakr al-Baghdadi spoke.",
