@@ -9,6 +9,7 @@ it is part of `pipeline_version` and of the enrichment cache key.
 from __future__ import annotations
 
 import dataclasses
+import email.utils
 from collections.abc import Sequence
 from datetime import date, timedelta
 
@@ -127,9 +128,16 @@ class Entities:
 
 
 def _iso_date(value: str | None) -> date | None:
+    """ISO dates and timestamps; also RFC 2822 (feeds) and "April 14, 2016" (pages)."""
     if not value:
         return None
     try:
-        return date.fromisoformat(value[:10])
+        return date.fromisoformat(value.strip()[:10])
     except ValueError:
-        return None
+        pass
+    try:
+        return email.utils.parsedate_to_datetime(value).date()
+    except (TypeError, ValueError, IndexError):
+        pass
+    days = [m for m in dates.find_dates(value, None).mentions if m.granularity == "day"]
+    return date.fromisoformat(days[0].start) if len(days) == 1 else None

@@ -95,3 +95,23 @@ def test_refine_never_earlier_than_a_cited_day() -> None:
 def test_decorated_header_names(header: str, canonical: str | None) -> None:
     pub = publications.lookup_header(header)
     assert (pub.name if pub else None) == canonical
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["2016-04-14", "2016-04-14T09:30:00Z", "Thu, 14 Apr 2016 09:30:00 +0000", "April 14, 2016"],
+)
+def test_metadata_dates_in_common_formats(given: str) -> None:
+    from workers.enrich.enrichers import PublicationDate
+    from workers.model import Article
+
+    article = Article(
+        id="x",
+        publication="EDM",
+        body="text",
+        content_hash="h",
+        pipeline_version="v",
+        published_at=given,
+    )
+    dated = PublicationDate()(article)
+    assert (dated.published_at, dated.published_at_source) == ("2016-04-14", "metadata")
