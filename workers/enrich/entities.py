@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+from workers.enrich import publications
 from workers.enrich.ner import NerSpan
 from workers.model import Entity, EntityType, Span
 
@@ -175,7 +176,14 @@ def resolve(
     gaz = gaz or gazetteer()
     mentions = _merge(text, spans, gaz)
     mentions = _people(text, mentions, gaz)
+    # Jamestown's own series are matched (so "Fortnight in Review" is not read as a
+    # place called "Review") but not listed: they are citations, not subjects.
+    mentions = [m for m in mentions if not _own_series(m.name)]
     return _aggregate(text, mentions)
+
+
+def _own_series(name: str) -> bool:
+    return len(name) > 4 and publications.lookup(name) is not None
 
 
 def _merge(text: str, spans: Sequence[NerSpan], gaz: Gazetteer) -> list[_Mention]:

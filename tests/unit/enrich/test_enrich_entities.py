@@ -124,6 +124,11 @@ def test_places_and_organizations_get_canonical_names_and_ids() -> None:
     assert ("location", "Asia-Pacific") in found
 
 
+def test_jamestown_series_are_not_listed_and_do_not_leak_places() -> None:
+    text = "(see the Monitor, November 22; the Fortnight in Review, December 3, 1999)"
+    assert resolve(text, _spans(text, [("Review", "GPE"), ("Monitor", "ORG")])) == ()
+
+
 def test_adjectives_and_generic_nouns_are_not_entities() -> None:
     text = "the Ukrainian side and the Ministry"
     assert resolve(text, _spans(text, [("Ukrainian", "GPE"), ("Ministry", "ORG")])) == ()
