@@ -42,6 +42,64 @@ _PROSE = re.compile(r"\b(?!and\b)[^\W\d_]{2,}")
 _NAME_WORD = re.compile(r"^[\w.&’'/@-]+$")
 _MAX_NAME_WORDS = 6
 _MAX_RANGE_DAYS = 6
+# Lower-case words an unknown outlet name may contain ("Nezavisimaya gazeta").
+_LOWER_OK = frozenset(
+    [
+        "and",
+        "of",
+        "i",
+        "de",
+        "la",
+        "le",
+        "du",
+        "des",
+        "the",
+        "in",
+        "on",
+        "for",
+        "y",
+        "e",
+        "news",
+        "daily",
+        "weekly",
+        "times",
+        "agencies",
+        "agency",
+        "tv",
+        "radio",
+        "online",
+        "press",
+        "service",
+        "television",
+        "newspaper",
+        "gazeta",
+        "pravda",
+        "novosti",
+        "vedomosti",
+        "izvestiya",
+        "zhizn",
+        "kurier",
+        "vremya",
+        "vremia",
+        "mir",
+        "slovo",
+        "vesti",
+        "delo",
+        "nedelya",
+        "nedeli",
+        "rossii",
+        "segodnya",
+        "ru",
+        "com",
+        "org",
+        "net",
+        "info",
+        "shimbun",
+        "ribao",
+        "bao",
+        "zhoukan",
+    ]
+)
 # Arabic article prefixes keep an outlet name proper: "(al-Hayat, May 5)".
 _ARTICLE_PREFIX = re.compile(r"^(?:al|el|ad|an|ar|as|ash|at|az)-\w", re.IGNORECASE)
 
@@ -105,9 +163,10 @@ def _parenthetical(text: str, match: re.Match[str], anchor: Anchor | None) -> It
             if not head.rstrip().endswith(","):
                 continue  # "(signed on March 4)": prose, not an attribution
             names = [n for n in head.rstrip().rstrip(",").split(",") if n.strip()]
-            if not names or not all(_plausible(n) for n in names):
+            if not names or not _plausible(names[0]):
                 continue
-            sources = [canonical_source(n) for n in names]
+            # "(Interfax, citing the Defense Ministry, March 3)": the outlet, not the aside.
+            sources = [canonical_source(n) for n in names if _plausible(n)]
         if not sources:
             continue
         for day in _dates(chunk[dated.start() :], anchor):
@@ -207,8 +266,10 @@ def _plausible(name: str) -> bool:
         return True
     if not (first[0].isupper() or first[0].isdigit() or _ARTICLE_PREFIX.match(first)):
         return False
-    lower = sum(1 for w in words if w[0].islower() and not _ARTICLE_PREFIX.match(w))
-    return lower * 2 <= len(words)
+    return all(
+        w[0].isupper() or w[0].isdigit() or w.casefold() in _LOWER_OK or _ARTICLE_PREFIX.match(w)
+        for w in words
+    )
 
 
 def _bare_urls(text: str) -> Iterator[Citation]:

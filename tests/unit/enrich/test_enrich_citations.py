@@ -133,6 +133,19 @@ CASES = [
             ("zimbabwejournalists.com", "2022-06-20", "web"),
         ],
     ),
+    (
+        "(Interfax, citing the Defense Ministry, March 3)",
+        _on(date(2019, 3, 5)),
+        [("Interfax", "2019-03-03", "press")],
+    ),
+    (
+        "(Nezavisimaya gazeta, Moskovskie novosti, May 5)",
+        _on(date(1999, 5, 6)),
+        [
+            ("Nezavisimaya Gazeta", "1999-05-05", "press"),
+            ("Moskovskie novosti", "1999-05-05", "press"),
+        ],
+    ),
     # A source dated after a metadata publication date is last year's issue.
     ("(Interfax, January 25)", JAN_22_2001, [("Interfax", "2000-01-25", "press")]),
 ]
@@ -144,6 +157,8 @@ NOT_CITATIONS = [
     "Five organizations (Reporters Without Frontiers, the British National Union of "
     "Journalists, Article 19, and the Institute of Mass Media) condemned the results",
     "the accord (signed on March 4) was void",
+    "(Putin said in Moscow, March 3)",
+    "(the agreement was signed in Moscow, March 3)",
     "Independent Television (NTV) showed footage",
     "an unbalanced (Interfax, March 4 aside",
     "(Kommersant, February 30)",
