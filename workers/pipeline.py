@@ -21,6 +21,7 @@ from workers.cache import Cache
 from workers.enrich.enrichers import Citations, Dates, Entities, PublicationDate
 from workers.model import Article, InputError, RawArticle
 from workers.parse import parse
+from workers.settings import get_settings
 
 NORMALIZE_VERSION = "1"
 
@@ -103,7 +104,7 @@ def enrich(
     *,
     enrichers: Sequence[Enricher] = ENRICHERS,
     cache: Cache | None = None,
-    cache_ttl_s: int = 30 * 24 * 3600,
+    cache_ttl_s: int | None = None,
 ) -> Article:
     """Run every enricher in order, containing failures as notes on the document."""
     return enrich_batch([article], enrichers=enrichers, cache=cache, cache_ttl_s=cache_ttl_s)[0]
@@ -114,7 +115,7 @@ def enrich_batch(
     *,
     enrichers: Sequence[Enricher] = ENRICHERS,
     cache: Cache | None = None,
-    cache_ttl_s: int = 30 * 24 * 3600,
+    cache_ttl_s: int | None = None,
 ) -> list[Article]:
     """`enrich` for many articles: batch-capable enrichers see them all at once.
 
@@ -124,6 +125,7 @@ def enrich_batch(
     whole batch falls back to one call per article so one bad text costs only itself.
     """
     out = list(articles)
+    ttl = 0 if cache is None else cache_ttl_s or get_settings().enrich_cache_ttl_s
     for enricher in enrichers:
         keys = [_cache_key(enricher, a) for a in out] if cache is not None else []
         todo: list[int] = []
@@ -136,7 +138,7 @@ def enrich_batch(
         for index, result in zip(todo, _run(enricher, [out[i] for i in todo]), strict=True):
             if cache is not None and not _failed(enricher, result):
                 diff = _diff(out[index], result)
-                cache.set(keys[index], json.dumps(diff, ensure_ascii=False), ttl_s=cache_ttl_s)
+                cache.set(keys[index], json.dumps(diff, ensure_ascii=False), ttl_s=ttl)
             out[index] = result
     return out
 
@@ -195,10 +197,15 @@ def _apply(article: Article, diff: dict[str, Any]) -> Article:
 
 
 def process(
-    raw: RawArticle, *, enrichers: Sequence[Enricher] = ENRICHERS, cache: Cache | None = None
+    raw: RawArticle,
+    *,
+    enrichers: Sequence[Enricher] = ENRICHERS,
+    cache: Cache | None = None,
+    cache_ttl_s: int | None = None,
 ) -> Article:
     """The whole per-article pipeline: parse → normalize → enrich."""
-    return enrich(build(raw, enrichers=enrichers), enrichers=enrichers, cache=cache)
+    article = build(raw, enrichers=enrichers)
+    return enrich(article, enrichers=enrichers, cache=cache, cache_ttl_s=cache_ttl_s)
 
 
 def process_batch(
@@ -206,7 +213,7 @@ def process_batch(
     *,
     enrichers: Sequence[Enricher] = ENRICHERS,
     cache: Cache | None = None,
-    cache_ttl_s: int = 30 * 24 * 3600,
+    cache_ttl_s: int | None = None,
 ) -> list[Article | InputError]:
     """`process` for a batch, NER in one pass; bad input is returned in its place."""
     built: list[Article | InputError] = []
