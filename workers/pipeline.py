@@ -135,35 +135,33 @@ def enrich_batch(
                 todo.append(index)
             else:
                 out[index] = _apply(article, json.loads(cached))
-        for index, result in zip(todo, _run(enricher, [out[i] for i in todo]), strict=True):
-            if cache is not None and not _failed(enricher, result):
+        results = _run(enricher, [out[i] for i in todo])
+        for index, (result, ok) in zip(todo, results, strict=True):
+            if cache is not None and ok:  # a failure is retried next time, not cached
                 diff = _diff(out[index], result)
                 cache.set(keys[index], json.dumps(diff, ensure_ascii=False), ttl_s=ttl)
             out[index] = result
     return out
 
 
-def _run(enricher: Enricher, articles: list[Article]) -> list[Article]:
+def _run(enricher: Enricher, articles: list[Article]) -> list[tuple[Article, bool]]:
+    """Each article enriched, with whether the enricher succeeded on it."""
     if not articles:
         return []
     if isinstance(enricher, BatchEnricher) and len(articles) > 1:
         try:
-            return enricher.batch(articles)
+            return [(a, True) for a in enricher.batch(articles)]
         except Exception:  # noqa: S110 - retried one by one below, where it is noted
             pass
     return [_contained(enricher, article) for article in articles]
 
 
-def _contained(enricher: Enricher, article: Article) -> Article:
+def _contained(enricher: Enricher, article: Article) -> tuple[Article, bool]:
     try:
-        return enricher(article)
+        return enricher(article), True
     except Exception as exc:
         note = f"{enricher.name}: {type(exc).__name__}: {exc}"
-        return dataclasses.replace(article, enrich_notes=(*article.enrich_notes, note))
-
-
-def _failed(enricher: Enricher, article: Article) -> bool:
-    return any(n.startswith(f"{enricher.name}: ") for n in article.enrich_notes)
+        return dataclasses.replace(article, enrich_notes=(*article.enrich_notes, note)), False
 
 
 def _cache_key(enricher: Enricher, article: Article) -> str:
@@ -184,8 +182,12 @@ def _cache_key(enricher: Enricher, article: Article) -> str:
 
 
 def _diff(before: Article, after: Article) -> dict[str, Any]:
+    """What the enricher changed; for notes, only the ones it added."""
     old, new = before.to_document(), after.to_document()
-    return {k: new[k] for k in _CACHE_FIELDS if new.get(k) != old.get(k)}
+    diff = {k: new[k] for k in _CACHE_FIELDS if new.get(k) != old.get(k)}
+    if "enrich_notes" in diff:
+        diff["enrich_notes"] = diff["enrich_notes"][len(old["enrich_notes"]) :]
+    return diff
 
 
 def _apply(article: Article, diff: dict[str, Any]) -> Article:
@@ -193,6 +195,7 @@ def _apply(article: Article, diff: dict[str, Any]) -> Article:
         return article
     doc = article.to_document()
     doc.update(diff)
+    doc["enrich_notes"] = [*article.enrich_notes, *diff.get("enrich_notes", ())]
     return Article.from_document(doc)
 
 

@@ -159,3 +159,13 @@ def test_a_missing_spacy_model_is_a_note() -> None:
     assert article.enrich_notes[0].startswith(
         "entities: ModelMissing: spaCy model 'no_such_model_xyz'"
     )
+
+
+def test_cached_notes_are_the_enricher_own() -> None:
+    cache = MemoryCache()
+    raw = RawArticle(text=SEED + " Talks on February 30.", origin="x", published_at="2001-01-22")
+    first = pipeline.process(raw, enrichers=(Boom(), Dates()), cache=cache)
+    second = pipeline.process(raw, enrichers=(Dates(),), cache=cache)
+    assert first.enrich_notes[0].startswith("boom: ")
+    assert second.enrich_notes == first.enrich_notes[1:]  # from the cache, without boom's
+    assert second.dates == first.dates
