@@ -70,7 +70,7 @@ _PATTERN = re.compile(
   | (?P<dayfirst>\b{DAY}\s+{M}(?:,?\s+{YEAR})?)
   | (?P<monthrel>\b{M}\s+of\s+(?:this|last|next)\s+year\b)
   | (?P<monthyear>\b{M},?\s+(?:of\s+)?{YEAR})
-  | (?P<modmonth>\b(?i:early|mid-?|late|last|this|next)\s*{M}(?:,?\s+{YEAR})?)
+  | (?P<modmonth>\b(?i:mid-|(?:early|mid|late|last|this|next)\s+){M}(?:,?\s+{YEAR})?)
   | (?P<season>\b(?i:spring|summer|autumn|fall|winter)\s+(?:of\s+)?{YEAR})
   | (?P<month>\b{M})
   | (?P<theyear>\b(?i:the\s+year)\s+{YEAR})

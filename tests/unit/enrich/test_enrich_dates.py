@@ -146,6 +146,19 @@ CASES = [
     ),
     ("reforms planned since mid-2000", MAY_13_2008, [("2000", "2000-01-01", "2000-12-31", "year")]),
     ("the 2018-19 budget", MAY_13_2008, [("2018-19", "2018-01-01", "2019-12-31", "year")]),
+    (
+        "since mid-March and in late April 2007",
+        MAY_13_2008,
+        [
+            ("mid-March", "2008-03-01", "2008-03-31", "month"),
+            ("late April 2007", "2007-04-01", "2007-04-30", "month"),
+        ],
+    ),
+    (
+        "the elections last November",
+        MAY_13_2008,
+        [("last November", "2007-11-01", "2007-11-30", "month")],
+    ),
     # Year-less and more than the look-ahead window after the issue: the previous year.
     ("the June 20 vote", JAN_22_2001, [("June 20", "2000-06-20", "2000-06-20", "day")]),
     # February 29 exists only in leap years: the nearest earlier one.
