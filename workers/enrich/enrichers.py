@@ -19,6 +19,8 @@ from workers.model import Article
 # How far past an estimated interval a cited day may lie and still count as this
 # year's: estimates drift by a few holidays, sources do not.
 _ESTIMATE_SLACK = timedelta(days=14)
+# Below this share of Latin letters an English NER model is not worth running.
+_MIN_LATIN_SHARE = 0.5
 
 
 def anchor_of(article: Article) -> dates.Anchor | None:
@@ -120,11 +122,25 @@ class Entities:
         return self.batch([article])[0]
 
     def batch(self, articles: Sequence[Article]) -> list[Article]:
-        found = ner.recognize([a.body for a in articles], model=self.model)
-        return [
-            dataclasses.replace(article, entities=entities.resolve(article.body, spans))
-            for article, spans in zip(articles, found, strict=True)
-        ]
+        english = [a for a in articles if entities.latin_share(a.body) >= _MIN_LATIN_SHARE]
+        found = iter(ner.recognize([a.body for a in english], model=self.model))
+        out = []
+        for article in articles:
+            if english and article is english[0]:
+                english.pop(0)
+                resolved = entities.resolve(article.body, next(found))
+                out.append(dataclasses.replace(article, entities=resolved))
+            elif article.body.strip():
+                # An English model on Cyrillic or Chinese text finds only noise.
+                note = "entities: skipped, the text is mostly not in the Latin alphabet"
+                out.append(
+                    dataclasses.replace(
+                        article, entities=(), enrich_notes=(*article.enrich_notes, note)
+                    )
+                )
+            else:
+                out.append(dataclasses.replace(article, entities=()))
+        return out
 
 
 def _iso_date(value: str | None) -> date | None:

@@ -109,6 +109,14 @@ class Gazetteer:
     first_names: frozenset[str] = frozenset()
 
 
+def latin_share(text: str) -> float:
+    """Share of letters in `text` that are Latin (1.0 for text without letters)."""
+    letters = [ch for ch in text[:20_000] if ch.isalpha()]
+    if not letters:
+        return 1.0
+    return sum(1 for ch in letters if ch < "\u0250") / len(letters)
+
+
 def translit_key(name: str) -> str:
     """One key for the spellings of a Russian/Ukrainian name in English text."""
     text = unicodedata.normalize("NFKD", name.casefold())

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from workers.enrich import ner
 from workers.settings import get_settings
-
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-GOLD = FIXTURES / "gold"
 
 
 @pytest.fixture(scope="session")

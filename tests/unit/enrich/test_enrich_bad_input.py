@@ -90,3 +90,12 @@ def test_a_megabyte_of_text() -> None:
     doc = article.to_document()
     doc["dates"], doc["citations"] = doc["dates"][:200], doc["citations"][:200]
     VALIDATOR.validate(doc)
+
+
+def test_non_latin_text_skips_ner_with_a_note(nlp: Any) -> None:
+    raw = RawArticle(text=HEADER + "Путин встретился с Коно в Москве.", origin="ru.txt")
+    article = pipeline.process(raw)
+    assert article.entities == ()
+    assert any(note.startswith("entities: skipped") for note in article.enrich_notes)
+    mixed = pipeline.process(RawArticle(text=HEADER + "Putin (Путин) met Kono.", origin="x"))
+    assert "Vladimir Putin" in {e.name for e in mixed.entities}
