@@ -7,10 +7,8 @@ the tasks when asked (`--async`) and a broker is configured.
 
 from __future__ import annotations
 
-from tasks.cli import (
-    articles,  # noqa: F401  (registers ingest, search, enrich, status)
-    evaluate,  # noqa: F401  (registers eval)
-)
+import tasks.cli.evaluate  # noqa: F401  (registers eval)
+from tasks.cli import articles  # noqa: F401  (registers ingest, search, enrich, status)
 from tasks.cli.base import main
 
 __all__ = ["main"]
