@@ -42,7 +42,7 @@ def kill(worker: subprocess.Popen[bytes]) -> None:
     worker.wait()
 
 
-def main() -> None:  # noqa: PLR0915 - one scripted scenario, read top to bottom
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--batch-size", type=int, default=20)

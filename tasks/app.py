@@ -18,6 +18,7 @@ from celery.signals import setup_logging, worker_process_shutdown
 
 from tasks.schedule import beat_schedule
 from workers import logs
+from workers.cache import Cache, open_cache
 from workers.deadletter import DeadLetterQueue, open_dead_letters
 from workers.settings import Settings, get_settings
 from workers.stores import open_store
@@ -69,6 +70,7 @@ settings = get_settings()
 app = make_app(settings)
 _store: Store | None = None
 _dead_letters: DeadLetterQueue | None = None
+_cache: Cache | None = None
 
 
 def store() -> Store:
@@ -77,6 +79,14 @@ def store() -> Store:
     if _store is None:
         _store = open_store(settings)
     return _store
+
+
+def cache() -> Cache:
+    """This process's cache (validators, checkpoints, locks, enrichment results)."""
+    global _cache
+    if _cache is None:
+        _cache = open_cache(settings)
+    return _cache
 
 
 def dead_letters() -> DeadLetterQueue:

@@ -6,7 +6,7 @@ from typing import Any
 
 from celery import Task
 
-from tasks.app import app, settings, store
+from tasks.app import app, cache, settings, store
 from tasks.delivery import run_batch
 from workers.ingest import ingest_files
 
@@ -18,5 +18,7 @@ def ingest_files_task(self: Task, paths: list[str]) -> dict[str, Any]:
         self,
         items=paths,
         kind="file",
-        body=lambda: ingest_files(paths, store=store(), max_bytes=settings.max_article_bytes),
+        body=lambda: ingest_files(
+            paths, store=store(), max_bytes=settings.max_article_bytes, cache=cache()
+        ),
     )

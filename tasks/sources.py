@@ -13,9 +13,8 @@ from typing import Any
 from celery import Task
 from celery.signals import worker_process_shutdown
 
-from tasks.app import app, settings, store
+from tasks.app import app, cache, settings, store
 from tasks.delivery import run_batch
-from workers.cache import Cache, open_cache
 from workers.crawl import build_source, ingest_urls, run_source
 from workers.fetch import Fetcher
 from workers.ingest import BatchReport, ItemResult
@@ -23,15 +22,7 @@ from workers.sources.config import SourceConfig, SourceConfigError, load_sources
 
 # Re-enqueues of transiently failed URLs before they are reported as failed.
 MAX_URL_RETRIES = 5
-_cache: Cache | None = None
 _fetcher: Fetcher | None = None
-
-
-def cache() -> Cache:
-    global _cache
-    if _cache is None:
-        _cache = open_cache(settings)
-    return _cache
 
 
 def fetcher() -> Fetcher:

@@ -181,7 +181,7 @@ def ingest_urls(
             continue
         fresh[url] = (outcome, digest)
         loads.append((url, partial(_value, raw)))
-    report = ingest_raw(loads, store=store)
+    report = ingest_raw(loads, store=store, cache=cache)
     for item in report.items:
         if item.status != "failed" and item.origin in fresh:
             result, digest = fresh[item.origin]

@@ -8,16 +8,19 @@ Writes upsert by id, so running a batch twice leaves the store as the first run 
 
 from __future__ import annotations
 
-from collections import Counter
+import dataclasses
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from workers import pipeline
+from workers.cache import Cache
+from workers.enrich.publications import family_names
 from workers.errors import is_transient
-from workers.model import InputError, RawArticle
+from workers.model import Article, InputError, RawArticle
 from workers.sources.files import read_file
 from workers.stores.base import Indexable, Store
 
@@ -59,34 +62,94 @@ class BatchReport:
         }
 
 
+class FindIds(Protocol):
+    def __call__(self, *, publication: str, published_on: str) -> list[str]: ...
+
+
+def resolve_targets(article: Article, find_ids: FindIds) -> Article:
+    """Point internal citations ("see the Monitor, January 17") at the cited article.
+
+    `find_ids` is the store's lookup (plus the batch being written). A target is set
+    only when exactly one article of that series (under any of its names) has that
+    date: several articles share an issue of the daily Monitor, and a wrong link is
+    worse than none. Already-set targets are kept.
+    """
+    changed = False
+    resolved = []
+    for citation in article.citations:
+        if citation.kind == "internal" and citation.date and citation.target_id is None:
+            ids = {
+                doc_id
+                for name in family_names(citation.source)
+                for doc_id in find_ids(publication=name, published_on=citation.date)
+            } - {article.id}
+            if len(ids) == 1:
+                citation = dataclasses.replace(citation, target_id=ids.pop())
+                changed = True
+        resolved.append(citation)
+    return dataclasses.replace(article, citations=tuple(resolved)) if changed else article
+
+
+def _batch_lookup(articles: Sequence[Article], store: Store) -> FindIds:
+    """The store's `find_ids`, plus the articles of this batch (not yet written)."""
+    local: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for article in articles:
+        if article.published_at:
+            for prefix in (
+                article.published_at,
+                article.published_at[:7],
+                article.published_at[:4],
+            ):
+                local[(article.publication.casefold(), prefix)].add(article.id)
+
+    def find_ids(*, publication: str, published_on: str) -> list[str]:
+        try:
+            found = set(store.find_ids(publication=publication, published_on=published_on))
+        except NotImplementedError:
+            found = set()  # a store without the lookup: links within the batch only
+        return sorted(found | local.get((publication.casefold(), published_on), set()))
+
+    return find_ids
+
+
 def ingest_raw(
     loads: Iterable[tuple[str, Callable[[], RawArticle]]],
     *,
     store: Store,
     enrichers: Sequence[pipeline.Enricher] = pipeline.ENRICHERS,
+    cache: Cache | None = None,
 ) -> BatchReport:
     """Load, process and write one batch. `loads` pairs an origin with its loader.
 
+    The batch is enriched together (one NER pass); internal citations are resolved
+    against the store and the batch itself just before the write.
     Raises whatever the store raises (e.g. `StoreUnavailable`) with nothing written.
     """
     report = BatchReport()
-    pending: list[Indexable] = []
-    origins: list[str] = []
+    raws: list[RawArticle] = []
+    loaded: list[str] = []
     for origin, load in loads:
-        stage = "read"
         try:
-            raw = load()
-            stage = "parse"
-            article = pipeline.process(raw, enrichers=enrichers)
+            raws.append(load())
         except Exception as exc:
             if is_transient(exc):
                 raise  # the whole batch retries; nothing of it is written yet
             # Bad input, or a bug this input exposes: it fails alone, the batch goes on.
-            report.items.append(_failed(origin, stage, exc))
+            report.items.append(_failed(origin, "read", exc))
             continue
-        pending.append(Indexable(article, raw))
+        loaded.append(origin)
+    pending: list[Indexable] = []
+    origins: list[str] = []
+    results = pipeline.process_batch(raws, enrichers=enrichers, cache=cache)
+    for origin, raw, result in zip(loaded, raws, results, strict=True):
+        if isinstance(result, Exception):
+            report.items.append(_failed(origin, "parse", result))
+            continue
+        pending.append(Indexable(result, raw))
         origins.append(origin)
     if pending:
+        lookup = _batch_lookup([p.article for p in pending], store)
+        pending = [Indexable(resolve_targets(p.article, lookup), p.raw) for p in pending]
         outcomes = store.write(pending)
         report.items.extend(
             ItemResult(
@@ -111,9 +174,12 @@ def _failed(origin: str, stage: str, exc: Exception) -> ItemResult:
     return ItemResult(origin, "failed", reason=reason, stage=stage, error_type=type(exc).__name__)
 
 
-def ingest_files(paths: Iterable[str], *, store: Store, max_bytes: int) -> BatchReport:
+def ingest_files(
+    paths: Iterable[str], *, store: Store, max_bytes: int, cache: Cache | None = None
+) -> BatchReport:
     """Ingest a batch of article files (the unit of work of the ingest task)."""
     return ingest_raw(
         ((p, partial(read_file, Path(p), max_bytes=max_bytes)) for p in paths),
         store=store,
+        cache=cache,
     )

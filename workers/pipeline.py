@@ -11,12 +11,18 @@ input and propagate as `InputError`.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from workers import normalize
+from workers.cache import Cache
+from workers.enrich.enrichers import Citations, Dates, Entities, PublicationDate
+from workers.errors import is_transient
 from workers.model import Article, InputError, RawArticle
 from workers.parse import parse
+from workers.settings import get_settings
 
 NORMALIZE_VERSION = "1"
 
@@ -30,7 +36,25 @@ class Enricher(Protocol):
     def __call__(self, article: Article) -> Article: ...
 
 
-ENRICHERS: tuple[Enricher, ...] = ()
+@runtime_checkable
+class BatchEnricher(Enricher, Protocol):
+    """An enricher that is cheaper per article in batches (one `nlp.pipe` call)."""
+
+    def batch(self, articles: Sequence[Article]) -> list[Article]: ...
+
+
+# The order matters: dates and citations resolve against the (estimated) publication
+# date; entities come last because they are the slow part and the most cacheable.
+ENRICHERS: tuple[Enricher, ...] = (PublicationDate(), Dates(), Citations(), Entities())
+_CACHE_FIELDS = (
+    "published_at",
+    "published_at_source",
+    "published_at_range",
+    "entities",
+    "citations",
+    "dates",
+    "enrich_notes",
+)
 
 
 def pipeline_version(enrichers: Sequence[Enricher] = ENRICHERS) -> str:
@@ -76,17 +100,135 @@ def build(raw: RawArticle, *, enrichers: Sequence[Enricher] = ENRICHERS) -> Arti
     )
 
 
-def enrich(article: Article, *, enrichers: Sequence[Enricher] = ENRICHERS) -> Article:
+def enrich(
+    article: Article,
+    *,
+    enrichers: Sequence[Enricher] = ENRICHERS,
+    cache: Cache | None = None,
+    cache_ttl_s: int | None = None,
+) -> Article:
     """Run every enricher in order, containing failures as notes on the document."""
+    return enrich_batch([article], enrichers=enrichers, cache=cache, cache_ttl_s=cache_ttl_s)[0]
+
+
+def enrich_batch(
+    articles: Sequence[Article],
+    *,
+    enrichers: Sequence[Enricher] = ENRICHERS,
+    cache: Cache | None = None,
+    cache_ttl_s: int | None = None,
+) -> list[Article]:
+    """`enrich` for many articles: batch-capable enrichers see them all at once.
+
+    With a `cache`, each enricher's result is looked up by (its name and version, the
+    content hash, the publication date it starts from, the header fields) and only
+    the misses are computed, so reprocessing unchanged text skips NER. A failure of a
+    whole batch falls back to one call per article so one bad text costs only itself.
+    """
+    out = list(articles)
+    ttl = 0 if cache is None else cache_ttl_s or get_settings().enrich_cache_ttl_s
     for enricher in enrichers:
+        keys = [_cache_key(enricher, a) for a in out] if cache is not None else []
+        todo: list[int] = []
+        for index, article in enumerate(out):
+            cached = cache.get(keys[index]) if cache is not None else None
+            if cached is None:
+                todo.append(index)
+            else:
+                out[index] = _apply(article, json.loads(cached))
+        results = _run(enricher, [out[i] for i in todo])
+        for index, (result, ok) in zip(todo, results, strict=True):
+            if cache is not None and ok:  # a failure is retried next time, not cached
+                diff = _diff(out[index], result)
+                cache.set(keys[index], json.dumps(diff, ensure_ascii=False), ttl_s=ttl)
+            out[index] = result
+    return out
+
+
+def _run(enricher: Enricher, articles: list[Article]) -> list[tuple[Article, bool]]:
+    """Each article enriched, with whether the enricher succeeded on it."""
+    if not articles:
+        return []
+    if isinstance(enricher, BatchEnricher) and len(articles) > 1:
         try:
-            article = enricher(article)
-        except Exception as exc:
-            note = f"{enricher.name}: {type(exc).__name__}: {exc}"
-            article = dataclasses.replace(article, enrich_notes=(*article.enrich_notes, note))
-    return article
+            return [(a, True) for a in enricher.batch(articles)]
+        except Exception:  # noqa: S110 - retried one by one below, where it is noted
+            pass
+    return [_contained(enricher, article) for article in articles]
 
 
-def process(raw: RawArticle, *, enrichers: Sequence[Enricher] = ENRICHERS) -> Article:
+def _contained(enricher: Enricher, article: Article) -> tuple[Article, bool]:
+    try:
+        return enricher(article), True
+    except Exception as exc:
+        note = f"{enricher.name}: {type(exc).__name__}: {exc}"
+        return dataclasses.replace(article, enrich_notes=(*article.enrich_notes, note)), False
+
+
+def _cache_key(enricher: Enricher, article: Article) -> str:
+    """Everything an enricher's output depends on: text, date, header, code version."""
+    basis = "\x1f".join(
+        str(v)
+        for v in (
+            article.content_hash,
+            article.published_at,
+            article.published_at_range,
+            article.publication,
+            article.volume,
+            article.issue,
+        )
+    )
+    digest = hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
+    return f"enrich:{enricher.name}:{enricher.version}:{digest}"
+
+
+def _diff(before: Article, after: Article) -> dict[str, Any]:
+    """What the enricher changed; for notes, only the ones it added."""
+    old, new = before.to_document(), after.to_document()
+    diff = {k: new[k] for k in _CACHE_FIELDS if new.get(k) != old.get(k)}
+    if "enrich_notes" in diff:
+        diff["enrich_notes"] = diff["enrich_notes"][len(old["enrich_notes"]) :]
+    return diff
+
+
+def _apply(article: Article, diff: dict[str, Any]) -> Article:
+    if not diff:
+        return article
+    doc = article.to_document()
+    doc.update(diff)
+    doc["enrich_notes"] = [*article.enrich_notes, *diff.get("enrich_notes", ())]
+    return Article.from_document(doc)
+
+
+def process(
+    raw: RawArticle,
+    *,
+    enrichers: Sequence[Enricher] = ENRICHERS,
+    cache: Cache | None = None,
+    cache_ttl_s: int | None = None,
+) -> Article:
     """The whole per-article pipeline: parse → normalize → enrich."""
-    return enrich(build(raw, enrichers=enrichers), enrichers=enrichers)
+    article = build(raw, enrichers=enrichers)
+    return enrich(article, enrichers=enrichers, cache=cache, cache_ttl_s=cache_ttl_s)
+
+
+def process_batch(
+    raws: Sequence[RawArticle],
+    *,
+    enrichers: Sequence[Enricher] = ENRICHERS,
+    cache: Cache | None = None,
+    cache_ttl_s: int | None = None,
+) -> list[Article | Exception]:
+    """`process` for a batch, NER in one pass; an input that cannot be built (bad
+    input, or a bug it exposes) is returned in its place so the rest go on."""
+    built: list[Article | Exception] = []
+    for raw in raws:
+        try:
+            built.append(build(raw, enrichers=enrichers))
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            built.append(exc)
+    good = [a for a in built if isinstance(a, Article)]
+    enriched = iter(enrich_batch(good, enrichers=enrichers, cache=cache, cache_ttl_s=cache_ttl_s))
+    return [next(enriched) if isinstance(a, Article) else a for a in built]

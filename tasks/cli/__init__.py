@@ -7,7 +7,7 @@ the tasks when asked (`--async`) and a broker is configured.
 
 from __future__ import annotations
 
-from tasks.cli import articles, config, dlq, sources  # noqa: F401  (each module registers its commands)
+from tasks.cli import articles, config, dlq, evaluate, sources  # noqa: F401  (each module registers its commands)
 from tasks.cli.base import main
 
 __all__ = ["main"]

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from workers.enrich.publications import family_names
 from workers.model import Article, RawArticle
 from workers.stores.base import (
     VOLATILE_FIELDS,
@@ -66,6 +67,18 @@ CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
     tokenize = 'porter unicode61 remove_diacritics 2'
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Internal citations ("see the Monitor, January 17"), resolved or not: a cited article
+-- indexed after the one citing it is still found by cited_by().
+CREATE TABLE IF NOT EXISTS internal_citations (
+    citing_id TEXT NOT NULL,
+    publication TEXT NOT NULL COLLATE NOCASE,
+    cited_on TEXT NOT NULL,
+    target_id TEXT
+);
+CREATE INDEX IF NOT EXISTS internal_citations_citing ON internal_citations (citing_id);
+CREATE INDEX IF NOT EXISTS internal_citations_target ON internal_citations (target_id);
+CREATE INDEX IF NOT EXISTS internal_citations_cited
+    ON internal_citations (publication, cited_on);
 """
 
 
@@ -166,6 +179,16 @@ class EmbeddedStore:
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (rowid, *_fts_values(article)),
         )
+        self._db.execute("DELETE FROM internal_citations WHERE citing_id = ?", (article.id,))
+        self._db.executemany(
+            "INSERT INTO internal_citations (citing_id, publication, cited_on, target_id) "
+            "VALUES (?, ?, ?, ?)",
+            [
+                (article.id, c.source, c.date, c.target_id)
+                for c in article.citations
+                if c.kind == "internal" and c.date
+            ],
+        )
         return WriteOutcome(article.id, "created" if row is None else "updated")
 
     def get(self, doc_id: str) -> Article | None:
@@ -248,10 +271,41 @@ class EmbeddedStore:
             yield RawArticle.from_dict(json.loads(raw))
 
     def find_ids(self, *, publication: str, published_on: str) -> list[str]:
-        raise NotImplementedError  # issue 3: internal citation targets
+        # "2001-01-17" is one day; "2001-01" and "2001" are periods (prefix match).
+        if len(published_on) == 10:
+            clause, value = "published_at = ?", published_on
+        else:
+            clause, value = "published_at LIKE ?", published_on + "-%"
+        rows = self._db.execute(
+            f"SELECT id FROM articles WHERE publication = ? COLLATE NOCASE AND {clause} "
+            "ORDER BY id",
+            (publication, value),
+        )
+        return [r[0] for r in rows]
 
     def cited_by(self, doc_id: str) -> list[str]:
-        raise NotImplementedError  # issue 3: internal citation targets
+        row = self._db.execute(
+            "SELECT publication, published_at FROM articles WHERE id = ?", (doc_id,)
+        ).fetchone()
+        params: list[str] = [doc_id]
+        unresolved = ""
+        if row is not None and row[1]:
+            # Citations written before this article was indexed name it only by
+            # publication and date; they count when it is that date's only article.
+            names = family_names(row[0])
+            marks = ", ".join("?" for _ in names)
+            unresolved = (
+                f" OR (target_id IS NULL AND cited_on = ? AND publication IN ({marks}) "
+                f"AND (SELECT count(*) FROM articles WHERE published_at = ? "
+                f"AND publication COLLATE NOCASE IN ({marks})) = 1)"
+            )
+            params += [row[1], *names, row[1], *names]
+        rows = self._db.execute(
+            f"SELECT DISTINCT citing_id FROM internal_citations WHERE (target_id = ?{unresolved}) "
+            "AND citing_id != ? ORDER BY citing_id",
+            (*params, doc_id),
+        )
+        return [r[0] for r in rows]
 
     def close(self) -> None:
         self._db.close()

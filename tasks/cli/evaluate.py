@@ -1,0 +1,59 @@
+"""`monitor eval GOLD.json`: how well enrichment matches hand-annotated articles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from tasks.cli.base import echo_json, fail, format_option, main
+from workers.evaluate import GoldError, Report, evaluate
+
+
+@main.command(name="eval")
+@click.argument("gold", type=click.Path(path_type=Path, dir_okay=False))
+@format_option
+def eval_command(gold: Path, fmt: str) -> None:
+    """Score the pipeline against GOLD, a gold file like tests/fixtures/gold/*-gold.json.
+
+    Runs parse → normalize → enrich on every file the gold names (paths relative to
+    GOLD) and prints precision, recall and F1 for citation (source, date) pairs, date
+    mentions (correct start/end), persons, locations and organizations, plus the
+    publication-year accuracy of the date estimates. Nothing is indexed. Exits 2
+    when the gold file or an input it names cannot be read.
+    """
+    try:
+        report = evaluate(gold)
+    except GoldError as exc:
+        fail(str(exc))
+        return
+    if fmt == "json":
+        echo_json(report.to_dict())
+        return
+    _print_table(report)
+
+
+def _print_table(report: Report) -> None:
+    click.echo(f"{report.articles} article(s)")
+    click.echo(
+        f"{'measure':<22}{'precision':>10}{'recall':>10}{'F1':>8}{'tp':>6}{'fp':>6}{'fn':>6}"
+    )
+    rows = (
+        ("citation pairs", report.citations),
+        ("dates (start/end)", report.dates),
+        ("persons", report.persons),
+        ("locations", report.locations),
+        ("organizations (info)", report.organizations),
+    )
+    for label, score in rows:
+        click.echo(
+            f"{label:<22}{score.precision:>10.3f}{score.recall:>10.3f}{score.f1:>8.3f}"
+            f"{score.tp:>6}{score.fp:>6}{score.fn:>6}"
+        )
+    click.echo(
+        f"publication year      {report.year_accuracy:.3f} "
+        f"({report.years_correct}/{report.years_total})"
+    )
+    for error in report.errors:
+        details = "; ".join(f"{k}: {v}" for k, v in error.items() if k != "file")
+        click.echo(f"  {error['file']}: {details}")

@@ -1,0 +1,178 @@
+"""Entity resolution: canonical names from recognizer spans, gazetteer and coreference.
+
+Most cases give `resolve` hand-made recognizer spans (what spaCy returns, written as
+(surface, label) pairs found in the text), so they test the resolution rules whatever
+the statistical model does; the last ones run the real model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from workers.enrich.entities import resolve, translit_key
+from workers.enrich.ner import NerSpan, recognize
+from workers.settings import get_settings
+
+
+def _spans(text: str, labelled: list[tuple[str, str]]) -> list[NerSpan]:
+    spans, cursor = [], 0
+    for surface, label in labelled:
+        start = text.index(surface, cursor)
+        spans.append(NerSpan(start, start + len(surface), label))
+        cursor = start + len(surface)
+    return spans
+
+
+def _people(text: str, labelled: list[tuple[str, str]]) -> dict[str, int]:
+    found = resolve(text, _spans(text, labelled))
+    return {e.name: e.mentions for e in found if e.type == "person"}
+
+
+CASES = [
+    # Title stripped, surname joined to the full name used in the article.
+    (
+        "Foreign Minister Yohei Kono met Igor Ivanov. Later Kono flew home; Ivanov stayed.",
+        [
+            ("Yohei Kono", "PERSON"),
+            ("Igor Ivanov", "PERSON"),
+            ("Kono", "PERSON"),
+            ("Ivanov", "PERSON"),
+        ],
+        {"Yohei Kono": 2, "Igor Ivanov": 2},
+    ),
+    # A hyphenated pair is two people.
+    ("a Putin-Mori summit", [("Putin-Mori", "PERSON")], {"Vladimir Putin": 1, "Yoshiro Mori": 1}),
+    # The gazetteer knows the surname of a leader and fixes a wrong label.
+    (
+        "a meeting in Moscow with Obuchi",
+        [("Moscow", "GPE"), ("Obuchi", "GPE")],
+        {"Keizo Obuchi": 1},
+    ),
+    (
+        "President Putin and Vladimir Putin’s Kremlin",
+        [("Putin", "PERSON"), ("Vladimir Putin’s", "PERSON")],
+        {"Vladimir Putin": 2},
+    ),
+    # A lone unknown word tagged PERSON is not guessed into a person.
+    ("the bases at Vaziani and Gudauta", [("Vaziani", "PERSON"), ("Gudauta", "PERSON")], {}),
+    # A name used as a modifier is not a mention of the person.
+    ("the newly inaugurated Bush administration", [("Bush", "PERSON")], {}),
+    # Two people share the surname: the bare surname is ambiguous and dropped.
+    (
+        "Sulim Yamadaev and Ruslan Yamadaev; the Yamadaev brothers",
+        [("Sulim Yamadaev", "PERSON"), ("Ruslan Yamadaev", "PERSON"), ("Yamadaev", "PERSON")],
+        {"Sulim Yamadaev": 1, "Ruslan Yamadaev": 1},
+    ),
+    # Transliteration variants of one name are one entity.
+    (
+        "Gennadi Burbulis spoke. Gennady Burbulis left.",
+        [("Gennadi Burbulis", "PERSON"), ("Gennady Burbulis", "PERSON")],
+        {"Gennadi Burbulis": 2},
+    ),
+    (
+        "Alexander Lukashenko and Aleksandr Lukashenka",
+        [("Alexander Lukashenko", "PERSON"), ("Aleksandr Lukashenka", "PERSON")],
+        {"Aleksandr Lukashenka": 2},
+    ),
+    # A full name the model read as an organization, whose surname it read as a person.
+    (
+        "Mykola Melnychenko recorded tapes. Melnychenko kept them.",
+        [("Mykola Melnychenko", "ORG"), ("Melnychenko", "PERSON")],
+        {"Mykola Melnychenko": 2},
+    ),
+    # A surname the model read as an organization, after the full name.
+    (
+        "NATO chief Jens Stoltenberg came. Stoltenberg left.",
+        [("NATO", "ORG"), ("Jens Stoltenberg", "PERSON"), ("Stoltenberg", "ORG")],
+        {"Jens Stoltenberg": 2},
+    ),
+    # A title right before a name the model read as an organization.
+    ("Godane’s deputy Mukhtar Robow disagreed.", [("Mukhtar Robow", "ORG")], {"Mukhtar Robow": 1}),
+    # A common given name marks a person the model read as an organization.
+    ("Sergei Prikhodko spoke.", [("Sergei Prikhodko", "ORG")], {"Sergei Prikhodko": 1}),
+    ("at Ivan Franko University", [("Ivan Franko University", "ORG")], {}),
+    # Hyphenated Arabic articles are part of a name.
+    (
+        "Abu Bakr al-Baghdadi spoke.",
+        [("Abu Bakr al-Baghdadi", "PERSON")],
+        {"Abu Bakr al-Baghdadi": 1},
+    ),
+    # Function words are never part of a name.
+    ("Reporters Without Frontiers said", [("Without Frontiers", "PERSON")], {}),
+]
+
+
+@pytest.mark.parametrize(("text", "labelled", "expected"), CASES)
+def test_person_resolution(
+    text: str, labelled: list[tuple[str, str]], expected: dict[str, int]
+) -> None:
+    assert _people(text, labelled) == expected
+
+
+def test_places_and_organizations_get_canonical_names_and_ids() -> None:
+    text = (
+        "The Russian Foreign Ministry and the UN Security Council discussed the "
+        "U.S.-Japanese plan, the Habomai islets and the Asia Pacific region."
+    )
+    found = {(e.type, e.name): e for e in resolve(text, [])}
+    assert ("organization", "Ministry of Foreign Affairs of Russia") in found
+    assert ("organization", "United Nations Security Council") in found
+    assert found[("location", "United States")].wikidata == "Q30"
+    assert ("location", "Habomai") in found
+    assert ("location", "Asia-Pacific") in found
+
+
+def test_jamestown_series_are_not_listed_and_do_not_leak_places() -> None:
+    text = "(see the Monitor, November 22; the Fortnight in Review, December 3, 1999)"
+    assert resolve(text, _spans(text, [("Monitor", "ORG"), ("Review", "GPE")])) == ()
+
+
+def test_adjectives_and_generic_nouns_are_not_entities() -> None:
+    text = "the Ukrainian side and the Ministry"
+    assert resolve(text, _spans(text, [("Ukrainian", "GPE"), ("Ministry", "ORG")])) == ()
+
+
+def test_spans_and_aliases_point_into_the_text() -> None:
+    text = "Vladimir Putin spoke. Putin left."
+    (putin,) = resolve(text, _spans(text, [("Vladimir Putin", "PERSON"), ("Putin", "PERSON")]))
+    assert putin.wikidata == "Q7747"
+    assert [text[a:b] for a, b in putin.spans] == ["Vladimir Putin", "Putin"]
+    assert set(putin.aliases) == {"Vladimir Putin", "Putin"}
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Aleksandr", "Alexander"),
+        ("Yeltsin", "Eltsin"),
+        ("Sergei", "Sergey"),
+        ("Dmitry", "Dmitri"),
+        ("Kirienko", "Kiriyenko"),
+    ],
+)
+def test_transliteration_key(a: str, b: str) -> None:
+    assert translit_key(a) == translit_key(b)
+
+
+def test_real_model_on_seed_prose(nlp: Any) -> None:
+    text = (
+        "The talks between Japanese Foreign Minister Yohei Kono and his Russian opposite "
+        "number, Igor Ivanov, produced little. Kono later met Russian President Vladimir Putin."
+    )
+    (spans,) = recognize([text], model=get_settings().spacy_model)
+    people = {e.name for e in resolve(text, spans) if e.type == "person"}
+    assert people == {"Yohei Kono", "Igor Ivanov", "Vladimir Putin"}
+
+
+def test_long_text_is_recognized_in_chunks(nlp: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from workers.enrich import ner
+
+    monkeypatch.setattr(ner, "CHUNK_CHARS", 200)
+    para = "Russian President Vladimir Putin met Japanese Prime Minister Yoshiro Mori in Tokyo."
+    text = "\n\n".join([para] * 6)
+    (spans,) = recognize([text], model=get_settings().spacy_model)
+    found = {e.name: e.mentions for e in resolve(text, spans)}
+    assert found["Vladimir Putin"] == 6
+    assert found["Tokyo"] == 6

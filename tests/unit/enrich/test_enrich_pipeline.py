@@ -1,0 +1,171 @@
+"""The enrich stage as a whole: order, failure containment, batching and the cache."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from workers import pipeline
+from workers.cache import MemoryCache
+from workers.enrich import ner
+from workers.enrich.enrichers import Dates
+from workers.model import Article, RawArticle
+
+SEED = (
+    "Publication: Monitor Volume: 7 Issue: 14\n\n"
+    "Putin refused on January 17 to meet Foreign Minister Yohei Kono in Moscow "
+    "(Izvestia, January 19)."
+)
+
+
+class Boom:
+    name = "boom"
+    version = "1"
+
+    def __call__(self, article: Article) -> Article:
+        raise RuntimeError("enricher bug")
+
+
+class Counting:
+    """A batch-capable enricher that records what it was asked to do."""
+
+    name = "counting"
+    version = "1"
+
+    def __init__(self, *, fail_batch: bool = False) -> None:
+        self.seen: list[str] = []
+        self.batches = 0
+        self.fail_batch = fail_batch
+
+    def __call__(self, article: Article) -> Article:
+        if "poison" in article.body:
+            raise ValueError("cannot handle this text")
+        self.seen.append(article.id)
+        return dataclasses.replace(article, language="en")
+
+    def batch(self, articles: Sequence[Article]) -> list[Article]:
+        self.batches += 1
+        if self.fail_batch:
+            raise RuntimeError("whole batch failed")
+        return [self(a) for a in articles]
+
+
+class RecordingCache(MemoryCache):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ttls: list[int] = []
+
+    def set(self, key: str, value: str, *, ttl_s: int) -> None:
+        self.ttls.append(ttl_s)
+        super().set(key, value, ttl_s=ttl_s)
+
+
+def _raw(text: str = SEED, origin: str = "seed.txt") -> RawArticle:
+    return RawArticle(text=text, origin=origin)
+
+
+def test_enrichers_run_in_order_and_fill_the_document(nlp: Any) -> None:
+    article = pipeline.process(_raw())
+    assert [e.name for e in pipeline.ENRICHERS] == [
+        "published_at",
+        "dates",
+        "citations",
+        "entities",
+    ]
+    assert article.published_at_source == "estimated"
+    assert article.published_at is not None and article.published_at.startswith("2001-01")
+    assert ("Izvestia", "2001-01-19") in {(c.source, c.date) for c in article.citations}
+    assert "2001-01-17" in {d.start for d in article.dates}
+    assert {"Vladimir Putin", "Yohei Kono", "Moscow"} <= {e.name for e in article.entities}
+
+
+def test_a_failing_enricher_leaves_a_note_and_the_others_run() -> None:
+    raw = RawArticle(text=SEED, origin="x", published_at="2001-01-22")
+    article = pipeline.process(raw, enrichers=(Boom(), Dates()))
+    assert article.enrich_notes == ("boom: RuntimeError: enricher bug",)
+    assert article.dates  # the enricher after the broken one still ran
+
+
+def test_a_failing_batch_falls_back_to_one_article_at_a_time() -> None:
+    counting = Counting(fail_batch=True)
+    raws = [_raw(), _raw(SEED + " poison", "bad.txt")]
+    good, bad = pipeline.process_batch(raws, enrichers=(counting,))
+    assert isinstance(good, Article) and good.language == "en" and not good.enrich_notes
+    assert isinstance(bad, Article) and bad.language is None
+    assert bad.enrich_notes == ("counting: ValueError: cannot handle this text",)
+
+
+def test_bad_input_in_a_batch_costs_only_itself() -> None:
+    results = pipeline.process_batch([_raw("Publication: Monitor Volume: 1 Issue: 2\n"), _raw()])
+    assert not isinstance(results[0], Article)
+    assert isinstance(results[1], Article)
+
+
+def test_batch_runs_ner_in_one_pass(nlp: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    real = ner.recognize
+
+    def spy(texts: Sequence[str], *, model: str) -> list[list[ner.NerSpan]]:
+        calls.append(len(texts))
+        return real(texts, model=model)
+
+    monkeypatch.setattr(ner, "recognize", spy)
+    raws = [_raw(SEED.replace("Issue: 14", f"Issue: {i}"), f"{i}.txt") for i in range(1, 5)]
+    pipeline.process_batch(raws)
+    assert calls == [4]
+
+
+def test_cache_skips_unchanged_text_and_notices_changes(
+    nlp: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = RecordingCache()
+    calls: list[int] = []
+    real = ner.recognize
+
+    def spy(texts: Sequence[str], *, model: str) -> list[list[ner.NerSpan]]:
+        calls.append(len(texts))
+        return real(texts, model=model)
+
+    monkeypatch.setattr(ner, "recognize", spy)
+    first = pipeline.process(_raw(), cache=cache)
+    again = pipeline.process(_raw(), cache=cache)
+    assert calls == [1]  # the second run took entities from the cache
+    assert again == first
+    pipeline.process(_raw(SEED + " Boris Yeltsin agreed."), cache=cache)
+    assert calls == [1, 1]  # new text, new NER run
+    dated = RawArticle(text=SEED, origin="x", published_at="2001-01-25")
+    assert pipeline.process(dated, cache=cache).published_at_source == "metadata"
+    assert calls == [1, 1, 1]  # another publication date is another key
+    assert cache.ttls and all(ttl > 0 for ttl in cache.ttls)
+
+
+def test_failed_results_are_not_cached() -> None:
+    cache = MemoryCache()
+    pipeline.process(_raw(SEED + " poison"), enrichers=(Counting(),), cache=cache)
+    counting = Counting()
+    pipeline.process(_raw(SEED), enrichers=(counting,), cache=cache)
+    assert counting.seen  # computed, not served a cached failure
+
+
+def test_a_missing_spacy_model_is_a_note() -> None:
+    from workers.enrich.enrichers import Entities
+
+    article = pipeline.process(_raw(), enrichers=(Entities(model="no_such_model_xyz"), Dates()))
+    assert article.entities == ()
+    assert len(article.enrich_notes) == 1
+    assert article.enrich_notes[0].startswith(
+        "entities: ModelMissing: spaCy model 'no_such_model_xyz'"
+    )
+
+
+def test_cached_notes_are_the_enricher_own() -> None:
+    cache = MemoryCache()
+    raw = RawArticle(text=SEED + " Talks on February 30.", origin="x", published_at="2001-01-22")
+    first = pipeline.process(raw, enrichers=(Boom(), Dates()), cache=cache)
+    second = pipeline.process(raw, enrichers=(Dates(),), cache=cache)
+    assert first.enrich_notes[0].startswith("boom: ")
+    assert second.enrich_notes == first.enrich_notes[1:]  # from the cache, without boom's
+    assert second.dates == first.dates

@@ -1,0 +1,360 @@
+"""People, organizations and places with canonical names.
+
+spaCy's recognizer finds most names but labels them by surface: "Putin", "President
+Putin" and "Vladimir Putin" come out as three strings, "Putin-Mori" as one person,
+"Obuchi" as a place. This module turns recognizer spans plus gazetteer matches
+(`data/gazetteer.json`, `data/outlets.json`) into one `Entity` per real-world thing:
+
+- the gazetteer wins on type and name ("Obuchi" → person Keizo Obuchi, "Duma" → State
+  Duma), and finds what the small model misses ("Irkutsk", "Habomai islets");
+- titles are stripped ("Foreign Minister Yohei Kono" → "Yohei Kono");
+- a lone surname joins the full name used elsewhere in the article ("Kono" → Yohei
+  Kono); one that matches no full name, or several ("the Yamadaev brothers"), is
+  dropped rather than guessed;
+- "Putin-Mori" is split when its parts are known surnames;
+- transliteration variants share a key (Aleksandr/Alexander, Yeltsin/Eltsin).
+
+`resolve` is pure (text + spans in, entities out); recognition lives in `ner.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+from workers.enrich import publications
+from workers.enrich.ner import NerSpan
+from workers.model import Entity, EntityType, Span
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+_TYPES: dict[str, EntityType] = {
+    "PERSON": "person",
+    "ORG": "organization",
+    "GPE": "location",
+    "LOC": "location",
+    "FAC": "location",
+}
+_TITLES = frozenset(
+    _words(
+        """president vice prime premier minister deputy foreign defense defence interior
+    finance economy justice first secretary general colonel-general lieutenant-general
+    major-general colonel lieutenant major captain admiral marshal speaker chairman
+    chairwoman chair spokesman spokeswoman ambassador governor mayor patriarch chancellor
+    king queen prince sheikh mr. mrs. ms. dr. sen. senator rep. representative
+    prosecutor-general prosecutor commander chief head leader acting former then
+    ex-president presidential envoy adviser advisor director opposition communist
+    russian japanese chinese georgian ukrainian american chechen belarusian kazakh
+    armenian azerbaijani latvian estonian lithuanian moldovan uzbek kyrgyz tajik
+    turkmen german french british korean"""
+    )
+)
+# Words that cannot be part of a personal name however they are capitalized.
+_NOT_NAME = frozenset(
+    _words(
+        """the a an of and or in on at for to by with without from as is was are were
+    his her their its this that these those will would may might said says"""
+    )
+)
+# "al-Baghdadi", "ibn-Saud": lower-case name parts with a hyphenated article.
+_NAME_PREFIX = re.compile(r"^(?:al|el|ad|an|ar|as|ash|at|az|ibn|bin|abu|de|van|von)-\w")
+_PERSON_CUES = frozenset(
+    _words(
+        """president minister premier deputy leader chief commander spokesman spokeswoman
+    speaker chairman chairwoman ambassador governor mayor general colonel-general
+    lieutenant-general major-general colonel admiral marshal prosecutor-general envoy
+    adviser advisor director secretary patriarch mufti imam sheikh emir mr. mrs. ms. dr."""
+    )
+)
+_PARTICLES = frozenset({"bin", "ibn", "al", "el", "de", "van", "von", "der", "da", "ul"})
+# "the Bush administration", "the Yamadaev brothers": a name used as a modifier.
+_MODIFIED = re.compile(
+    r"^[’']?s?\s+(?:administration|government|era|regime|cabinet|team|camp|family|clan|"
+    r"brothers|doctrine|plan|faction|party|bloc|loyalists|supporters|years)\b"
+)
+_ADJECTIVE = re.compile(r"(?:ian|ese|ish)s?$")
+_GENERIC = frozenset(
+    _words(
+        """ministry government parliament army police court committee council party union
+    agency office service guard republic region city state federation university
+    institute foundation bank group fund center centre company airport square street
+    avenue prize award plan doctrine battalion brigade front movement"""
+    )
+)
+_POSSESSIVE = re.compile(r"[’']s?$")
+_TOKEN = re.compile(r"[^\s]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    name: str
+    type: EntityType
+    wikidata: str | None
+
+
+@dataclass(slots=True)
+class Gazetteer:
+    by_key: dict[str, Entry]
+    pattern: re.Pattern[str]
+    by_surface: dict[str, Entry] = field(default_factory=dict)
+    first_names: frozenset[str] = frozenset()
+
+
+def latin_share(text: str) -> float:
+    """Share of letters in `text` that are Latin (1.0 for text without letters)."""
+    letters = [ch for ch in text[:20_000] if ch.isalpha()]
+    if not letters:
+        return 1.0
+    return sum(1 for ch in letters if ch < "\u0250") / len(letters)
+
+
+def translit_key(name: str) -> str:
+    """One key for the spellings of a Russian/Ukrainian name in English text."""
+    text = unicodedata.normalize("NFKD", name.casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.replace("’", "'").replace("x", "ks").replace("iye", "ie").replace("yo", "e")
+    words = []
+    for word in re.findall(r"[\w'-]+", text):
+        word = re.sub(r"^ye", "e", word)
+        word = re.sub(r"(?:ei|ey)$", "ey", word)
+        word = re.sub(r"(?:iy|ii|yi|i|y)$", "y", word)
+        word = re.sub(r"ander$", "andr", word)
+        words.append(word)
+    return " ".join(words)
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> Gazetteer:
+    data = json.loads(
+        resources.files("workers.enrich").joinpath("data/gazetteer.json").read_text("utf-8")
+    )
+    by_key: dict[str, Entry] = {}
+    surfaces: dict[str, Entry] = {}
+    for item in data["entities"]:
+        entry = Entry(item["name"], item["type"], item.get("wikidata"))
+        for alias in (item["name"], *item["aliases"]):
+            by_key.setdefault(translit_key(alias), entry)
+            surfaces.setdefault(alias, entry)
+    for alias, canonical in _outlet_surfaces().items():
+        entry = Entry(canonical, "organization", None)
+        by_key.setdefault(translit_key(alias), entry)
+        surfaces.setdefault(alias, entry)
+    names = sorted(surfaces, key=len, reverse=True)
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, names)) + r")(?![\w$])")
+    first = frozenset(translit_key(n) for n in data.get("first_names", ()))
+    return Gazetteer(by_key=by_key, pattern=pattern, by_surface=surfaces, first_names=first)
+
+
+def _outlet_surfaces() -> dict[str, str]:
+    """Outlet names as written in outlets.json (the citation table is case-folded)."""
+    data = json.loads(
+        resources.files("workers.enrich").joinpath("data/outlets.json").read_text("utf-8")
+    )
+    out: dict[str, str] = {}
+    for canonical, aliases in data["outlets"].items():
+        for alias in (canonical, *aliases):
+            if len(alias) > 3:  # "AP", "FT", "NG": too ambiguous to match in prose
+                out[alias] = canonical
+    return out
+
+
+@dataclass(slots=True)
+class _Mention:
+    start: int
+    end: int
+    type: EntityType
+    name: str
+    wikidata: str | None = None
+    known: bool = False  # from the gazetteer: canonical already
+
+
+def resolve(
+    text: str, spans: Sequence[NerSpan], gaz: Gazetteer | None = None
+) -> tuple[Entity, ...]:
+    """Canonical entities from recognizer spans and gazetteer matches in `text`."""
+    gaz = gaz or gazetteer()
+    mentions = _merge(text, spans, gaz)
+    mentions = _people(text, mentions, gaz)
+    # Jamestown's own series are matched (so "Fortnight in Review" is not read as a
+    # place called "Review") but not listed: they are citations, not subjects.
+    mentions = [m for m in mentions if not _own_series(m.name)]
+    return _aggregate(text, mentions)
+
+
+def _own_series(name: str) -> bool:
+    return len(name) > 4 and publications.lookup(name) is not None
+
+
+def _merge(text: str, spans: Sequence[NerSpan], gaz: Gazetteer) -> list[_Mention]:
+    """Gazetteer matches, plus recognizer spans that do not overlap a longer/equal one."""
+    found = [
+        _Mention(m.start(), m.end(), e.type, e.name, e.wikidata, known=True)
+        for m in gaz.pattern.finditer(text)
+        if (e := gaz.by_surface[m.group()])
+    ]
+    for span in spans:
+        start, end = _trim(text, span.start, span.end)
+        if end <= start or "\n" in text[start:end] or not text[start].isupper():
+            continue
+        inside = [m for m in found if m.start < end and start < m.end]
+        if any(m.start <= start and end <= m.end for m in inside):
+            continue  # the gazetteer already covers it
+        if span.label == "PERSON" and "-" in text[start:end] and " " not in text[start:end]:
+            found.extend(_hyphen_parts(text, start, end, inside))
+            continue  # "Putin-Mori": two people, resolved one by one
+        if inside and not all(start <= m.start and m.end <= end for m in inside):
+            continue  # partial overlap: trust the gazetteer's boundaries
+        found = [m for m in found if m not in inside]
+        surface = text[start:end]
+        if span.label == "PERSON":
+            surface = _strip_titles(surface)
+        entry = gaz.by_key.get(translit_key(surface))
+        if entry is not None:
+            found.append(_Mention(start, end, entry.type, entry.name, entry.wikidata, True))
+        elif _usable(surface, _TYPES[span.label]):
+            found.append(_Mention(start, end, _TYPES[span.label], surface))
+    found.sort(key=lambda m: m.start)
+    return found
+
+
+def _hyphen_parts(text: str, start: int, end: int, inside: list[_Mention]) -> list[_Mention]:
+    """The parts of "Putin-Mori" the gazetteer did not match, as lone surnames."""
+    parts = []
+    for part in re.finditer(r"[^-]+", text[start:end]):
+        a, b = start + part.start(), start + part.end()
+        if not any(m.start <= a and b <= m.end for m in inside):
+            parts.append(_Mention(a, b, "person", part.group()))
+    return parts
+
+
+def _people(text: str, mentions: list[_Mention], gaz: Gazetteer) -> list[_Mention]:
+    """Surnames to full names, titles off, modifiers ("Bush administration") out."""
+    full: dict[str, set[str]] = defaultdict(set)
+    single_people = {
+        translit_key(m.name) for m in mentions if m.type == "person" and " " not in m.name
+    }
+    for m in mentions:
+        words = m.name.split()
+        if (
+            m.type != "person"
+            and not m.known
+            and 2 <= len(words) <= 3
+            and _is_name(words)
+            and words[-1].casefold() not in _GENERIC
+            and (
+                translit_key(words[-1]) in single_people
+                or translit_key(words[0]) in gaz.first_names
+                or _after_title(text, m.start)
+            )
+        ):
+            m.type = "person"  # "Mykola Melnychenko", "deputy Mukhtar Robow" read as orgs
+        if m.type == "person" and len(m.name.split()) >= 2:
+            full[translit_key(m.name.split()[-1])].add(m.name)
+    out: list[_Mention] = []
+    for m in mentions:
+        if m.type != "person":
+            if not m.known and translit_key(m.name.rstrip("s")) in full and m.name.endswith("s"):
+                continue  # "the Yamadaevs": a family, not a place
+            if not m.known and len(full.get(translit_key(m.name), ())) == 1:
+                m.type = "person"  # "Stoltenberg" read as an organization
+            else:
+                out.append(m)
+                continue
+        if _MODIFIED.match(text[m.end : m.end + 30]):
+            continue
+        surface = _strip_titles(text[m.start : m.end])
+        if not _is_name(m.name.split()):
+            continue
+        if " " not in surface:
+            names = full.get(translit_key(surface), set())
+            if len(names) == 1:  # the article's own full name beats a gazetteer guess
+                m.name = next(iter(names))
+                entry = gaz.by_key.get(translit_key(m.name))
+                m.known = entry is not None
+                if entry is not None:
+                    m.name, m.wikidata = entry.name, entry.wikidata
+            elif len(names) > 1 or not m.known:
+                continue  # ambiguous or unknown lone surname: dropped, not guessed
+        out.append(m)
+    return out
+
+
+def _usable(surface: str, kind: EntityType) -> bool:
+    """Not a bare adjective ("Ukrainian") or a generic noun ("Ministry") on its own."""
+    if " " in surface or kind == "person":
+        return True
+    if surface.casefold() in _TITLES or _ADJECTIVE.search(surface):
+        return False
+    return surface.isupper() or surface.casefold() not in _GENERIC
+
+
+def _is_name(words: Sequence[str]) -> bool:
+    for word in words:
+        if word.casefold() in _NOT_NAME or any(ch.isdigit() for ch in word):
+            return False
+        lower_ok = word.casefold() in _PARTICLES or _NAME_PREFIX.match(word)
+        if not word[0].isupper() and not lower_ok:
+            return False
+    return bool(words)
+
+
+def _after_title(text: str, start: int) -> bool:
+    """'deputy Mukhtar Robow', 'President Ilham Aliyev': a title right before a name."""
+    before = text[max(0, start - 40) : start].split()
+    return bool(before) and before[-1].strip(",").casefold() in _PERSON_CUES
+
+
+def _strip_titles(surface: str) -> str:
+    words = surface.split()
+    while len(words) > 1 and words[0].casefold().rstrip(",") in _TITLES:
+        words = words[1:]
+    return " ".join(words)
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Without a leading 'the', a possessive or edge punctuation."""
+    while start < end and not text[start].isalnum():
+        start += 1
+    if text.startswith(("the ", "The "), start):
+        start += 4
+    possessive = _POSSESSIVE.search(text, start, end)
+    if possessive is not None:
+        end = possessive.start()
+    while end > start and not (text[end - 1].isalnum() or text[end - 1] == "."):
+        end -= 1
+    return start, end
+
+
+def _aggregate(text: str, mentions: Iterable[_Mention]) -> tuple[Entity, ...]:
+    grouped: dict[tuple[EntityType, str], list[_Mention]] = defaultdict(list)
+    names: dict[tuple[EntityType, str], str] = {}
+    for m in mentions:
+        key = (m.type, translit_key(m.name))
+        grouped[key].append(m)
+        names.setdefault(key, m.name)
+    entities = []
+    for key, group in grouped.items():
+        aliases = tuple(dict.fromkeys(text[m.start : m.end] for m in group))
+        spans: tuple[Span, ...] = tuple((m.start, m.end) for m in group)
+        known = next((m for m in group if m.known), None)
+        entities.append(
+            Entity(
+                name=known.name if known else names[key],
+                type=group[0].type,
+                mentions=len(group),
+                aliases=aliases,
+                wikidata=known.wikidata if known else None,
+                spans=spans,
+            )
+        )
+    entities.sort(key=lambda e: (-e.mentions, e.type, e.name))
+    return tuple(entities)

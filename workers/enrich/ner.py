@@ -1,0 +1,76 @@
+"""spaCy named-entity recognition: loaded once per process, only the `ner` component.
+
+The small English pipeline's `ner` has its own embedding layer, so the tagger, parser,
+lemmatizer and shared tok2vec are excluded at load time: they cost most of the time
+and nothing here uses them. Batches go through one `nlp.pipe` call. Texts longer than
+spaCy's limit are cut at paragraph breaks and the offsets put back together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+# What recognition needs; everything else in the package is excluded.
+_EXCLUDE = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
+_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC"})
+# Well under spaCy's 1,000,000-character limit; keeps memory per doc bounded.
+CHUNK_CHARS = 100_000
+_BATCH = 32
+
+
+class ModelMissing(RuntimeError):
+    """The configured spaCy model is not installed (a note on the document, not a crash)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NerSpan:
+    start: int
+    end: int
+    label: str
+
+
+@lru_cache(maxsize=2)
+def load(model: str) -> Any:
+    """The spaCy pipeline `model` with only `ner`, loaded once per process."""
+    import spacy
+
+    try:
+        return spacy.load(model, exclude=list(_EXCLUDE))
+    except OSError as exc:
+        raise ModelMissing(
+            f"spaCy model {model!r} is not installed (pip install it, or set "
+            "MONITOR_SPACY_MODEL to an installed one)"
+        ) from exc
+
+
+def recognize(texts: Sequence[str], *, model: str) -> list[list[NerSpan]]:
+    """Entity spans (character offsets) for each text, all through one `nlp.pipe`."""
+    nlp = load(model)
+    pieces: list[tuple[int, int, str]] = []  # (text index, offset, piece)
+    for index, text in enumerate(texts):
+        pieces.extend((index, offset, piece) for offset, piece in _chunks(text))
+    results: list[list[NerSpan]] = [[] for _ in texts]
+    docs = nlp.pipe((piece for _, _, piece in pieces), batch_size=_BATCH)
+    for (index, offset, _), doc in zip(pieces, docs, strict=True):
+        results[index].extend(
+            NerSpan(offset + ent.start_char, offset + ent.end_char, ent.label_)
+            for ent in doc.ents
+            if ent.label_ in _LABELS
+        )
+    return results
+
+
+def _chunks(text: str) -> Iterator[tuple[int, str]]:
+    start = 0
+    while start < len(text):
+        end = min(start + CHUNK_CHARS, len(text))
+        if end < len(text):
+            cut = text.rfind("\n", start, end)
+            if cut <= start:
+                cut = text.rfind(" ", start, end)
+            end = cut + 1 if cut > start else end
+        yield start, text[start:end]
+        start = end
