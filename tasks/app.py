@@ -29,7 +29,7 @@ VISIBILITY_TIMEOUT_S = 3600
 def make_app(settings: Settings) -> Celery:
     eager = settings.broker_url is None
     broker = "memory://" if eager else settings.broker_url.get_secret_value()  # type: ignore[union-attr]
-    app = Celery("monitor", broker=broker, include=["tasks.ingest"])
+    app = Celery("monitor", broker=broker, include=["tasks.ingest", "tasks.reprocess"])
     app.conf.update(
         task_always_eager=eager,
         task_eager_propagates=True,
