@@ -7,10 +7,10 @@ the tasks when asked (`--async`) and a broker is configured.
 
 from __future__ import annotations
 
+import tasks.cli.es  # registers es setup/indices/prune (issue 4)
+import tasks.cli.kibana  # registers kibana import (issue 4)
+import tasks.cli.reprocess  # noqa: F401  (registers reprocess, issue 4)
 from tasks.cli import articles  # noqa: F401  (registers ingest, search, enrich, status)
-import tasks.cli.es  # noqa: F401  (registers es setup/indices/prune; one line per group)
-import tasks.cli.kibana  # noqa: F401  (registers kibana import)
-import tasks.cli.reprocess  # noqa: F401  (registers reprocess)
 from tasks.cli.base import main
 
 __all__ = ["main"]
