@@ -60,20 +60,29 @@ class KeywordEnricher:
         ):
             n = body.count(alias)
             if n:
-                entities.append(Entity(name=name + self.tag, type=kind, mentions=n, aliases=(alias,)))  # type: ignore[arg-type]
+                entities.append(
+                    Entity(name=name + self.tag, type=kind, mentions=n, aliases=(alias,))
+                )  # type: ignore[arg-type]
         citations = [
             Citation(source=m.group(1), date=None, kind="press", raw=m.group(0))
             for m in re.finditer(r"\((Kommersant|Izvestia|Interfax), [A-Z][a-z]+ \d+\)", body)
         ]
         if "(see the Monitor, January 17)" in body:
             citations.append(
-                Citation(source="Monitor", date="2001-01-17", kind="internal",
-                         target_id=self.internal_target)
+                Citation(
+                    source="Monitor",
+                    date="2001-01-17",
+                    kind="internal",
+                    target_id=self.internal_target,
+                )
             )
         dates = []
         if "March 2001" in body:
-            dates.append(DateMention(text="March 2001", start="2001-03-01", end="2001-03-31",
-                                     granularity="month"))
+            dates.append(
+                DateMention(
+                    text="March 2001", start="2001-03-01", end="2001-03-31", granularity="month"
+                )
+            )
         return dataclasses.replace(
             article, entities=tuple(entities), citations=tuple(citations), dates=tuple(dates)
         )
@@ -97,8 +106,19 @@ def redis_server(tmp: Path) -> Iterator[str]:
     assert binary, "redis-server is not installed"
     port = free_port()
     proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp),
-         "--save", "", "--appendonly", "no"],
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(tmp),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
         stdout=subprocess.DEVNULL,
     )
     url = f"redis://127.0.0.1:{port}/0"

@@ -9,8 +9,8 @@ import pytest
 
 from tests.fakes.es_cluster import Cluster, cluster, needs_fake
 from tests.support import KeywordEnricher, indexable
-from workers.stores import open_store
 from workers.stores import elasticsearch as es_module
+from workers.stores import open_store
 from workers.stores.base import SearchQuery, StoreUnavailable
 from workers.stores.elasticsearch import ElasticsearchStore
 
@@ -39,7 +39,13 @@ def test_first_setup_puts_template_and_creates_v1_behind_the_alias(
         template = cluster.fake.templates[cluster.alias]
         assert template["index_patterns"] == [f"{cluster.alias}-v*"]
         assert cluster.fake.alias_calls[0] == [
-            {"add": {"index": f"{cluster.alias}-v1", "alias": cluster.alias, "is_write_index": True}}
+            {
+                "add": {
+                    "index": f"{cluster.alias}-v1",
+                    "alias": cluster.alias,
+                    "is_write_index": True,
+                }
+            }
         ]
 
 
