@@ -22,13 +22,15 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from workers import pipeline
 from workers.cache import Cache
 from workers.model import InputError
 from workers.stores.base import Indexable, Store
-from workers.stores.elasticsearch import ElasticsearchStore
+
+if TYPE_CHECKING:
+    from workers.stores.elasticsearch import ElasticsearchStore
 
 LOCK_NAME = "reprocess"
 # A crashed run must not block the next one forever, but a healthy one must keep the
@@ -132,9 +134,14 @@ def reprocess_batch(
     return report
 
 
+def is_elasticsearch(store: Store) -> TypeGuard[ElasticsearchStore]:
+    # By backend name, so the embedded mode never imports the Elasticsearch client.
+    return getattr(store, "backend", None) == "elasticsearch"
+
+
 def wants_new_index(store: Store) -> bool:
     """True when the live Elasticsearch index was built from an older mapping."""
-    if not isinstance(store, ElasticsearchStore):
+    if not is_elasticsearch(store):
         return False
     return store.indices.current_mapping_version() != store.indices.wanted_version
 
@@ -154,7 +161,7 @@ def run(
     with cache.lock(LOCK_NAME, ttl_s=LOCK_TTL_S, wait_s=wait_s):
         if new_index is None:
             new_index = selection.whole_index and wants_new_index(store)
-        if new_index and not isinstance(store, ElasticsearchStore):
+        if new_index and not is_elasticsearch(store):
             raise ValueError(
                 "--new-index needs Elasticsearch; the embedded store is rewritten in place"
             )
@@ -166,7 +173,7 @@ def run(
         report.resumed_from = state.get("last")
         target = store
         if new_index:
-            assert isinstance(store, ElasticsearchStore)
+            assert is_elasticsearch(store)
             existing = {i.name for i in store.indices.indices()}
             if state.get("index") not in existing:
                 state = {"index": store.indices.create_next()}
@@ -194,7 +201,7 @@ def run(
             enrichers=enrichers,
         )
         if new_index:
-            assert isinstance(store, ElasticsearchStore)
+            assert is_elasticsearch(store)
             # Articles ingested through the alias while the new index filled: one
             # catch-up pass so the swap loses nothing.
             late = sorted(set(store.list_ids()) - set(done))

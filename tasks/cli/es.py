@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from tasks.cli.base import echo_json, fail, format_option, handle_service_errors, main
 from workers.settings import get_settings
-from workers.stores.elasticsearch import ElasticsearchStore
+
+if TYPE_CHECKING:
+    from workers.stores.elasticsearch import ElasticsearchStore
 
 
 @main.group()
@@ -18,6 +22,9 @@ def _store() -> ElasticsearchStore:
     settings = get_settings()
     if settings.elasticsearch_url is None:
         fail("monitor es needs MONITOR_ELASTICSEARCH_URL (the embedded store has no indices)")
+    # Imported here: the client library costs every other command half a second.
+    from workers.stores.elasticsearch import ElasticsearchStore
+
     return ElasticsearchStore.from_settings(settings, setup=False)
 
 

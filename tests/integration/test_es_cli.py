@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -28,11 +28,18 @@ SEED_TEXT = (
 )
 
 
-def run(args: list[str], env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], env: dict[str, str], stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
     return subprocess.run(
-        [MONITOR, *args], env={**clean, **env}, capture_output=True, text=True, timeout=60,
-        input=stdin, check=False,
+        [MONITOR, *args],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        input=stdin,
+        check=False,
     )
 
 
@@ -46,8 +53,10 @@ def articles(tmp_path: Path) -> Path:
 
 
 def test_elasticsearch_down_is_one_clear_line_and_exit_3(tmp_path: Path) -> None:
-    env = {"MONITOR_ELASTICSEARCH_URL": f"http://elastic:s3cret@127.0.0.1:{free_port()}",
-           "MONITOR_DATA_DIR": str(tmp_path)}
+    env = {
+        "MONITOR_ELASTICSEARCH_URL": f"http://elastic:s3cret@127.0.0.1:{free_port()}",
+        "MONITOR_DATA_DIR": str(tmp_path),
+    }
     for args in (["status"], ["search", "Moscow"], ["es", "setup"], ["reprocess"]):
         result = run(args, env)
         assert result.returncode == 3, (args, result.stderr)
@@ -121,7 +130,7 @@ def test_second_reprocess_refuses_while_the_lock_is_held(tmp_path: Path, article
 
 
 class _FakeKibana(BaseHTTPRequestHandler):
-    received: list[dict[str, Any]] = []
+    received: ClassVar[list[dict[str, Any]]] = []
 
     def log_message(self, *_: Any) -> None:
         return
@@ -150,8 +159,11 @@ def kibana() -> Iterator[str]:
 
 
 def test_kibana_import_posts_every_file_with_overwrite(kibana: str) -> None:
-    env = {"MONITOR_KIBANA_URL": kibana, "MONITOR_KIBANA_USERNAME": "elastic",
-           "MONITOR_KIBANA_PASSWORD": "s3cret"}
+    env = {
+        "MONITOR_KIBANA_URL": kibana,
+        "MONITOR_KIBANA_USERNAME": "elastic",
+        "MONITOR_KIBANA_PASSWORD": "s3cret",
+    }
     result = run(["kibana", "import"], env)
     assert result.returncode == 0, result.stderr
     files = sorted(Path("infra/kibana").glob("*.ndjson"))

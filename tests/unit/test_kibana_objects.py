@@ -80,7 +80,9 @@ def test_every_field_used_is_in_the_index_mapping(kind: str) -> None:
     for obj in (o for o in _objects() if o["type"] == kind):
         if kind == "lens":
             layers = obj["attributes"]["state"]["datasourceStates"]["formBased"]["layers"]
-            used = {c["sourceField"] for layer in layers.values() for c in layer["columns"].values()}
+            used = {
+                c["sourceField"] for layer in layers.values() for c in layer["columns"].values()
+            }
         else:
             used = set(obj["attributes"]["columns"])
         assert used <= mapped, (obj["id"], used - mapped)
@@ -94,5 +96,13 @@ def test_dashboard_has_the_panels_an_analyst_opens_first() -> None:
         for layer in o["attributes"]["state"]["datasourceStates"]["formBased"]["layers"].values()
         for c in layer["columns"].values()
     }
-    assert {"publication", "people", "places", "organizations", "outlets",
-            "internal_targets", "internal_citation_count", "mentioned_dates"} <= fields
+    assert {
+        "publication",
+        "people",
+        "places",
+        "organizations",
+        "outlets",
+        "internal_targets",
+        "internal_citation_count",
+        "mentioned_dates",
+    } <= fields

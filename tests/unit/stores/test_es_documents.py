@@ -77,8 +77,11 @@ def test_source_round_trips_and_adds_index_only_fields() -> None:
 
 
 def test_failure_reason_is_one_line_with_the_cause() -> None:
-    error = {"type": "document_parsing_exception", "reason": "failed to parse",
-             "caused_by": {"type": "illegal_argument_exception", "reason": "bad date"}}
+    error = {
+        "type": "document_parsing_exception",
+        "reason": "failed to parse",
+        "caused_by": {"type": "illegal_argument_exception", "reason": "bad date"},
+    }
     assert failure_reason(error) == (
         "document_parsing_exception: failed to parse "
         "(caused by: illegal_argument_exception: bad date)"
