@@ -46,7 +46,8 @@ class Cluster:
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
     def client(self) -> Elasticsearch:
-        return Elasticsearch(self.url, request_timeout=10)
+        ca_certs = os.environ.get("MONITOR_ELASTICSEARCH_CA_CERTS")
+        return Elasticsearch(self.url, request_timeout=10, ca_certs=ca_certs)
 
     def refresh(self) -> None:
         with self.client() as client:

@@ -44,6 +44,8 @@ class FakeElasticsearch:
         self.alias_calls: list[list[dict[str, Any]]] = []
         self.bulk_rejections: list[int] = []
         self.fail_items: dict[str, tuple[int, dict[str, Any]]] = {}
+        # Path prefixes answered 403, as for an API key without those privileges.
+        self.forbidden: tuple[str, ...] = ()
         self.lock = threading.RLock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(

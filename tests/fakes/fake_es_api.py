@@ -28,6 +28,8 @@ def route(
     segs = [s for s in path.split("/") if s]
     if method == "HEAD" or not segs:
         return 200, {"version": {"number": "8.15.0"}, "tagline": "You Know, for Search"}
+    if path.startswith(fake.forbidden) and fake.forbidden:
+        raise Reject(403, "security_exception", f"action [{method} {path}] is unauthorized")
     body = _json(fake, raw) if raw and segs[-1] != "_bulk" else {}
     if segs[0] == "_index_template" and method == "PUT":
         return _put_template(fake, segs[1], body)

@@ -22,7 +22,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
+from elasticsearch import (
+    ApiError,
+    AuthorizationException,
+    Elasticsearch,
+    TransportError,
+    helpers,
+)
 
 from workers.model import Article, RawArticle
 from workers.settings import Settings, redact
@@ -102,8 +108,19 @@ class ElasticsearchStore:
     def setup(self) -> str:
         """Apply the template and create the first index if needed; returns the live one."""
         with self._errors():
-            current = self.indices.setup()
-            live = self.indices.current_mapping_version()
+            try:
+                current = self.indices.setup()
+                live = self.indices.current_mapping_version()
+            except AuthorizationException:
+                # A search-only API key may not manage templates or read index
+                # metadata: use the alias an admin set up with `monitor es setup`.
+                found = self.indices.current_index()
+                if found is None:
+                    raise StoreUnavailable(
+                        f"alias {self.alias} does not exist and these credentials may not "
+                        "create it: run `monitor es setup` with an admin key"
+                    ) from None
+                current, live = found, None
         if live is not None and live != self.indices.wanted_version:
             log.warning(
                 "index %s has mapping version %s, the template has %s: run "
