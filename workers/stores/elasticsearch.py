@@ -18,20 +18,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from elasticsearch import (
-    ApiError,
-    AuthorizationException,
-    Elasticsearch,
-    TransportError,
-    helpers,
-)
+from elasticsearch import AuthorizationException, Elasticsearch, helpers
 
 from workers.model import Article, RawArticle
-from workers.settings import Settings, redact
+from workers.settings import Settings
+from workers.stores import es_client
 from workers.stores import es_documents as docs
 from workers.stores.base import (
     Indexable,
@@ -46,7 +40,6 @@ from workers.stores.base import (
 from workers.stores.es_indices import IndexManager
 
 log = logging.getLogger(__name__)
-TRANSIENT_STATUS = (429, 502, 503, 504)
 _PAGE = 1000
 
 
@@ -78,26 +71,11 @@ class ElasticsearchStore:
     @classmethod
     def from_settings(cls, settings: Settings, *, setup: bool = True) -> ElasticsearchStore:
         """Connect, and (by default) apply the template and make sure the alias exists."""
-        assert settings.elasticsearch_url is not None
-        url = settings.elasticsearch_url.get_secret_value()
-        options: dict[str, Any] = {
-            "request_timeout": settings.elasticsearch_request_timeout_s,
-            "max_retries": 2,
-            "retry_on_timeout": True,
-        }
-        if settings.elasticsearch_api_key is not None:
-            options["api_key"] = settings.elasticsearch_api_key.get_secret_value()
-        elif settings.elasticsearch_username and settings.elasticsearch_password is not None:
-            options["basic_auth"] = (
-                settings.elasticsearch_username,
-                settings.elasticsearch_password.get_secret_value(),
-            )
-        if settings.elasticsearch_ca_certs is not None:
-            options["ca_certs"] = str(settings.elasticsearch_ca_certs)
+        client, location = es_client.connect(settings)
         store = cls(
-            Elasticsearch(url, **options),
+            client,
             alias=settings.elasticsearch_alias,
-            location=redact(url),
+            location=location,
             bulk_retries=settings.elasticsearch_bulk_retries,
             bulk_backoff_s=settings.elasticsearch_bulk_backoff_s,
         )
@@ -107,7 +85,7 @@ class ElasticsearchStore:
 
     def setup(self) -> str:
         """Apply the template and create the first index if needed; returns the live one."""
-        with self._errors():
+        with es_client.errors(self.location):
             try:
                 current = self.indices.setup()
                 live = self.indices.current_mapping_version()
@@ -152,7 +130,7 @@ class ElasticsearchStore:
         if not items:
             return []
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        with self._errors():
+        with es_client.errors(self.location):
             stored = self._fingerprints([item.article.id for item in items])
         outcomes: dict[str, WriteOutcome] = {}
         expected: dict[str, str] = {}
@@ -179,7 +157,7 @@ class ElasticsearchStore:
     ) -> dict[str, WriteOutcome]:
         outcomes: dict[str, WriteOutcome] = {}
         overloaded: list[str] = []
-        with self._errors():
+        with es_client.errors(self.location):
             results = helpers.streaming_bulk(
                 self.client,
                 actions,
@@ -197,7 +175,7 @@ class ElasticsearchStore:
                 if ok:
                     status = expected[doc_id] if self.migrating else result.get("result")
                     outcomes[doc_id] = WriteOutcome(doc_id, _ok_status(status))
-                elif result.get("status") in TRANSIENT_STATUS:
+                elif result.get("status") in es_client.TRANSIENT_STATUS:
                     overloaded.append(doc_id)
                 else:
                     reason = docs.failure_reason(result.get("error"))
@@ -220,7 +198,7 @@ class ElasticsearchStore:
         }
 
     def get(self, doc_id: str) -> Article | None:
-        with self._errors():
+        with es_client.errors(self.location):
             response = self.client.mget(
                 index=self.alias, ids=[doc_id], source_excludes=["raw", "fingerprint"]
             )
@@ -231,7 +209,7 @@ class ElasticsearchStore:
         body = docs.search_body(query)
         if body is None:
             return SearchResult(total=0, hits=[])
-        with self._errors():
+        with es_client.errors(self.location):
             # `_source` is spelled `source` by the client's keyword arguments.
             response = self.client.search(
                 index=self.alias, **{k.lstrip("_"): v for k, v in body.items()}
@@ -254,7 +232,7 @@ class ElasticsearchStore:
         return SearchResult(total=int(response["hits"]["total"]["value"]), hits=hits)
 
     def stats(self) -> StoreStats:
-        with self._errors():
+        with es_client.errors(self.location):
             response = self.client.search(
                 index=self.alias,
                 size=1,
@@ -308,7 +286,7 @@ class ElasticsearchStore:
     def raw_by_ids(self, ids: Sequence[str]) -> dict[str, RawArticle]:
         if not ids:
             return {}
-        with self._errors():
+        with es_client.errors(self.location):
             response = self.client.mget(index=self.alias, ids=list(ids), source_includes=["raw"])
         return {
             d["_id"]: RawArticle.from_dict(d["_source"]["raw"])
@@ -349,7 +327,7 @@ class ElasticsearchStore:
         after: list[Any] | None = None
         while True:
             extra: dict[str, Any] = {} if after is None else {"search_after": after}
-            with self._errors():
+            with es_client.errors(self.location):
                 response = self.client.search(
                     index=self.alias,
                     query={"bool": {"filter": clauses}},
@@ -368,31 +346,6 @@ class ElasticsearchStore:
 
     def close(self) -> None:
         self.client.close()
-
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        """Unreachable or overloaded cluster → `StoreUnavailable`; a rejected query
-        (400) → `ValueError` like the embedded store; anything else propagates."""
-        try:
-            yield
-        except TransportError as exc:
-            raise StoreUnavailable(
-                f"elasticsearch at {self.location}: {type(exc).__name__}: {exc.message}"
-            ) from exc
-        except ApiError as exc:
-            if exc.status_code in TRANSIENT_STATUS:
-                raise StoreUnavailable(
-                    f"elasticsearch at {self.location}: HTTP {exc.status_code} {exc.message}"
-                ) from exc
-            if exc.status_code in (401, 403):
-                raise StoreUnavailable(
-                    f"elasticsearch at {self.location} refused the credentials "
-                    f"(HTTP {exc.status_code}): check MONITOR_ELASTICSEARCH_API_KEY or "
-                    "MONITOR_ELASTICSEARCH_USERNAME/PASSWORD"
-                ) from exc
-            if exc.status_code == 400:
-                raise ValueError(f"elasticsearch rejected the request: {exc.message}") from exc
-            raise
 
 
 def _ok_status(result: Any) -> WriteStatus:
