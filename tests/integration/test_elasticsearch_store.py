@@ -4,6 +4,7 @@ when none is configured, against FakeElasticsearch over real HTTP (tests/fakes).
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 import pytest
 
@@ -184,12 +185,18 @@ def test_persistent_overload_raises_unavailable_so_the_task_retries(
         store.write([indexable(7)])
 
 
-def test_unreachable_cluster_raises_unavailable(cluster: Cluster) -> None:
+def test_unreachable_cluster_raises_unavailable_without_leaking_credentials(
+    cluster: Cluster, caplog: pytest.LogCaptureFixture
+) -> None:
     from tests.support import free_port
 
-    settings = cluster.settings(elasticsearch_url=f"http://127.0.0.1:{free_port()}")
-    with pytest.raises(StoreUnavailable, match="ConnectionError"):
+    caplog.set_level(logging.DEBUG)
+    url = f"http://elastic:s3cret-pw@127.0.0.1:{free_port()}"
+    settings = cluster.settings(elasticsearch_url=url, elasticsearch_password="other-s3cret")  # noqa: S106
+    with pytest.raises(StoreUnavailable, match="ConnectionError") as raised:
         open_store(settings)
+    shown = str(raised.value) + caplog.text
+    assert "s3cret" not in shown and "***@127.0.0.1" in str(raised.value)
 
 
 def test_find_ids_and_cited_by(cluster: Cluster, store: ElasticsearchStore) -> None:
