@@ -240,3 +240,13 @@ def test_search_only_credentials_use_the_alias_an_admin_set_up(cluster: Cluster)
     reader = open_store(cluster.settings())
     assert reader.search(SearchQuery("Moscow")).total == 1
     reader.close()
+
+
+@needs_fake
+def test_refused_credentials_name_the_settings_to_check(
+    cluster: Cluster, store: ElasticsearchStore
+) -> None:
+    assert cluster.fake is not None
+    cluster.fake.forbidden = (f"/{cluster.alias}/_search",)
+    with pytest.raises(StoreUnavailable, match="MONITOR_ELASTICSEARCH_API_KEY"):
+        store.search(SearchQuery("Moscow"))
