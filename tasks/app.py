@@ -28,7 +28,9 @@ from workers.stores.base import Store
 def make_app(settings: Settings) -> Celery:
     eager = settings.broker_url is None
     broker = "memory://" if eager else settings.broker_url.get_secret_value()  # type: ignore[union-attr]
-    app = Celery("monitor", broker=broker, include=["tasks.ingest", "tasks.sources"])
+    app = Celery(
+        "monitor", broker=broker, include=["tasks.ingest", "tasks.sources", "tasks.reprocess"]
+    )
     app.conf.update(
         task_always_eager=eager,
         task_eager_propagates=True,

@@ -118,11 +118,15 @@ def ingest_raw(
     store: Store,
     enrichers: Sequence[pipeline.Enricher] = pipeline.ENRICHERS,
     cache: Cache | None = None,
+    same_id: bool = False,
 ) -> BatchReport:
     """Load, process and write one batch. `loads` pairs an origin with its loader.
 
     The batch is enriched together (one NER pass); internal citations are resolved
-    against the store and the batch itself just before the write.
+    against the store and the batch itself just before the write. With `same_id`
+    (reprocessing: the origin is the stored id) an article whose id comes out
+    different fails instead of being written: two copies of one article would be
+    worse than a maintainer's decision.
     Raises whatever the store raises (e.g. `StoreUnavailable`) with nothing written.
     """
     report = BatchReport()
@@ -144,6 +148,10 @@ def ingest_raw(
     for origin, raw, result in zip(loaded, raws, results, strict=True):
         if isinstance(result, Exception):
             report.items.append(_failed(origin, "parse", result))
+            continue
+        if same_id and result.id != origin:
+            reason = f"reprocessing gives a different id ({result.id})"
+            report.items.append(ItemResult(origin, "failed", reason=reason, stage="parse"))
             continue
         pending.append(Indexable(result, raw))
         origins.append(origin)

@@ -15,7 +15,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -161,6 +161,72 @@ class Settings(BaseSettings):
         description="How long enrichment results stay cached per (content_hash, "
         "published_at, enricher version).",
     )
+    # --- Elasticsearch and Kibana (issue 4) ---------------------------------------
+    elasticsearch_api_key: SecretStr | None = Field(
+        default=None,
+        description="Elasticsearch API key (base64 'id:key' form). Preferred over basic auth.",
+    )
+    elasticsearch_username: str | None = Field(
+        default=None, description="Elasticsearch basic-auth user (when no API key is set)."
+    )
+    elasticsearch_password: SecretStr | None = Field(
+        default=None, description="Elasticsearch basic-auth password."
+    )
+    elasticsearch_password_file: Path | None = Field(
+        default=None,
+        description="File holding the Elasticsearch password (Docker/Kubernetes secrets); "
+        "read when MONITOR_ELASTICSEARCH_PASSWORD is unset.",
+    )
+    elasticsearch_api_key_file: Path | None = Field(
+        default=None, description="File holding the Elasticsearch API key."
+    )
+    elasticsearch_ca_certs: Path | None = Field(
+        default=None,
+        description="CA certificate (PEM) that signed the cluster's HTTPS certificate.",
+    )
+    elasticsearch_request_timeout_s: float = Field(
+        default=30.0, gt=0, description="Per-request timeout for Elasticsearch calls."
+    )
+    elasticsearch_alias: str = Field(
+        default="monitor-articles",
+        pattern=r"^[a-z0-9][a-z0-9_.-]*$",
+        description="Alias searched and written; concrete indices are <alias>-v1, -v2, ...",
+    )
+    elasticsearch_bulk_retries: int = Field(
+        default=5,
+        ge=0,
+        le=20,
+        description="Retries of bulk items rejected with 429/503, with doubling backoff.",
+    )
+    elasticsearch_bulk_backoff_s: float = Field(
+        default=1.0, ge=0, description="First backoff before a rejected bulk item is retried."
+    )
+    kibana_url: str | None = Field(
+        default=None, description="Kibana URL for `monitor kibana import`."
+    )
+    kibana_username: str | None = Field(
+        default=None, description="Kibana user (defaults to the Elasticsearch user)."
+    )
+    kibana_password: SecretStr | None = Field(
+        default=None, description="Kibana password (defaults to the Elasticsearch password)."
+    )
+    kibana_api_key: SecretStr | None = Field(
+        default=None, description="Kibana API key (defaults to the Elasticsearch API key)."
+    )
+
+    @model_validator(mode="after")
+    def _read_secret_files(self) -> Settings:
+        """`*_FILE` settings fill their secret when it is not given directly, so a
+        password can come from a mounted secret instead of the environment."""
+        for name in ("elasticsearch_password", "elasticsearch_api_key"):
+            path = getattr(self, f"{name}_file")
+            if getattr(self, name) is None and path is not None:
+                try:
+                    secret = Path(path).read_text(encoding="utf-8").strip()
+                except OSError as exc:
+                    raise ValueError(f"cannot read {name}_file {path}: {exc.strerror}") from exc
+                object.__setattr__(self, name, SecretStr(secret))
+        return self
 
     @property
     def embedded_db(self) -> Path:

@@ -7,7 +7,16 @@ the tasks when asked (`--async`) and a broker is configured.
 
 from __future__ import annotations
 
-from tasks.cli import articles, config, dlq, evaluate, sources  # noqa: F401  (each module registers its commands)
+from tasks.cli import (  # noqa: F401  (each module registers its commands)
+    articles,
+    config,
+    dlq,
+    es,
+    evaluate,
+    kibana,
+    reprocess,
+    sources,
+)
 from tasks.cli.base import main
 
 __all__ = ["main"]

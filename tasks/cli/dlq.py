@@ -14,7 +14,11 @@ from workers import deadletter
 from workers.settings import get_settings
 
 # Which task runs an item of each kind again; registered by the task modules.
-RETRY_TASK = {"file": "monitor.ingest_files", "url": "monitor.ingest_urls"}
+RETRY_TASK = {
+    "file": "monitor.ingest_files",
+    "url": "monitor.ingest_urls",
+    "article": "monitor.reprocess_ids",
+}
 _DURATION = re.compile(r"^(\d+)([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 

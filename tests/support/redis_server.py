@@ -10,6 +10,8 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import redis
@@ -69,3 +71,14 @@ class RedisServer:
 
     def client(self, db: int = 0) -> redis.Redis[bytes]:
         return redis.Redis(port=self.port, db=db)
+
+
+@contextmanager
+def private_redis(directory: Path) -> Iterator[str]:
+    """A private redis-server for the block; yields its URL (database 0)."""
+    server = RedisServer(directory, appendonly=False)
+    server.start()
+    try:
+        yield server.url(0)
+    finally:
+        server.stop()

@@ -9,7 +9,9 @@ from workers.stores.base import Store
 def open_store(settings: Settings) -> Store:
     """Elasticsearch when `MONITOR_ELASTICSEARCH_URL` is set, else the embedded store."""
     if settings.elasticsearch_url is not None:
-        raise NotImplementedError("the Elasticsearch store is not built yet (issue 4)")
+        from workers.stores.elasticsearch import ElasticsearchStore
+
+        return ElasticsearchStore.from_settings(settings)
     from workers.stores.embedded import EmbeddedStore
 
     return EmbeddedStore(settings.embedded_db, busy_timeout_s=settings.sqlite_busy_timeout_s)

@@ -98,6 +98,21 @@ class Store(Protocol):
         """Raw payloads of stored articles, for reprocessing, in a stable order."""
         ...
 
+    def list_ids(
+        self,
+        *,
+        publication: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> list[str]:
+        """Ids of stored articles (filtered like `iter_raw`), sorted: what a reprocess
+        run walks, batches and checkpoints."""
+        ...
+
+    def raw_by_ids(self, ids: Sequence[str]) -> dict[str, RawArticle]:
+        """The stored raw payloads of `ids` (missing ids are left out)."""
+        ...
+
     def find_ids(self, *, publication: str, published_on: str) -> list[str]:
         """Ids of articles of `publication` published on that ISO date (or in that
         YYYY-MM / YYYY period): how internal citations find their `target_id`."""

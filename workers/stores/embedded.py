@@ -270,6 +270,27 @@ class EmbeddedStore:
         for (raw,) in rows:
             yield RawArticle.from_dict(json.loads(raw))
 
+    def list_ids(
+        self,
+        *,
+        publication: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> list[str]:
+        where, params = _filters(SearchQuery("", publication, since, until))
+        rows = self._db.execute(
+            f"SELECT id FROM articles a WHERE 1 = 1{where} ORDER BY a.id", params
+        )
+        return [row[0] for row in rows]
+
+    def raw_by_ids(self, ids: Sequence[str]) -> dict[str, RawArticle]:
+        found: dict[str, RawArticle] = {}
+        for doc_id in ids:
+            row = self._db.execute("SELECT raw FROM articles WHERE id = ?", (doc_id,)).fetchone()
+            if row is not None:
+                found[doc_id] = RawArticle.from_dict(json.loads(row[0]))
+        return found
+
     def find_ids(self, *, publication: str, published_on: str) -> list[str]:
         # "2001-01-17" is one day; "2001-01" and "2001" are periods (prefix match).
         if len(published_on) == 10:

@@ -1,0 +1,174 @@
+"""`monitor reprocess`: rebuild documents from their stored raw payloads."""
+
+from __future__ import annotations
+
+from typing import IO
+
+import click
+
+from tasks.cli.articles import _date_bound
+from tasks.cli.base import (
+    EXIT_ITEMS_FAILED,
+    Progress,
+    echo_json,
+    fail,
+    format_option,
+    handle_service_errors,
+    main,
+    warn,
+)
+from workers import reprocess as rp
+from workers.cache import LockHeld, open_cache
+from workers.settings import get_settings, redact
+from workers.stores import open_store
+
+EXIT_BUSY = 4
+
+
+@main.command()
+@click.option("--publication", "-p", help="Only articles of this publication.")
+@click.option("--since", help="Only articles published on or after: YYYY, YYYY-MM or YYYY-MM-DD.")
+@click.option("--until", help="Only articles published on or before: YYYY, YYYY-MM or YYYY-MM-DD.")
+@click.option(
+    "--ids",
+    "ids_file",
+    type=click.File("r"),
+    help="Only these article ids, one per line, from FILE or '-' for stdin.",
+)
+@click.option(
+    "--async",
+    "enqueue",
+    is_flag=True,
+    help="Enqueue in-place batches for Celery workers (needs MONITOR_BROKER_URL).",
+)
+@click.option(
+    "--new-index/--in-place",
+    "new_index",
+    default=None,
+    help="Elasticsearch: build the next versioned index and swap the alias (default when "
+    "the mapping version changed), or rewrite in place. The embedded store is always "
+    "rewritten in place.",
+)
+@click.option(
+    "--wait",
+    "wait_s",
+    type=click.FloatRange(0),
+    default=0,
+    help="Seconds to wait for another run's lock instead of refusing at once.",
+)
+@click.option("--batch-size", type=click.IntRange(1, 1000), help="Articles per batch.")
+@format_option
+@handle_service_errors
+def reprocess(
+    publication: str | None,
+    since: str | None,
+    until: str | None,
+    ids_file: IO[str] | None,
+    enqueue: bool,
+    new_index: bool | None,
+    wait_s: float,
+    batch_size: int | None,
+    fmt: str,
+) -> None:
+    """Re-run normalize + enrich on stored raw payloads and rewrite the documents.
+
+    No re-fetch is needed: every store keeps the raw payload. Without options the whole
+    index is reprocessed. The run can be interrupted (Ctrl-C) and started again with the
+    same options: it resumes after the last finished batch. Only one run at a time:
+    a second one refuses (exit 4) unless --wait is given.
+    """
+    settings = get_settings()
+    ids = None
+    if ids_file is not None:
+        ids = tuple(line.strip() for line in ids_file if line.strip())
+        if not ids:
+            fail("--ids: no article ids given")
+    selection = rp.Selection(
+        publication=publication,
+        since=_date_bound(since, "--since", end=False),
+        until=_date_bound(until, "--until", end=True),
+        ids=ids,
+    )
+    size = batch_size or settings.batch_size
+    if enqueue:
+        if new_index:
+            fail("--async rewrites in place; run --new-index without --async (it swaps the alias)")
+        _enqueue(selection, size)
+        return
+    store = open_store(settings)
+    cache = open_cache(settings)
+    bar: Progress | None = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = Progress("reprocess", total)
+            bar.done = done
+        bar.advance(done - bar.done)
+
+    try:
+        report = rp.run(
+            store,
+            cache=cache,
+            selection=selection,
+            new_index=new_index,
+            batch_size=size,
+            wait_s=wait_s,
+            progress=progress,
+        )
+    except LockHeld:
+        fail(
+            "another reprocess run holds the lock; wait for it to finish or pass --wait SECONDS",
+            EXIT_BUSY,
+        )
+    except (ValueError, rp.ReprocessError) as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail("interrupted: run the same command again to resume after the last batch", 130)
+    finally:
+        store.close()
+    _print(report, fmt)
+    if report.failed:
+        raise SystemExit(EXIT_ITEMS_FAILED)
+
+
+def _enqueue(selection: rp.Selection, size: int) -> None:
+    settings = get_settings()
+    if settings.broker_url is None:
+        fail("--async needs a broker: set MONITOR_BROKER_URL (or drop --async to run here)")
+    from tasks.reprocess import reprocess_ids_task
+
+    store = open_store(settings)
+    try:
+        ids = (
+            sorted(set(selection.ids))
+            if selection.ids is not None
+            else store.list_ids(
+                publication=selection.publication, since=selection.since, until=selection.until
+            )
+        )
+    finally:
+        store.close()
+    batches = [ids[i : i + size] for i in range(0, len(ids), size)]
+    for batch in batches:
+        reprocess_ids_task.apply_async(args=[batch], queue=settings.ingest_queue)
+    broker = redact(settings.broker_url.get_secret_value())  # type: ignore[union-attr]
+    click.echo(f"enqueued {len(ids)} article(s) in {len(batches)} batch(es) at {broker}")
+
+
+def _print(report: rp.ReprocessReport, fmt: str) -> None:
+    if fmt == "json":
+        echo_json(report.to_dict())
+        return
+    for doc_id, reason in report.failures:
+        warn(f"{doc_id}: {reason}")
+    if report.resumed_from:
+        click.echo(f"resumed after {report.resumed_from}")
+    click.echo(
+        f"rewritten {report.rewritten}, unchanged {report.unchanged}, failed {report.failed}"
+    )
+    if report.index:
+        click.echo(
+            f"alias now points at {report.index} (was {report.previous_index}); "
+            "`monitor es prune --yes` deletes the old index"
+        )

@@ -1,0 +1,162 @@
+"""FakeElasticsearch: an HTTP-level FAKE of the few Elasticsearch REST calls the store makes.
+
+No Elasticsearch server can be installed on these machines (DESIGN.md), so the store's
+tests talk to this instead when `MONITOR_TEST_ELASTICSEARCH_URL` is not set. It is a
+real HTTP server on 127.0.0.1 and the real `elasticsearch` client talks to it, so the
+wire format (URLs, query parameters, NDJSON bulk bodies, compatibility headers) is
+exercised for real. It is NOT a search engine: queries are evaluated with a crude
+word matcher, just enough to say which documents match.
+
+What it adds over a stub is checking. Every request body is validated and anything
+unexpected is recorded in `violations` (and answered 400), which the tests assert is
+empty: the template must declare strict mappings and nested entities/citations/dates,
+every bulk action line must carry `_index` and `_id` followed by a source line whose
+`id` equals `_id`, alias actions must be add/remove objects applied in one call.
+Documents are checked against the template's mapping the way `dynamic: strict` does,
+so a field that does not fit fails that item with Elasticsearch's error type.
+
+Faults are injected per test: `reject_next_bulk(status)` answers the next bulk request
+as a whole with that status, `fail_items[id] = (status, error)` fails one item once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes import fake_es_query as q
+
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?([T ][\d:.+Z-]+)?$")
+
+
+class FakeElasticsearch:
+    def __init__(self) -> None:
+        self.templates: dict[str, dict[str, Any]] = {}
+        self.indices: dict[str, dict[str, Any]] = {}  # name -> {mappings, docs, aliases}
+        self.violations: list[str] = []
+        self.requests: list[tuple[str, str]] = []
+        self.bulk_bodies: list[list[dict[str, Any]]] = []
+        self.alias_calls: list[list[dict[str, Any]]] = []
+        self.bulk_rejections: list[int] = []
+        self.fail_items: dict[str, tuple[int, dict[str, Any]]] = {}
+        # Path prefixes answered 403, as for an API key without those privileges.
+        self.forbidden: tuple[str, ...] = ()
+        self.lock = threading.RLock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def __enter__(self) -> FakeElasticsearch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def reject_next_bulk(self, status: int, times: int = 1) -> None:
+        self.bulk_rejections.extend([status] * times)
+
+    def violation(self, message: str) -> None:
+        self.violations.append(message)
+
+    # -- state helpers -------------------------------------------------------------
+    def resolve(self, target: str) -> list[str]:
+        names: list[str] = []
+        for part in target.split(","):
+            if part in self.indices:
+                names.append(part)
+            elif "*" in part:
+                pattern = re.compile(re.escape(part).replace(r"\*", ".*"))
+                names.extend(n for n in self.indices if pattern.fullmatch(n))
+            else:
+                names.extend(n for n, i in self.indices.items() if part in i["aliases"])
+        return sorted(set(names))
+
+    def docs(self, target: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        for name in self.resolve(target):
+            yield from self.indices[name]["docs"].items()
+
+
+def _handler(fake: FakeElasticsearch) -> type[BaseHTTPRequestHandler]:
+    from tests.fakes import fake_es_api as api
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *_: Any) -> None:  # quiet test output
+            return
+
+        def _serve(self) -> None:
+            parts = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+            accept = self.headers.get("Accept", "")
+            if "compatible-with=" not in accept:
+                fake.violation(f"{self.command} {parts.path}: no compatibility Accept header")
+            with fake.lock:
+                fake.requests.append((self.command, parts.path))
+                try:
+                    status, body = api.route(fake, self.command, parts.path, params, raw)
+                except api.Reject as exc:
+                    status, body = exc.status, exc.body
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/vnd.elasticsearch+json;compatible-with=8")
+            self.send_header("X-Elastic-Product", "Elasticsearch")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+
+        do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _serve
+
+    return Handler
+
+
+def check_value(mapping: dict[str, Any], value: Any, path: str) -> str | None:
+    """Elasticsearch-like type check of one value; returns an error reason or None."""
+    kind = mapping.get("type", "object")
+    if value is None:
+        return None
+    if isinstance(value, list) and kind not in ("nested",):
+        for v in value:
+            err = check_value(mapping, v, path)
+            if err:
+                return err
+        return None
+    if kind in ("object", "nested"):
+        if mapping.get("enabled") is False:
+            return None
+        if not isinstance(value, dict):
+            if kind == "nested" and isinstance(value, list):
+                for v in value:
+                    err = check_value({**mapping, "type": "object"}, v, path)
+                    if err:
+                        return err
+                return None
+            return f"object mapping for [{path}] tried to parse field [{path}] as object"
+        return q.check_object(mapping, value, path, check_value)
+    if kind == "date" and not (isinstance(value, str) and _DATE.match(value)):
+        return f"failed to parse field [{path}] of type [date]"
+    if kind == "date_range" and not (
+        isinstance(value, dict) and set(value) <= {"gte", "lte", "gt", "lt"}
+    ):
+        return f"failed to parse field [{path}] of type [date_range]"
+    if kind == "integer" and not (isinstance(value, int) and not isinstance(value, bool)):
+        return f"failed to parse field [{path}] of type [integer]"
+    if kind == "boolean" and not isinstance(value, bool):
+        return f"failed to parse field [{path}] of type [boolean]"
+    return None

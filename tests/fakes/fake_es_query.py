@@ -1,0 +1,178 @@
+"""Query evaluation for FakeElasticsearch: the small DSL subset the store sends.
+
+Supported: bool (must/filter/should/must_not), term (with case_insensitive), range,
+exists, nested, match_all and simple_query_string in the form the store writes
+(quoted terms, `-` negation, `|` for OR). Anything else is a violation: the store
+started sending something the fake (and so the tests) do not understand.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+_WORD = re.compile(r"\w+")
+_SQS_TOKEN = re.compile(r'(\|)|(-?)"([^"]*)"')
+
+
+class Unsupported(ValueError):
+    pass
+
+
+def words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def values(doc: dict[str, Any], path: str) -> list[Any]:
+    """Every value at a dotted path (lists flattened); `title.keyword` reads `title`."""
+    current: list[Any] = [doc]
+    for part in path.split("."):
+        nxt: list[Any] = []
+        for item in current:
+            if isinstance(item, dict) and part in item:
+                v = item[part]
+                nxt.extend(v if isinstance(v, list) else [v])
+            elif not isinstance(item, dict) or part in ("keyword", "text"):
+                nxt.append(item)
+        current = nxt
+    return [v for v in current if v is not None]
+
+
+def matches(query: dict[str, Any], doc: dict[str, Any]) -> float:
+    """0 when `doc` does not match, else a positive crude score."""
+    ((kind, body),) = query.items()
+    if kind == "match_all":
+        return 1.0
+    if kind == "bool":
+        score = 1.0
+        for clause in body.get("must", []) + body.get("filter", []):
+            s = matches(clause, doc)
+            if not s:
+                return 0.0
+            score += s if clause in body.get("must", []) else 0
+        if any(matches(c, doc) for c in body.get("must_not", [])):
+            return 0.0
+        should = body.get("should", [])
+        if should and not any(matches(c, doc) for c in should):
+            return 0.0
+        return score
+    if kind == "term":
+        ((field, spec),) = body.items()
+        want = spec["value"] if isinstance(spec, dict) else spec
+        fold = isinstance(spec, dict) and spec.get("case_insensitive")
+        for v in values(doc, field):
+            if v == want or (fold and str(v).lower() == str(want).lower()):
+                return 1.0
+        return 0.0
+    if kind == "range":
+        ((field, bounds),) = body.items()
+        for v in values(doc, field):
+            s = str(v)
+            if all(
+                (op not in bounds)
+                or (op == "gte" and s >= bounds[op])
+                or (op == "lte" and s[: len(bounds[op])] <= bounds[op])
+                for op in ("gte", "lte")
+            ):
+                return 1.0
+        return 0.0
+    if kind == "exists":
+        return 1.0 if values(doc, body["field"]) else 0.0
+    if kind == "nested":
+        for item in values(doc, body["path"]):
+            prefixed = {body["path"]: item}
+            if matches(body["query"], prefixed):
+                return 1.0
+        return 0.0
+    if kind == "simple_query_string":
+        return _sqs(body, doc)
+    raise Unsupported(f"query type {kind!r}")
+
+
+def _sqs(body: dict[str, Any], doc: dict[str, Any]) -> float:
+    if body.get("default_operator") != "and":
+        raise Unsupported("simple_query_string without default_operator and")
+    fields = [
+        (f.split("^")[0], float(f.split("^")[1]) if "^" in f else 1.0) for f in body["fields"]
+    ]
+    groups: list[list[tuple[bool, list[str]]]] = [[]]
+    for bar, neg, term in _SQS_TOKEN.findall(body["query"]):
+        if bar:
+            groups[-1].append((False, ["|"]))
+            continue
+        groups[-1].append((bool(neg), words(term)))
+    # Split on `|` into alternatives of AND-ed terms (the store's shapes only).
+    alternatives: list[list[tuple[bool, list[str]]]] = [[]]
+    for neg, term in groups[0]:
+        if term == ["|"]:
+            alternatives.append([])
+        else:
+            alternatives[-1].append((neg, term))
+    best = 0.0
+    for terms in alternatives:
+        score = 0.0
+        for neg, term in terms:
+            hit = sum(boost * _phrase_count(doc, field, term) for field, boost in fields)
+            if bool(hit) == neg:
+                score = 0.0
+                break
+            score += hit
+        best = max(best, score)
+    return best
+
+
+def _phrase_count(doc: dict[str, Any], field: str, phrase: list[str]) -> int:
+    if not phrase:
+        return 0
+    count = 0
+    for v in values(doc, field):
+        tokens = words(str(v))
+        n = len(phrase)
+        count += sum(
+            1 for i in range(len(tokens) - n + 1) if _stems(tokens[i : i + n]) == _stems(phrase)
+        )
+    return count
+
+
+def _stems(tokens: list[str]) -> list[str]:
+    """A crude stand-in for the english analyzer: plural 's' dropped."""
+    return [t[:-1] if len(t) > 3 and t.endswith("s") else t for t in tokens]
+
+
+def highlight(text: str, phrase_words: set[str], size: int) -> str:
+    """First fragment around a matching word, matches wrapped in <em>."""
+    tokens = list(_WORD.finditer(text))
+    hit = next((t for t in tokens if _stems([t.group().lower()])[0] in phrase_words), None)
+    start = 0 if hit is None else max(0, hit.start() - size // 2)
+    fragment = text[start : start + size]
+    return re.sub(
+        r"\w+",
+        lambda m: (
+            f"<em>{m.group()}</em>" if _stems([m.group().lower()])[0] in phrase_words else m.group()
+        ),
+        fragment,
+    )
+
+
+def check_object(
+    mapping: dict[str, Any],
+    value: dict[str, Any],
+    path: str,
+    check: Callable[[dict[str, Any], Any, str], str | None],
+) -> str | None:
+    """`dynamic: strict`: unknown fields are an error, known ones are type-checked."""
+    props = mapping.get("properties", {})
+    for key, v in value.items():
+        full = f"{path}.{key}" if path else key
+        if key not in props:
+            if mapping.get("dynamic") == "strict":
+                return (
+                    f"mapping set to strict, dynamic introduction of [{key}] within "
+                    f"[{path or '_doc'}] is not allowed"
+                )
+            continue
+        err = check(props[key], v, full)
+        if err:
+            return err
+    return None

@@ -1,0 +1,69 @@
+"""The Elasticsearch client from settings, and what its errors mean to the pipeline.
+
+One place decides how to connect (API key over basic auth, CA certificate, timeouts)
+and how failures are classified, following the one retry policy (STYLE.md): an
+unreachable or overloaded cluster is transient (`StoreUnavailable`, the task retries
+with backoff), a rejected query is the user's (`ValueError`, like the embedded store),
+anything else is a bug and propagates. Messages name the cluster by its redacted URL:
+credentials never reach a log line or a terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from elasticsearch import ApiError, Elasticsearch, TransportError
+
+from workers.settings import Settings, redact
+from workers.stores.base import StoreUnavailable
+
+TRANSIENT_STATUS = (429, 502, 503, 504)
+
+
+def connect(settings: Settings) -> tuple[Elasticsearch, str]:
+    """A client for `MONITOR_ELASTICSEARCH_URL` and the URL safe to show."""
+    assert settings.elasticsearch_url is not None
+    url = settings.elasticsearch_url.get_secret_value()
+    options: dict[str, Any] = {
+        "request_timeout": settings.elasticsearch_request_timeout_s,
+        # A refused connection fails fast; the task-level retry owns the long backoff.
+        "max_retries": 2,
+        "retry_on_timeout": True,
+    }
+    if settings.elasticsearch_api_key is not None:
+        options["api_key"] = settings.elasticsearch_api_key.get_secret_value()
+    elif settings.elasticsearch_username and settings.elasticsearch_password is not None:
+        options["basic_auth"] = (
+            settings.elasticsearch_username,
+            settings.elasticsearch_password.get_secret_value(),
+        )
+    if settings.elasticsearch_ca_certs is not None:
+        options["ca_certs"] = str(settings.elasticsearch_ca_certs)
+    return Elasticsearch(url, **options), redact(url)
+
+
+@contextmanager
+def errors(location: str) -> Iterator[None]:
+    """Translate client errors for the block (see the module docstring)."""
+    try:
+        yield
+    except TransportError as exc:
+        raise StoreUnavailable(
+            f"elasticsearch at {location}: {type(exc).__name__}: {exc.message}"
+        ) from exc
+    except ApiError as exc:
+        if exc.status_code in TRANSIENT_STATUS:
+            raise StoreUnavailable(
+                f"elasticsearch at {location}: HTTP {exc.status_code} {exc.message}"
+            ) from exc
+        if exc.status_code in (401, 403):
+            raise StoreUnavailable(
+                f"elasticsearch at {location} refused the credentials "
+                f"(HTTP {exc.status_code}): check MONITOR_ELASTICSEARCH_API_KEY or "
+                "MONITOR_ELASTICSEARCH_USERNAME/PASSWORD"
+            ) from exc
+        if exc.status_code == 400:
+            raise ValueError(f"elasticsearch rejected the request: {exc.message}") from exc
+        raise

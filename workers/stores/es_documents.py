@@ -1,0 +1,196 @@
+"""Pure translation between articles and Elasticsearch: documents in, queries out.
+
+No client here, so every rule (which fields are added for Kibana, how a user's query
+becomes a `simple_query_string`, what "published in 2001-03" means) is a plain
+function a unit test can call.
+
+The stored `_source` is the contract document (`Article.to_document()`) plus fields
+that only exist for the index: flat keyword lists Kibana can aggregate (Lens cannot
+aggregate inside `nested` objects), a `range` on every date mention so "events dated
+in March 2001" is one `date_range` query, the fingerprint that decides "unchanged",
+and the raw payload (`raw`, not indexed) so reprocessing never re-fetches.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+import re
+from typing import Any
+
+from workers.model import Article
+from workers.stores.base import VOLATILE_FIELDS, Indexable, SearchQuery
+
+# Fields added to the contract document for the index only; stripped again by `get`.
+INDEX_ONLY_FIELDS = (
+    "people",
+    "places",
+    "organizations",
+    "names",
+    "outlets",
+    "internal_targets",
+    "internal_citation_count",
+    "mentioned_dates",
+    "fingerprint",
+    "raw",
+)
+# Field boosts mirror the embedded store's BM25 weights: title and named things pull
+# harder than a word somewhere in the body.
+SEARCH_FIELDS = ("title^5", "body", "names^2", "outlets.text^2")
+SNIPPET_CHARS = 200
+_QUERY_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
+_PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
+_ENTITY_FIELDS = {"person": "people", "location": "places", "organization": "organizations"}
+
+
+def fingerprint(doc: dict[str, Any]) -> str:
+    """Hash of the document without the fields that change on every write.
+
+    Computed exactly like the embedded store's, so "unchanged" means the same thing
+    in both stores."""
+    stable = {k: v for k, v in doc.items() if k not in VOLATILE_FIELDS}
+    return hashlib.sha256(json.dumps(stable, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def to_source(item: Indexable, *, indexed_at: str) -> dict[str, Any]:
+    """The `_source` written for one article (contract document + index-only fields)."""
+    article = item.article
+    doc = article.to_document()
+    doc["fingerprint"] = fingerprint(doc)
+    doc["indexed_at"] = indexed_at
+    for mention in doc["dates"]:
+        mention["range"] = {"gte": mention["start"], "lte": mention["end"]}
+    doc.update(facets(article))
+    doc["raw"] = item.raw.to_dict()
+    return doc
+
+
+def facets(article: Article) -> dict[str, Any]:
+    """Flat, aggregatable copies of what the nested fields hold."""
+    out: dict[str, Any] = {field: [] for field in _ENTITY_FIELDS.values()}
+    names: list[str] = []
+    for entity in article.entities:
+        field = _ENTITY_FIELDS.get(entity.type)
+        if field is not None:
+            out[field].append(entity.name)
+        names.extend((entity.name, *entity.aliases))
+    internal = [c.target_id for c in article.citations if c.kind == "internal" and c.target_id]
+    out["names"] = list(dict.fromkeys(names))
+    out["outlets"] = sorted({c.source for c in article.citations})
+    out["internal_targets"] = sorted(set(internal))
+    out["internal_citation_count"] = sum(1 for c in article.citations if c.kind == "internal")
+    out["mentioned_dates"] = sorted({d.start for d in article.dates})
+    return out
+
+
+def from_source(source: dict[str, Any]) -> Article:
+    """The article back from a stored `_source` (index-only fields removed)."""
+    doc = {k: v for k, v in source.items() if k not in INDEX_ONLY_FIELDS}
+    doc["dates"] = [{k: v for k, v in d.items() if k != "range"} for d in doc.get("dates") or ()]
+    return Article.from_document(doc)
+
+
+def query_string(text: str) -> str:
+    """A user's query in `simple_query_string` syntax, with the embedded store's meaning:
+    words and "quoted phrases" AND-ed, upper-case OR / NOT / AND as operators.
+
+    Every term is quoted, so punctuation ("Putin-Mori", "U.S.", a stray `|`) is never
+    read as query syntax.
+    """
+    parts: list[str] = []
+    negate = False
+    for phrase, word in _QUERY_TOKEN.findall(text):
+        if word in ("AND", "OR", "NOT") and parts and parts[-1] != "|":
+            if word == "OR":
+                parts.append("|")
+            negate = word == "NOT"
+            continue
+        term = (phrase or word).replace('"', "").replace("\\", " ").strip()
+        if term:
+            parts.append(f'{"-" if negate else ""}"{term}"')
+            negate = False
+    while parts and parts[-1] == "|":
+        parts.pop()
+    return " ".join(parts)
+
+
+def filters(
+    *, publication: str | None, date_from: str | None, date_to: str | None
+) -> list[dict[str, Any]]:
+    """Filter clauses for publication (case-insensitive, like the embedded store) and
+    an inclusive published_at range."""
+    clauses: list[dict[str, Any]] = []
+    if publication:
+        clauses.append({"term": {"publication": {"value": publication, "case_insensitive": True}}})
+    bounds = {k: v for k, v in (("gte", date_from), ("lte", date_to)) if v}
+    if bounds:
+        clauses.append({"range": {"published_at": bounds}})
+    return clauses
+
+
+def search_body(query: SearchQuery) -> dict[str, Any] | None:
+    """The `_search` request for a `SearchQuery`, or None when nothing is searchable."""
+    text = query_string(query.text)
+    if not text:
+        return None
+    return {
+        "query": {
+            "bool": {
+                "must": [
+                    {
+                        "simple_query_string": {
+                            "query": text,
+                            "fields": list(SEARCH_FIELDS),
+                            "default_operator": "and",
+                        }
+                    }
+                ],
+                "filter": filters(
+                    publication=query.publication,
+                    date_from=query.date_from,
+                    date_to=query.date_to,
+                ),
+            }
+        },
+        "sort": ["_score", {"published_at": {"order": "desc", "missing": "_last"}}],
+        "size": query.limit,
+        "track_total_hits": True,
+        "_source": ["id", "title", "publication", "published_at", "url"],
+        "highlight": {
+            "pre_tags": ["<em>"],
+            "post_tags": ["</em>"],
+            "fields": {
+                "body": {
+                    "fragment_size": SNIPPET_CHARS,
+                    "number_of_fragments": 1,
+                    "no_match_size": SNIPPET_CHARS,
+                }
+            },
+        },
+    }
+
+
+def period_bounds(value: str) -> tuple[str, str]:
+    """'2001-01-17' → (same, same); '2001-01' → the month; '2001' → the year."""
+    match = _PARTIAL.match(value.strip())
+    if match is None:
+        raise ValueError(f"{value!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = match.groups()
+    if day:
+        return value, value
+    if month:
+        last = calendar.monthrange(int(year), int(month))[1]
+        return f"{year}-{month}-01", f"{year}-{month}-{last:02d}"
+    return f"{year}-01-01", f"{year}-12-31"
+
+
+def failure_reason(error: Any) -> str:
+    """A bulk item's error as one line: 'type: reason (caused by: ...)'."""
+    if not isinstance(error, dict):
+        return str(error)
+    reason = f"{error.get('type', 'error')}: {error.get('reason', '')}".strip()
+    cause = error.get("caused_by")
+    if isinstance(cause, dict) and cause.get("reason"):
+        reason += f" (caused by: {cause.get('type')}: {cause['reason']})"
+    return reason
