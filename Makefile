@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format unit integration docs bench clean
+.PHONY: run test lint format unit integration docs bench soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,8 +42,13 @@ integration: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python scripts/update_readme_settings.py
 
+## bench: throughput, stage costs, NER floor, reprocess, search latency, fetching
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## soak: 1,000 articles through workers that keep getting killed, one Redis restart
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -1,21 +1,22 @@
-"""`python -m bench` (`make bench`): run every benchmark module in this package."""
+"""`python -m bench` (`make bench`): the standard benchmarks, one after the other.
+
+The soak run (`python -m bench.soak`, minutes of killed workers) is left out: run it
+on purpose (`make soak`).
+"""
 
 from __future__ import annotations
 
 import importlib
-import pkgutil
 import sys
 
-import bench
+STANDARD = ("enrich", "pipeline", "fetch")
 
 
 def main() -> None:
-    for module in pkgutil.iter_modules(bench.__path__):
-        if module.name.startswith("_"):
-            continue
-        print(f"== bench.{module.name}", flush=True)
-        loaded = importlib.import_module(f"bench.{module.name}")
-        argv, sys.argv = sys.argv, [f"bench.{module.name}"]
+    for name in STANDARD:
+        print(f"== bench.{name}", flush=True)
+        loaded = importlib.import_module(f"bench.{name}")
+        argv, sys.argv = sys.argv, [f"bench.{name}"]
         try:
             loaded.main()
         finally:

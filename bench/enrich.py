@@ -19,12 +19,12 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
-import platform  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from importlib import metadata  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from bench import machine  # noqa: E402
 from workers import pipeline  # noqa: E402
 from workers.enrich import ner  # noqa: E402
 from workers.enrich.enrichers import Citations, Dates, PublicationDate  # noqa: E402
@@ -51,16 +51,6 @@ def best(repeat: int, run: Callable[[], object]) -> float:
         run()
         times.append(time.perf_counter() - start)
     return min(times)
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:
@@ -92,8 +82,7 @@ def main() -> None:
     regex_s = best(args.repeat, dates_and_citations)
     spacy_s = best(args.repeat, spacy_alone)
     stage_s = best(args.repeat, whole_stage)
-    print(f"cpu        {cpu_model()}, {os.cpu_count()} logical cores (benchmark uses one)")
-    print(f"python     {platform.python_version()} ({platform.python_implementation()})")
+    print(f"{machine.describe()} (this benchmark uses one core)")
     print(f"spacy      {metadata.version('spacy')}, model {model} {nlp.meta.get('version')}")
     print(f"corpus     {len(articles)} articles, {total_words:,} words (best of {args.repeat})")
     print(

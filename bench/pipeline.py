@@ -1,0 +1,231 @@
+"""End-to-end throughput, per-stage cost, the NER floor, reprocessing and search latency.
+
+On a corpus of N articles built by `bench.corpus` (default 2,000):
+
+- in-process ingest (the CLI's path) into a fresh embedded store, articles/s;
+- per-stage time: parse, normalize, each enricher, the index write;
+- the NER floor: spaCy alone on the same texts, one process and two, and the ratio
+  of ingest to that floor;
+- ingest through Redis with two Celery worker processes, and their peak RSS;
+- reprocessing the unchanged corpus (enrichment cache hits), articles/s;
+- median latency of `search` on an embedded store of 20,000 articles.
+
+    python -m bench.pipeline [--articles 2000] [--search-docs 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from bench import machine
+from bench.corpus import build
+from tests.support.processes import monitor, start_worker, stop
+from tests.support.redis_server import RedisServer
+from workers import normalize, pipeline
+from workers.cache import MemoryCache
+from workers.enrich import ner
+from workers.ingest import ingest_files
+from workers.model import Article, RawArticle
+from workers.parse import parse
+from workers.reprocess import reprocess_batch
+from workers.settings import get_settings
+from workers.sources.files import read_file
+from workers.stores.base import Indexable, SearchQuery
+from workers.stores.embedded import EmbeddedStore
+
+BATCH = 25
+QUERIES = [
+    "Putin", "Kuril Islands", "Gazprom pipeline", "Shevardnadze", "Chechnya",
+    "peace treaty", "Izvestia", "Kyodo", "Yeltsin Duma", "Abkhazia", "Moscow Tokyo",
+    "Kadyrov", "Ukraine", "NATO", "Primakov", "Georgia Russia",
+]  # fmt: skip
+
+
+def timed(run: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = run()
+    return time.perf_counter() - start, result
+
+
+def batches(items: list[Any]) -> list[list[Any]]:
+    return [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
+
+
+def stage_times(raws: list[RawArticle], work: Path) -> dict[str, float]:
+    """Seconds per stage over the whole corpus, each stage on the previous one's output."""
+    times: dict[str, float] = {}
+    times["parse"], _ = timed(lambda: [parse(r) for r in raws])
+    both, built = timed(lambda: [pipeline.build(r) for r in raws])
+    times["normalize"] = max(0.0, both - times["parse"])  # build = parse + normalize
+    articles: list[Article] = built
+    for enricher in pipeline.ENRICHERS:
+        start = time.perf_counter()
+        batch_run = getattr(enricher, "batch", None)
+        if batch_run is not None:  # NER runs per batch, as in the workers
+            articles = [a for chunk in batches(articles) for a in batch_run(chunk)]
+        else:
+            articles = [enricher(a) for a in articles]
+        times[enricher.name] = time.perf_counter() - start
+    store = EmbeddedStore(work / "stages.sqlite3")
+    items = [Indexable(a, r) for a, r in zip(articles, raws, strict=True)]
+    times["index write"], _ = timed(lambda: [store.write(chunk) for chunk in batches(items)])
+    store.close()
+    return times
+
+
+def _ner_process(bodies: list[str]) -> int:
+    nlp = ner.load(get_settings().spacy_model)
+    for _ in nlp.pipe(bodies, batch_size=32):
+        pass
+    return len(bodies)
+
+
+def ner_floor(bodies: list[str], processes: int) -> float:
+    """Articles/s of spaCy NER alone (model load excluded), in `processes` processes."""
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(processes) as pool:
+        pool.map(_ner_process, [bodies[:2]] * processes)  # load the models first
+        shares = [bodies[i::processes] for i in range(processes)]
+        seconds, _ = timed(lambda: pool.map(_ner_process, shares))
+    return len(bodies) / seconds
+
+
+def peak_rss_mb(pid: int) -> dict[int, float]:
+    """VmHWM (peak resident set) of a process and its children, in MB."""
+    pids = [pid]
+    children = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True, check=False
+    ).stdout.split()
+    pids += [int(c) for c in children]
+    peaks = {}
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks[p] = int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return peaks
+
+
+def with_workers(corpus: Path, count: int, work: Path) -> tuple[float, list[float]]:
+    """Articles/s through Redis with two worker processes, and their peak RSS."""
+    server = RedisServer(work / "redis", appendonly=False)
+    server.start()
+    env = {
+        "MONITOR_BROKER_URL": server.url(0),
+        "MONITOR_REDIS_URL": server.url(1),
+        "MONITOR_DATA_DIR": str(work / "workers-var"),
+    }
+    workers = [start_worker(env, log=work / f"w{n}.log", hostname=f"b{n}") for n in range(2)]
+    db = work / "workers-var" / "monitor.sqlite3"
+    try:
+        time.sleep(6)  # let both workers load the model before the clock starts
+        start = time.perf_counter()
+        monitor("ingest", "--async", "--batch-size", str(BATCH), str(corpus), env=env)
+        broker = redis.Redis.from_url(server.url(0))
+        while True:
+            time.sleep(0.2)
+            if db.exists() and broker.llen("ingest") == 0:
+                store = EmbeddedStore(db)
+                done = store.stats().documents
+                store.close()
+                if done >= count:
+                    break
+        seconds = time.perf_counter() - start
+        rss = [mb for w in workers for mb in peak_rss_mb(w.pid).values()]
+    finally:
+        for worker in workers:
+            stop(worker)
+        server.stop()
+    return count / seconds, rss
+
+
+def search_latency(raws: list[RawArticle], docs: int, work: Path) -> tuple[float, float]:
+    """Median and p95 ms of searches over `docs` un-enriched articles."""
+    store = EmbeddedStore(work / "search.sqlite3")
+    items = []
+    for n in range(docs):
+        raw = raws[n % len(raws)]
+        raw = RawArticle(text=raw.text, origin=f"s{n}", title=f"Search article {n}")
+        items.append(Indexable(pipeline.build(raw, enrichers=()), raw))
+    for chunk in [items[i : i + 500] for i in range(0, len(items), 500)]:
+        store.write(chunk)
+    samples = []
+    for _ in range(5):
+        for query in QUERIES:
+            seconds, _ = timed(lambda q=query: store.search(SearchQuery(q, limit=10)))
+            samples.append(seconds * 1000)
+    store.close()
+    return statistics.median(samples), statistics.quantiles(samples, n=20)[-1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--search-docs", type=int, default=20_000)
+    args = parser.parse_args()
+    print(machine.describe())
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        files = build(work / "corpus", count=args.articles)
+        raws = [read_file(f, max_bytes=10**7) for f in files]
+        words = sum(normalize.word_count(r.text) for r in raws)
+        print(f"corpus: {len(files)} articles, {words:,} words, batches of {BATCH}")
+        pipeline.enrich_batch([pipeline.build(raws[0])])  # load the model outside timings
+
+        cache = MemoryCache()
+        store = EmbeddedStore(work / "inprocess.sqlite3")
+        paths = [str(f) for f in files]
+        seconds, _ = timed(
+            lambda: [
+                ingest_files(b, store=store, max_bytes=10**7, cache=cache) for b in batches(paths)
+            ]
+        )
+        inprocess = len(files) / seconds
+        ids = [pipeline.build(r).id for r in raws]
+        reprocess_s, _ = timed(
+            lambda: [reprocess_batch(b, store=store, cache=cache) for b in batches(ids)]
+        )
+        store.close()
+
+        bodies = [pipeline.build(r).body for r in raws]
+        floor1 = ner_floor(bodies, 1)
+        floor2 = ner_floor(bodies, 2)
+        stages = stage_times(raws, work)
+        two_workers, rss = with_workers(work / "corpus", len(files), work)
+        median_ms, p95_ms = search_latency(raws, args.search_docs, work)
+
+    total = sum(stages.values())
+    print("\nper stage (whole corpus, one process):")
+    for name, s in stages.items():
+        print(f"  {name:<16} {s:8.2f} s  {s / total:6.1%}  {len(raws) / s:10.0f} articles/s")
+    print(f"\ningest in-process        {inprocess:8.1f} articles/s")
+    print(f"NER floor, 1 process     {floor1:8.1f} articles/s (ratio {inprocess / floor1:.2f})")
+    print(f"ingest, 2 workers/Redis  {two_workers:8.1f} articles/s")
+    print(
+        f"NER floor, 2 processes   {floor2:8.1f} articles/s "
+        f"(ratio {two_workers / floor2:.2f}; target >= 0.8)"
+    )
+    print(f"reprocess, cache hits    {len(ids) / reprocess_s:8.1f} articles/s (target >= 300)")
+    print(
+        f"peak RSS per worker      {max(rss):8.1f} MB max over {len(rss)} processes (target <= 400)"
+    )
+    print(
+        f"search, {args.search_docs:,} articles  median {median_ms:.1f} ms, p95 {p95_ms:.1f} ms "
+        "(target median <= 20)"
+    )
+
+
+if __name__ == "__main__":
+    main()
