@@ -22,6 +22,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeGuard
 
@@ -39,6 +40,8 @@ LOCK_NAME = "reprocess"
 # lock for the whole archive: hours, not minutes.
 LOCK_TTL_S = 6 * 3600
 CHECKPOINT_TTL_S = 7 * 86400
+LAST_RUN_KEY = "reprocess:last"
+LAST_RUN_TTL_S = 365 * 86400
 
 ProgressFn = Callable[[int, int], None]
 
@@ -229,7 +232,18 @@ def run(
             )
             _verify_and_swap(store, report)
         cache.delete(key)
+        finished = {
+            **report.to_dict(),
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        cache.set(LAST_RUN_KEY, json.dumps(finished), ttl_s=LAST_RUN_TTL_S)
     return report
+
+
+def last_run(cache: Cache) -> dict[str, Any] | None:
+    """The report of the last finished reprocess run (`monitor status`)."""
+    value = cache.get(LAST_RUN_KEY)
+    return None if value is None else dict(json.loads(value))
 
 
 def _walk(

@@ -23,10 +23,13 @@ from tasks.cli.base import (
     warn,
 )
 from workers import pipeline
+from workers.cache import open_cache
 from workers.deadletter import open_dead_letters
 from workers.ingest import BatchReport, ItemResult, ingest_files
 from workers.model import InputError
+from workers.reprocess import last_run as last_reprocess
 from workers.settings import get_settings, redact
+from workers.sources.config import SourceConfigError
 from workers.sources.files import expand_paths, read_file
 from workers.stores import open_store
 from workers.stores.base import SearchQuery
@@ -260,6 +263,14 @@ def status(fmt: str) -> None:
 
         queues = queue_depths()
         workers = workers_seen()
+    try:
+        source_states = [
+            {"name": r["name"], "checkpoint": r["checkpoint"], "last_run": r["last_run"]}
+            for r in sources.source_rows(settings, include_disabled=False)
+        ]
+    except SourceConfigError as exc:
+        warn(f"sources file: {exc}")
+        source_states = []
     data = {
         "documents": stats.documents,
         "dead_letters": open_dead_letters(settings).size(),
@@ -269,6 +280,8 @@ def status(fmt: str) -> None:
         "pipeline_version": pipeline.pipeline_version(),
         "queues": queues,
         "workers": workers,
+        "sources": source_states,
+        "last_reprocess": last_reprocess(open_cache(settings)),
         "broker": redact(settings.broker_url.get_secret_value()) if settings.broker_url else None,
     }
     if fmt == "json":
@@ -281,7 +294,17 @@ def status(fmt: str) -> None:
     if stats.newest:
         click.echo(f"newest      {stats.newest['published_at']} {stats.newest['title'] or ''}")
     click.echo(f"pipeline    {data['pipeline_version']}")
-    click.echo(f"dead letters {data['dead_letters']} (monitor dlq list)")
+    click.echo(f"dlq         {data['dead_letters']} item(s) (monitor dlq list)")
+    reprocessed = data["last_reprocess"]
+    if isinstance(reprocessed, dict):
+        click.echo(
+            f"reprocess   {reprocessed['finished_at']}: rewritten {reprocessed['rewritten']}, "
+            f"unchanged {reprocessed['unchanged']}, failed {reprocessed['failed']}"
+        )
+    for source in source_states:
+        last = source["last_run"]
+        when = last.get("finished_at", "?") if isinstance(last, dict) else "never"
+        click.echo(f"source      {source['name']:<22} last run {when}")
     if queues is None:
         click.echo("broker      none (tasks run in-process)")
     else:

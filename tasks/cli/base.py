@@ -15,6 +15,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import click
+import redis
 
 from workers import __version__
 from workers.stores.base import StoreUnavailable
@@ -53,6 +54,10 @@ def handle_service_errors(func: F) -> F:
             return func(*args, **kwargs)
         except StoreUnavailable as exc:
             fail(f"store unavailable: {exc}", EXIT_UNAVAILABLE)
+        except redis.RedisError as exc:
+            fail(
+                f"Redis unavailable (MONITOR_BROKER_URL/MONITOR_REDIS_URL): {exc}", EXIT_UNAVAILABLE
+            )
         except (ConnectionError, OSError) as exc:
             fail(f"service unavailable: {exc}", EXIT_UNAVAILABLE)
         return None

@@ -14,11 +14,9 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import click
-import redis
 
 from tasks.cli.base import (
     EXIT_ITEMS_FAILED,
-    EXIT_UNAVAILABLE,
     Progress,
     echo_json,
     fail,
@@ -111,23 +109,6 @@ def ingest_urls_command(
     fmt: str,
 ) -> None:
     """`monitor ingest` for http(s) arguments (all arguments must be URLs)."""
-    try:
-        _ingest_urls_command(
-            args, kind=kind, backfill=backfill, enqueue=enqueue, batch_size=batch_size, fmt=fmt
-        )
-    except redis.RedisError as exc:
-        fail(f"cache (MONITOR_REDIS_URL) unavailable: {exc}", EXIT_UNAVAILABLE)
-
-
-def _ingest_urls_command(
-    args: tuple[str, ...],
-    *,
-    kind: str | None,
-    backfill: bool,
-    enqueue: bool,
-    batch_size: int | None,
-    fmt: str,
-) -> None:
     if not all(is_http_url(a) for a in args):
         fail("give either URLs or files to `monitor ingest`, not both")
     settings = get_settings()
@@ -227,6 +208,23 @@ def _enqueue(
     )
 
 
+def source_rows(settings: Settings, *, include_disabled: bool) -> list[dict[str, Any]]:
+    """Each configured source with its checkpoint and last run (`sources`, `status`)."""
+    cache = open_cache(settings)
+    return [
+        {
+            "name": source.name,
+            "kind": source.kind,
+            "url": source.url,
+            "enabled": source.enabled,
+            "interval_s": interval_of(source, settings),
+            "checkpoint": checkpoint_of(cache, source.name),
+            "last_run": last_run_of(cache, source.name),
+        }
+        for source in load_sources(settings, include_disabled=include_disabled)
+    ]
+
+
 @main.command()
 @click.option("--all", "show_all", is_flag=True, help="Include disabled sources.")
 @format_option
@@ -238,34 +236,11 @@ def sources(show_all: bool, fmt: str) -> None:
     list). Checkpoints and last runs live in the cache: without MONITOR_REDIS_URL
     they only exist inside one process, so this shows "never".
     """
-    settings = get_settings()
     try:
-        configured = load_sources(settings, include_disabled=show_all)
+        rows = source_rows(get_settings(), include_disabled=show_all)
     except SourceConfigError as exc:
         fail(str(exc))
         return
-    cache = open_cache(settings)
-    rows = []
-    for source in configured:
-        try:
-            checkpoint, last_run = (
-                checkpoint_of(cache, source.name),
-                last_run_of(cache, source.name),
-            )
-        except redis.RedisError as exc:
-            fail(f"cache (MONITOR_REDIS_URL) unavailable: {exc}", EXIT_UNAVAILABLE)
-            return
-        rows.append(
-            {
-                "name": source.name,
-                "kind": source.kind,
-                "url": source.url,
-                "enabled": source.enabled,
-                "interval_s": interval_of(source, settings),
-                "checkpoint": checkpoint,
-                "last_run": last_run,
-            }
-        )
     if fmt == "json":
         echo_json(rows)
         return

@@ -60,3 +60,13 @@ def test_worker_ingests_enqueued_batches_once(env: dict[str, str], tmp_path: Pat
     assert found["total"] == 2
     log = (tmp_path / "worker.log").read_text()
     assert "monitor.ingest_files" in log and "succeeded" in log
+
+
+def test_status_shows_the_last_reprocess_kept_in_redis(env: dict[str, str]) -> None:
+    local = {k: v for k, v in env.items() if k != "MONITOR_BROKER_URL"}  # run in-process
+    assert monitor("ingest", str(SAMPLES), env=local).returncode == 0
+    reprocessed = monitor("reprocess", env=local)
+    assert reprocessed.returncode == 0, reprocessed.stderr
+    last = json.loads(monitor("status", "--format", "json", env=local).stdout)["last_reprocess"]
+    assert (last["rewritten"], last["unchanged"], last["failed"]) == (0, 2, 0)
+    assert "reprocess   " in monitor("status", env=local).stdout

@@ -9,7 +9,7 @@ silently.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -88,16 +88,6 @@ class Store(Protocol):
 
     def stats(self) -> StoreStats: ...
 
-    def iter_raw(
-        self,
-        *,
-        publication: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
-    ) -> Iterator[RawArticle]:
-        """Raw payloads of stored articles, for reprocessing, in a stable order."""
-        ...
-
     def list_ids(
         self,
         *,
@@ -105,8 +95,8 @@ class Store(Protocol):
         since: str | None = None,
         until: str | None = None,
     ) -> list[str]:
-        """Ids of stored articles (filtered like `iter_raw`), sorted: what a reprocess
-        run walks, batches and checkpoints."""
+        """Ids of stored articles, filtered by publication and published_at, sorted:
+        what a reprocess run walks, batches and checkpoints."""
         ...
 
     def raw_by_ids(self, ids: Sequence[str]) -> dict[str, RawArticle]:

@@ -260,19 +260,6 @@ class ElasticsearchStore:
             newest=newest,
         )
 
-    def iter_raw(
-        self,
-        *,
-        publication: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
-    ) -> Iterator[RawArticle]:
-        for _, source in self._scan(
-            docs.filters(publication=publication, date_from=since, date_to=until),
-            {"includes": ["raw"]},
-        ):
-            yield RawArticle.from_dict(source["raw"])
-
     def list_ids(
         self,
         *,

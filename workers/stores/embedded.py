@@ -17,7 +17,7 @@ import json
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -255,20 +255,6 @@ class EmbeddedStore:
             publications=publications,
             newest=newest,
         )
-
-    def iter_raw(
-        self,
-        *,
-        publication: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
-    ) -> Iterator[RawArticle]:
-        where, params = _filters(SearchQuery("", publication, since, until))
-        rows = self._db.execute(
-            f"SELECT raw FROM articles a WHERE 1 = 1{where} ORDER BY a.id", params
-        )
-        for (raw,) in rows:
-            yield RawArticle.from_dict(json.loads(raw))
 
     def list_ids(
         self,

@@ -104,8 +104,8 @@ def test_odd_queries_do_not_raise(store: EmbeddedStore) -> None:
 def test_raw_payloads_are_kept_for_reprocessing(store: EmbeddedStore) -> None:
     item = make("Body.", date="2001-01-22")
     store.write([item])
-    assert list(store.iter_raw()) == [item.raw]
-    assert list(store.iter_raw(since="2002-01-01")) == []
+    assert store.raw_by_ids([item.article.id, "missing"]) == {item.article.id: item.raw}
+    assert store.list_ids(since="2002-01-01") == []
 
 
 def _writer(path: str, start: int) -> None:
