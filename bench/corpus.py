@@ -1,6 +1,6 @@
 """Build N realistic articles in the seed format from the real texts in the repo.
 
-Paragraphs of the real articles (samples/ and the dev fixtures) are recombined with a
+Paragraphs of the real articles in samples/ are recombined with a
 seeded RNG, so the same N gives the same corpus on every machine and runs compare.
 Paragraphs are kept whole, so the citations and dates inside them survive; the header
 varies publication, volume and issue the way the real archive does. Every article
@@ -16,7 +16,7 @@ import random
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = [ROOT / "samples", ROOT / "tests" / "fixtures" / "gold"]
+SOURCES = [ROOT / "samples"]
 # (publication, volumes so far, issues per volume) — a spread like the archive's.
 PUBLICATIONS = [
     ("Monitor", 9, 240),

@@ -15,6 +15,8 @@ import unicodedata
 
 # Zero-width and other format characters that survive copy-paste from web pages.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+# C0/C1 control characters except tab and newline (what unicodedata calls "Cc").
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINE = re.compile(r"\n\s*\n")
 _WORD = re.compile(r"\w+(?:[’'.-]\w+)*")
@@ -28,7 +30,7 @@ def normalize_text(text: str) -> str:
     """
     text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    text = _CONTROL.sub("", text)
     blocks = _BLANK_LINE.split(text) if _BLANK_LINE.search(text) else text.split("\n")
     paragraphs = (" ".join(_SPACES.sub(" ", block).split()) for block in blocks)
     return "\n\n".join(p for p in paragraphs if p)

@@ -184,20 +184,18 @@ def _cache_key(enricher: Enricher, article: Article) -> str:
 
 def _diff(before: Article, after: Article) -> dict[str, Any]:
     """What the enricher changed; for notes, only the ones it added."""
-    old, new = before.to_document(), after.to_document()
-    diff = {k: new[k] for k in _CACHE_FIELDS if new.get(k) != old.get(k)}
+    changed = [k for k in _CACHE_FIELDS if getattr(after, k) != getattr(before, k)]
+    diff = after.fields_json(changed)
     if "enrich_notes" in diff:
-        diff["enrich_notes"] = diff["enrich_notes"][len(old["enrich_notes"]) :]
+        diff["enrich_notes"] = diff["enrich_notes"][len(before.enrich_notes) :]
     return diff
 
 
 def _apply(article: Article, diff: dict[str, Any]) -> Article:
     if not diff:
         return article
-    doc = article.to_document()
-    doc.update(diff)
-    doc["enrich_notes"] = [*article.enrich_notes, *diff.get("enrich_notes", ())]
-    return Article.from_document(doc)
+    notes = [*article.enrich_notes, *diff.get("enrich_notes", ())]
+    return article.with_fields_json({**diff, "enrich_notes": notes})
 
 
 def process(

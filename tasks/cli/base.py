@@ -8,6 +8,7 @@ service (broker, store) cannot be reached.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -52,6 +53,11 @@ def handle_service_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except BrokenPipeError:
+            # `monitor search ... | head`: the reader left; that is not an error.
+            # Point stdout at /dev/null so the interpreter's final flush cannot fail too.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except StoreUnavailable as exc:
             fail(f"store unavailable: {exc}", EXIT_UNAVAILABLE)
         except redis.RedisError as exc:

@@ -66,3 +66,7 @@ def test_untitled_articles_of_one_issue_get_different_ids() -> None:
 
 def test_titled_article_keeps_its_id_when_text_is_corrected() -> None:
     assert _id(title="T", body_hash="one") == _id(title="T", body_hash="two")
+
+
+def test_control_characters_are_dropped_but_tabs_and_newlines_are_whitespace() -> None:
+    assert normalize.normalize_text("a\x00b\x07c\x9f\td\r\ne") == "abc d\n\ne"
