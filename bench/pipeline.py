@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import sqlite3
 import statistics
 import subprocess
 import tempfile
@@ -118,6 +119,11 @@ def peak_rss_mb(pid: int) -> dict[int, float]:
     return peaks
 
 
+def stored_count(db: Path) -> int:
+    with sqlite3.connect(db, timeout=30) as conn:
+        return int(conn.execute("SELECT count(*) FROM articles").fetchone()[0])
+
+
 def with_workers(corpus: Path, count: int, work: Path) -> tuple[float, list[float]]:
     """Articles/s through Redis with two worker processes, and their peak RSS."""
     server = RedisServer(work / "redis", appendonly=False)
@@ -134,14 +140,10 @@ def with_workers(corpus: Path, count: int, work: Path) -> tuple[float, list[floa
         start = time.perf_counter()
         monitor("ingest", "--async", "--batch-size", str(BATCH), str(corpus), env=env)
         broker = redis.Redis.from_url(server.url(0))
-        while True:
-            time.sleep(0.2)
-            if db.exists() and broker.llen("ingest") == 0:
-                store = EmbeddedStore(db)
-                done = store.stats().documents
-                store.close()
-                if done >= count:
-                    break
+        while True:  # poll lightly: the workers need both cores
+            time.sleep(0.5)
+            if db.exists() and broker.llen("ingest") == 0 and stored_count(db) >= count:
+                break
         seconds = time.perf_counter() - start
         rss = [mb for w in workers for mb in peak_rss_mb(w.pid).values()]
     finally:
