@@ -1,21 +1,15 @@
 """The enrichment cache on a real Redis: reprocessing skips NER, every key expires.
 
-Starts its own `redis-server` on a free port with a temporary directory (never the
-server on 6379).
+Uses the session's private `redis-server` on a free port (never the server on 6379).
 """
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 
 from workers import pipeline
 from workers.cache import PREFIX, RedisCache
@@ -27,46 +21,10 @@ pytestmark = pytest.mark.integration
 SEED = Path(__file__).resolve().parents[1] / "fixtures" / "gold" / "seeds" / "monitor-v7-i14.txt"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(tmp_path),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    client = redis.Redis(port=port)
-    try:
-        for _ in range(100):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        client.close()
-        proc.terminate()
-        proc.wait(timeout=10)
+def redis_url(redis_url: str, redis_client: Any) -> str:
+    """The session's private redis-server, flushed (`redis_client` does that)."""
+    return redis_url
 
 
 def test_reprocessing_unchanged_text_skips_ner(
