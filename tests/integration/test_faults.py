@@ -97,6 +97,20 @@ def drained(env: dict[str, str], total: int) -> bool:
         broker.close()
 
 
+def broker_state(env: dict[str, str], logs: Path) -> str:
+    """What a stuck run looks like from the broker's side (for the failure message)."""
+    broker = redis.Redis.from_url(env["MONITOR_BROKER_URL"])
+    try:
+        state = (
+            f"stored {len(stored(env))}, waiting {broker.llen('ingest')}, "
+            f"unacked {broker.hlen('unacked')}, unacked_index {broker.zcard('unacked_index')}"
+        )
+    finally:
+        broker.close()
+    tails = {p.name: p.read_text()[-1500:] for p in sorted(logs.glob("w*.log"))}
+    return f"{state}; worker log tails: {tails}"
+
+
 def kill_group(process: subprocess.Popen[bytes]) -> None:
     """SIGKILL the worker and its pool children: no chance to ack or requeue anything."""
     os.killpg(process.pid, signal.SIGKILL)
@@ -116,7 +130,11 @@ def test_worker_killed_mid_run(env: dict[str, str], tmp_path: Path) -> None:
         stop(first)
     second = start_worker(env, log=tmp_path / "w2.log", concurrency=2, hostname="w2")
     try:
-        wait_for(lambda: drained(env, 200), timeout=120, what="every article after the kill")
+        wait_for(
+            lambda: drained(env, 200),
+            timeout=150,
+            what=lambda: f"every article after the kill: {broker_state(env, tmp_path)}",
+        )
     finally:
         stop(second)
     assert_exactly_once(env, files)

@@ -63,9 +63,13 @@ def stop(process: subprocess.Popen[bytes], *, timeout: float = 20) -> None:
             process.wait()
 
 
-def wait_for(predicate: Callable[[], bool], *, timeout: float, what: str) -> None:
+def wait_for(
+    predicate: Callable[[], bool], *, timeout: float, what: str | Callable[[], str]
+) -> None:
+    """Poll until `predicate()`; `what` may be a function describing the state on failure."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            described = what() if callable(what) else what
+            raise AssertionError(f"timed out after {timeout}s waiting for {described}")
         time.sleep(0.2)
