@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SAMPLES
-from tests.support.processes import monitor, start_worker, stop, wait_for
+from tests.support.processes import monitor, private_queue, start_worker, stop, wait_for
 from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.integration
@@ -22,6 +22,7 @@ def env(redis_server: RedisServer, data_dir: Path) -> Iterator[dict[str, str]]:
         "MONITOR_BROKER_URL": redis_server.url(0),
         "MONITOR_REDIS_URL": redis_server.url(1),
         "MONITOR_DATA_DIR": str(data_dir),
+        "MONITOR_INGEST_QUEUE": private_queue(),
     }
 
 
@@ -36,7 +37,8 @@ def test_worker_ingests_enqueued_batches_once(env: dict[str, str], tmp_path: Pat
     assert enqueued.returncode == 0, enqueued.stderr
     assert "enqueued 2 file(s) in 2 batch(es)" in enqueued.stdout
     status = json.loads(monitor("status", "--format", "json", env=env).stdout)
-    assert status["queues"] == {"ingest": 2}  # nothing consumed yet: no worker runs
+    queue = env["MONITOR_INGEST_QUEUE"]
+    assert status["queues"] == {queue: 2}  # nothing consumed yet: no worker runs
 
     worker = start_worker(env, log=tmp_path / "worker.log", hostname="seeds")
     try:
@@ -48,7 +50,7 @@ def test_worker_ingests_enqueued_batches_once(env: dict[str, str], tmp_path: Pat
         wait_for(
             lambda: (
                 json.loads(monitor("status", "--format", "json", env=env).stdout)["queues"]
-                == {"ingest": 0}
+                == {queue: 0}
             ),
             timeout=60,
             what="the queue to drain",

@@ -21,7 +21,7 @@ import pytest
 import redis
 
 from bench.corpus import build
-from tests.support.processes import monitor, start_worker, stop, wait_for
+from tests.support.processes import monitor, private_queue, start_worker, stop, wait_for
 from tests.support.redis_server import RedisServer
 from workers import pipeline
 from workers.sources.files import read_file
@@ -44,6 +44,7 @@ def env(redis_server: RedisServer, tmp_path: Path) -> dict[str, str]:
         "MONITOR_BROKER_URL": redis_server.url(0),
         "MONITOR_REDIS_URL": redis_server.url(1),
         "MONITOR_DATA_DIR": str(tmp_path / "var"),
+        "MONITOR_INGEST_QUEUE": private_queue(),
         # Short enough that the test sees redelivery and retries within seconds.
         "MONITOR_VISIBILITY_TIMEOUT_S": "4",
         "MONITOR_RETRY_BACKOFF_S": "0.3",
@@ -92,7 +93,7 @@ def drained(env: dict[str, str], total: int) -> bool:
     """All `total` articles stored and nothing left waiting on the broker's queue."""
     broker = redis.Redis.from_url(env["MONITOR_BROKER_URL"])
     try:
-        return len(stored(env)) >= total and broker.llen("ingest") == 0
+        return len(stored(env)) >= total and broker.llen(env["MONITOR_INGEST_QUEUE"]) == 0
     finally:
         broker.close()
 
@@ -102,7 +103,7 @@ def broker_state(env: dict[str, str], logs: Path) -> str:
     broker = redis.Redis.from_url(env["MONITOR_BROKER_URL"])
     try:
         state = (
-            f"stored {len(stored(env))}, waiting {broker.llen('ingest')}, "
+            f"stored {len(stored(env))}, waiting {broker.llen(env['MONITOR_INGEST_QUEUE'])}, "
             f"unacked {broker.hlen('unacked')}, unacked_index {broker.zcard('unacked_index')}"
         )
     finally:

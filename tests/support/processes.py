@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -17,6 +18,12 @@ def env_with(overrides: Mapping[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
     env.update(overrides)
     return env
+
+
+def private_queue() -> str:
+    """A queue name no other process knows: a worker left over from an earlier run,
+    reconnecting to a reused port, can never take this test's batches."""
+    return f"ingest-test-{uuid.uuid4().hex[:12]}"
 
 
 def monitor(
