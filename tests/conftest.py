@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from tests.support.redis_server import RedisServer
+from workers.enrich import ner
 
 ROOT = Path(__file__).resolve().parents[1]
 # The two seed articles: tests count on exactly these (samples/ holds more for `make run`).
@@ -22,6 +23,21 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def ner_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The batch size of every NER call the test makes (recognition still runs):
+    how tests see that a batch takes one pass and a cache hit takes none."""
+    calls: list[int] = []
+    real = ner.recognize
+
+    def spy(texts: Sequence[str], *, model: str) -> list[list[ner.NerSpan]]:
+        calls.append(len(texts))
+        return real(texts, model=model)
+
+    monkeypatch.setattr(ner, "recognize", spy)
+    return calls
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ Uses the session's private `redis-server` on a free port (never the server on 63
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,6 @@ import pytest
 
 from workers import pipeline
 from workers.cache import PREFIX, RedisCache
-from workers.enrich import ner
 from workers.model import RawArticle
 
 pytestmark = pytest.mark.integration
@@ -27,22 +25,12 @@ def redis_url(redis_url: str, redis_client: Any) -> str:
     return redis_url
 
 
-def test_reprocessing_unchanged_text_skips_ner(
-    redis_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls: list[int] = []
-    real = ner.recognize
-
-    def spy(texts: Sequence[str], *, model: str) -> list[list[ner.NerSpan]]:
-        calls.append(len(texts))
-        return real(texts, model=model)
-
-    monkeypatch.setattr(ner, "recognize", spy)
+def test_reprocessing_unchanged_text_skips_ner(redis_url: str, ner_calls: list[int]) -> None:
     raw = RawArticle(text=SEED.read_text(encoding="utf-8"), origin=str(SEED))
     cache = RedisCache.from_url(redis_url)
     first = pipeline.process(raw, cache=cache, cache_ttl_s=3600)
     second = pipeline.process(raw, cache=RedisCache.from_url(redis_url))  # another worker
-    assert calls == [1]
+    assert ner_calls == [1]
     assert second == first
     client: Any = cache.client
     keys = client.keys(f"{PREFIX}enrich:*")

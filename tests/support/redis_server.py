@@ -24,12 +24,17 @@ def free_port() -> int:
 
 
 class RedisServer:
-    def __init__(self, directory: Path, *, appendonly: bool = True) -> None:
+    def __init__(
+        self, directory: Path, *, appendonly: bool = True, config: Path | None = None
+    ) -> None:
+        """`config`: start from that redis.conf instead of the test defaults (only the
+        port, bind address and directory are then set here)."""
         if shutil.which("redis-server") is None:
             raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
         self.directory = directory
         self.port = free_port()
         self.appendonly = appendonly
+        self.config = config
         self.process: subprocess.Popen[bytes] | None = None
 
     def url(self, db: int = 0) -> str:
@@ -37,23 +42,25 @@ class RedisServer:
 
     def start(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port", str(self.port),
-                "--bind", "127.0.0.1",
-                "--dir", str(self.directory),
+        place = ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory)]
+        if self.config is not None:
+            args = [str(self.config), *place]
+        else:
+            args = [
+                *place,
                 "--save", "",
                 "--appendonly", "yes" if self.appendonly else "no",
                 "--appendfsync", "always",
                 "--maxmemory-policy", "noeviction",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            ]  # fmt: skip
+        self.process = subprocess.Popen(
+            ["redis-server", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         client = redis.Redis(port=self.port)
         deadline = time.monotonic() + 10
         while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"redis-server exited at start ({self.config or 'defaults'})")
             try:
                 if client.ping():
                     break

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +10,7 @@ import pytest
 import redis
 import yaml
 
-from tests.support.redis_server import free_port
+from tests.support.redis_server import RedisServer
 from workers.settings import Settings
 
 INFRA = Path("infra")
@@ -78,34 +75,12 @@ def test_dev_passwords_are_marked_dev_only() -> None:
 def test_redis_configs_load_in_a_real_redis(
     tmp_path: Path, conf: str, policy: str, aof: str
 ) -> None:
-    binary = shutil.which("redis-server")
-    assert binary
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            binary,
-            str(INFRA / "redis" / conf),
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    client = redis.Redis(port=port, decode_responses=True)
+    server = RedisServer(tmp_path, config=INFRA / "redis" / conf)
+    server.start()  # raises if redis-server refuses the file
+    client = redis.Redis(port=server.port, decode_responses=True)
     try:
-        for _ in range(100):
-            assert proc.poll() is None, f"redis-server refused {conf}"
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
         assert client.config_get("maxmemory-policy")["maxmemory-policy"] == policy
         assert client.config_get("appendonly")["appendonly"] == aof
     finally:
         client.close()
-        proc.terminate()
-        proc.wait(timeout=10)
+        server.stop()

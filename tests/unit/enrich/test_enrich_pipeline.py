@@ -6,11 +6,8 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-import pytest
-
 from workers import pipeline
 from workers.cache import MemoryCache
-from workers.enrich import ner
 from workers.enrich.enrichers import Dates
 from workers.model import Article, RawArticle
 
@@ -104,41 +101,23 @@ def test_bad_input_in_a_batch_costs_only_itself() -> None:
     assert isinstance(results[1], Article)
 
 
-def test_batch_runs_ner_in_one_pass(nlp: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[int] = []
-    real = ner.recognize
-
-    def spy(texts: Sequence[str], *, model: str) -> list[list[ner.NerSpan]]:
-        calls.append(len(texts))
-        return real(texts, model=model)
-
-    monkeypatch.setattr(ner, "recognize", spy)
+def test_batch_runs_ner_in_one_pass(nlp: Any, ner_calls: list[int]) -> None:
     raws = [_raw(SEED.replace("Issue: 14", f"Issue: {i}"), f"{i}.txt") for i in range(1, 5)]
     pipeline.process_batch(raws)
-    assert calls == [4]
+    assert ner_calls == [4]
 
 
-def test_cache_skips_unchanged_text_and_notices_changes(
-    nlp: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_cache_skips_unchanged_text_and_notices_changes(nlp: Any, ner_calls: list[int]) -> None:
     cache = RecordingCache()
-    calls: list[int] = []
-    real = ner.recognize
-
-    def spy(texts: Sequence[str], *, model: str) -> list[list[ner.NerSpan]]:
-        calls.append(len(texts))
-        return real(texts, model=model)
-
-    monkeypatch.setattr(ner, "recognize", spy)
     first = pipeline.process(_raw(), cache=cache)
     again = pipeline.process(_raw(), cache=cache)
-    assert calls == [1]  # the second run took entities from the cache
+    assert ner_calls == [1]  # the second run took entities from the cache
     assert again == first
     pipeline.process(_raw(SEED + " Boris Yeltsin agreed."), cache=cache)
-    assert calls == [1, 1]  # new text, new NER run
+    assert ner_calls == [1, 1]  # new text, new NER run
     dated = RawArticle(text=SEED, origin="x", published_at="2001-01-25")
     assert pipeline.process(dated, cache=cache).published_at_source == "metadata"
-    assert calls == [1, 1, 1]  # another publication date is another key
+    assert ner_calls == [1, 1, 1]  # another publication date is another key
     assert cache.ttls and all(ttl > 0 for ttl in cache.ttls)
 
 
