@@ -11,18 +11,22 @@ deterministic id, so delivering it twice changes nothing.
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 from celery import Celery
-from celery.signals import setup_logging, worker_process_shutdown
+from celery.signals import setup_logging, worker_process_init, worker_process_shutdown
 
 from tasks.schedule import beat_schedule
-from workers import logs
+from workers import logs, pipeline
 from workers.cache import Cache, open_cache
 from workers.deadletter import DeadLetterQueue, open_dead_letters
 from workers.settings import Settings, get_settings
 from workers.stores import open_store
 from workers.stores.base import Store
+
+log = logging.getLogger(__name__)
 
 
 def make_app(settings: Settings) -> Celery:
@@ -103,6 +107,18 @@ def dead_letters() -> DeadLetterQueue:
 def _configure_logging(**_: Any) -> None:
     """Workers log through workers.logs (JSON lines when not on a terminal)."""
     logs.configure(settings.log_level)
+
+
+@worker_process_init.connect
+def _warm_up(**_: Any) -> None:
+    """Each worker process loads the spaCy model as it starts, not in its first batch."""
+    started = time.perf_counter()
+    try:
+        pipeline.warm_up()
+    except Exception as exc:  # the enrichers note it on every document; keep consuming
+        log.warning("warm-up failed: %s: %s", type(exc).__name__, exc)
+        return
+    log.info("warm-up done", extra={"duration_ms": round((time.perf_counter() - started) * 1000)})
 
 
 @worker_process_shutdown.connect

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Protocol
 
@@ -29,6 +29,11 @@ class Cache(Protocol):
     def get(self, key: str) -> str | None: ...
 
     def set(self, key: str, value: str, *, ttl_s: int) -> None: ...
+
+    def get_many(self, keys: Sequence[str]) -> list[str | None]:
+        """`get` for each key, in one round trip (the enrichment cache reads a batch)."""
+
+    def set_many(self, values: Mapping[str, str], *, ttl_s: int) -> None: ...
 
     def delete(self, key: str) -> None: ...
 
@@ -60,6 +65,13 @@ class MemoryCache:
     def set(self, key: str, value: str, *, ttl_s: int) -> None:
         with self._guard:
             self._data[key] = (value, time.monotonic() + ttl_s)
+
+    def get_many(self, keys: Sequence[str]) -> list[str | None]:
+        return [self.get(key) for key in keys]
+
+    def set_many(self, values: Mapping[str, str], *, ttl_s: int) -> None:
+        for key, value in values.items():
+            self.set(key, value, ttl_s=ttl_s)
 
     def delete(self, key: str) -> None:
         with self._guard:
@@ -100,6 +112,19 @@ class RedisCache:
 
     def set(self, key: str, value: str, *, ttl_s: int) -> None:
         self.client.set(PREFIX + key, value, ex=ttl_s)
+
+    def get_many(self, keys: Sequence[str]) -> list[str | None]:
+        if not keys:
+            return []
+        return [None if v is None else str(v) for v in self.client.mget([PREFIX + k for k in keys])]
+
+    def set_many(self, values: Mapping[str, str], *, ttl_s: int) -> None:
+        if not values:
+            return
+        with self.client.pipeline(transaction=False) as pipe:
+            for key, value in values.items():
+                pipe.set(PREFIX + key, value, ex=ttl_s)
+            pipe.execute()
 
     def delete(self, key: str) -> None:
         self.client.delete(PREFIX + key)

@@ -84,9 +84,7 @@ class RawArticle:
     fetched_at: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["authors"] = list(self.authors)
-        return data
+        return _to_json(self)  # type: ignore[no-any-return]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RawArticle:
@@ -126,15 +124,10 @@ class Article:
 
     def to_document(self) -> dict[str, Any]:
         """The contract's JSON form; `None`-valued optional enums are left out."""
-        doc = dataclasses.asdict(self)
-        extra = doc.pop("extra")
+        doc = self.fields_json(_ARTICLE_FIELDS)
         if doc["published_at_source"] is None:
             del doc["published_at_source"]
-        doc["authors"] = list(self.authors)
-        doc["enrich_notes"] = list(self.enrich_notes)
-        for key in ("entities", "citations", "dates"):
-            doc[key] = [_jsonable(item) for item in doc[key]]
-        doc.update(extra)
+        doc.update(_to_json(self.extra))
         return doc
 
     @classmethod
@@ -155,11 +148,28 @@ class Article:
 
 
 def _to_json(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _jsonable(dataclasses.asdict(value))
-    if isinstance(value, tuple):
+    """A fresh JSON-ready copy: dataclasses become dicts, tuples lists.
+
+    Written out rather than `dataclasses.asdict`, which deep-copies every value and
+    is the slowest part of writing a document (it runs for every article, and for
+    every enricher's cache entry).
+    """
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    if isinstance(value, (tuple, list)):
         return [_to_json(v) for v in value]
-    return value
+    if isinstance(value, dict):
+        return {k: _to_json(v) for k, v in value.items()}
+    names = _FIELD_NAMES.get(type(value)) or _field_names(type(value))
+    return {name: _to_json(getattr(value, name)) for name in names}
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 def _from_json(name: str, value: Any) -> Any:
@@ -186,10 +196,4 @@ def _spans(entity: dict[str, Any]) -> tuple[Span, ...]:
     return tuple((int(a), int(b)) for a, b in entity.get("spans") or ())
 
 
-def _jsonable(value: Any) -> Any:
-    """Tuples become lists so the document round-trips through JSON unchanged."""
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
+_ARTICLE_FIELDS = tuple(name for name in _field_names(Article) if name != "extra")

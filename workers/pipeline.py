@@ -57,6 +57,19 @@ _CACHE_FIELDS = (
 )
 
 
+def warm_up(enrichers: Sequence[Enricher] = ENRICHERS) -> None:
+    """Load now what the enrichers load on first use (the spaCy model, the gazetteer).
+
+    A worker process calls this as it starts, so its first batch costs what every
+    other batch costs. An enricher that cannot load raises here; it will then note the
+    failure on each document as usual.
+    """
+    for enricher in enrichers:
+        warm = getattr(enricher, "warm_up", None)
+        if warm is not None:
+            warm()
+
+
 def pipeline_version(enrichers: Sequence[Enricher] = ENRICHERS) -> str:
     """Changes whenever normalize or any enricher changes: documents with an older
     value are what `monitor reprocess` rewrites."""
@@ -129,19 +142,21 @@ def enrich_batch(
     ttl = 0 if cache is None else cache_ttl_s or get_settings().enrich_cache_ttl_s
     for enricher in enrichers:
         keys = [_cache_key(enricher, a) for a in out] if cache is not None else []
+        cached = cache.get_many(keys) if cache is not None else [None] * len(out)
         todo: list[int] = []
-        for index, article in enumerate(out):
-            cached = cache.get(keys[index]) if cache is not None else None
-            if cached is None:
+        for index, (article, hit) in enumerate(zip(out, cached, strict=True)):
+            if hit is None:
                 todo.append(index)
             else:
-                out[index] = _apply(article, json.loads(cached))
+                out[index] = _apply(article, json.loads(hit))
         results = _run(enricher, [out[i] for i in todo])
+        fresh: dict[str, str] = {}
         for index, (result, ok) in zip(todo, results, strict=True):
             if cache is not None and ok:  # a failure is retried next time, not cached
-                diff = _diff(out[index], result)
-                cache.set(keys[index], json.dumps(diff, ensure_ascii=False), ttl_s=ttl)
+                fresh[keys[index]] = json.dumps(_diff(out[index], result), ensure_ascii=False)
             out[index] = result
+        if cache is not None:
+            cache.set_many(fresh, ttl_s=ttl)
     return out
 
 

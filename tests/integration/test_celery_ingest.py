@@ -62,6 +62,8 @@ def test_worker_ingests_enqueued_batches_once(env: dict[str, str], tmp_path: Pat
     assert found["total"] == 2
     log = (tmp_path / "worker.log").read_text()
     assert "monitor.ingest_files" in log and "succeeded" in log
+    # The model was loaded as the worker process started, not inside the first batch.
+    assert 0 <= log.find('"warm-up done"') < log.find('"batch done"')
 
 
 def test_status_shows_the_last_reprocess_kept_in_redis(env: dict[str, str]) -> None:

@@ -118,6 +118,10 @@ class Entities:
             self._model = get_settings().spacy_model
         return self._model
 
+    def warm_up(self) -> None:
+        entities.gazetteer()
+        ner.recognize(["Vladimir Putin met the Japanese delegation in Moscow."], model=self.model)
+
     def __call__(self, article: Article) -> Article:
         return self.batch([article])[0]
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import random
+import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 
+from workers.enrich import dates
 from workers.enrich.dates import Anchor, find_dates
+
+ROOT = Path(__file__).resolve().parents[3]
 
 JAN_22_2001 = Anchor(date(2001, 1, 22), date(2001, 1, 22))  # a Monday
 JAN_27_2000 = Anchor(date(2000, 1, 27), date(2000, 1, 27))
@@ -217,3 +223,22 @@ def test_yearless_dates_relative_flag() -> None:
 def test_without_anchor_only_absolute_dates() -> None:
     found = find_dates("On January 17, last week, in November 1998", None).mentions
     assert [m.text for m in found] == ["November 1998"]
+
+
+def _spans(matches: object) -> list[tuple[int, int, str | None]]:
+    return [(m.start(), m.end(), m.lastgroup) for m in matches]  # type: ignore[attr-defined]
+
+
+def test_fast_scan_finds_what_the_plain_regex_finds() -> None:
+    """`_matches` skips positions where no date can start; it must never skip a date.
+    Checked on every real text we have and on a shuffle of the pattern's own words."""
+    texts = [p.read_text("utf-8") for p in (ROOT / "samples").iterdir()]
+    texts += [p.read_text("utf-8") for p in (ROOT / "tests/fixtures/gold").rglob("item*")]
+    texts += [case[0] for case in CASES] + NOT_DATES
+    words = set(re.findall(r"[A-Za-z]+\.?", dates._PATTERN.pattern))
+    vocabulary = [form for w in words for form in (w, w.lower(), w.upper(), w.title())]
+    vocabulary += ["1999", "17", "3rd", "1990s", "2000-01", "2000–2001", ",", "of", "ago", "US$"]
+    rng = random.Random(7)
+    texts += [" ".join(rng.choices(vocabulary, k=400)) for _ in range(50)]
+    for text in texts:
+        assert _spans(dates._matches(text)) == _spans(dates._PATTERN.finditer(text))

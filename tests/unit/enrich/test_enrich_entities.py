@@ -7,11 +7,13 @@ the statistical model does; the last ones run the real model.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from workers.enrich.entities import resolve, translit_key
+from workers.enrich.entities import _trie_regex, gazetteer, resolve, translit_key
 from workers.enrich.ner import NerSpan, recognize
 from workers.settings import get_settings
 
@@ -176,3 +178,29 @@ def test_long_text_is_recognized_in_chunks(nlp: Any, monkeypatch: pytest.MonkeyP
     found = {e.name: e.mentions for e in resolve(text, spans)}
     assert found["Vladimir Putin"] == 6
     assert found["Tokyo"] == 6
+
+
+def test_trie_regex_prefers_the_longest_whole_name() -> None:
+    names = ["Kuril", "Kuril Islands", "Kurils", "Kuri"]
+    pattern = re.compile(r"(?<!\w)" + _trie_regex(names) + r"(?![\w$])")
+    text = "the Kuril Islands, the Kurils, Kuril claims, Kurilsk and Kuri."
+    assert [m.group() for m in pattern.finditer(text)] == [
+        "Kuril Islands", "Kurils", "Kuril", "Kuri",
+    ]  # fmt: skip
+
+
+def test_gazetteer_trie_matches_the_plain_longest_first_alternation() -> None:
+    """The factored regex is a speed-up only: on every real text we have it finds the
+    same names at the same places as one alternative per name, longest first."""
+    root = Path(__file__).resolve().parents[3]
+    gaz = gazetteer()
+    names = sorted(gaz.by_surface, key=len, reverse=True)
+    plain = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, names)) + r")(?![\w$])")
+    paths = [*(root / "samples").iterdir(), *(root / "tests/fixtures/gold").rglob("item*")]
+    total = 0
+    for path in paths:
+        text = path.read_text("utf-8")
+        found = [(m.span(), m.group()) for m in gaz.pattern.finditer(text)]
+        assert found == [(m.span(), m.group()) for m in plain.finditer(text)], path.name
+        total += len(found)
+    assert total > 100  # the texts are full of known names

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from workers import pipeline
@@ -55,9 +55,9 @@ class RecordingCache(MemoryCache):
         super().__init__()
         self.ttls: list[int] = []
 
-    def set(self, key: str, value: str, *, ttl_s: int) -> None:
-        self.ttls.append(ttl_s)
-        super().set(key, value, ttl_s=ttl_s)
+    def set_many(self, values: Mapping[str, str], *, ttl_s: int) -> None:
+        self.ttls.extend(ttl_s for _ in values)
+        super().set_many(values, ttl_s=ttl_s)
 
 
 def _raw(text: str = SEED, origin: str = "seed.txt") -> RawArticle:
