@@ -45,6 +45,7 @@ def make_app(settings: Settings) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        worker_max_memory_per_child=settings.worker_max_memory_mb * 1024 or None,  # in KiB
         task_default_queue=settings.ingest_queue,
         # Redis redelivers an unacknowledged batch after this long; it must exceed the
         # longest batch, or a batch still running is delivered again (harmless, since

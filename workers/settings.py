@@ -79,6 +79,12 @@ class Settings(BaseSettings):
         ge=0,
         description="On SIGTERM a worker finishes its batch for up to this long, then requeues it.",
     )
+    worker_max_memory_mb: int = Field(
+        default=350,
+        ge=0,
+        description="A worker process whose resident memory passes this after a batch is "
+        "replaced by a fresh one (spaCy's vocabulary grows with new text); 0 = never.",
+    )
     sqlite_busy_timeout_s: float = Field(
         default=30.0,
         gt=0,

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from dataclasses import asdict
-from datetime import date
 from pathlib import Path
 
 import click
@@ -15,6 +13,7 @@ from tasks.cli import sources
 from tasks.cli.base import (
     EXIT_ITEMS_FAILED,
     Progress,
+    date_bound,
     echo_json,
     fail,
     format_option,
@@ -33,8 +32,6 @@ from workers.sources.config import SourceConfigError
 from workers.sources.files import expand_paths, read_file
 from workers.stores import open_store
 from workers.stores.base import SearchQuery
-
-_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 
 
 @main.command()
@@ -151,8 +148,8 @@ def search(
     request = SearchQuery(
         text=query,
         publication=publication,
-        date_from=_date_bound(date_from, "--from", end=False),
-        date_to=_date_bound(date_to, "--to", end=True),
+        date_from=date_bound(date_from, "--from", end=False),
+        date_to=date_bound(date_to, "--to", end=True),
         limit=limit,
     )
     store = open_store(get_settings())
@@ -177,30 +174,6 @@ def search(
         click.echo(f"    {hit.publication}, {when} · score {hit.score:.3g} · {hit.id}")
         snippet = hit.snippet.replace("<em>", marks[0]).replace("</em>", marks[1])
         click.echo(f"    {snippet}")
-
-
-def _date_bound(value: str | None, flag: str, *, end: bool) -> str | None:
-    """'2001' → 2001-01-01 (or 2001-12-31 as an upper bound); checked, never guessed."""
-    if value is None:
-        return None
-    match = _PARTIAL_DATE.match(value.strip())
-    if match is None:
-        fail(f"{flag} {value!r} is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)")
-    assert match is not None
-    year, month, day = match.groups()
-    try:
-        if day:
-            return date(int(year), int(month), int(day)).isoformat()
-        if month:
-            first = date(int(year), int(month), 1)
-            if not end:
-                return first.isoformat()
-            next_month = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-            return date.fromordinal(next_month.toordinal() - 1).isoformat()
-        return f"{year}-12-31" if end else f"{year}-01-01"
-    except ValueError:
-        fail(f"{flag} {value!r} is not a valid date")
-    return None
 
 
 @main.command()

@@ -6,10 +6,10 @@ from typing import IO
 
 import click
 
-from tasks.cli.articles import _date_bound
 from tasks.cli.base import (
     EXIT_ITEMS_FAILED,
     Progress,
+    date_bound,
     echo_json,
     fail,
     format_option,
@@ -85,8 +85,8 @@ def reprocess(
             fail("--ids: no article ids given")
     selection = rp.Selection(
         publication=publication,
-        since=_date_bound(since, "--since", end=False),
-        until=_date_bound(until, "--until", end=True),
+        since=date_bound(since, "--since", end=False),
+        until=date_bound(until, "--until", end=True),
         ids=ids,
     )
     size = batch_size or settings.batch_size

@@ -74,3 +74,22 @@ def test_status_shows_the_last_reprocess_kept_in_redis(env: dict[str, str]) -> N
     last = json.loads(monitor("status", "--format", "json", env=local).stdout)["last_reprocess"]
     assert (last["rewritten"], last["unchanged"], last["failed"]) == (0, 2, 0)
     assert "reprocess   " in monitor("status", env=local).stdout
+
+
+def test_worker_over_its_memory_limit_is_replaced_and_loses_nothing(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    env = {**env, "MONITOR_WORKER_MAX_MEMORY_MB": "1"}  # every batch leaves it over
+    log = tmp_path / "worker.log"
+    worker = start_worker(env, log=log, hostname="small")
+    try:
+        monitor("ingest", "--async", "--batch-size", "1", str(SAMPLES), env=env)
+        wait_for(lambda: documents(env) == 2, timeout=90, what="both seeds to be indexed")
+        # The first process, then a fresh one (loading its own model) after each batch.
+        wait_for(
+            lambda: log.read_text().count('"warm-up done"') == 3,
+            timeout=60,
+            what=lambda: f"a new process after each batch:\n{log.read_text()[-3000:]}",
+        )
+    finally:
+        stop(worker)
