@@ -1,17 +1,26 @@
-"""Cache, checkpoints and locks: Redis in production, in-process when no Redis is set.
+"""Cache, checkpoints and locks: Redis in production, a SQLite file when no Redis is set.
 
 One small interface so fetch validators, source checkpoints, the enrichment cache and
 whole-index locks read the same in both running modes. Every key gets a TTL (the cache
 Redis may evict; nothing here is the only copy of anything), and all keys share the
 `monitor:` prefix so an operator can find them.
+
+Without Redis the cache is `SqliteCache` in `data_dir`, not process memory: on a laptop
+each command is its own process, and a second `monitor sources run` should still send
+conditional requests, a `monitor reprocess` resume where the last one stopped and skip
+NER for unchanged text, and `monitor status` show the last run. `MemoryCache` is for
+one process's life only (tests, benchmarks).
 """
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Protocol
 
 import redis
@@ -19,6 +28,7 @@ import redis
 from workers.settings import Settings
 
 PREFIX = "monitor:"
+_SQL_VARIABLES = 500  # keys per SELECT … IN (…), well under SQLite's limit
 
 
 class LockHeld(RuntimeError):
@@ -96,6 +106,94 @@ class MemoryCache:
                 self._locks.pop(name, None)
 
 
+class SqliteCache:
+    """The cache as a SQLite file (`data_dir/cache.sqlite3`) for the embedded mode.
+
+    Same semantics as `RedisCache`: TTLs on every key (expired rows are never returned
+    and are swept when the file is opened), and locks that expire, so a crashed holder
+    blocks nobody for longer than its TTL. Expiry uses the wall clock, which every
+    process on the machine shares. Safe across processes (SQLite's file locks, WAL) and
+    across threads of one process.
+    """
+
+    def __init__(self, path: Path, *, busy_timeout_s: float = 30) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(
+            path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
+        )
+        self._guard = threading.Lock()
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS cache "
+            "(key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL NOT NULL)"
+        )
+        self._db.execute("DELETE FROM cache WHERE expires < ?", (time.time(),))
+
+    def get(self, key: str) -> str | None:
+        return self.get_many([key])[0]
+
+    def set(self, key: str, value: str, *, ttl_s: int) -> None:
+        self.set_many({key: value}, ttl_s=ttl_s)
+
+    def get_many(self, keys: Sequence[str]) -> list[str | None]:
+        found: dict[str, str] = {}
+        now = time.time()
+        with self._guard:
+            for start in range(0, len(keys), _SQL_VARIABLES):
+                chunk = keys[start : start + _SQL_VARIABLES]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT key, value FROM cache WHERE key IN ({marks}) AND expires >= ?",  # noqa: S608 - only placeholders
+                    (*chunk, now),
+                )
+                found.update(rows)
+        return [found.get(key) for key in keys]
+
+    def set_many(self, values: Mapping[str, str], *, ttl_s: int) -> None:
+        if not values:
+            return
+        expires = time.time() + ttl_s
+        with self._guard, self._db:  # one transaction
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany(
+                "INSERT INTO cache (key, value, expires) VALUES (?, ?, ?) ON CONFLICT (key) "
+                "DO UPDATE SET value = excluded.value, expires = excluded.expires",
+                [(key, value, expires) for key, value in values.items()],
+            )
+
+    def delete(self, key: str) -> None:
+        with self._guard:
+            self._db.execute("DELETE FROM cache WHERE key = ?", (key,))
+
+    @contextmanager
+    def lock(self, name: str, *, ttl_s: int, wait_s: float = 0) -> Iterator[None]:
+        key, token = f"lock:{name}", uuid.uuid4().hex
+        deadline = time.monotonic() + wait_s
+        while not self._take(key, token, ttl_s):
+            if time.monotonic() >= deadline:
+                raise LockHeld(name)
+            time.sleep(0.05)
+        try:
+            yield
+        finally:
+            with self._guard:  # only our own: it may have expired and been taken since
+                self._db.execute("DELETE FROM cache WHERE key = ? AND value = ?", (key, token))
+
+    def _take(self, key: str, token: str, ttl_s: int) -> bool:
+        now = time.time()
+        with self._guard:
+            taken = self._db.execute(
+                "INSERT INTO cache (key, value, expires) VALUES (?, ?, ?) ON CONFLICT (key) "
+                "DO UPDATE SET value = excluded.value, expires = excluded.expires "
+                "WHERE cache.expires < ?",
+                (key, token, now + ttl_s, now),
+            ).rowcount
+        return taken == 1
+
+    def close(self) -> None:
+        self._db.close()
+
+
 class RedisCache:
     """The cache Redis (`MONITOR_REDIS_URL`), shared by every worker process."""
 
@@ -148,6 +246,7 @@ class RedisCache:
 
 
 def open_cache(settings: Settings) -> Cache:
+    """The cache Redis when `MONITOR_REDIS_URL` is set, else a SQLite file in data_dir."""
     if settings.redis_url is None:
-        return MemoryCache()
+        return SqliteCache(settings.data_dir / "cache.sqlite3")
     return RedisCache.from_url(settings.redis_url.get_secret_value())

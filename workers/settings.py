@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     )
     redis_url: SecretStr | None = Field(
         default=None,
-        description="Redis for cache, checkpoints and locks. Unset: in-process cache.",
+        description="Redis for cache, checkpoints and locks. Unset: a SQLite file in data_dir.",
     )
     elasticsearch_url: SecretStr | None = Field(
         default=None,

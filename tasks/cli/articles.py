@@ -76,11 +76,13 @@ def ingest(
     if enqueue:
         _enqueue(batches, report)
         return
-    store = open_store(settings)
+    store, cache = open_store(settings), open_cache(settings)  # cache: a later reprocess skips NER
     try:
         bar = Progress("ingest", len(files))
         for batch in batches:
-            report.extend(ingest_files(batch, store=store, max_bytes=settings.max_article_bytes))
+            report.extend(
+                ingest_files(batch, store=store, max_bytes=settings.max_article_bytes, cache=cache)
+            )
             bar.advance(len(batch))
     finally:
         store.close()

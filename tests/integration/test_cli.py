@@ -128,9 +128,13 @@ def test_help_explains_every_command(env: dict[str, str]) -> None:
 def test_status_reports_sources_and_the_last_reprocess(env: dict[str, str]) -> None:
     monitor("ingest", str(SAMPLES), env=env)
     before = json.loads(monitor("status", "--format", "json", env=env).stdout)
-    assert before["last_reprocess"] is None  # in-process cache: nothing persisted yet
+    assert before["last_reprocess"] is None
     assert {s["name"] for s in before["sources"]} >= {"jamestown-feed", "edm"}
     assert all(s["last_run"] is None for s in before["sources"])
     reprocessed = monitor("reprocess", env=env)
     assert reprocessed.returncode == 0, reprocessed.stderr
     assert "unchanged 2" in reprocessed.stdout
+    # No Redis here: the cache file in the data dir keeps the run for the next command.
+    after = json.loads(monitor("status", "--format", "json", env=env).stdout)
+    last = after["last_reprocess"]
+    assert (last["rewritten"], last["unchanged"], last["failed"]) == (0, 2, 0)
