@@ -180,6 +180,17 @@ def test_long_text_is_recognized_in_chunks(nlp: Any, monkeypatch: pytest.MonkeyP
     assert found["Tokyo"] == 6
 
 
+def test_new_words_do_not_stay_in_the_models_vocabulary(nlp: Any) -> None:
+    """A long-lived worker must not grow with every unseen name it reads."""
+    recognize(["Warm-up: Putin met Mori."], model=get_settings().spacy_model)
+    before = len(nlp.vocab.strings)
+    text = "Zvarkinov met Pelmozhanko and Trubetskiyevich in Qaraghandyzhol on Kvetchday."
+    (spans,) = recognize([text], model=get_settings().spacy_model)
+    assert spans  # recognized as usual, and the spans outlive the batch
+    assert all(text[s.start : s.end].strip() for s in spans)
+    assert len(nlp.vocab.strings) == before
+
+
 def test_trie_regex_prefers_the_longest_whole_name() -> None:
     names = ["Kuril", "Kuril Islands", "Kurils", "Kuri"]
     pattern = re.compile(r"(?<!\w)" + _trie_regex(names) + r"(?![\w$])")
