@@ -83,7 +83,7 @@ class Settings(BaseSettings):
         default=350,
         ge=0,
         description="A worker process whose resident memory passes this after a batch is "
-        "replaced by a fresh one (spaCy's vocabulary grows with new text); 0 = never.",
+        "replaced by a fresh one (a backstop against slow growth); 0 = never.",
     )
     sqlite_busy_timeout_s: float = Field(
         default=30.0,
