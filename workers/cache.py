@@ -195,14 +195,24 @@ class SqliteCache:
 
 
 class RedisCache:
-    """The cache Redis (`MONITOR_REDIS_URL`), shared by every worker process."""
+    """The cache Redis (`MONITOR_REDIS_URL`), shared by every worker process.
 
-    def __init__(self, client: redis.Redis[str]) -> None:
+    Locks may live on another Redis (`lock_client`, the broker in production): the
+    cache instance evicts keys that have a TTL when its memory fills, and a lock key,
+    written once and never read again, is the first such key an LRU picks, which
+    would let a second reprocess run start beside the first. The broker never evicts.
+    """
+
+    def __init__(
+        self, client: redis.Redis[str], *, lock_client: redis.Redis[str] | None = None
+    ) -> None:
         self.client = client
+        self.lock_client = lock_client or client
 
     @classmethod
-    def from_url(cls, url: str) -> RedisCache:
-        return cls(redis.Redis.from_url(url, decode_responses=True))
+    def from_url(cls, url: str, *, lock_url: str | None = None) -> RedisCache:
+        locks = None if lock_url is None else redis.Redis.from_url(lock_url, decode_responses=True)
+        return cls(redis.Redis.from_url(url, decode_responses=True), lock_client=locks)
 
     def get(self, key: str) -> str | None:
         value = self.client.get(PREFIX + key)
@@ -229,7 +239,7 @@ class RedisCache:
 
     @contextmanager
     def lock(self, name: str, *, ttl_s: int, wait_s: float = 0) -> Iterator[None]:
-        lock = self.client.lock(
+        lock = self.lock_client.lock(
             f"{PREFIX}lock:{name}",
             timeout=ttl_s,
             blocking=wait_s > 0,
@@ -246,7 +256,12 @@ class RedisCache:
 
 
 def open_cache(settings: Settings) -> Cache:
-    """The cache Redis when `MONITOR_REDIS_URL` is set, else a SQLite file in data_dir."""
+    """The cache Redis when `MONITOR_REDIS_URL` is set (its locks on the broker, when
+    there is one), else a SQLite file in data_dir."""
     if settings.redis_url is None:
         return SqliteCache(settings.data_dir / "cache.sqlite3")
-    return RedisCache.from_url(settings.redis_url.get_secret_value())
+    broker = settings.broker_url
+    return RedisCache.from_url(
+        settings.redis_url.get_secret_value(),
+        lock_url=None if broker is None else broker.get_secret_value(),
+    )

@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
-from workers.cache import Cache, LockHeld, MemoryCache, RedisCache, SqliteCache
+from tests.support.redis_server import RedisServer
+from workers.cache import Cache, LockHeld, MemoryCache, RedisCache, SqliteCache, open_cache
+from workers.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -92,3 +95,21 @@ def test_sqlite_cache_is_shared_by_processes_and_outlives_them(tmp_path: Path) -
     rows: Any = reopened._db.execute("SELECT key FROM cache").fetchall()
     assert rows == [("checkpoint",)]  # expired rows are swept on open
     reopened.close()
+
+
+def test_redis_locks_live_on_the_broker_and_survive_cache_eviction(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    cache_db, broker_db = 5, 6
+    for db in (cache_db, broker_db):
+        redis_server.client(db).flushdb()
+    settings = Settings(
+        redis_url=SecretStr(redis_server.url(cache_db)),
+        broker_url=SecretStr(redis_server.url(broker_db)),
+        data_dir=tmp_path,
+    )
+    with open_cache(settings).lock("reprocess", ttl_s=60):
+        redis_server.client(cache_db).flushdb()  # the cache instance may evict anything
+        with pytest.raises(LockHeld), open_cache(settings).lock("reprocess", ttl_s=60):
+            pass  # pragma: no cover - refused
+    assert redis_server.client(broker_db).keys("*") == []  # released

@@ -3,12 +3,14 @@
 The small English pipeline's `ner` has its own embedding layer, so the tagger, parser,
 lemmatizer and shared tok2vec are excluded at load time: they cost most of the time
 and nothing here uses them. Batches go through one `nlp.pipe` call, inside a memory
-zone so a long-lived worker's vocabulary does not grow with every new text. Texts longer than
+zone once the process is warm, so a long-lived worker's vocabulary does not grow with
+every new text. Texts longer than
 spaCy's limit are cut at paragraph breaks and the offsets put back together.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,6 +22,15 @@ _LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC"})
 # Well under spaCy's 1,000,000-character limit; keeps memory per doc bounded.
 CHUNK_CHARS = 100_000
 _BATCH = 32
+# Every new word a text brings is added to the model's vocabulary for good: a worker
+# reading new articles for weeks would grow without bound (about 10 MB per 200
+# articles with many unseen names). A memory zone drops what a batch added once it is
+# done. But spaCy 3.8 fills its tokenizer cache only outside zones, and NER in zones
+# from the start measured 5% slower; so the first texts a process reads run outside a
+# zone (filling the cache with the common words, and the vocabulary once), the rest
+# inside. See docs/adr/0004.
+UNZONED_TEXTS = 500
+_texts_seen = 0  # by this process
 
 
 class ModelMissing(RuntimeError):
@@ -54,12 +65,10 @@ def recognize(texts: Sequence[str], *, model: str) -> list[list[NerSpan]]:
     for index, text in enumerate(texts):
         pieces.extend((index, offset, piece) for offset, piece in _chunks(text))
     results: list[list[NerSpan]] = [[] for _ in texts]
-    # Every new word a text brings is added to the model's vocabulary for good: a
-    # worker reading new articles for weeks would grow without bound (about 10 MB per
-    # 200 articles with many unseen names). The zone drops those entries when the
-    # batch is done; spans leave it as plain offsets and labels. Measured on the bench
-    # corpus it costs no time.
-    with nlp.memory_zone():
+    global _texts_seen
+    zone = nlp.memory_zone() if _texts_seen >= UNZONED_TEXTS else contextlib.nullcontext()
+    _texts_seen += len(texts)
+    with zone:
         docs = nlp.pipe((piece for _, _, piece in pieces), batch_size=_BATCH)
         for (index, offset, _), doc in zip(pieces, docs, strict=True):
             results[index].extend(
