@@ -8,6 +8,7 @@ import pytest
 
 from tests.support.articles import KeywordEnricher, indexable
 from workers import pipeline
+from workers.cache import MemoryCache
 from workers.deadletter import SqliteDeadLetters
 from workers.stores.embedded import EmbeddedStore
 
@@ -24,6 +25,7 @@ def test_task_reprocesses_a_batch_of_ids(tmp_path: Path, monkeypatch: pytest.Mon
     dead_letters = SqliteDeadLetters(tmp_path / "dlq.sqlite3")
     monkeypatch.setattr(tasks.app, "_store", store)
     monkeypatch.setattr(tasks.app, "_dead_letters", dead_letters)
+    monkeypatch.setattr(tasks.app, "_cache", MemoryCache())  # not the repo's var/ cache
     # Stored with the test enricher; the task runs the real pipeline, so all change.
     ids = [i.article.id for i in items] + ["gone"]
     counts = reprocess_ids_task.apply(args=[ids]).get()["counts"]
