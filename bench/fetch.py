@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bench import machine
 from tests.integration.site import Site
-from tests.support.redis_server import RedisServer
+from tests.support.redis_server import private_redis
 from workers.cache import Cache, MemoryCache, RedisCache
 from workers.crawl import build_source, ingest_urls, run_source
 from workers.fetch import Fetcher
@@ -32,17 +32,13 @@ from workers.stores import open_store
 
 
 @contextmanager
-def private_redis(workdir: Path) -> Iterator[str | None]:
+def redis_if_installed(workdir: Path) -> Iterator[str | None]:
     """A private redis-server when one is installed, else None (in-process cache)."""
     if shutil.which("redis-server") is None:
         yield None
         return
-    server = RedisServer(workdir, appendonly=False)
-    server.start()
-    try:
-        yield server.url(0)
-    finally:
-        server.stop()
+    with private_redis(workdir) as url:
+        yield url
 
 
 def one_run(
@@ -86,7 +82,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000.0, help="requests/s per host")
     args = parser.parse_args()
     print(machine.describe())
-    with tempfile.TemporaryDirectory() as tmp, private_redis(Path(tmp)) as redis_url:
+    with tempfile.TemporaryDirectory() as tmp, redis_if_installed(Path(tmp)) as redis_url:
         settings = Settings(
             redis_url=redis_url,
             data_dir=Path(tmp) / "var",
