@@ -18,7 +18,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
@@ -56,8 +56,25 @@ class Cache(Protocol):
         yield  # pragma: no cover - protocol
 
 
+@contextmanager
+def _polling(
+    name: str, wait_s: float, *, take: Callable[[], bool], release: Callable[[], None]
+) -> Iterator[None]:
+    """Hold the lock `name` for the block: `take()` is retried every 50 ms for up to
+    `wait_s` (then `LockHeld`), and `release()` runs however the block ends."""
+    deadline = time.monotonic() + wait_s
+    while not take():
+        if time.monotonic() >= deadline:
+            raise LockHeld(name)
+        time.sleep(0.05)
+    try:
+        yield
+    finally:
+        release()
+
+
 class MemoryCache:
-    """Process-local cache for the embedded mode (one CLI run, one eager worker)."""
+    """A cache for one process's life (tests, benchmarks); nothing outlives it."""
 
     def __init__(self) -> None:
         self._data: dict[str, tuple[str, float]] = {}
@@ -89,21 +106,22 @@ class MemoryCache:
 
     @contextmanager
     def lock(self, name: str, *, ttl_s: int, wait_s: float = 0) -> Iterator[None]:
-        deadline = time.monotonic() + wait_s
-        while True:
-            with self._guard:
-                now = time.monotonic()
-                if self._locks.get(name, 0) < now:
-                    self._locks[name] = now + ttl_s
-                    break
-            if time.monotonic() >= deadline:
-                raise LockHeld(name)
-            time.sleep(0.05)
-        try:
+        with _polling(
+            name, wait_s, take=lambda: self._take(name, ttl_s), release=lambda: self._release(name)
+        ):
             yield
-        finally:
-            with self._guard:
-                self._locks.pop(name, None)
+
+    def _take(self, name: str, ttl_s: int) -> bool:
+        with self._guard:
+            now = time.monotonic()
+            if self._locks.get(name, 0) >= now:
+                return False
+            self._locks[name] = now + ttl_s
+            return True
+
+    def _release(self, name: str) -> None:
+        with self._guard:
+            self._locks.pop(name, None)
 
 
 class SqliteCache:
@@ -168,16 +186,17 @@ class SqliteCache:
     @contextmanager
     def lock(self, name: str, *, ttl_s: int, wait_s: float = 0) -> Iterator[None]:
         key, token = f"lock:{name}", uuid.uuid4().hex
-        deadline = time.monotonic() + wait_s
-        while not self._take(key, token, ttl_s):
-            if time.monotonic() >= deadline:
-                raise LockHeld(name)
-            time.sleep(0.05)
-        try:
+        with _polling(
+            name,
+            wait_s,
+            take=lambda: self._take(key, token, ttl_s),
+            release=lambda: self._release(key, token),
+        ):
             yield
-        finally:
-            with self._guard:  # only our own: it may have expired and been taken since
-                self._db.execute("DELETE FROM cache WHERE key = ? AND value = ?", (key, token))
+
+    def _release(self, key: str, token: str) -> None:
+        with self._guard:  # only our own: it may have expired and been taken since
+            self._db.execute("DELETE FROM cache WHERE key = ? AND value = ?", (key, token))
 
     def _take(self, key: str, token: str, ttl_s: int) -> bool:
         now = time.time()
