@@ -160,15 +160,17 @@ def _to_json(value: Any) -> Any:
         return [_to_json(v) for v in value]
     if isinstance(value, dict):
         return {k: _to_json(v) for k, v in value.items()}
-    names = _FIELD_NAMES.get(type(value)) or _field_names(type(value))
-    return {name: _to_json(getattr(value, name)) for name in names}
+    return {name: _to_json(getattr(value, name)) for name in _field_names(type(value))}
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def _field_names(cls: type) -> tuple[str, ...]:
-    names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    """A dataclass's field names, looked up once per class (`fields()` is not free)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
     return names
 
 

@@ -4,8 +4,8 @@ The small English pipeline's `ner` has its own embedding layer, so the tagger, p
 lemmatizer and shared tok2vec are excluded at load time: they cost most of the time
 and nothing here uses them. Batches go through one `nlp.pipe` call, inside a memory
 zone once the process is warm, so a long-lived worker's vocabulary does not grow with
-every new text. Texts longer than
-spaCy's limit are cut at paragraph breaks and the offsets put back together.
+every new text. Texts longer than spaCy's limit are cut at paragraph breaks and the
+offsets put back together.
 """
 
 from __future__ import annotations
@@ -60,12 +60,12 @@ def load(model: str) -> Any:
 
 def recognize(texts: Sequence[str], *, model: str) -> list[list[NerSpan]]:
     """Entity spans (character offsets) for each text, all through one `nlp.pipe`."""
+    global _texts_seen
     nlp = load(model)
     pieces: list[tuple[int, int, str]] = []  # (text index, offset, piece)
     for index, text in enumerate(texts):
         pieces.extend((index, offset, piece) for offset, piece in _chunks(text))
     results: list[list[NerSpan]] = [[] for _ in texts]
-    global _texts_seen
     zone = nlp.memory_zone() if _texts_seen >= UNZONED_TEXTS else contextlib.nullcontext()
     _texts_seen += len(texts)
     with zone:
