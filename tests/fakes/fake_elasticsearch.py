@@ -17,6 +17,22 @@ so a field that does not fit fails that item with Elasticsearch's error type.
 
 Faults are injected per test: `reject_next_bulk(status)` answers the next bulk request
 as a whole with that status, `fail_items[id] = (status, error)` fails one item once.
+
+Where a real cluster behaves differently from a naive store, the fake behaves like the
+cluster (issue 12; the rules and their sources are in fake_es_rules.py):
+
+- writes are searchable only after a refresh (`_refresh`, a `?refresh=` parameter, or
+  `refresh_interval_s` elapsed); `_get`/`_mget` see them at once, as real-time gets do;
+- deleting by wildcard or `_all` is refused (`action.destructive_requires_name`);
+- an index takes the mappings of the highest-priority matching template, and two
+  templates with overlapping patterns and equal priority are refused;
+- an alias has at most one write index, and writing through an alias of several
+  indices without one is refused;
+- API keys (`api_keys.create("reader" | "writer" | "admin")`) carry privileges and a
+  call without them is 403 `security_exception`;
+- search totals follow `track_total_hits` (10,000 by default), `from + size` is capped
+  at 10,000, unknown query parameters are 400, and documents are checked against the
+  mapping's date formats, range order and keyword size, failing with `caused_by`.
 """
 
 from __future__ import annotations
@@ -24,20 +40,22 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes import fake_es_query as q
-
-_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?([T ][\d:.+Z-]+)?$")
+from tests.fakes import fake_es_rules as rules
 
 
 class FakeElasticsearch:
     def __init__(self) -> None:
         self.templates: dict[str, dict[str, Any]] = {}
-        self.indices: dict[str, dict[str, Any]] = {}  # name -> {mappings, docs, aliases}
+        # name -> {mappings, docs (real-time), visible (as of the last refresh), aliases
+        # (alias -> {"is_write_index": bool | None}), seq (id -> _seq_no), written_at}
+        self.indices: dict[str, dict[str, Any]] = {}
         self.violations: list[str] = []
         self.requests: list[tuple[str, str]] = []
         self.bulk_bodies: list[list[dict[str, Any]]] = []
@@ -46,6 +64,11 @@ class FakeElasticsearch:
         self.fail_items: dict[str, tuple[int, dict[str, Any]]] = {}
         # Path prefixes answered 403, as for an API key without those privileges.
         self.forbidden: tuple[str, ...] = ()
+        self.api_keys = rules.Keys()
+        # Seconds after which a write becomes searchable without an explicit refresh
+        # (the index's refresh_interval); None: only explicit refreshes, the strictest.
+        self.refresh_interval_s: float | None = None
+        self.seq_no = 0
         self.lock = threading.RLock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(
@@ -85,8 +108,34 @@ class FakeElasticsearch:
         return sorted(set(names))
 
     def docs(self, target: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The documents `_search`/`_count` see: as of each index's last refresh."""
         for name in self.resolve(target):
-            yield from self.indices[name]["docs"].items()
+            index = self.indices[name]
+            due = self.refresh_interval_s
+            if due is not None and time.monotonic() - index["written_at"] >= due:
+                self.refresh(name)
+            yield from index["visible"].items()
+
+    def refresh(self, name: str) -> None:
+        self.indices[name]["visible"] = dict(self.indices[name]["docs"])
+
+    def write_index(self, alias: str) -> str | None:
+        """Where a write through `alias` goes (an index name resolves to itself)."""
+        if alias in self.indices:
+            return alias
+        members = {n: i["aliases"][alias] for n, i in self.indices.items() if alias in i["aliases"]}
+        writers = [n for n, a in members.items() if a.get("is_write_index")]
+        if writers:
+            return writers[0]
+        if len(members) == 1 and next(iter(members.values())).get("is_write_index") is None:
+            return next(iter(members))
+        if members:
+            raise ValueError(
+                f"no write index is defined for alias [{alias}]. The write index may be "
+                "explicitly disabled using is_write_index=false or the alias points to "
+                "multiple indices without one being designated as a write index"
+            )
+        return None
 
 
 def _handler(fake: FakeElasticsearch) -> type[BaseHTTPRequestHandler]:
@@ -104,12 +153,15 @@ def _handler(fake: FakeElasticsearch) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length else b""
             params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
             accept = self.headers.get("Accept", "")
+            authorization = self.headers.get("Authorization")
             if "compatible-with=" not in accept:
                 fake.violation(f"{self.command} {parts.path}: no compatibility Accept header")
             with fake.lock:
                 fake.requests.append((self.command, parts.path))
                 try:
-                    status, body = api.route(fake, self.command, parts.path, params, raw)
+                    status, body = api.route(
+                        fake, self.command, parts.path, params, raw, authorization
+                    )
                 except api.Reject as exc:
                     status, body = exc.status, exc.body
             data = json.dumps(body).encode()
@@ -127,7 +179,9 @@ def _handler(fake: FakeElasticsearch) -> type[BaseHTTPRequestHandler]:
 
 
 def check_value(mapping: dict[str, Any], value: Any, path: str) -> str | None:
-    """Elasticsearch-like type check of one value; returns an error reason or None."""
+    """Elasticsearch-like check of one value against its mapping; an error or None.
+
+    Errors are `rules.ItemError` (a str carrying the error type and `caused_by`)."""
     kind = mapping.get("type", "object")
     if value is None:
         return None
@@ -149,12 +203,12 @@ def check_value(mapping: dict[str, Any], value: Any, path: str) -> str | None:
                 return None
             return f"object mapping for [{path}] tried to parse field [{path}] as object"
         return q.check_object(mapping, value, path, check_value)
-    if kind == "date" and not (isinstance(value, str) and _DATE.match(value)):
-        return f"failed to parse field [{path}] of type [date]"
-    if kind == "date_range" and not (
-        isinstance(value, dict) and set(value) <= {"gte", "lte", "gt", "lt"}
-    ):
-        return f"failed to parse field [{path}] of type [date_range]"
+    if kind == "date" and rules.parse_date(value, mapping.get("format")) is None:
+        return rules.date_error(path, value, mapping.get("format"))
+    if kind == "date_range":
+        return rules.check_date_range(mapping, value, path)
+    if kind == "keyword":
+        return rules.check_keyword(mapping, value, path)
     if kind == "integer" and not (isinstance(value, int) and not isinstance(value, bool)):
         return f"failed to parse field [{path}] of type [integer]"
     if kind == "boolean" and not isinstance(value, bool):

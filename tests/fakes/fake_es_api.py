@@ -5,9 +5,11 @@ from __future__ import annotations
 import copy
 import json
 import re
+import time
 from typing import TYPE_CHECKING, Any
 
 from tests.fakes import fake_es_query as q
+from tests.fakes import fake_es_rules as rules
 
 if TYPE_CHECKING:
     from tests.fakes.fake_elasticsearch import FakeElasticsearch
@@ -16,48 +18,197 @@ Response = tuple[int, Any]
 
 
 class Reject(Exception):
-    def __init__(self, status: int, error_type: str, reason: str) -> None:
+    def __init__(
+        self,
+        status: int,
+        error_type: str,
+        reason: str,
+        *,
+        root_cause: dict[str, Any] | None = None,
+        caused_by: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(reason)
         self.status = status
-        self.body = {"error": {"type": error_type, "reason": reason}, "status": status}
+        error: dict[str, Any] = {
+            "root_cause": [root_cause or {"type": error_type, "reason": reason}],
+            "type": error_type,
+            "reason": reason,
+        }
+        if caused_by:
+            error["caused_by"] = caused_by
+        self.body = {"error": error, "status": status}
+
+
+MAX_RESULT_WINDOW = 10_000  # index.max_result_window's default
+DEFAULT_TRACK_TOTAL_HITS = 10_000
+
+
+def _endpoint(method: str, segs: list[str]) -> str | None:
+    """Which API a request calls (the names of fake_es_rules.PARAMS)."""
+    last = segs[-1]
+    by_last = {"_bulk": "bulk", "_mget": "mget", "_search": "search", "_count": "count"}
+    if last in by_last:
+        return by_last[last]
+    if last == "_refresh":
+        return "refresh"
+    if segs[0] == "_security" and last == "_has_privileges":
+        return "has_privileges"
+    if segs[0] == "_index_template" and len(segs) == 2:
+        return {"PUT": "put_template", "DELETE": "delete_template"}.get(method)
+    if segs[0] == "_alias" and method == "GET":
+        return "get_alias"
+    if segs[0] == "_aliases" and method in ("POST", "PUT"):
+        return "aliases"
+    if len(segs) == 3 and segs[1] == "_doc" and method == "GET":
+        return "get"
+    if len(segs) == 1 and not segs[0].startswith("_"):
+        return {
+            "PUT": "create_index",
+            "GET": "get_index",
+            "HEAD": "get_index",
+            "DELETE": "delete_index",
+        }.get(method)
+    return None
+
+
+# The primitive privilege each API needs on its target (fake_es_rules).
+_NEEDS = {
+    "mget": "read",
+    "search": "read",
+    "count": "read",
+    "get": "read",
+    "refresh": "maintenance",
+    "get_alias": "view_index_metadata",
+    "get_index": "view_index_metadata",
+    "aliases": "manage_aliases",
+    "create_index": "create_index",
+    "delete_index": "delete_index",
+    "put_template": "manage_index_templates",
+    "delete_template": "manage_index_templates",
+}
+_ACTIONS = {
+    "mget": "indices:data/read/mget",
+    "search": "indices:data/read/search",
+    "count": "indices:data/read/search",
+    "get": "indices:data/read/get",
+    "refresh": "indices:admin/refresh",
+    "get_alias": "indices:admin/aliases/get",
+    "get_index": "indices:admin/get",
+    "aliases": "indices:admin/aliases",
+    "create_index": "indices:admin/create",
+    "delete_index": "indices:admin/delete",
+    "put_template": "cluster:admin/indices/index_template/put",
+    "delete_template": "cluster:admin/indices/index_template/delete",
+}
 
 
 def route(
-    fake: FakeElasticsearch, method: str, path: str, params: dict[str, str], raw: bytes
+    fake: FakeElasticsearch,
+    method: str,
+    path: str,
+    params: dict[str, str],
+    raw: bytes,
+    authorization: str | None = None,
 ) -> Response:
     segs = [s for s in path.split("/") if s]
-    if method == "HEAD" or not segs:
+    if not segs:
         return 200, {"version": {"number": "8.15.0"}, "tagline": "You Know, for Search"}
+    principal = fake.api_keys.principal(authorization)
+    if principal is None:
+        raise Reject(
+            401,
+            "security_exception",
+            "unable to authenticate with provided credentials and anonymous access is not "
+            "allowed for this request",
+        )
     if path.startswith(fake.forbidden) and fake.forbidden:
         raise Reject(403, "security_exception", f"action [{method} {path}] is unauthorized")
-    body = _json(fake, raw) if raw and segs[-1] != "_bulk" else {}
-    if segs[0] == "_index_template" and method == "PUT":
+    endpoint = _endpoint(method, segs)
+    if endpoint is None:
+        fake.violation(f"unexpected request {method} {path}")
+        raise Reject(400, "fake_unsupported", f"FakeElasticsearch does not answer {method} {path}")
+    unknown = rules.unknown_params(endpoint, params)
+    if unknown:
+        raise Reject(
+            400,
+            "illegal_argument_exception",
+            f"request [{path}] contains unrecognized parameter: [{unknown[0]}]",
+        )
+    needed = _NEEDS.get(endpoint)
+    if needed and not principal.may(needed):
+        target = segs[1] if segs[0].startswith("_") and len(segs) > 1 else segs[0]
+        raise Reject(
+            403,
+            "security_exception",
+            rules.unauthorized(principal, needed, _ACTIONS[endpoint], target),
+        )
+    body = _json(fake, raw) if raw and endpoint != "bulk" else {}
+    return _dispatch(fake, endpoint, segs, params, body, raw, principal)
+
+
+def _dispatch(
+    fake: FakeElasticsearch,
+    endpoint: str,
+    segs: list[str],
+    params: dict[str, str],
+    body: dict[str, Any],
+    raw: bytes,
+    principal: rules.Principal,
+) -> Response:
+    if endpoint == "has_privileges":
+        return 200, rules.has_privileges(principal, body)
+    if endpoint == "put_template":
         return _put_template(fake, segs[1], body)
-    if segs[0] == "_alias" and method == "GET":
-        return _get_alias(fake, segs[1])
-    if segs[0] == "_aliases" and method in ("POST", "PUT"):
-        return _aliases(fake, body)
-    if segs[-1] == "_bulk":
-        return _bulk(fake, raw)
-    if segs[-1] == "_mget":
-        return _mget(fake, segs[0] if len(segs) == 2 else "", body, params)
-    if segs[-1] == "_search":
-        return _search(fake, segs[0], body)
-    if segs[-1] == "_count":
-        return 200, {"count": sum(1 for _ in fake.docs(segs[0]))}
-    if segs[-1] == "_refresh":
-        return 200, {"_shards": {"total": 1, "successful": 1, "failed": 0}}
-    if len(segs) == 1 and method == "PUT":
-        return _create_index(fake, segs[0])
-    if len(segs) == 1 and method == "GET":
-        return _get_indices(fake, segs[0])
-    if len(segs) == 1 and method == "DELETE":
-        if segs[0] not in fake.indices:
-            raise Reject(404, "index_not_found_exception", f"no such index [{segs[0]}]")
-        del fake.indices[segs[0]]
+    if endpoint == "delete_template":
+        if segs[1] not in fake.templates:
+            raise Reject(404, "resource_not_found_exception", f"index_template [{segs[1]}] missing")
+        del fake.templates[segs[1]]
         return 200, {"acknowledged": True}
-    fake.violation(f"unexpected request {method} {path}")
-    raise Reject(400, "fake_unsupported", f"FakeElasticsearch does not answer {method} {path}")
+    if endpoint == "get_alias":
+        return _get_alias(fake, segs[1])
+    if endpoint == "aliases":
+        return _aliases(fake, body, principal)
+    if endpoint == "bulk":
+        return _bulk(fake, raw, params, principal)
+    if endpoint == "mget":
+        return _mget(fake, segs[0] if len(segs) == 2 else "", body, params)
+    if endpoint == "get":
+        return _get(fake, segs[0], segs[2])
+    if endpoint == "search":
+        return _search(fake, segs[0], _search_options(body, params))
+    if endpoint == "count":
+        return 200, {"count": sum(1 for _ in fake.docs(segs[0]))}
+    if endpoint == "refresh":
+        for name in fake.resolve(segs[0] if len(segs) == 2 else "*"):
+            fake.refresh(name)
+        return 200, {"_shards": {"total": 1, "successful": 1, "failed": 0}}
+    if endpoint == "create_index":
+        return _create_index(fake, segs[0], body)
+    if endpoint == "get_index":
+        return _get_indices(fake, segs[0])
+    return _delete_index(fake, segs[0])
+
+
+def _delete_index(fake: FakeElasticsearch, target: str) -> Response:
+    names = target.split(",")
+    if any("*" in n or n == "_all" for n in names):
+        # action.destructive_requires_name, true by default since 8.0.
+        raise Reject(
+            400, "illegal_argument_exception", "Wildcard expressions or all indices are not allowed"
+        )
+    for name in names:
+        if name not in fake.indices and fake.resolve(name):
+            raise Reject(
+                400,
+                "illegal_argument_exception",
+                f"The provided expression [{name}] matches an alias, specify the corresponding "
+                "concrete indices instead.",
+            )
+        if name not in fake.indices:
+            raise Reject(404, "index_not_found_exception", f"no such index [{name}]")
+    for name in names:
+        del fake.indices[name]
+    return 200, {"acknowledged": True}
 
 
 def _json(fake: FakeElasticsearch, raw: bytes) -> Any:
@@ -89,26 +240,62 @@ def _put_template(fake: FakeElasticsearch, name: str, body: dict[str, Any]) -> R
     ]
     for problem in filter(None, problems):
         fake.violation(f"template {name}: {problem}")
+    priority = int(body.get("priority") or 0)
+    for other, template in fake.templates.items():
+        same = int(template.get("priority") or 0) == priority
+        if other != name and same and _overlap(body["index_patterns"], template["index_patterns"]):
+            raise Reject(
+                400,
+                "illegal_argument_exception",
+                f"index template [{name}] has index patterns {body['index_patterns']} matching "
+                f"patterns from existing templates [{other}] with patterns ({other} => "
+                f"{template['index_patterns']}) that have the same priority [{priority}], "
+                "multiple index templates may not match during index creation, please use a "
+                "different priority",
+            )
     fake.templates[name] = body
     return 200, {"acknowledged": True}
 
 
-def _create_index(fake: FakeElasticsearch, name: str) -> Response:
-    if name in fake.indices:
-        raise Reject(400, "resource_already_exists_exception", f"index [{name}] already exists")
-    template = next(
-        (
-            t
-            for t in fake.templates.values()
-            if any(re.fullmatch(p.replace("*", ".*"), name) for p in t["index_patterns"])
-        ),
-        None,
+def _matches(pattern: str, name: str) -> bool:
+    return re.fullmatch(re.escape(pattern).replace(r"\*", ".*"), name) is not None
+
+
+def _overlap(patterns: list[str], others: list[str]) -> bool:
+    """Could one index name match both lists (pattern a matches b's stem or back)?"""
+    return any(
+        _matches(a, b.replace("*", "")) or _matches(b, a.replace("*", ""))
+        for a in patterns
+        for b in others
     )
-    if template is None:
+
+
+def _create_index(fake: FakeElasticsearch, name: str, body: dict[str, Any]) -> Response:
+    if name in fake.indices:
+        raise Reject(
+            400,
+            "resource_already_exists_exception",
+            f"index [{name}/fake-uuid] already exists",
+        )
+    matching = [
+        t for t in fake.templates.values() if any(_matches(p, name) for p in t["index_patterns"])
+    ]
+    if not matching:
         fake.violation(f"index {name} created with no matching template")
-    mappings = copy.deepcopy((template or {}).get("template", {}).get("mappings", {}))
-    fake.indices[name] = {"mappings": mappings, "docs": {}, "aliases": set()}
-    return 200, {"acknowledged": True, "index": name}
+    # Only the highest-priority matching template applies (composable templates).
+    template = max(matching, key=lambda t: int(t.get("priority") or 0), default={})
+    mappings = copy.deepcopy(template.get("template", {}).get("mappings", {}))
+    aliases = {a: dict(spec or {}) for a, spec in (body.get("aliases") or {}).items()}
+    fake.indices[name] = {
+        "mappings": mappings,
+        "docs": {},
+        "visible": {},
+        "seq": {},
+        "aliases": aliases,
+        "written_at": 0.0,
+    }
+    _check_write_indices(fake)
+    return 200, {"acknowledged": True, "shards_acknowledged": True, "index": name}
 
 
 def _get_indices(fake: FakeElasticsearch, target: str) -> Response:
@@ -117,7 +304,10 @@ def _get_indices(fake: FakeElasticsearch, target: str) -> Response:
         raise Reject(404, "index_not_found_exception", f"no such index [{target}]")
     return 200, {
         n: {
-            "aliases": {a: {} for a in fake.indices[n]["aliases"]},
+            "aliases": {
+                a: {k: v for k, v in spec.items() if v is not None}
+                for a, spec in fake.indices[n]["aliases"].items()
+            },
             "mappings": fake.indices[n]["mappings"],
             "settings": {},
         }
@@ -126,19 +316,23 @@ def _get_indices(fake: FakeElasticsearch, target: str) -> Response:
 
 
 def _get_alias(fake: FakeElasticsearch, alias: str) -> Response:
-    found = {n: {"aliases": {alias: {}}} for n, i in fake.indices.items() if alias in i["aliases"]}
+    found = {
+        n: {"aliases": {alias: {k: v for k, v in i["aliases"][alias].items() if v is not None}}}
+        for n, i in fake.indices.items()
+        if alias in i["aliases"]
+    }
     if not found:
         return 404, {"error": f"alias [{alias}] missing", "status": 404}
     return 200, found
 
 
-def _aliases(fake: FakeElasticsearch, body: dict[str, Any]) -> Response:
+def _aliases(fake: FakeElasticsearch, body: dict[str, Any], principal: rules.Principal) -> Response:
     actions = body.get("actions")
     if not isinstance(actions, list) or not actions:
         fake.violation("_aliases without actions")
         raise Reject(400, "action_request_validation_exception", "no actions")
     fake.alias_calls.append(actions)
-    staged = {n: set(i["aliases"]) for n, i in fake.indices.items()}
+    staged = {n: dict(i["aliases"]) for n, i in fake.indices.items()}
     for action in actions:
         if len(action) != 1 or next(iter(action)) not in ("add", "remove"):
             fake.violation(f"bad alias action {action}")
@@ -147,12 +341,36 @@ def _aliases(fake: FakeElasticsearch, body: dict[str, Any]) -> Response:
         if spec.get("index") not in staged or not spec.get("alias"):
             fake.violation(f"alias action on a missing index: {action}")
             raise Reject(404, "index_not_found_exception", str(spec.get("index")))
-        (staged[spec["index"]].add if verb == "add" else staged[spec["index"]].discard)(
-            spec["alias"]
-        )
+        if verb == "add":
+            staged[spec["index"]][spec["alias"]] = {"is_write_index": spec.get("is_write_index")}
+        else:
+            staged[spec["index"]].pop(spec["alias"], None)
+    previous = {n: i["aliases"] for n, i in fake.indices.items()}
     for name, aliases in staged.items():  # all or nothing, like the real call
         fake.indices[name]["aliases"] = aliases
+    try:
+        _check_write_indices(fake)
+    except Reject:
+        for name, aliases in previous.items():
+            fake.indices[name]["aliases"] = aliases
+        raise
     return 200, {"acknowledged": True}
+
+
+def _check_write_indices(fake: FakeElasticsearch) -> None:
+    """One write index per alias (Elasticsearch's IndexAbstraction.Alias check)."""
+    writers: dict[str, list[str]] = {}
+    for name, index in sorted(fake.indices.items()):
+        for alias, spec in index["aliases"].items():
+            if spec.get("is_write_index"):
+                writers.setdefault(alias, []).append(name)
+    for alias, names in writers.items():
+        if len(names) > 1:
+            raise Reject(
+                500,
+                "illegal_state_exception",
+                f"alias [{alias}] has more than one write index [{','.join(names)}]",
+            )
 
 
 def _single_index(fake: FakeElasticsearch, target: str) -> str:
@@ -164,7 +382,9 @@ def _single_index(fake: FakeElasticsearch, target: str) -> str:
     return names[0]
 
 
-def _bulk(fake: FakeElasticsearch, raw: bytes) -> Response:
+def _bulk(
+    fake: FakeElasticsearch, raw: bytes, params: dict[str, str], principal: rules.Principal
+) -> Response:
     if fake.bulk_rejections:
         status = fake.bulk_rejections.pop(0)
         raise Reject(
@@ -181,17 +401,28 @@ def _bulk(fake: FakeElasticsearch, raw: bytes) -> Response:
     fake.bulk_bodies.append(parsed)
     items = []
     for action, source in zip(parsed[::2], parsed[1::2], strict=True):
-        items.append({"index": _bulk_item(fake, action, source)})
-    errors = any("error" in i["index"] for i in items)
+        op = next(iter(action), "index")
+        items.append({op: _bulk_item(fake, action, source, principal)})
+    if params.get("refresh") in ("", "true", "wait_for"):
+        # `wait_for` returns once a refresh made the writes visible; `true` forces one.
+        for item in items:
+            result = next(iter(item.values()))
+            if "error" not in result and result.get("_index") in fake.indices:
+                fake.refresh(result["_index"])
+    errors = any("error" in next(iter(i.values())) for i in items)
     return 200, {"took": 1, "errors": errors, "items": items}
 
 
 def _bulk_item(
-    fake: FakeElasticsearch, action: dict[str, Any], source: dict[str, Any]
+    fake: FakeElasticsearch,
+    action: dict[str, Any],
+    source: dict[str, Any],
+    principal: rules.Principal,
 ) -> dict[str, Any]:
-    meta = action.get("index")
-    if set(action) != {"index"} or not isinstance(meta, dict):
-        fake.violation(f"bulk action is not an index action: {action}")
+    op = next(iter(action), "")
+    meta = action.get(op)
+    if len(action) != 1 or op not in ("index", "create") or not isinstance(meta, dict):
+        fake.violation(f"bulk action is not an index or create action: {action}")
         return {
             "status": 400,
             "error": {"type": "illegal_argument_exception", "reason": "bad action"},
@@ -204,37 +435,69 @@ def _bulk_item(
     if "raw" not in source or "fingerprint" not in source:
         fake.violation(f"bulk source for {doc_id} lacks raw or fingerprint")
     base = {"_index": target, "_id": doc_id}
+    needed = "create_doc" if op == "create" else "index"
+    if not principal.may(needed):
+        reason = rules.unauthorized(principal, needed, f"indices:data/write/{op}", str(target))
+        return {**base, "status": 403, "error": {"type": "security_exception", "reason": reason}}
     if doc_id in fake.fail_items:
         status, error = fake.fail_items.pop(doc_id)
         return {**base, "status": status, "error": error}
     try:
-        index = _single_index(fake, str(target))
-    except Reject as exc:
-        return {**base, "status": exc.status, "error": exc.body["error"]}
+        index = fake.write_index(str(target))
+    except ValueError as exc:
+        error = {"type": "illegal_argument_exception", "reason": str(exc)}
+        return {**base, "status": 400, "error": error}
+    if index is None:
+        # A real cluster would create an index of that name (auto_create_index); the
+        # store never writes before its alias exists, so the fake refuses instead.
+        error = {"type": "index_not_found_exception", "reason": f"no such index [{target}]"}
+        return {**base, "status": 404, "error": error}
     from tests.fakes.fake_elasticsearch import check_value
 
     problem = check_value(fake.indices[index]["mappings"], source, "")
     if problem:
-        kind = (
-            "strict_dynamic_mapping_exception"
-            if "strict" in problem
-            else "document_parsing_exception"
-        )
-        return {
-            **base,
-            "_index": index,
-            "status": 400,
-            "error": {"type": kind, "reason": f"[1:1] {problem}"},
-        }
-    docs = fake.indices[index]["docs"]
+        if isinstance(problem, rules.ItemError):
+            error = problem.error()
+        else:
+            kind = (
+                "strict_dynamic_mapping_exception"
+                if "strict" in problem
+                else "document_parsing_exception"
+            )
+            error = {"type": kind, "reason": f"[1:1] {problem}"}
+        return {**base, "_index": index, "status": 400, "error": error}
+    docs, seq = fake.indices[index]["docs"], fake.indices[index]["seq"]
+    conflict = _version_conflict(op, meta, doc_id, seq)
+    if conflict:
+        error = {"type": "version_conflict_engine_exception", "reason": conflict}
+        return {**base, "_index": index, "status": 409, "error": error}
     result = "updated" if doc_id in docs else "created"
     docs[doc_id] = source
+    fake.seq_no += 1
+    seq[doc_id] = fake.seq_no
+    fake.indices[index]["written_at"] = time.monotonic()
     return {
         **base,
         "_index": index,
         "status": 201 if result == "created" else 200,
         "result": result,
+        "_seq_no": fake.seq_no,
+        "_primary_term": 1,
     }
+
+
+def _version_conflict(op: str, meta: dict[str, Any], doc_id: str, seq: dict[str, int]) -> str:
+    """Optimistic concurrency: `create` of an existing id, or `if_seq_no` that moved."""
+    if op == "create" and doc_id in seq:
+        return f"[{doc_id}]: version conflict, document already exists (current version [1])"
+    wanted = meta.get("if_seq_no")
+    if wanted is not None and (seq.get(doc_id) != wanted or meta.get("if_primary_term") != 1):
+        return (
+            f"[{doc_id}]: version conflict, required seqNo [{wanted}], primary term "
+            f"[{meta.get('if_primary_term')}]. current document has seqNo [{seq.get(doc_id)}] "
+            "and primary term [1]"
+        )
+    return ""
 
 
 def _project(source: dict[str, Any], params: dict[str, str], spec: Any = None) -> dict[str, Any]:
@@ -257,15 +520,65 @@ def _mget(
         fake.violation(f"mget without index or ids: {body}")
         raise Reject(400, "action_request_validation_exception", "ids missing")
     index = _single_index(fake, target)
+    return 200, {"docs": [_doc(fake, index, i, params) for i in ids]}
+
+
+def _doc(
+    fake: FakeElasticsearch, index: str, doc_id: str, params: dict[str, str]
+) -> dict[str, Any]:
+    """One real-time get result: writes are seen at once, refreshed or not."""
     docs = fake.indices[index]["docs"]
-    return 200, {
-        "docs": [
-            {"_index": index, "_id": i, "found": True, "_source": _project(docs[i], params)}
-            if i in docs
-            else {"_index": index, "_id": i, "found": False}
-            for i in ids
-        ]
+    if doc_id not in docs:
+        return {"_index": index, "_id": doc_id, "found": False}
+    return {
+        "_index": index,
+        "_id": doc_id,
+        "_version": 1,
+        "_seq_no": fake.indices[index]["seq"][doc_id],
+        "_primary_term": 1,
+        "found": True,
+        "_source": _project(docs[doc_id], params),
     }
+
+
+def _get(fake: FakeElasticsearch, target: str, doc_id: str) -> Response:
+    found = _doc(fake, _single_index(fake, target), doc_id, {})
+    return (200 if found["found"] else 404), found
+
+
+def _search_options(body: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
+    """The search body with what may also come as parameters, checked like the server."""
+    options = dict(body)
+    for key in ("size", "from", "track_total_hits"):
+        if key in params:
+            value = params[key]
+            options[key] = value == "true" if value in ("true", "false") else int(value)
+    window = int(options.get("from", 0)) + int(options.get("size", 10))
+    if window > MAX_RESULT_WINDOW:
+        reason = (
+            f"Result window is too large, from + size must be less than or equal to: "
+            f"[{MAX_RESULT_WINDOW}] but was [{window}]. See the scroll api for a more "
+            "efficient way to request large data sets. This limit can be set by changing "
+            "the [index.max_result_window] index level setting."
+        )
+        raise Reject(
+            400,
+            "search_phase_execution_exception",
+            "all shards failed",
+            root_cause={"type": "illegal_argument_exception", "reason": reason},
+            caused_by={"type": "illegal_argument_exception", "reason": reason},
+        )
+    return options
+
+
+def _total(count: int, track: Any) -> dict[str, Any] | None:
+    """`hits.total` as `track_total_hits` asks: exact, capped (gte) or absent."""
+    if track is False:
+        return None
+    limit = DEFAULT_TRACK_TOTAL_HITS if track is None else track
+    if limit is True or count <= int(limit):
+        return {"value": count, "relation": "eq"}
+    return {"value": int(limit), "relation": "gte"}
 
 
 def _search(fake: FakeElasticsearch, target: str, body: dict[str, Any]) -> Response:
@@ -287,8 +600,9 @@ def _search(fake: FakeElasticsearch, target: str, body: dict[str, Any]) -> Respo
         scored.sort(key=lambda s: (-s[0], s[2].get("published_at") or ""))
     else:
         scored.sort(key=lambda s: s[2].get("published_at") or "", reverse=True)
-    total = len(scored)
-    page = scored[: int(body.get("size", 10))]
+    total = _total(len(scored), body.get("track_total_hits"))
+    start = int(body.get("from", 0))
+    page = scored[start : start + int(body.get("size", 10))]
     words = set(q._stems(q.words(" ".join(re.findall(r'"([^"]*)"', _sqs_text(query))))))
     hits = []
     for score, doc_id, src in page:
@@ -304,7 +618,9 @@ def _search(fake: FakeElasticsearch, target: str, body: dict[str, Any]) -> Respo
         if "highlight" in body:
             hit["highlight"] = {"body": [q.highlight(src.get("body", ""), words, 200)]}
         hits.append(hit)
-    response: dict[str, Any] = {"hits": {"total": {"value": total, "relation": "eq"}, "hits": hits}}
+    response: dict[str, Any] = {"hits": {"hits": hits}}
+    if total is not None:
+        response["hits"]["total"] = total
     if "aggs" in body:
         counts: dict[str, int] = {}
         for _, _, src in scored:
