@@ -7,8 +7,18 @@ mapping (`mapping_version` moves). Two modes:
   new form equals the stored one is reported "unchanged" and not written.
 - new index (Elasticsearch; the default when the live index has an older mapping
   version): the next `<alias>-vN` is filled while the alias keeps serving the old one,
-  the count is verified, and the alias moves in one atomic `_aliases` call. The old
-  index stays until `monitor es prune`. Searches never see a half-built index.
+  and the alias moves in one atomic `_aliases` call. The old index stays until
+  `monitor es prune`. Searches never see a half-built index.
+
+A rebuild loses nothing (issue 12). Ingestion goes on through the alias, into the old
+index, while the new one fills; so after the main pass, catch-up passes copy every
+document written into the old index since the rebuild began (by `indexed_at`, after an
+explicit refresh, with a margin for writes in flight), until a pass finds nothing new.
+Failed items are retried once. The swap happens only when every id of the old index is
+in the new one; otherwise it is refused and the ids are listed. Writes that reach the
+old index between the last catch-up and the swap are copied afterwards, each only if
+nobody wrote that document through the alias since (optimistic concurrency), so a
+newer document is never overwritten by an older one.
 
 Every run holds the `reprocess` lock (Redis when `MONITOR_REDIS_URL` is set), so two
 runs cannot interleave. Progress is checkpointed in the cache after every batch (the
@@ -22,7 +32,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeGuard
 
@@ -33,7 +43,7 @@ from workers.model import InputError, RawArticle
 from workers.stores.base import Store
 
 if TYPE_CHECKING:
-    from workers.stores.elasticsearch import ElasticsearchStore
+    from workers.stores.elasticsearch import ElasticsearchStore, Expected
 
 LOCK_NAME = "reprocess"
 # A crashed run must not block the next one forever, but a healthy one must keep the
@@ -42,6 +52,11 @@ LOCK_TTL_S = 6 * 3600
 CHECKPOINT_TTL_S = 7 * 86400
 LAST_RUN_KEY = "reprocess:last"
 LAST_RUN_TTL_S = 365 * 86400
+# Catch-up passes look this far before the previous pass began: a writer stamps
+# `indexed_at` before its bulk request, which may land (after retries) much later.
+CATCH_UP_MARGIN_S = 600
+MAX_CATCH_UP_PASSES = 5
+SHOWN_IDS = 20
 
 ProgressFn = Callable[[int, int], None]
 
@@ -78,6 +93,7 @@ class ReprocessReport:
     index: str | None = None
     previous_index: str | None = None
     resumed_from: str | None = None
+    caught_up: int = 0  # documents written during a rebuild and copied after the main pass
 
     def add(self, other: ReprocessReport) -> None:
         self.rewritten += other.rewritten
@@ -190,11 +206,16 @@ def run(
             assert is_elasticsearch(store)
             existing = {i.name for i in store.indices.indices()}
             if state.get("index") not in existing:
-                state = {"index": store.indices.create_next()}
+                # A rebuild whose checkpoint was lost is filled again, not duplicated.
+                index = store.indices.rebuilding() or store.indices.create_next()
+                state = {"index": index, "started_at": _ago(CATCH_UP_MARGIN_S)}
                 report = ReprocessReport()
                 cache.set(key, json.dumps(state), ttl_s=CHECKPOINT_TTL_S)
             report.index = state["index"]
             target = store.migrating_to(state["index"])
+            live = store.indices.current_index()
+            if live is not None:
+                store.indices.refresh(live)  # the listing below must see fresh writes
 
         ids = sorted(
             set(selection.ids)
@@ -203,7 +224,7 @@ def run(
                 publication=selection.publication, since=selection.since, until=selection.until
             )
         )
-        done = _walk(
+        _walk(
             ids,
             target,
             report=report,
@@ -215,22 +236,11 @@ def run(
             enrichers=enrichers,
         )
         if new_index:
-            assert is_elasticsearch(store)
-            # Articles ingested through the alias while the new index filled: one
-            # catch-up pass so the swap loses nothing.
-            late = sorted(set(store.list_ids()) - set(done))
-            _walk(
-                late,
-                target,
-                report=report,
-                state={**state, "last": None},
-                cache=cache,
-                key=key,
-                batch_size=batch_size,
-                progress=None,
-                enrichers=enrichers,
+            assert is_elasticsearch(store) and is_elasticsearch(target)
+            rebuild = _Rebuild(
+                store, target, report, cache=cache, batch_size=batch_size, enrichers=enrichers
             )
-            _verify_and_swap(store, report)
+            rebuild.finish(since=state.get("started_at") or _ago(CATCH_UP_MARGIN_S))
         cache.delete(key)
         finished = {
             **report.to_dict(),
@@ -258,6 +268,7 @@ def _walk(
     progress: ProgressFn | None,
     enrichers: Sequence[pipeline.Enricher],
 ) -> list[str]:
+    """Reprocess `ids` in batches into `target`; checkpoint after each unless `key` is ""."""
     last = state.get("last")
     todo = [i for i in ids if last is None or i > last]
     done = len(ids) - len(todo)
@@ -268,21 +279,114 @@ def _walk(
         report.add(reprocess_batch(batch, store=target, enrichers=enrichers, cache=cache))
         state["last"] = batch[-1]
         state["report"] = report.to_dict()
-        cache.set(key, json.dumps(state), ttl_s=CHECKPOINT_TTL_S)
+        if key:
+            cache.set(key, json.dumps(state), ttl_s=CHECKPOINT_TTL_S)
         done += len(batch)
         if progress:
             progress(done, len(ids))
     return ids
 
 
-def _verify_and_swap(store: ElasticsearchStore, report: ReprocessReport) -> None:
-    assert report.index is not None
-    live = store.indices.current_index()
-    expected = (store.indices.count(live) if live else 0) - report.failed
-    found = store.indices.count(report.index)
-    if found < expected:
-        raise ReprocessError(
-            f"{report.index} holds {found} documents, expected {expected}: the alias stays "
-            f"on {live}; run again to resume, or inspect the failures"
+def _ago(seconds: float) -> str:
+    return (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat(timespec="seconds")
+
+
+@dataclass
+class _Rebuild:
+    """The end of a new-index run: catch up, retry, verify, swap, copy the stragglers."""
+
+    store: ElasticsearchStore
+    target: ElasticsearchStore
+    report: ReprocessReport
+    cache: Cache
+    batch_size: int
+    enrichers: Sequence[pipeline.Enricher]
+    copied: dict[str, str] = field(default_factory=dict)
+
+    def finish(self, *, since: str) -> None:
+        live = self.store.indices.current_index()
+        assert self.report.index is not None
+        if live is not None:
+            since = self._catch_up(live, since)
+        self._retry_failures()
+        self._verify(live, self.report.index)
+        self.report.previous_index = self.store.indices.swap(self.report.index)
+        if live is not None:
+            self._after_swap(live, since)
+
+    def _copy(self, ids: list[str], target: Store, report: ReprocessReport) -> None:
+        _walk(
+            sorted(ids),
+            target,
+            report=report,
+            state={},
+            cache=self.cache,
+            key="",
+            batch_size=self.batch_size,
+            progress=None,
+            enrichers=self.enrichers,
         )
-    report.previous_index = store.indices.swap(report.index)
+
+    def _catch_up(self, live: str, since: str) -> str:
+        """Copy what was written into `live` since `since` until a pass finds nothing
+        new; returns where the last pass started looking."""
+        for _ in range(MAX_CATCH_UP_PASSES):
+            next_since = _ago(CATCH_UP_MARGIN_S)
+            written = self.store.written_since(live, since)
+            todo = [i for i, version in written.items() if self.copied.get(i) != version]
+            if not todo:
+                break
+            self._copy_late(todo, self.target)
+            self.copied.update(written)
+            since = next_since
+        return since
+
+    def _retry_failures(self) -> None:
+        failed = sorted({doc_id for doc_id, _ in self.report.failures})
+        if not failed:
+            return
+        again = ReprocessReport()
+        self._copy(failed, self.target, again)
+        self.report.rewritten += again.rewritten
+        self.report.unchanged += again.unchanged
+        self.report.failed, self.report.failures = again.failed, again.failures
+
+    def _verify(self, live: str | None, new: str) -> None:
+        """Every id of the live index must be in the new one (one more try for those
+        missing); else the swap is refused, naming them."""
+        expected = self.store.index_ids(live) if live else set()
+        missing = sorted(expected - self.store.index_ids(new))
+        if missing:
+            self._copy(missing, self.target, self.report)
+            missing = sorted(expected - self.store.index_ids(new))
+        failed = sorted({doc_id for doc_id, _ in self.report.failures} | set(missing))
+        if failed:
+            shown = ", ".join(failed[:SHOWN_IDS]) + (" ..." if len(failed) > SHOWN_IDS else "")
+            raise ReprocessError(
+                f"{len(failed)} document(s) of {live} are not in {new}: {shown}; the alias "
+                f"stays on {live}. Fix or remove them, then run again to resume"
+            )
+
+    def _after_swap(self, old: str, since: str) -> None:
+        """Copy what reached `old` after the last catch-up, unless newer is in place."""
+        written = self.store.written_since(old, since)
+        todo = sorted(i for i, version in written.items() if self.copied.get(i) != version)
+        if not todo:
+            return
+        # Only where the new index still holds what the rebuild wrote (or nothing):
+        # anything else was written through the alias after the swap, and is newer.
+        now = self.store.versions(todo)
+        expected: dict[str, Expected] = {
+            i: now.get(i) for i in todo if now.get(i) == self.target.written.get(i)
+        }
+        if expected:
+            self._copy_late(sorted(expected), self.store.conditional(old, expected))
+
+    def _copy_late(self, ids: list[str], target: Store) -> None:
+        """Copy documents written during the rebuild: counted apart (`caught_up`), so
+        the report's rewritten/unchanged still describe the archive once."""
+        late = ReprocessReport()
+        self._copy(ids, target, late)
+        self.report.caught_up += len(ids) - late.failed
+        self.report.failed += late.failed
+        self.report.failures.extend(late.failures)

@@ -40,6 +40,8 @@ def setup() -> None:
         current = store.setup()
         live = store.indices.current_mapping_version()
         wanted = store.indices.wanted_version
+    except ValueError as exc:  # the credentials lack the privileges: nothing was created
+        fail(str(exc))
     finally:
         store.close()
     click.echo(f"template {store.indices.template_name} applied (mapping version {wanted})")
@@ -87,10 +89,14 @@ def prune(yes: bool) -> None:
     """Delete old versioned indices the alias no longer points at.
 
     Reprocessing with --new-index keeps the previous index so a bad run can be undone
-    by moving the alias back; prune once the new index has proved itself.
+    by moving the alias back; prune once the new index has proved itself. An index a
+    rebuild is still filling is never deleted.
     """
     store = _store()
     try:
+        filling = store.indices.rebuilding()
+        if filling:
+            click.echo(f"kept {filling}: a rebuild is filling it")
         old = store.indices.prunable()
         if not old:
             click.echo("nothing to prune")

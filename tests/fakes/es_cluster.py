@@ -62,6 +62,20 @@ class Cluster:
         }
 
 
+def clean_up(client: Elasticsearch, alias: str) -> list[str]:
+    """Delete the test's indices and template; returns the indices deleted.
+
+    By concrete name: since 8.0 `action.destructive_requires_name` refuses a pattern
+    (`DELETE alias-v*` is 400), so the names are listed first (GET accepts patterns).
+    """
+    names = sorted(client.options(ignore_status=404).indices.get(index=f"{alias}-v*").body)
+    names = [n for n in names if n.startswith(f"{alias}-v")]
+    for name in names:
+        client.options(ignore_status=404).indices.delete(index=name)
+    client.options(ignore_status=404).indices.delete_index_template(name=alias)
+    return names
+
+
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
     alias = f"monitor-test-{uuid.uuid4().hex[:8]}"
@@ -71,9 +85,11 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
             yield found
         finally:
             with found.client() as client:
-                client.options(ignore_status=404).indices.delete(index=f"{alias}-v*")
-                client.options(ignore_status=404).indices.delete_index_template(name=alias)
+                clean_up(client, alias)
         return
     with FakeElasticsearch() as fake:
-        yield Cluster(fake.url, alias, tmp_path, fake)
+        found = Cluster(fake.url, alias, tmp_path, fake)
+        yield found
+        with found.client() as client:  # the same teardown as on a real cluster
+            clean_up(client, alias)
         assert fake.violations == [], "FakeElasticsearch flagged requests"

@@ -519,6 +519,10 @@ def _mget(
     if not isinstance(ids, list) or not target:
         fake.violation(f"mget without index or ids: {body}")
         raise Reject(400, "action_request_validation_exception", "ids missing")
+    if not fake.resolve(target):
+        # A missing index fails each document, not the request (as the real mget does).
+        error = {"type": "index_not_found_exception", "reason": f"no such index [{target}]"}
+        return 200, {"docs": [{"_index": target, "_id": i, "error": error} for i in ids]}
     index = _single_index(fake, target)
     return 200, {"docs": [_doc(fake, index, i, params) for i in ids]}
 
@@ -537,7 +541,7 @@ def _doc(
         "_seq_no": fake.indices[index]["seq"][doc_id],
         "_primary_term": 1,
         "found": True,
-        "_source": _project(docs[doc_id], params),
+        **({} if params.get("_source") == "false" else {"_source": _project(docs[doc_id], params)}),
     }
 
 

@@ -227,22 +227,6 @@ def test_list_ids_pages_through_everything(
 
 
 @needs_fake
-def test_search_only_credentials_use_the_alias_an_admin_set_up(cluster: Cluster) -> None:
-    assert cluster.fake is not None
-    cluster.fake.forbidden = ("/_index_template", f"/{cluster.alias}-v")
-    with pytest.raises(StoreUnavailable, match="run `monitor es setup` with an admin key"):
-        open_store(cluster.settings())
-    cluster.fake.forbidden = ()
-    admin = open_store(cluster.settings())
-    admin.write([indexable(7)])
-    admin.close()
-    cluster.fake.forbidden = ("/_index_template", f"/{cluster.alias}-v")
-    reader = open_store(cluster.settings())
-    assert reader.search(SearchQuery("Moscow")).total == 1
-    reader.close()
-
-
-@needs_fake
 def test_refused_credentials_name_the_settings_to_check(
     cluster: Cluster, store: ElasticsearchStore
 ) -> None:

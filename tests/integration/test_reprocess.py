@@ -153,6 +153,8 @@ def test_new_index_swaps_the_alias_and_searches_keep_working(
                     "is_write_index": True,
                 }
             },
+            # The rebuild marker goes in the same atomic call (prune may now delete v1).
+            {"remove": {"index": f"{cluster.alias}-v2", "alias": f"{cluster.alias}-rebuilding"}},
         ]
     es_store.indices.delete(f"{cluster.alias}-v1")
     assert [i.name for i in es_store.indices.indices()] == [f"{cluster.alias}-v2"]

@@ -10,6 +10,16 @@ doubling backoff. Every item result is read: a mapping conflict comes back as
 still rejected as overloaded after the retries, and a cluster that cannot be reached,
 raise `StoreUnavailable` so the task retries the batch.
 
+Reads what was just written: every write waits until a refresh made it searchable
+(`refresh=wait_for`), so the next batch's citation lookup (`find_ids`, a search) sees
+the articles of the previous one on a real cluster, where a plain write is invisible to
+searches until the refresh interval passes. A rebuild's writes into a new index skip the
+wait (nobody searches that index before its explicit refresh and verification).
+
+Privileges: opening the store sets up the template and alias only when the credentials
+may (`IndexManager.missing_privileges`); a read-only or write-only key uses the alias
+an admin set up, with no metadata call on the read or write path.
+
 Credentials come from settings and are never logged; the location shown to users is
 the redacted URL.
 """
@@ -21,7 +31,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from elasticsearch import AuthorizationException, Elasticsearch, helpers
+from elasticsearch import Elasticsearch, helpers
 
 from workers.model import Article, RawArticle
 from workers.settings import Settings
@@ -39,6 +49,10 @@ from workers.stores.base import (
 )
 from workers.stores.es_indices import IndexManager
 
+# (seq_no, primary_term) a conditional write expects the document to still have, or
+# None for "must not exist yet" (Elasticsearch's optimistic concurrency control).
+Expected = tuple[int, int] | None
+
 log = logging.getLogger(__name__)
 _PAGE = 1000
 
@@ -55,6 +69,8 @@ class ElasticsearchStore:
         alias: str,
         location: str,
         write_index: str | None = None,
+        read_index: str | None = None,
+        expected: dict[str, Expected] | None = None,
         bulk_retries: int = 5,
         bulk_backoff_s: float = 1.0,
         chunk_size: int = 500,
@@ -63,6 +79,13 @@ class ElasticsearchStore:
         self.alias = alias
         self.location = location
         self.write_index = write_index or alias
+        # Where raw payloads are read from (a rebuild's old index after the swap).
+        self.read_index = read_index or alias
+        # Writes of these ids only if nobody wrote them since (see `conditional`).
+        self.expected = expected
+        # (seq_no, primary_term) of each document this store wrote: a rebuild tells
+        # its own writes from later ones by these.
+        self.written: dict[str, tuple[int, int]] = {}
         self.bulk_retries = bulk_retries
         self.bulk_backoff_s = bulk_backoff_s
         self.chunk_size = chunk_size
@@ -80,25 +103,33 @@ class ElasticsearchStore:
             bulk_backoff_s=settings.elasticsearch_bulk_backoff_s,
         )
         if setup:
-            store.setup()
+            store.prepare()
         return store
 
-    def setup(self) -> str:
-        """Apply the template and create the first index if needed; returns the live one."""
+    def prepare(self) -> None:
+        """Set up the template and alias when these credentials may; otherwise use the
+        alias an admin set up (a reader or writer key makes no metadata call)."""
         with es_client.errors(self.location):
-            try:
-                current = self.indices.setup()
-                live = self.indices.current_mapping_version()
-            except AuthorizationException:
-                # A search-only API key may not manage templates or read index
-                # metadata: use the alias an admin set up with `monitor es setup`.
-                found = self.indices.current_index()
-                if found is None:
-                    raise StoreUnavailable(
-                        f"alias {self.alias} does not exist and these credentials may not "
-                        "create it: run `monitor es setup` with an admin key"
-                    ) from None
-                current, live = found, None
+            missing = self.indices.missing_privileges()
+        if missing:
+            log.info(
+                "elasticsearch store at %s, alias %s (set up by an admin; these credentials "
+                "lack %s)",
+                self.location,
+                self.alias,
+                ", ".join(missing),
+            )
+            return
+        self.setup()
+
+    def setup(self) -> str:
+        """Apply the template and create the first index if needed; returns the live one.
+
+        Raises `SetupRefused` (a ValueError: the user's to fix) with nothing created when
+        the credentials lack the privileges."""
+        with es_client.errors(self.location):
+            current = self.indices.setup()
+            live = self.indices.current_mapping_version()
         if live is not None and live != self.indices.wanted_version:
             log.warning(
                 "index %s has mapping version %s, the template has %s: run "
@@ -112,14 +143,23 @@ class ElasticsearchStore:
 
     def migrating_to(self, index: str) -> ElasticsearchStore:
         """A store that reads fingerprints through the alias and writes into `index`."""
+        return self._view(write_index=index)
+
+    def conditional(self, read_index: str, expected: dict[str, Expected]) -> ElasticsearchStore:
+        """A store that reads raw payloads from `read_index` and writes through the alias
+        only documents nobody wrote since `expected` was read: a write that lost the
+        race comes back "unchanged" (the newer document stays)."""
+        return self._view(read_index=read_index, expected=expected)
+
+    def _view(self, **changes: Any) -> ElasticsearchStore:
         return ElasticsearchStore(
             self.client,
             alias=self.alias,
             location=self.location,
-            write_index=index,
             bulk_retries=self.bulk_retries,
             bulk_backoff_s=self.bulk_backoff_s,
             chunk_size=self.chunk_size,
+            **changes,
         )
 
     @property
@@ -145,12 +185,25 @@ class ElasticsearchStore:
             # Migrating: every document must land in the new index, but the report
             # still says what changed relative to the live one.
             expected[doc_id] = "unchanged" if same else "updated" if doc_id in stored else "created"
-            actions.append(
-                {"_op_type": "index", "_index": self.write_index, "_id": doc_id, "_source": source}
-            )
+            actions.append(self._action(doc_id, source))
         if actions:
             outcomes.update(self._bulk(actions, expected))
         return [outcomes[item.article.id] for item in items]
+
+    def _action(self, doc_id: str, source: dict[str, Any]) -> dict[str, Any]:
+        action: dict[str, Any] = {
+            "_op_type": "index",
+            "_index": self.write_index,
+            "_id": doc_id,
+            "_source": source,
+        }
+        if self.expected is not None and doc_id in self.expected:
+            version = self.expected[doc_id]
+            if version is None:
+                action["_op_type"] = "create"
+            else:
+                action["if_seq_no"], action["if_primary_term"] = version
+        return action
 
     def _bulk(
         self, actions: list[dict[str, Any]], expected: dict[str, str]
@@ -168,15 +221,22 @@ class ElasticsearchStore:
                 retry_on_status=(429, 503),
                 raise_on_error=False,
                 raise_on_exception=True,
+                # Searchable before the call returns (module docstring); not for a
+                # rebuild's index, which is refreshed and verified explicitly.
+                refresh=False if self.migrating else "wait_for",
             )
             for ok, info in results:
                 result = next(iter(info.values()))
                 doc_id = str(result["_id"])
                 if ok:
+                    if "_seq_no" in result:
+                        self.written[doc_id] = (result["_seq_no"], result["_primary_term"])
                     status = expected[doc_id] if self.migrating else result.get("result")
                     outcomes[doc_id] = WriteOutcome(doc_id, _ok_status(status))
                 elif result.get("status") in es_client.TRANSIENT_STATUS:
                     overloaded.append(doc_id)
+                elif result.get("status") == 409 and self.expected is not None:
+                    outcomes[doc_id] = WriteOutcome(doc_id, "unchanged")  # a newer write won
                 else:
                     reason = docs.failure_reason(result.get("error"))
                     outcomes[doc_id] = WriteOutcome(doc_id, "failed", reason=reason)
@@ -188,22 +248,32 @@ class ElasticsearchStore:
         return outcomes
 
     def _fingerprints(self, ids: list[str]) -> dict[str, str]:
-        response = self.client.mget(
-            index=self.alias, ids=list(dict.fromkeys(ids)), source_includes=["fingerprint"]
-        )
-        return {
-            d["_id"]: (d.get("_source") or {}).get("fingerprint", "")
-            for d in response["docs"]
-            if d.get("found")
-        }
+        found = self._mget(self.alias, list(dict.fromkeys(ids)), source_includes=["fingerprint"])
+        return {i: (d.get("_source") or {}).get("fingerprint", "") for i, d in found.items()}
+
+    def _mget(self, index: str, ids: list[str], **options: Any) -> dict[str, dict[str, Any]]:
+        """Real-time reads by id (they see writes no refresh has made searchable yet)."""
+        response = self.client.mget(index=index, ids=ids, **options)
+        for doc in response["docs"]:
+            error = doc.get("error")
+            if error:  # e.g. the alias does not exist: the same for every id
+                reason = docs.failure_reason(error)
+                raise StoreUnavailable(
+                    f"elasticsearch at {self.location}: {reason}: run `monitor es setup` "
+                    "with an admin key"
+                )
+        return {d["_id"]: d for d in response["docs"] if d.get("found")}
+
+    def versions(self, ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """Each stored id's (seq_no, primary_term), read through the alias."""
+        with es_client.errors(self.location):
+            found = self._mget(self.alias, list(ids), source=False)
+        return {i: (d["_seq_no"], d["_primary_term"]) for i, d in found.items()}
 
     def get(self, doc_id: str) -> Article | None:
         with es_client.errors(self.location):
-            response = self.client.mget(
-                index=self.alias, ids=[doc_id], source_excludes=["raw", "fingerprint"]
-            )
-        found = [d for d in response["docs"] if d.get("found")]
-        return docs.from_source(found[0]["_source"]) if found else None
+            found = self._mget(self.alias, [doc_id], source_excludes=["raw", "fingerprint"])
+        return docs.from_source(found[doc_id]["_source"]) if doc_id in found else None
 
     def search(self, query: SearchQuery) -> SearchResult:
         body = docs.search_body(query)
@@ -274,11 +344,25 @@ class ElasticsearchStore:
         if not ids:
             return {}
         with es_client.errors(self.location):
-            response = self.client.mget(index=self.alias, ids=list(ids), source_includes=["raw"])
+            found = self._mget(self.read_index, list(ids), source_includes=["raw"])
+        return {i: RawArticle.from_dict(d["_source"]["raw"]) for i, d in found.items()}
+
+    def index_ids(self, index: str) -> set[str]:
+        """Every id in one concrete index, after a refresh (the rebuild's verification)."""
+        with es_client.errors(self.location):
+            self.indices.refresh(index)
+        return {doc_id for doc_id, _ in self._scan([], False, index=index)}
+
+    def written_since(self, index: str, since: str) -> dict[str, str]:
+        """Ids written into `index` at or after `since` (ISO time), after a refresh, with
+        a version tag (`indexed_at` and fingerprint): the rebuild's catch-up."""
+        with es_client.errors(self.location):
+            self.indices.refresh(index)
+        clause = {"range": {"indexed_at": {"gte": since}}}
+        source = {"includes": ["indexed_at", "fingerprint"]}
         return {
-            d["_id"]: RawArticle.from_dict(d["_source"]["raw"])
-            for d in response["docs"]
-            if d.get("found")
+            doc_id: f"{src.get('indexed_at')}|{src.get('fingerprint')}"
+            for doc_id, src in self._scan([clause], source, index=index)
         }
 
     def find_ids(self, *, publication: str, published_on: str) -> list[str]:
@@ -303,7 +387,11 @@ class ElasticsearchStore:
         return [found for found, _ in self._scan([clause], False)]
 
     def _scan(
-        self, clauses: list[dict[str, Any]], source: bool | dict[str, list[str]]
+        self,
+        clauses: list[dict[str, Any]],
+        source: bool | dict[str, list[str]],
+        *,
+        index: str | None = None,
     ) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every matching document in `id` order, a page at a time with `search_after`.
 
@@ -316,7 +404,7 @@ class ElasticsearchStore:
             extra: dict[str, Any] = {} if after is None else {"search_after": after}
             with es_client.errors(self.location):
                 response = self.client.search(
-                    index=self.alias,
+                    index=index or self.alias,
                     query={"bool": {"filter": clauses}},
                     sort=[{"id": "asc"}],
                     size=_PAGE,

@@ -31,6 +31,11 @@ def connect(settings: Settings) -> tuple[Elasticsearch, str]:
         # A refused connection fails fast; the task-level retry owns the long backoff.
         "max_retries": 2,
         "retry_on_timeout": True,
+        # The transport would retry a whole request answered 429/502/503/504 at once,
+        # with no backoff (its default), before `streaming_bulk` sees it; one layer
+        # owns status retries: streaming_bulk with backoff for bulks, the task for
+        # the rest (issue 12, item 7).
+        "retry_on_status": (),
     }
     if settings.elasticsearch_api_key is not None:
         options["api_key"] = settings.elasticsearch_api_key.get_secret_value()
@@ -58,12 +63,31 @@ def errors(location: str) -> Iterator[None]:
             raise StoreUnavailable(
                 f"elasticsearch at {location}: HTTP {exc.status_code} {exc.message}"
             ) from exc
-        if exc.status_code in (401, 403):
+        if exc.status_code == 401:
             raise StoreUnavailable(
                 f"elasticsearch at {location} refused the credentials "
                 f"(HTTP {exc.status_code}): check MONITOR_ELASTICSEARCH_API_KEY or "
                 "MONITOR_ELASTICSEARCH_USERNAME/PASSWORD"
             ) from exc
+        if exc.status_code == 403:
+            raise StoreUnavailable(
+                f"elasticsearch at {location} refused the request (HTTP 403: {reason(exc)}): "
+                "give MONITOR_ELASTICSEARCH_API_KEY the privileges in docs/elasticsearch.md"
+            ) from exc
+        if exc.error == "index_not_found_exception":
+            raise StoreUnavailable(
+                f"elasticsearch at {location}: {reason(exc)}: run `monitor es setup` "
+                "with an admin key"
+            ) from exc
         if exc.status_code == 400:
-            raise ValueError(f"elasticsearch rejected the request: {exc.message}") from exc
+            raise ValueError(f"elasticsearch rejected the request: {reason(exc)}") from exc
         raise
+
+
+def reason(exc: ApiError) -> str:
+    """The server's own reason for a refusal (its `error.reason`), else the error type."""
+    body = exc.body if isinstance(exc.body, dict) else {}
+    error = body.get("error")
+    if isinstance(error, dict) and error.get("reason"):
+        return f"{error.get('type')}: {error['reason']}"
+    return str(exc.message)

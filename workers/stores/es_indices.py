@@ -6,6 +6,20 @@ the next index while the alias still serves the old one, then moves the alias in
 `_aliases` call (remove + add are applied atomically), so searches never see an empty
 or half-built index. Old indices stay until `monitor es prune` deletes them.
 
+Real clusters differ from a naive picture in three ways this module relies on:
+- Privileges. Setup needs the cluster privilege `manage_index_templates` and `manage`
+  on the indices; `missing_privileges` asks the cluster (`_has_privileges`, allowed to
+  every authenticated user) before anything is created, so a key without them fails
+  once and leaves nothing behind. Reading and writing need no metadata call at all.
+- Concurrency. Several workers may start on an empty cluster at once. The first index
+  is always `-v1` (or the newest existing one, left by an interrupted setup), creating
+  it when it exists already is not an error, and the alias add is idempotent: all of
+  them converge on one write index.
+- `action.destructive_requires_name` (default since 8.0): indices are deleted by
+  concrete name, never by pattern.
+A rebuild's index carries the marker alias `<alias>-rebuilding` from its creation
+until the swap removes it in the same atomic call; prune never deletes such an index.
+
 The template is kept as JSON in `infra/elasticsearch/` (reviewable, usable with curl);
 its `_meta.mapping_version` is what tells a run that the live index is outdated.
 """
@@ -18,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from elasticsearch import Elasticsearch, NotFoundError
+from elasticsearch import ApiError, AuthorizationException, Elasticsearch, NotFoundError
 
 TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "infra" / "elasticsearch"
 TEMPLATE_FILE = TEMPLATE_PATH / "articles-template.json"
@@ -45,12 +59,24 @@ def index_number(alias: str, name: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+class SetupRefused(ValueError):
+    """The credentials may not set up the template, the index or the alias."""
+
+
+# What `setup` needs (Elasticsearch reference, "Security privileges"): templates are a
+# cluster privilege; creating indices, moving aliases and reading index metadata are
+# all covered by `manage` on the indices and on the alias name.
+SETUP_CLUSTER_PRIVILEGES = ("manage_index_templates",)
+SETUP_INDEX_PRIVILEGES = ("manage",)
+
+
 @dataclass(frozen=True, slots=True)
 class IndexInfo:
     name: str
     number: int
     aliased: bool
     mapping_version: int | None
+    rebuilding: bool = False
 
 
 class IndexManager:
@@ -69,11 +95,48 @@ class IndexManager:
     def wanted_version(self) -> int:
         return mapping_version(self.template)
 
+    @property
+    def rebuild_marker(self) -> str:
+        return f"{self.alias}-rebuilding"
+
+    def missing_privileges(self) -> list[str]:
+        """The setup privileges these credentials lack ([] when security is off)."""
+        try:
+            answer = self.client.security.has_privileges(
+                cluster=list(SETUP_CLUSTER_PRIVILEGES),
+                index=[
+                    {
+                        "names": [self.alias, f"{self.alias}-*"],
+                        "privileges": list(SETUP_INDEX_PRIVILEGES),
+                    }
+                ],
+            )
+        except AuthorizationException:
+            return [*SETUP_CLUSTER_PRIVILEGES, *SETUP_INDEX_PRIVILEGES]
+        except ApiError as exc:
+            if exc.status_code == 401:  # bad credentials: the caller says so
+                raise
+            return []  # security disabled: the privilege API is off and nothing is enforced
+        if answer.get("has_all_requested"):
+            return []
+        missing = [f"cluster:{p}" for p, ok in (answer.get("cluster") or {}).items() if not ok]
+        for name, privileges in (answer.get("index") or {}).items():
+            missing += [f"{name}:{p}" for p, ok in privileges.items() if not ok]
+        return missing
+
     def setup(self) -> str:
         """Put the template and make sure the alias points at an index; returns it.
 
-        Idempotent: run on every store start and by `monitor es setup`.
+        Idempotent and safe when several processes run it at once (see the module
+        docstring); raises `SetupRefused`, with nothing created, when the credentials
+        lack the privileges.
         """
+        missing = self.missing_privileges()
+        if missing:
+            raise SetupRefused(
+                f"these credentials may not set up {self.alias} (missing "
+                f"{', '.join(missing)}): run `monitor es setup` with an admin key"
+            )
         body = self.template
         self.client.indices.put_index_template(
             name=self.template_name,
@@ -85,11 +148,24 @@ class IndexManager:
         current = self.current_index()
         if current is not None:
             return current
-        first = self.create_next()
+        existing = [i.name for i in self.indices() if not i.rebuilding]
+        first = existing[-1] if existing else index_name(self.alias, 1)
+        if not existing:
+            self._create(first)
         self.client.indices.update_aliases(
             actions=[{"add": {"index": first, "alias": self.alias, "is_write_index": True}}]
         )
-        return first
+        return self.current_index() or first
+
+    def _create(self, name: str, aliases: dict[str, Any] | None = None) -> bool:
+        """Create `name`; False when another process created it first (not an error)."""
+        try:
+            self.client.indices.create(index=name, aliases=aliases)
+        except ApiError as exc:
+            if exc.error == "resource_already_exists_exception":
+                return False
+            raise
+        return True
 
     def current_index(self) -> str | None:
         try:
@@ -117,12 +193,14 @@ class IndexManager:
                 continue
             meta = (info.get("mappings") or {}).get("_meta") or {}
             version = meta.get("mapping_version")
+            aliases = info.get("aliases") or {}
             out.append(
                 IndexInfo(
                     name=name,
                     number=number,
-                    aliased=self.alias in (info.get("aliases") or {}),
+                    aliased=self.alias in aliases,
                     mapping_version=None if version is None else int(version),
+                    rebuilding=self.rebuild_marker in aliases,
                 )
             )
         return sorted(out, key=lambda i: i.number)
@@ -135,31 +213,50 @@ class IndexManager:
         return None
 
     def create_next(self) -> str:
-        """Create `<alias>-v(N+1)` (the template gives it the mappings); not aliased."""
-        numbers = [i.number for i in self.indices()]
-        name = index_name(self.alias, max(numbers, default=0) + 1)
-        self.client.indices.create(index=name)
-        return name
+        """Create `<alias>-v(N+1)` for a rebuild (the template gives it the mappings),
+        marked as being filled so prune leaves it alone; not behind the alias."""
+        while True:
+            numbers = [i.number for i in self.indices()]
+            name = index_name(self.alias, max(numbers, default=0) + 1)
+            if self._create(name, aliases={self.rebuild_marker: {}}):
+                return name
+
+    def rebuilding(self) -> str | None:
+        """The index a rebuild is filling, if one was started and not swapped in."""
+        found = [i.name for i in self.indices() if i.rebuilding and not i.aliased]
+        return found[-1] if found else None
+
+    def refresh(self, index: str) -> None:
+        self.client.indices.refresh(index=index)
 
     def count(self, index: str) -> int:
         self.client.indices.refresh(index=index)
         return int(self.client.count(index=index)["count"])
 
     def swap(self, new_index: str) -> str | None:
-        """Point the alias at `new_index` in one atomic `_aliases` call; returns the old."""
+        """Point the alias at `new_index` and drop its rebuild marker, in one atomic
+        `_aliases` call; returns the old index."""
         old = self.current_index()
         actions: list[dict[str, Any]] = []
         if old is not None:
             actions.append({"remove": {"index": old, "alias": self.alias}})
         actions.append({"add": {"index": new_index, "alias": self.alias, "is_write_index": True}})
+        if any(i.name == new_index and i.rebuilding for i in self.indices()):
+            actions.append({"remove": {"index": new_index, "alias": self.rebuild_marker}})
         self.client.indices.update_aliases(actions=actions)
         return old
 
     def prunable(self) -> list[str]:
-        """Old versioned indices the alias no longer points at."""
-        return [i.name for i in self.indices() if not i.aliased]
+        """Old versioned indices the alias no longer points at and no rebuild is filling."""
+        return [i.name for i in self.indices() if not i.aliased and not i.rebuilding]
 
     def delete(self, index: str) -> None:
-        if index == self.current_index():
+        """Delete one index by its concrete name (never a pattern: see the docstring)."""
+        if "*" in index or "," in index or index == "_all":
+            raise ValueError(f"{index!r}: indices are deleted one concrete name at a time")
+        info = {i.name: i for i in self.indices()}.get(index)
+        if index == self.current_index() or (info is not None and info.aliased):
             raise ValueError(f"{index} is behind the alias {self.alias}; refusing to delete it")
+        if info is not None and info.rebuilding:
+            raise ValueError(f"{index} is being filled by a rebuild; refusing to delete it")
         self.client.indices.delete(index=index)
