@@ -61,7 +61,7 @@ def _endpoint(method: str, segs: list[str]) -> str | None:
         return "aliases"
     if len(segs) == 3 and segs[1] == "_doc" and method == "GET":
         return "get"
-    if len(segs) == 1 and not segs[0].startswith("_"):
+    if len(segs) == 1 and (not segs[0].startswith("_") or segs[0] == "_all"):
         return {
             "PUT": "create_index",
             "GET": "get_index",
