@@ -235,6 +235,13 @@ class ElasticsearchStore:
                     outcomes[doc_id] = WriteOutcome(doc_id, _ok_status(status))
                 elif result.get("status") in es_client.TRANSIENT_STATUS:
                     overloaded.append(doc_id)
+                elif result.get("status") in (401, 403):
+                    # The key, not the document: fail the batch, not into the DLQ.
+                    raise StoreUnavailable(
+                        f"elasticsearch at {self.location} refused the write (HTTP "
+                        f"{result['status']}: {docs.failure_reason(result.get('error'))}): give "
+                        "MONITOR_ELASTICSEARCH_API_KEY the privileges in docs/elasticsearch.md"
+                    )
                 elif result.get("status") == 409 and self.expected is not None:
                     outcomes[doc_id] = WriteOutcome(doc_id, "unchanged")  # a newer write won
                 else:
