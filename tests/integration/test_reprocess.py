@@ -3,9 +3,11 @@ real Redis lock, interrupted and resumed."""
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +17,7 @@ from tests.support.redis_server import private_redis
 from workers import reprocess as rp
 from workers.cache import LockHeld, MemoryCache, RedisCache
 from workers.stores import open_store
-from workers.stores.base import SearchQuery
+from workers.stores.base import Indexable, SearchQuery
 from workers.stores.elasticsearch import ElasticsearchStore
 from workers.stores.embedded import EmbeddedStore
 
@@ -216,3 +218,146 @@ def test_two_concurrent_runs_one_refuses_then_one_waits(
     thread.join(10)
     assert errors == []
     assert waited.unchanged == 3  # ran after the first one, not interleaved with it
+
+
+# -- a rebuild loses nothing (issue 12, item 5) ----------------------------------------
+
+
+def _body(issue: int, version: int) -> str:
+    return f"Talks in Moscow, round {version} of issue {issue} (Interfax, January 22)."
+
+
+def _article(issue: int, version: int = 0) -> Indexable:
+    body = None if version == 0 and issue in ISSUES else _body(issue, version)
+    return indexable(issue, V2, body=body)
+
+
+def _live_hashes(store: ElasticsearchStore, cluster: Cluster) -> dict[str, str]:
+    cluster.refresh()
+    found: dict[str, str] = {}
+    for doc_id in store.list_ids():
+        article = store.get(doc_id)
+        assert article is not None
+        found[doc_id] = article.content_hash
+    return found
+
+
+def test_a_failed_write_during_a_rebuild_is_retried_before_the_swap(
+    cluster: Cluster, es_store: ElasticsearchStore
+) -> None:
+    if cluster.fake is None:
+        pytest.skip("fault injection needs FakeElasticsearch")
+    victim = indexable(8).article.id
+    cluster.fake.fail_items[victim] = (
+        400,
+        {"type": "document_parsing_exception", "reason": "transient mapper failure"},
+    )
+    report = rp.run(
+        es_store, cache=MemoryCache(), selection=rp.Selection(), new_index=True, enrichers=[V2]
+    )
+    assert report.failed == 0 and report.previous_index == f"{cluster.alias}-v1"
+    assert es_store.index_ids(f"{cluster.alias}-v2") == {indexable(i).article.id for i in ISSUES}
+
+
+def test_a_rebuild_that_cannot_copy_everything_refuses_the_swap_and_names_the_ids(
+    cluster: Cluster, es_store: ElasticsearchStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    victim = indexable(9).article.id
+    real = rp.reprocess_batch
+
+    def refuse_one(ids: list[str], **kw: Any) -> rp.ReprocessReport:
+        report = real([i for i in ids if i != victim], **kw)
+        if victim in ids:
+            report.fail(victim, "mapper_parsing_exception: always")
+        return report
+
+    monkeypatch.setattr(rp, "reprocess_batch", refuse_one)
+    cache = MemoryCache()
+    with pytest.raises(rp.ReprocessError, match=victim) as refused:
+        rp.run(es_store, cache=cache, selection=rp.Selection(), new_index=True, enrichers=[V2])
+    assert f"the alias stays on {cluster.alias}-v1" in str(refused.value)
+    assert es_store.indices.current_index() == f"{cluster.alias}-v1"
+    # The half-built index is being filled: prune keeps it; the next run resumes into it.
+    assert es_store.indices.prunable() == []
+    with pytest.raises(ValueError, match="being filled by a rebuild"):
+        es_store.indices.delete(f"{cluster.alias}-v2")
+    monkeypatch.setattr(rp, "reprocess_batch", real)
+    report = rp.run(es_store, cache=cache, selection=rp.Selection(), new_index=True, enrichers=[V2])
+    assert report.index == f"{cluster.alias}-v2" and report.failed == 0
+    assert es_store.indices.current_index() == f"{cluster.alias}-v2"
+
+
+def test_a_write_between_the_last_catch_up_and_the_swap_is_not_lost_nor_a_newer_one_overwritten(
+    cluster: Cluster, es_store: ElasticsearchStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    straggler, newer = _article(7, 1), _article(8, 2)
+    real_swap = es_store.indices.swap
+
+    def swap_with_writes(index: str) -> str | None:
+        es_store.write([straggler, _article(8, 1)])  # into the old index, just too late
+        old = real_swap(index)
+        es_store.write([newer])  # through the alias, now the new index: the newest
+        return old
+
+    monkeypatch.setattr(es_store.indices, "swap", swap_with_writes)
+    rp.run(es_store, cache=MemoryCache(), selection=rp.Selection(), new_index=True, enrichers=[V2])
+    live = _live_hashes(es_store, cluster)
+    assert live[straggler.article.id] == straggler.article.content_hash
+    assert live[newer.article.id] == newer.article.content_hash
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_after_any_writes_during_a_rebuild_the_alias_serves_the_newest_of_everything(
+    cluster: Cluster, es_store: ElasticsearchStore, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """The property of issue 12: ingest, update and failing writes during a rebuild,
+    at random points (seeded), end with the alias serving exactly the newest version."""
+    rng = random.Random(seed)
+    newest = {indexable(i).article.id: indexable(i, V1).article.content_hash for i in ISSUES}
+    issues = list(ISSUES)
+    versions: dict[int, int] = {}
+
+    def some_write() -> None:
+        kind = rng.choice(["ingest", "update", "update", "fail"])
+        if kind == "ingest":
+            issues.append(max(issues) + 1)
+            issue = issues[-1]
+        else:
+            issue = rng.choice(issues)
+        versions[issue] = versions.get(issue, 0) + 1
+        item = _article(issue, versions[issue])
+        if kind == "fail" and cluster.fake is not None:
+            cluster.fake.fail_items[item.article.id] = (
+                400,
+                {"type": "document_parsing_exception", "reason": "injected"},
+            )
+        [outcome] = es_store.write([item])
+        if outcome.status != "failed":
+            newest[item.article.id] = item.article.content_hash
+
+    def during(done: int, total: int) -> None:
+        for _ in range(rng.randint(0, 2)):
+            some_write()
+
+    real_swap = es_store.indices.swap
+
+    def swap(index: str) -> str | None:
+        if rng.random() < 0.5:
+            some_write()  # lands in the old index after the last catch-up
+        old = real_swap(index)
+        if rng.random() < 0.5:
+            some_write()  # lands in the new index: must survive the straggler copy
+        return old
+
+    monkeypatch.setattr(es_store.indices, "swap", swap)
+    rp.run(
+        es_store,
+        cache=MemoryCache(),
+        selection=rp.Selection(),
+        new_index=True,
+        batch_size=1,
+        progress=during,
+        enrichers=[V2],
+    )
+    assert es_store.indices.current_index() == f"{cluster.alias}-v2"
+    assert _live_hashes(es_store, cluster) == newest
