@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format unit integration docs bench soak clean
+.PHONY: run test lint format unit integration docs bench soak clean test-es
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,17 @@ unit: $(STAMP)
 
 integration: $(STAMP)
 	$(BIN)/pytest tests/integration
+
+## test-es: the Elasticsearch store suite against real 8.x and 9.x clusters (needs Docker)
+ES_COMPOSE := docker compose -f infra/elasticsearch/test-clusters.yml
+ES_TESTS := tests/integration/test_elasticsearch_store.py tests/integration/test_es_cluster_behaviour.py \
+	tests/integration/test_reprocess.py tests/integration/test_es_cli.py
+test-es: $(STAMP)
+	$(ES_COMPOSE) up -d --wait
+	status=0; for port in 9208 9209; do \
+		MONITOR_TEST_ELASTICSEARCH_URL=http://elastic:monitor-test-only@127.0.0.1:$$port \
+			$(BIN)/pytest -q $(ES_TESTS) || status=1; \
+	done; $(ES_COMPOSE) down -v; exit $$status
 
 ## docs: regenerate README's configuration table from workers/settings.py
 docs: $(STAMP)

@@ -167,6 +167,8 @@ def _print(report: rp.ReprocessReport, fmt: str) -> None:
     click.echo(
         f"rewritten {report.rewritten}, unchanged {report.unchanged}, failed {report.failed}"
     )
+    if report.caught_up:
+        click.echo(f"caught up {report.caught_up} document(s) written during the rebuild")
     if report.index:
         click.echo(
             f"alias now points at {report.index} (was {report.previous_index}); "
