@@ -171,9 +171,7 @@ def is_elasticsearch(store: Store) -> TypeGuard[ElasticsearchStore]:
 
 def wants_new_index(store: Store) -> bool:
     """True when the live Elasticsearch index was built from an older mapping."""
-    if not is_elasticsearch(store):
-        return False
-    return store.indices.current_mapping_version() != store.indices.wanted_version
+    return is_elasticsearch(store) and store.outdated()
 
 
 def run(
@@ -204,18 +202,13 @@ def run(
         target = store
         if new_index:
             assert is_elasticsearch(store)
-            existing = {i.name for i in store.indices.indices()}
-            if state.get("index") not in existing:
-                # A rebuild whose checkpoint was lost is filled again, not duplicated.
-                index = store.indices.rebuilding() or store.indices.create_next()
+            index, fresh = store.begin_rebuild(state.get("index"))
+            if fresh:
                 state = {"index": index, "started_at": _ago(CATCH_UP_MARGIN_S)}
                 report = ReprocessReport()
                 cache.set(key, json.dumps(state), ttl_s=CHECKPOINT_TTL_S)
             report.index = state["index"]
             target = store.migrating_to(state["index"])
-            live = store.indices.current_index()
-            if live is not None:
-                store.indices.refresh(live)  # the listing below must see fresh writes
 
         ids = sorted(
             set(selection.ids)
@@ -304,15 +297,15 @@ class _Rebuild:
     copied: dict[str, str] = field(default_factory=dict)
 
     def finish(self, *, since: str) -> None:
-        live = self.store.indices.current_index()
+        live = self.store.live_index()
         assert self.report.index is not None
         if live is not None:
             since = self._catch_up(live, since)
         self._retry_failures()
         self._verify(live, self.report.index)
-        self.report.previous_index = self.store.indices.swap(self.report.index)
+        self.report.previous_index, boundary = self.store.swap_to(self.report.index)
         if live is not None:
-            self._after_swap(live, since)
+            self._after_swap(live, since, boundary)
 
     def _copy(self, ids: list[str], target: Store, report: ReprocessReport) -> None:
         _walk(
@@ -367,7 +360,7 @@ class _Rebuild:
                 f"stays on {live}. Fix or remove them, then run again to resume"
             )
 
-    def _after_swap(self, old: str, since: str) -> None:
+    def _after_swap(self, old: str, since: str, boundary: int | None) -> None:
         """Copy what reached `old` after the last catch-up, unless newer is in place."""
         written = self.store.written_since(old, since)
         todo = sorted(i for i, version in written.items() if self.copied.get(i) != version)
@@ -375,10 +368,17 @@ class _Rebuild:
             return
         # Only where the new index still holds what the rebuild wrote (or nothing):
         # anything else was written through the alias after the swap, and is newer.
+        # The rebuild's writes are known by their sequence numbers: all at most
+        # `boundary` (also those of an earlier, interrupted process), or recorded.
         now = self.store.versions(todo)
-        expected: dict[str, Expected] = {
-            i: now.get(i) for i in todo if now.get(i) == self.target.written.get(i)
-        }
+
+        def rebuilt(doc_id: str) -> bool:
+            version = now.get(doc_id)
+            if version is None or version == self.target.written.get(doc_id):
+                return True
+            return boundary is not None and version[0] <= boundary
+
+        expected: dict[str, Expected] = {i: now.get(i) for i in todo if rebuilt(i)}
         if expected:
             self._copy_late(sorted(expected), self.store.conditional(old, expected))
 

@@ -51,6 +51,8 @@ def _endpoint(method: str, segs: list[str]) -> str | None:
         return by_last[last]
     if last == "_refresh":
         return "refresh"
+    if last == "_stats" and len(segs) == 2:
+        return "stats"
     if segs[0] == "_security" and last == "_has_privileges":
         return "has_privileges"
     if segs[0] == "_index_template" and len(segs) == 2:
@@ -78,6 +80,7 @@ _NEEDS = {
     "count": "read",
     "get": "read",
     "refresh": "maintenance",
+    "stats": "monitor",
     "get_alias": "view_index_metadata",
     "get_index": "view_index_metadata",
     "aliases": "manage_aliases",
@@ -92,6 +95,7 @@ _ACTIONS = {
     "count": "indices:data/read/search",
     "get": "indices:data/read/get",
     "refresh": "indices:admin/refresh",
+    "stats": "indices:monitor/stats",
     "get_alias": "indices:admin/aliases/get",
     "get_index": "indices:admin/get",
     "aliases": "indices:admin/aliases",
@@ -182,11 +186,30 @@ def _dispatch(
         for name in fake.resolve(segs[0] if len(segs) == 2 else "*"):
             fake.refresh(name)
         return 200, {"_shards": {"total": 1, "successful": 1, "failed": 0}}
+    if endpoint == "stats":
+        return _stats(fake, segs[0])
     if endpoint == "create_index":
         return _create_index(fake, segs[0], body)
     if endpoint == "get_index":
         return _get_indices(fake, segs[0])
     return _delete_index(fake, segs[0])
+
+
+def _stats(fake: FakeElasticsearch, target: str) -> Response:
+    """Index stats at shard level: one primary shard per index, as the template sets."""
+    names = fake.resolve(target)
+    if not names:
+        raise Reject(404, "index_not_found_exception", f"no such index [{target}]")
+    out = {}
+    for name in names:
+        top = max(fake.indices[name]["seq"].values(), default=-1)
+        shard = {
+            "routing": {"state": "STARTED", "primary": True, "node": "fake-node"},
+            "docs": {"count": len(fake.indices[name]["docs"])},
+            "seq_no": {"max_seq_no": top, "local_checkpoint": top, "global_checkpoint": top},
+        }
+        out[name] = {"shards": {"0": [shard]}}
+    return 200, {"_shards": {"total": len(names), "successful": len(names)}, "indices": out}
 
 
 def _delete_index(fake: FakeElasticsearch, target: str) -> Response:

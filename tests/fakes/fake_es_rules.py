@@ -38,10 +38,11 @@ from typing import Any
 _INDEX_GRANTS: dict[str, frozenset[str]] = {
     "all": frozenset(
         {"read", "index", "create_doc", "create_index", "delete_index", "view_index_metadata"}
-        | {"manage_aliases", "maintenance"}
+        | {"manage_aliases", "maintenance", "monitor"}
     ),
     "manage": frozenset(
         {"create_index", "delete_index", "view_index_metadata", "manage_aliases", "maintenance"}
+        | {"monitor"}
     ),
     "read": frozenset({"read"}),
     "write": frozenset({"index", "create_doc"}),
@@ -51,6 +52,7 @@ _INDEX_GRANTS: dict[str, frozenset[str]] = {
     "delete_index": frozenset({"delete_index"}),
     "view_index_metadata": frozenset({"view_index_metadata"}),
     "maintenance": frozenset({"maintenance"}),
+    "monitor": frozenset({"monitor"}),
 }
 _CLUSTER_GRANTS: dict[str, frozenset[str]] = {
     "all": frozenset({"manage_index_templates"}),
@@ -265,6 +267,17 @@ PARAMS: dict[str, set[str]] = {
     "aliases": {"master_timeout", "timeout"},
     "put_template": {"create", "master_timeout", "cause"},
     "delete_template": {"master_timeout", "timeout"},
+    "stats": _WILDCARDS
+    | {
+        "completion_fields",
+        "fielddata_fields",
+        "fields",
+        "forbid_closed_indices",
+        "groups",
+        "include_segment_file_sizes",
+        "include_unloaded_segments",
+        "level",
+    },
     "has_privileges": set(),
     "info": set(),
 }

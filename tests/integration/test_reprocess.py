@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.es_cluster import Cluster, cluster
+from tests.fakes.es_cluster import Cluster, cluster, needs_fake
 from tests.support.articles import KeywordEnricher, indexable
 from tests.support.redis_server import private_redis
 from workers import reprocess as rp
@@ -361,3 +361,61 @@ def test_after_any_writes_during_a_rebuild_the_alias_serves_the_newest_of_everyt
     )
     assert es_store.indices.current_index() == f"{cluster.alias}-v2"
     assert _live_hashes(es_store, cluster) == newest
+
+
+def test_a_resumed_rebuild_still_copies_a_late_write_of_a_document_copied_before(
+    cluster: Cluster, es_store: ElasticsearchStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first process copies one document and is interrupted; a second process
+    # (which never wrote that document itself) resumes. A write of that document
+    # just before the swap must still reach the new index.
+    cache = MemoryCache()
+    first = sorted(indexable(i).article.id for i in ISSUES)[0]
+    first_issue = next(i for i in ISSUES if indexable(i).article.id == first)
+
+    def interrupt(done: int, total: int) -> None:
+        if done == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        rp.run(
+            es_store,
+            cache=cache,
+            selection=rp.Selection(),
+            new_index=True,
+            batch_size=1,
+            progress=interrupt,
+            enrichers=[V2],
+        )
+    resumed = open_store(cluster.settings())
+    assert isinstance(resumed, ElasticsearchStore)
+    late = _article(first_issue, 1)
+    real_swap = resumed.indices.swap
+
+    def swap_after_a_late_write(index: str) -> str | None:
+        resumed.write([late])
+        return real_swap(index)
+
+    monkeypatch.setattr(resumed.indices, "swap", swap_after_a_late_write)
+    report = rp.run(resumed, cache=cache, selection=rp.Selection(), new_index=True, enrichers=[V2])
+    assert report.resumed_from == first and report.caught_up >= 1
+    assert _live_hashes(resumed, cluster)[first] == late.article.content_hash
+    resumed.close()
+
+
+@needs_fake
+def test_a_writer_key_rewrites_in_place_but_may_not_rebuild(
+    cluster: Cluster, es_store: ElasticsearchStore
+) -> None:
+    assert cluster.fake is not None
+    writer = open_store(
+        cluster.settings(elasticsearch_api_key=cluster.fake.api_keys.create("writer"))
+    )
+    assert isinstance(writer, ElasticsearchStore)
+    assert not rp.wants_new_index(writer)  # no metadata call: in place by default
+    report = rp.run(writer, cache=MemoryCache(), selection=rp.Selection(), enrichers=[V2])
+    assert (report.rewritten, report.failed, report.index) == (3, 0, None)
+    with pytest.raises(ValueError, match="--new-index needs an admin key"):
+        rp.run(writer, cache=MemoryCache(), selection=rp.Selection(), new_index=True)
+    assert [i.name for i in es_store.indices.indices()] == [f"{cluster.alias}-v1"]
+    writer.close()

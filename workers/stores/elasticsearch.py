@@ -166,6 +166,46 @@ class ElasticsearchStore:
     def migrating(self) -> bool:
         return self.write_index != self.alias
 
+    # -- rebuilding into a new index (workers/reprocess.py drives these) -------------
+
+    def outdated(self) -> bool:
+        """The live index has an older mapping version (False when these credentials
+        may not read index metadata: only an admin rebuilds)."""
+        with es_client.errors(self.location):
+            if self.indices.missing_privileges():
+                return False
+            return self.indices.current_mapping_version() != self.indices.wanted_version
+
+    def begin_rebuild(self, resume: str | None) -> tuple[str, bool]:
+        """The index to fill and whether it is fresh: `resume` while it exists, else one
+        a lost checkpoint left (marked as rebuilding), else the next `-vN`. Refreshes the
+        live index first, so listing its ids sees every write so far."""
+        with es_client.errors(self.location):
+            missing = self.indices.missing_privileges()
+            if missing:
+                raise ValueError(
+                    f"--new-index needs an admin key (missing {', '.join(missing)}); "
+                    "--in-place works with a writer key"
+                )
+            live = self.indices.current_index()
+            if live is not None:
+                self.indices.refresh(live)
+            existing = {i.name for i in self.indices.indices()}
+            if resume in existing:
+                return resume, False
+            return self.indices.rebuilding() or self.indices.create_next(), True
+
+    def live_index(self) -> str | None:
+        with es_client.errors(self.location):
+            return self.indices.current_index()
+
+    def swap_to(self, index: str) -> tuple[str | None, int | None]:
+        """Move the alias to `index`; returns the old index and the highest sequence
+        number `index` held just before (None if unknown): later ones are newer writes."""
+        with es_client.errors(self.location):
+            boundary = self.indices.max_seq_no(index)
+            return self.indices.swap(index), boundary
+
     def write(self, items: Sequence[Indexable]) -> list[WriteOutcome]:
         if not items:
             return []

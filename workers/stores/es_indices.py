@@ -86,6 +86,7 @@ class IndexManager:
         self.client = client
         self.alias = alias
         self.template = load_template(alias)
+        self._missing: list[str] | None = None
 
     @property
     def template_name(self) -> str:
@@ -100,7 +101,13 @@ class IndexManager:
         return f"{self.alias}-rebuilding"
 
     def missing_privileges(self) -> list[str]:
-        """The setup privileges these credentials lack ([] when security is off)."""
+        """The setup privileges these credentials lack ([] when security is off);
+        asked once per manager (the answer does not change while it runs)."""
+        if self._missing is None:
+            self._missing = self._ask_privileges()
+        return self._missing
+
+    def _ask_privileges(self) -> list[str]:
         try:
             answer = self.client.security.has_privileges(
                 cluster=list(SETUP_CLUSTER_PRIVILEGES),
@@ -228,6 +235,14 @@ class IndexManager:
 
     def refresh(self, index: str) -> None:
         self.client.indices.refresh(index=index)
+
+    def max_seq_no(self, index: str) -> int | None:
+        """The highest sequence number written into `index` when it has one shard (the
+        template's setting), else None: every later write gets a higher one."""
+        stats = self.client.indices.stats(index=index, level="shards")
+        shards = stats["indices"][index]["shards"]
+        copies = [c for group in shards.values() for c in group if c["routing"]["primary"]]
+        return int(copies[0]["seq_no"]["max_seq_no"]) if len(copies) == 1 else None
 
     def count(self, index: str) -> int:
         self.client.indices.refresh(index=index)
