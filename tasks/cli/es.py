@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import click
@@ -28,22 +30,34 @@ def _store() -> ElasticsearchStore:
     return ElasticsearchStore.from_settings(settings, setup=False)
 
 
+@contextmanager
+def _opened() -> Iterator[ElasticsearchStore]:
+    """The store, with cluster errors (down, 403) turned into one line, then closed."""
+    store = _store()
+    from workers.stores import es_client
+
+    try:
+        with es_client.errors(store.location):
+            yield store
+    finally:
+        store.close()
+
+
 @es.command()
 @handle_service_errors
 def setup() -> None:
     """Apply the index template and create <alias>-v1 behind the alias if needed.
 
-    Safe to run any number of times; the store also does it when it starts.
+    Safe to run any number of times, also from several processes at once; the store
+    also does it when it opens with credentials that may (see docs/elasticsearch.md).
     """
-    store = _store()
-    try:
-        current = store.setup()
+    with _opened() as store:
+        try:
+            current = store.setup()
+        except ValueError as exc:  # the credentials lack the privileges: nothing was created
+            fail(str(exc))
         live = store.indices.current_mapping_version()
         wanted = store.indices.wanted_version
-    except ValueError as exc:  # the credentials lack the privileges: nothing was created
-        fail(str(exc))
-    finally:
-        store.close()
     click.echo(f"template {store.indices.template_name} applied (mapping version {wanted})")
     click.echo(f"alias {store.alias} -> {current} (mapping version {live})")
     if live != wanted:
@@ -55,12 +69,9 @@ def setup() -> None:
 @handle_service_errors
 def indices(fmt: str) -> None:
     """List the versioned indices, which one the alias serves, and their mapping versions."""
-    store = _store()
-    try:
+    with _opened() as store:
         found = store.indices.indices()
         counts = {i.name: store.indices.count(i.name) for i in found}
-    finally:
-        store.close()
     rows = [
         {
             "index": i.name,
@@ -92,8 +103,7 @@ def prune(yes: bool) -> None:
     by moving the alias back; prune once the new index has proved itself. An index a
     rebuild is still filling is never deleted.
     """
-    store = _store()
-    try:
+    with _opened() as store:
         filling = store.indices.rebuilding()
         if filling:
             click.echo(f"kept {filling}: a rebuild is filling it")
@@ -107,5 +117,3 @@ def prune(yes: bool) -> None:
         for name in old:
             store.indices.delete(name)
             click.echo(f"deleted {name}")
-    finally:
-        store.close()

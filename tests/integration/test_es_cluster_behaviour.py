@@ -162,3 +162,29 @@ def test_bulk_retries_belong_to_one_layer(cluster: Cluster) -> None:
     assert [o.status for o in patient.write([indexable(7)])] == ["created"]
     assert bulks() - before == 3
     patient.close()
+
+
+@needs_fake
+def test_es_commands_with_a_reader_key_fail_in_one_line(cluster: Cluster) -> None:
+    assert cluster.fake is not None
+    assert run(["es", "setup"], cluster.env()).returncode == 0
+    reader = {
+        **cluster.env(),
+        "MONITOR_ELASTICSEARCH_API_KEY": cluster.fake.api_keys.create("reader"),
+    }
+    for args in (["es", "indices"], ["es", "prune", "--yes"]):
+        result = run(args, reader)
+        assert result.returncode == 3, result.stderr
+        assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+        assert "HTTP 403: security_exception" in result.stderr
+
+
+def test_prune_never_deletes_an_index_a_rebuild_is_filling(cluster: Cluster) -> None:
+    store = _open(cluster)
+    filling = store.indices.create_next()  # what `reprocess --new-index` starts with
+    pruned = run(["es", "prune", "--yes"], cluster.env())
+    assert pruned.returncode == 0, pruned.stderr
+    assert f"kept {filling}: a rebuild is filling it" in pruned.stdout
+    assert "nothing to prune" in pruned.stdout
+    assert [i.name for i in store.indices.indices()] == [f"{cluster.alias}-v1", filling]
+    store.close()
