@@ -16,6 +16,11 @@ Each rule here is checked against an official source, named beside it:
   the `query_parameters` of each request in the specification (e.g.
   `specification/_global/mget/MultiGetRequest.ts`) plus the global `pretty`, `human`,
   `error_trace`, `filter_path`.
+- **Search totals and paging** (`specification/_global/search/SearchRequest.ts`):
+  `track_total_hits` "Defaults to 10,000 hits" (beyond: `relation: gte`; `false`: no
+  total); "you cannot page through more than 10,000 hits using the from and size
+  parameters" (`index.max_result_window`), refused as `search_phase_execution_exception`
+  with the `illegal_argument_exception` "Result window is too large..." as root cause.
 - **Mapping values** (reference, "Mapping parameters: format", "Built-in formats",
   "Keyword type: ignore_above", "Range field types"): `strict_date` is `yyyy-MM-dd`
   exactly, `strict_year_month` `yyyy-MM`, `strict_year` `yyyy`, `||` separates
@@ -209,6 +214,7 @@ PARAMS: dict[str, set[str]] = {
         "include_named_queries_score",
         "lenient",
         "max_concurrent_shard_requests",
+        "min_compatible_shard_node",
         "preference",
         "pre_filter_shard_size",
         "request_cache",
