@@ -37,6 +37,31 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+
+class Reject(Exception):
+    """An error answer: status and Elasticsearch's error body."""
+
+    def __init__(
+        self,
+        status: int,
+        error_type: str,
+        reason: str,
+        *,
+        root_cause: dict[str, Any] | None = None,
+        caused_by: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.status = status
+        error: dict[str, Any] = {
+            "root_cause": [root_cause or {"type": error_type, "reason": reason}],
+            "type": error_type,
+            "reason": reason,
+        }
+        if caused_by:
+            error["caused_by"] = caused_by
+        self.body = {"error": error, "status": status}
+
+
 # -- privileges ---------------------------------------------------------------------
 
 # What each named index privilege grants, as the primitive actions checked below.
@@ -160,130 +185,53 @@ def has_privileges(principal: Principal, body: dict[str, Any]) -> dict[str, Any]
 
 # -- query parameters -----------------------------------------------------------------
 
-_GLOBAL = {"pretty", "human", "error_trace", "filter_path"}
-_WILDCARDS = {"allow_no_indices", "expand_wildcards", "ignore_unavailable"}
+
+def _names(text: str) -> set[str]:
+    return set(text.split())
+
+
+_GLOBAL = _names("pretty human error_trace filter_path")
+_WILDCARDS = _names("allow_no_indices expand_wildcards ignore_unavailable")
+_SOURCE = _names("_source _source_excludes _source_includes")
+_SEARCH_Q = _names("analyzer analyze_wildcard default_operator df lenient q")
 PARAMS: dict[str, set[str]] = {
-    "bulk": {
-        "pipeline",
-        "refresh",
-        "routing",
-        "_source",
-        "_source_excludes",
-        "_source_includes",
-        "timeout",
-        "wait_for_active_shards",
-        "require_alias",
-        "require_data_stream",
-        "list_executed_pipelines",
-        "include_source_on_error",
-    },
-    "mget": {
-        "preference",
-        "realtime",
-        "refresh",
-        "routing",
-        "_source",
-        "_source_excludes",
-        "_source_includes",
-        "stored_fields",
-    },
-    "get": {
-        "preference",
-        "realtime",
-        "refresh",
-        "routing",
-        "_source",
-        "_source_excludes",
-        "_source_includes",
-        "stored_fields",
-        "version",
-        "version_type",
-    },
+    "bulk": _SOURCE
+    | _names(
+        "pipeline refresh routing timeout wait_for_active_shards require_alias "
+        "require_data_stream list_executed_pipelines include_source_on_error"
+    ),
+    "mget": _SOURCE | _names("preference realtime refresh routing stored_fields"),
+    "get": _SOURCE
+    | _names("preference realtime refresh routing stored_fields version version_type"),
     "search": _WILDCARDS
-    | {
-        "allow_partial_search_results",
-        "analyzer",
-        "analyze_wildcard",
-        "batched_reduce_size",
-        "ccs_minimize_roundtrips",
-        "default_operator",
-        "df",
-        "docvalue_fields",
-        "explain",
-        "ignore_throttled",
-        "include_named_queries_score",
-        "lenient",
-        "max_concurrent_shard_requests",
-        "min_compatible_shard_node",
-        "preference",
-        "pre_filter_shard_size",
-        "request_cache",
-        "routing",
-        "scroll",
-        "search_type",
-        "stats",
-        "stored_fields",
-        "suggest_field",
-        "suggest_mode",
-        "suggest_size",
-        "suggest_text",
-        "terminate_after",
-        "timeout",
-        "track_total_hits",
-        "track_scores",
-        "typed_keys",
-        "rest_total_hits_as_int",
-        "version",
-        "_source",
-        "_source_excludes",
-        "_source_includes",
-        "seq_no_primary_term",
-        "q",
-        "size",
-        "from",
-        "sort",
-        "force_synthetic_source",
-    },
+    | _SOURCE
+    | _SEARCH_Q
+    | _names(
+        "allow_partial_search_results batched_reduce_size ccs_minimize_roundtrips "
+        "docvalue_fields explain ignore_throttled include_named_queries_score "
+        "max_concurrent_shard_requests min_compatible_shard_node preference "
+        "pre_filter_shard_size request_cache routing scroll search_type stats stored_fields "
+        "suggest_field suggest_mode suggest_size suggest_text terminate_after timeout "
+        "track_total_hits track_scores typed_keys rest_total_hits_as_int version "
+        "seq_no_primary_term size from sort force_synthetic_source"
+    ),
     "count": _WILDCARDS
-    | {
-        "analyzer",
-        "analyze_wildcard",
-        "default_operator",
-        "df",
-        "ignore_throttled",
-        "lenient",
-        "min_score",
-        "preference",
-        "routing",
-        "terminate_after",
-        "q",
-    },
-    "refresh": set(_WILDCARDS),
-    "create_index": {"master_timeout", "timeout", "wait_for_active_shards"},
+    | _SEARCH_Q
+    | _names("ignore_throttled min_score preference routing terminate_after"),
+    "refresh": _WILDCARDS,
+    "stats": _WILDCARDS
+    | _names(
+        "completion_fields fielddata_fields fields forbid_closed_indices groups "
+        "include_segment_file_sizes include_unloaded_segments level"
+    ),
+    "create_index": _names("master_timeout timeout wait_for_active_shards"),
     "delete_index": _WILDCARDS | {"master_timeout", "timeout"},
     "get_index": _WILDCARDS
-    | {
-        "features",
-        "flat_settings",
-        "include_defaults",
-        "local",
-        "master_timeout",
-    },
+    | _names("features flat_settings include_defaults local master_timeout"),
     "get_alias": _WILDCARDS | {"local", "master_timeout"},
     "aliases": {"master_timeout", "timeout"},
     "put_template": {"create", "master_timeout", "cause"},
     "delete_template": {"master_timeout", "timeout"},
-    "stats": _WILDCARDS
-    | {
-        "completion_fields",
-        "fielddata_fields",
-        "fields",
-        "forbid_closed_indices",
-        "groups",
-        "include_segment_file_sizes",
-        "include_unloaded_segments",
-        "level",
-    },
     "has_privileges": set(),
     "info": set(),
 }
