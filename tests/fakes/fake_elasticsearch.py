@@ -19,7 +19,8 @@ Faults are injected per test: `reject_next_bulk(status)` answers the next bulk r
 as a whole with that status, `fail_items[id] = (status, error)` fails one item once.
 
 Where a real cluster behaves differently from a naive store, the fake behaves like the
-cluster (issue 12; the rules and their sources are in fake_es_rules.py):
+cluster (issue 12; the rules and their sources are in fake_es_rules.py, index
+administration in fake_es_admin.py):
 
 - writes are searchable only after a refresh (`_refresh`, a `?refresh=` parameter, or
   `refresh_interval_s` elapsed); `_get`/`_mget` see them at once, as real-time gets do;
