@@ -260,7 +260,7 @@ def _walk(
     batch_size: int,
     progress: ProgressFn | None,
     enrichers: Sequence[pipeline.Enricher],
-) -> list[str]:
+) -> None:
     """Reprocess `ids` in batches into `target`; checkpoint after each unless `key` is ""."""
     last = state.get("last")
     todo = [i for i in ids if last is None or i > last]
@@ -277,7 +277,6 @@ def _walk(
         done += len(batch)
         if progress:
             progress(done, len(ids))
-    return ids
 
 
 def _ago(seconds: float) -> str:
