@@ -55,7 +55,7 @@ class FakeElasticsearch:
     def __init__(self) -> None:
         self.templates: dict[str, dict[str, Any]] = {}
         # name -> {mappings, docs (real-time), visible (as of the last refresh), aliases
-        # (alias -> {"is_write_index": bool | None}), seq (id -> _seq_no), written_at}
+        # (alias -> {"is_write_index": bool | None}), seq (id -> _seq_no), refreshed_at}
         self.indices: dict[str, dict[str, Any]] = {}
         self.violations: list[str] = []
         self.requests: list[tuple[str, str]] = []
@@ -113,12 +113,14 @@ class FakeElasticsearch:
         for name in self.resolve(target):
             index = self.indices[name]
             due = self.refresh_interval_s
-            if due is not None and time.monotonic() - index["written_at"] >= due:
+            if due is not None and time.monotonic() - index["refreshed_at"] >= due:
                 self.refresh(name)
             yield from index["visible"].items()
 
     def refresh(self, name: str) -> None:
+        """Make every write so far searchable (a refresh, explicit or periodic)."""
         self.indices[name]["visible"] = dict(self.indices[name]["docs"])
+        self.indices[name]["refreshed_at"] = time.monotonic()
 
     def write_index(self, alias: str) -> str | None:
         """Where a write through `alias` goes (an index name resolves to itself)."""

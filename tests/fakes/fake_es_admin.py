@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
+import time
 from typing import TYPE_CHECKING, Any
 
 from tests.fakes import fake_es_rules as rules
@@ -93,7 +94,7 @@ def create_index(fake: FakeElasticsearch, name: str, body: dict[str, Any]) -> Re
         "visible": {},
         "seq": {},
         "aliases": aliases,
-        "written_at": 0.0,
+        "refreshed_at": time.monotonic(),
     }
     _check_write_indices(fake)
     return 200, {"acknowledged": True, "shards_acknowledged": True, "index": name}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from typing import TYPE_CHECKING, Any
 
 from tests.fakes import fake_es_admin as admin
@@ -284,7 +283,6 @@ def _bulk_item(
     docs[doc_id] = source
     fake.seq_no += 1
     seq[doc_id] = fake.seq_no
-    fake.indices[index]["written_at"] = time.monotonic()
     return {
         **base,
         "_index": index,
