@@ -188,3 +188,26 @@ def test_prune_never_deletes_an_index_a_rebuild_is_filling(cluster: Cluster) -> 
     assert "nothing to prune" in pruned.stdout
     assert [i.name for i in store.indices.indices()] == [f"{cluster.alias}-v1", filling]
     store.close()
+
+
+def test_setup_takes_the_index_an_interrupted_setup_left_instead_of_another(
+    cluster: Cluster,
+) -> None:
+    # What a refused `_aliases` call used to leave behind on every task retry: an
+    # unaliased -v1. Setup now adopts it; there is never a -v2 nobody serves.
+    with cluster.client() as client:
+        store = ElasticsearchStore(client, alias=cluster.alias, location=cluster.url)
+        template = store.indices.template
+        client.indices.put_index_template(
+            name=cluster.alias,
+            index_patterns=template["index_patterns"],
+            priority=template["priority"],
+            meta=template["_meta"],
+            template=template["template"],
+        )
+        client.indices.create(index=f"{cluster.alias}-v1")
+        assert store.setup() == f"{cluster.alias}-v1"
+        assert store.setup() == f"{cluster.alias}-v1"
+        assert [(i.name, i.aliased) for i in store.indices.indices()] == [
+            (f"{cluster.alias}-v1", True)
+        ]
