@@ -10,6 +10,7 @@ tasks run: in this process, or enqueued with `--async`.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
@@ -264,6 +265,24 @@ def source_rows(settings: Settings, *, include_disabled: bool) -> list[dict[str,
     return rows
 
 
+def checkpoint_label(value: object) -> str:
+    """The newest time in a checkpoint, which may be JSON (a site's per-way checkpoints,
+    the REST API's time with its overlap ids); `--format json` shows it whole."""
+    if not isinstance(value, str) or not value:
+        return "-"
+    try:
+        data = json.loads(value)
+    except json.JSONDecodeError:
+        return value
+    if isinstance(data, dict):
+        times = [checkpoint_label(v) for v in data.values() if isinstance(v, str)]
+        since = data.get("since")
+        if isinstance(since, str):
+            times.append(since)
+        return max(times, default="-")
+    return value
+
+
 @main.command()
 @click.option("--all", "show_all", is_flag=True, help="Include disabled sources.")
 @format_option
@@ -289,14 +308,12 @@ def sources(show_all: bool, fmt: str) -> None:
         if isinstance(last, dict):
             errors = len(last.get("errors") or [])
             seen = f"{last['finished_at']} found {last['discovered']}, errors {errors}"
-        else:
-            seen = "never"
             if last.get("via"):
                 seen += f", via {last['via']}"
+        else:
+            seen = "never"
         name = str(row["name"]) + ("" if row["enabled"] else " (off)")
-        checkpoint = str(row["checkpoint"] or "-")
-        if len(checkpoint) > 25:
-            checkpoint = checkpoint[:24] + "…"  # a site's per-way JSON: --format json has it
+        checkpoint = checkpoint_label(row["checkpoint"])
         click.echo(f"{name:<18} {row['kind']:<9} {row['interval_s']:>6}s  {checkpoint:<25} {seen}")
         click.echo(f"  {row['url']}")
         if row["blocked"]:

@@ -300,7 +300,9 @@ def test_malformed_wordpress_json_page_is_reported(site, settings, fetcher, cach
     run_, report = run(site, "wordpress", "", settings=settings, fetcher=fetcher, cache=cache)
     assert report.counts["created"] == 6
     site.change("article-1", "Changed text.\nAgain.")
+    # Both forms answer garbage (the ?rest_route= form is tried when /wp-json/ does not).
     site.faults["/wp-json/wp/v2/posts"].append(Fault(body=b'[{"link": '))
+    site.faults["/"].append(Fault(body=b'[{"link": '))
     run_, report = run(site, "wordpress", "", settings=settings, fetcher=fetcher, cache=cache)
     assert run_.errors and "invalid JSON" in run_.errors[0][1]
     run_, report = run(site, "wordpress", "", settings=settings, fetcher=fetcher, cache=cache)
