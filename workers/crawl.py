@@ -51,6 +51,8 @@ from workers.sources.wordpress import WordPressSource
 from workers.stores.base import Store
 from workers.urls import URLError, canonical_url
 
+# What an article page may be served as (an unlabelled body is tried as HTML).
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # Checkpoints outlive any sensible schedule; the cache requires a TTL on every key.
 CHECKPOINT_TTL_S = 400 * 86400
 
@@ -237,6 +239,9 @@ def _extract(item: Item, result: FetchResult | None) -> RawArticle:
     if isinstance(item, Mapping):
         return html.article_from_rest(item, fetched_at=_now())
     assert result is not None
+    kind = result.content_type.split(";")[0].strip().lower()
+    if kind and kind not in HTML_TYPES:
+        raise InputError(f"not an HTML page ({kind})")
     # The page's own address is its identity: an old slug redirecting to the new one
     # must not index the article twice under two ids (and `www.` is the apex).
     return html.article_from_html(

@@ -62,6 +62,7 @@ class Fault:
     body: bytes | None = None
     redirect: str | None = None
     stream_bytes: int = 0  # a huge body sent in chunks without Content-Length
+    drip_s: float = 0.0  # a 200 whose body comes one byte every drip_s seconds, forever
 
 
 class Site:
@@ -370,6 +371,17 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 time.sleep(fault.sleep_s)
             if fault is not None and fault.redirect:
                 self._send(302, b"", {"Location": fault.redirect})
+                return
+            if fault is not None and fault.drip_s:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.close_connection = True
+                for _ in range(100_000):  # until the client hangs up (BrokenPipe)
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(fault.drip_s)
                 return
             if fault is not None and fault.stream_bytes:
                 self.send_response(200)
