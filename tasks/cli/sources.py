@@ -275,7 +275,11 @@ def checkpoint_label(value: object) -> str:
     except json.JSONDecodeError:
         return value
     if isinstance(data, dict):
-        times = [checkpoint_label(v) for v in data.values() if isinstance(v, str)]
+        times = [
+            checkpoint_label(v)
+            for k, v in data.items()
+            if isinstance(v, str) and k not in ("via", "probed")
+        ]
         since = data.get("since")
         if isinstance(since, str):
             times.append(since)

@@ -317,7 +317,7 @@ class Site:
         if path in ("/feed/", "/publications/edm/feed/"):
             return 200, self.feed_xml(), {"Content-Type": "application/rss+xml"}
         rest_route = query.get("rest_route", [""])[0] if path == "/" else ""
-        if path == "/wp-json/wp/v2/posts" and self.pretty or rest_route == "/wp/v2/posts":
+        if (path == "/wp-json/wp/v2/posts" and self.pretty) or rest_route == "/wp/v2/posts":
             return self.wp_posts(query) if self.rest else not_found
         xml_type = {"Content-Type": "application/xml; charset=UTF-8"}
         if path == "/wp-sitemap.xml" and self.sitemaps:
@@ -352,7 +352,7 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
-            api = parts.path.startswith("/wp-json") or parts.path == "/" and parts.query
+            api = parts.path.startswith("/wp-json") or (parts.path == "/" and parts.query)
             key = parts.path + (f"?{parts.query}" if api else "")
             with site.lock:
                 site.hits[key] += 1

@@ -86,15 +86,20 @@ class FeedSource:
         self.name = config.name
         self.config = config
         self.fetcher = fetcher
+        # After `discover`: whether the feed answered (None: unknown, a transient error).
+        self.available: bool | None = None
 
     def discover(self, *, since: str | None, backfill: bool) -> Discovery:
         found = Discovery(checkpoint=since)
+        self.available = None
         try:
             result = self.fetcher.get(self.config.url, conditional=not backfill)
         except (PermanentFetchError, TransientFetchError) as exc:
             # Reported on the run; the next tick tries again from the same checkpoint.
             found.errors.append((self.config.url, exc.reason))
+            self.available = False if isinstance(exc, PermanentFetchError) else None
             return found
+        self.available = True
         found.requests += result.attempts
         if result.not_modified:
             return found

@@ -9,12 +9,17 @@ sitemap crawl of the whole archive. Listings are not tried here: they are per
 publication, configured as their own sources.
 
 The checkpoint is a JSON object with one checkpoint per way, so a site that
-switches from REST to sitemaps (or back) resumes each from its own place.
+switches from REST to sitemaps (or back) resumes each from its own place, and the
+way that answered last (`via`, with when the cascade was last walked from the top):
+incremental runs start there, so a site whose API is closed does not pay two
+refused API requests every tick; once a day (`REPROBE_S`) the cascade starts from
+the top again, so an API that opens is noticed.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from workers.fetch import Fetcher
 from workers.sources.base import Discovery
@@ -22,6 +27,10 @@ from workers.sources.config import SourceConfig
 from workers.sources.feed import FeedSource
 from workers.sources.sitemap import SitemapSource
 from workers.sources.wordpress import WordPressSource
+
+
+REPROBE_S = 86400
+WAYS = ("wordpress", "sitemap", "feed")
 
 
 class SiteSource:
@@ -32,29 +41,46 @@ class SiteSource:
 
     def discover(self, *, since: str | None, backfill: bool) -> Discovery:
         state = _state(since)
-        rest = WordPressSource(self._as("wordpress", self.config.url), fetcher=self.fetcher)
-        found = rest.discover(since=state.get("wordpress"), backfill=backfill)
-        tried = found.requests
-        via = "wordpress"
-        if rest.available is False:
-            sitemaps = SitemapSource(self._as("sitemap", self.config.url), fetcher=self.fetcher)
-            found = sitemaps.discover(since=state.get("sitemap"), backfill=backfill)
-            tried += found.requests
-            via = "sitemap"
-            if sitemaps.available is False:
-                feed = FeedSource(self._as("feed", self.config.url + "feed/"), fetcher=self.fetcher)
-                found = feed.discover(since=state.get("feed"), backfill=backfill)
-                tried += found.requests
-                via = "feed"
-        found.requests = tried
-        found.via = via
+        now = datetime.now(UTC)
+        first = 0
+        remembered = state.get("via")
+        probed = state.get("probed")
+        if not backfill and remembered in WAYS and probed and _age_s(probed, now) < REPROBE_S:
+            first = WAYS.index(remembered)
+        else:
+            state["probed"] = now.isoformat(timespec="seconds")
+        requests = 0
+        for way in WAYS[first:]:
+            source = self._source(way)
+            found = source.discover(since=state.get(way), backfill=backfill)
+            requests += found.requests
+            if source.available is not False or way == WAYS[-1]:
+                break
+        found.requests = requests
+        found.via = way
+        state["via"] = way
         if found.checkpoint is not None:
-            state[via] = found.checkpoint
-        found.checkpoint = json.dumps(state, sort_keys=True) if state else since
+            state[way] = found.checkpoint
+        found.checkpoint = json.dumps(state, sort_keys=True)
         return found
+
+    def _source(self, way: str) -> WordPressSource | SitemapSource | FeedSource:
+        root = self.config.url
+        if way == "wordpress":
+            return WordPressSource(self._as(way, root), fetcher=self.fetcher)
+        if way == "sitemap":
+            return SitemapSource(self._as(way, root), fetcher=self.fetcher)
+        return FeedSource(self._as(way, root + "feed/"), fetcher=self.fetcher)
 
     def _as(self, kind: str, url: str) -> SourceConfig:
         return self.config.model_copy(update={"kind": kind, "url": url})
+
+
+def _age_s(stamp: str, now: datetime) -> float:
+    try:
+        return (now - datetime.fromisoformat(stamp)).total_seconds()
+    except (ValueError, TypeError):
+        return float("inf")
 
 
 def _state(since: str | None) -> dict[str, str]:
