@@ -172,7 +172,7 @@ def test_the_feed_when_nothing_else_answers_skips_books_and_reports(site, settin
 
 def test_publication_listing_takes_only_articles(site, settings, fetcher, cache):
     site.add(15)
-    done, report = run(
+    _, report = run(
         site,
         settings=settings,
         fetcher=fetcher,
@@ -217,7 +217,7 @@ def test_repeated_challenges_pause_the_site_and_say_so(site, settings, fetcher, 
     site.add(3)
     site.challenges = 1000
     done, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
-    [(where, reason)] = done.errors
+    [(_, reason)] = done.errors
     assert "PAUSED until" in reason and "MONITOR_HTTP_PROXY" in reason
     assert report.items == []
     assert set(json.loads(done.checkpoint or "{}")) <= {"via", "probed"}  # no way advanced
@@ -229,7 +229,7 @@ def test_repeated_challenges_pause_the_site_and_say_so(site, settings, fetcher, 
     assert state is not None and state.pause_left_s() > 0
     site.challenges = 0
     fetcher.breaker.cleared("127.0.0.1")  # the operator waited (or set a proxy)
-    later, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
+    _, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
     assert report.counts["created"] == 3
 
 

@@ -28,7 +28,6 @@ from workers.sources.feed import FeedSource
 from workers.sources.sitemap import SitemapSource
 from workers.sources.wordpress import WordPressSource
 
-
 REPROBE_S = 86400
 WAYS = ("wordpress", "sitemap", "feed")
 
