@@ -158,3 +158,23 @@ def test_celery_worker_fetches_a_source_enqueued_by_the_cli(
         worker.terminate()
         worker.wait(timeout=30)
         log.close()
+
+
+def test_a_blocked_site_is_paused_and_the_commands_say_what_to_do(
+    site: Site, env: dict[str, str]
+) -> None:
+    """Cloudflare challenges every request: the run fails with the reason, the host is
+    paused, and `monitor sources` / `monitor status` say so with the way out."""
+    site.add(2)
+    site.challenges = 1000
+    done = monitor(env, "ingest", site.base + "/")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "PAUSED until" in done.stderr and "MONITOR_HTTP_PROXY" in done.stderr
+    asked = site.requests()
+    assert asked <= 8  # a few tries, then the pause: no hammering
+    listed = monitor(env, "sources")
+    assert "PAUSED until" in listed.stdout and "MONITOR_HTTP_PROXY" in listed.stdout
+    status = monitor(env, "status")
+    assert status.returncode == 0 and "PAUSED until" in status.stdout
+    again = monitor(env, "ingest", site.base + "/")
+    assert again.returncode == 1 and site.requests() == asked  # paused: nothing sent

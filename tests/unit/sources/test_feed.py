@@ -80,13 +80,13 @@ def test_slightly_broken_feed_is_read_with_a_warning() -> None:
 def test_books_reports_and_pages_in_the_main_feed_are_not_articles() -> None:
     """Issue 16: today's main /feed/ carries /book/ and /report/ entries."""
     data = (
-        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
-        "<item><link>https://jamestown.org/kremlin-tightens-control-again/</link></item>"
-        "<item><link>https://jamestown.org/book/the-long-war-in-the-caucasus/</link></item>"
-        "<item><link>https://jamestown.org/report/black-sea-security/</link></item>"
-        "<item><link>https://jamestown.org/program/an-old-article/</link></item>"
-        "</channel></rss>"
-    ).encode()
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        b"<item><link>https://jamestown.org/kremlin-tightens-control-again/</link></item>"
+        b"<item><link>https://jamestown.org/book/the-long-war-in-the-caucasus/</link></item>"
+        b"<item><link>https://jamestown.org/report/black-sea-security/</link></item>"
+        b"<item><link>https://jamestown.org/program/an-old-article/</link></item>"
+        b"</channel></rss>"
+    )
     items, errors = parse_feed(data, base_url="https://jamestown.org/feed/")
     assert [url for url, _ in items] == [
         "https://jamestown.org/kremlin-tightens-control-again/",
