@@ -57,14 +57,6 @@ class Discovery:
             self._urls.add(url)
             self.items.append(Discovered(url, modified, post))
 
-    def extend(self, other: Discovery) -> None:
-        """Take another run's items, errors and requests (not its checkpoint)."""
-        for item in other.items:
-            self.add(item.url, item.modified, post=item.post)
-        self.errors.extend(other.errors)
-        self.requests += other.requests
-        self.on_submitted.extend(other.on_submitted)
-
 
 class Source(Protocol):
     name: str
