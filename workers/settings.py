@@ -15,7 +15,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -243,6 +243,17 @@ class Settings(BaseSettings):
     kibana_api_key: SecretStr | None = Field(
         default=None, description="Kibana API key (defaults to the Elasticsearch API key)."
     )
+
+    @field_validator("http_proxy")
+    @classmethod
+    def _proxy_url(cls, value: SecretStr | None) -> SecretStr | None:
+        # Checked at start-up, not when the first fetch builds its client. The value may
+        # hold credentials: our message does not repeat it (pydantic's input_value does).
+        if value is not None and not value.get_secret_value().lower().startswith(
+            ("http://", "https://")
+        ):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
 
     @model_validator(mode="after")
     def _read_secret_files(self) -> Settings:

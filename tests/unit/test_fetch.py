@@ -332,3 +332,12 @@ def test_a_plain_403_is_permanent_not_a_block() -> None:
     with pytest.raises(PermanentFetchError) as caught:
         fetcher.get("https://jamestown.org/a/")
     assert not isinstance(caught.value, BlockedFetchError) and caught.value.status == 403
+
+
+def test_a_proxy_that_is_not_a_url_is_a_settings_error() -> None:
+    from pydantic import ValidationError
+
+    from workers.settings import Settings
+
+    with pytest.raises(ValidationError, match="must be an http:// or https:// URL"):
+        Settings(http_proxy="user:pw@proxy.example:3128")
