@@ -2,8 +2,13 @@
 
 `monitor.run_source` is what beat calls per source: discover under the source lock,
 then fan the new URLs out to the ingest queue in batches. `monitor.ingest_urls`
-fetches and ingests one batch; URLs that failed transiently (site down, asked us to
-wait) are re-enqueued alone with a delay, so one slow page never re-runs a batch.
+fetches and ingests one batch (URLs, or REST posts that carry their content); items
+that failed transiently (site down, asked us to wait) are re-enqueued alone with a
+delay, so one slow page never re-runs a batch. Items the site's bot protection
+refused are re-enqueued too, with the block's pause as the delay, and never count
+towards `MAX_URL_RETRIES`: a block is not the item's fault. Every delay stays below
+the broker's visibility timeout (a longer countdown is redelivered early: Celery's
+documented double-execution trap with the Redis transport).
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ from celery.signals import worker_process_shutdown
 
 from tasks.app import app, cache, settings, store
 from tasks.delivery import run_batch
-from workers.crawl import build_source, ingest_urls, run_source
+from workers.crawl import build_source, ingest_urls, item_url, run_source
 from workers.fetch import Fetcher
 from workers.ingest import BatchReport, ItemResult
+from workers.sources.base import Item
 from workers.sources.config import SourceConfig, SourceConfigError, load_sources
 
 # Re-enqueues of transiently failed URLs before they are reported as failed.
@@ -46,7 +52,7 @@ def find_source(name: str) -> SourceConfig:
     raise SourceConfigError(f"no source named {name!r} in the sources file")
 
 
-def enqueue_batches(batches: list[list[str]]) -> None:
+def enqueue_batches(batches: list[list[Item]]) -> None:
     for batch in batches:
         ingest_urls_task.apply_async(args=[batch], queue=settings.ingest_queue)
 
@@ -71,31 +77,51 @@ def run_source_task(
 
 
 @app.task(name="monitor.ingest_urls", bind=True)
-def ingest_urls_task(self: Task, urls: list[str], attempt: int = 0) -> dict[str, Any]:
+def ingest_urls_task(self: Task, urls: list[Item], attempt: int = 0) -> dict[str, Any]:
     """Fetch and ingest a batch of article URLs; failures go to the dead-letter queue."""
-    return run_batch(self, items=urls, kind="url", body=lambda: _ingest_urls(urls, attempt))
+    refs = [item_url(item) for item in urls]
+    return run_batch(self, items=refs, kind="url", body=lambda: _ingest_urls(urls, attempt))
 
 
-def _ingest_urls(urls: list[str], attempt: int) -> BatchReport:
+def retry_countdown(*, attempt: int, retry_after_s: float | None, cap_s: float) -> int:
+    """The server's Retry-After (or a block's pause) if given, else our own backoff;
+    never at or above `cap_s` (below the visibility timeout)."""
+    return int(max(1.0, min(cap_s, max(retry_after_s or 0, 30 * 2**attempt))))
+
+
+def _ingest_urls(items: list[Item], attempt: int) -> BatchReport:
     batch = ingest_urls(
-        urls, fetcher=fetcher(), cache=cache(), store=store(), ttl_s=settings.validators_ttl_s
+        items, fetcher=fetcher(), cache=cache(), store=store(), ttl_s=settings.validators_ttl_s
     )
-    if batch.retry and attempt < MAX_URL_RETRIES:
+    cap = settings.visibility_timeout_s * 0.8
+    blocked = [i for i in batch.retry if i in batch.blocked]
+    if blocked:
         ingest_urls_task.apply_async(
-            args=[batch.retry, attempt + 1],
+            args=[blocked, attempt],  # a block does not use up the item's retries
             queue=settings.ingest_queue,
-            # The server's Retry-After if it gave one, else our own backoff.
-            countdown=min(3600, max(batch.retry_after_s or 0, 30 * 2**attempt)),
+            countdown=retry_countdown(
+                attempt=attempt, retry_after_s=batch.retry_after_s, cap_s=cap
+            ),
         )
-    elif batch.retry:
+    failing = [i for i in batch.retry if i not in batch.blocked]
+    if failing and attempt < MAX_URL_RETRIES:
+        ingest_urls_task.apply_async(
+            args=[failing, attempt + 1],
+            queue=settings.ingest_queue,
+            countdown=retry_countdown(
+                attempt=attempt, retry_after_s=batch.retry_after_s, cap_s=cap
+            ),
+        )
+    elif failing:
         batch.report.items.extend(
             ItemResult(
-                url,
+                item_url(item),
                 "failed",
-                reason=f"still failing after {attempt} retries",
+                reason=f"still failing after {attempt} retries: "
+                f"{batch.reasons.get(item_url(item), 'transient')}",
                 stage="fetch",
                 error_type="TransientFetchError",
             )
-            for url in batch.retry
+            for item in failing
         )
     return batch.report

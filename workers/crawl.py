@@ -5,7 +5,12 @@ or two beat processes cannot double-fetch), read the checkpoint, discover, hand 
 new URLs to `submit` in batches, then save the checkpoint and a last-run record.
 `ingest_urls` is what an ingest task does with one batch: fetch each URL (in
 parallel, politely), skip what has not changed, and run the rest through
-`workers.ingest.ingest_raw`.
+`workers.ingest.ingest_raw`. A batch item may also be a REST post that carries its
+content (`workers.sources.base.Item`): it is indexed from the payload, no fetch.
+
+Every item fails alone: whatever a fetch or an extraction raises (a corrupt body,
+a hostile page that exhausts recursion, a bug) becomes that item's failure with
+its reason; only transient fetch errors are handed back to be retried later.
 
 Dedupe happens twice, cheaply first: a conditional GET answered 304 is "unchanged"
 without reading a byte; a 200 whose extracted text hashes to what was indexed last
@@ -17,25 +22,37 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 
 from workers.cache import Cache, LockHeld
-from workers.fetch import Fetcher, FetchResult, PermanentFetchError, TransientFetchError
+from workers.errors import is_transient
+from workers.fetch import (
+    BlockedFetchError,
+    Fetcher,
+    FetchResult,
+    PermanentFetchError,
+    TransientFetchError,
+)
 from workers.ingest import BatchReport, ItemResult, ingest_raw
 from workers.model import InputError, RawArticle
 from workers.settings import Settings
-from workers.sources.base import Source
+from workers.sources import html
+from workers.sources.base import Item, Source
 from workers.sources.config import SourceConfig
 from workers.sources.feed import FeedSource
-from workers.sources.html import article_from_html
 from workers.sources.listing import ListingSource
+from workers.sources.site import SiteSource
+from workers.sources.sitemap import SitemapSource
 from workers.sources.wordpress import WordPressSource
 from workers.stores.base import Store
+from workers.urls import URLError, canonical_url
 
+# What an article page may be served as (an unlabelled body is tried as HTML).
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # Checkpoints outlive any sensible schedule; the cache requires a TTL on every key.
 CHECKPOINT_TTL_S = 400 * 86400
 
@@ -53,6 +70,7 @@ class SourceRun:
     requests: int
     errors: list[tuple[str, str]] = field(default_factory=list)
     locked: bool = False
+    via: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -61,10 +79,14 @@ class SourceRun:
 def build_source(
     config: SourceConfig, *, fetcher: Fetcher, cache: Cache, settings: Settings
 ) -> Source:
+    if config.kind == "site":
+        return SiteSource(config, fetcher=fetcher)
     if config.kind == "feed":
         return FeedSource(config, fetcher=fetcher)
     if config.kind == "wordpress":
         return WordPressSource(config, fetcher=fetcher)
+    if config.kind == "sitemap":
+        return SitemapSource(config, fetcher=fetcher)
     return ListingSource(
         config,
         fetcher=fetcher,
@@ -91,7 +113,7 @@ def run_source(
     source: Source,
     *,
     cache: Cache,
-    submit: Callable[[list[list[str]]], None],
+    submit: Callable[[list[list[Item]]], None],
     batch_size: int,
     backfill: bool = False,
     lock_ttl_s: int = 1800,
@@ -109,7 +131,8 @@ def run_source(
             since = checkpoint_of(cache, source.name)
             found = source.discover(since=None if backfill else since, backfill=backfill)
             urls = [item.url for item in found.items]
-            batches = [urls[i : i + batch_size] for i in range(0, len(urls), batch_size)]
+            items = [item.item for item in found.items]
+            batches = [items[i : i + batch_size] for i in range(0, len(items), batch_size)]
             if batches:
                 submit(batches)
             for url in urls:
@@ -127,6 +150,7 @@ def run_source(
                 checkpoint=found.checkpoint or since,
                 requests=found.requests,
                 errors=found.errors,
+                via=found.via,
             )
             cache.set(f"lastrun:{source.name}", json.dumps(run.to_dict()), ttl_s=CHECKPOINT_TTL_S)
             return run
@@ -136,66 +160,111 @@ def run_source(
 
 @dataclass(slots=True)
 class UrlBatch:
-    """The outcome of one batch: per-item report, plus URLs worth retrying later."""
+    """The outcome of one batch: per-item report, plus items worth retrying later.
+
+    `retry` holds what failed transiently (site down, asked us to wait), `blocked` the
+    subset refused by the site's bot protection, with `reasons` per URL."""
 
     report: BatchReport
-    retry: list[str] = field(default_factory=list)
+    retry: list[Item] = field(default_factory=list)
     retry_after_s: float | None = None
+    blocked: list[Item] = field(default_factory=list)
+    reasons: dict[str, str] = field(default_factory=dict)
+
+
+def item_url(item: Item) -> str:
+    """The URL an item is reported under (a REST post's canonical link)."""
+    if isinstance(item, str):
+        return item
+    link = item.get("link")
+    try:
+        return canonical_url(link) if isinstance(link, str) else f"post {item.get('id')}"
+    except URLError:
+        return str(link)
 
 
 def ingest_urls(
-    urls: Sequence[str], *, fetcher: Fetcher, cache: Cache, store: Store, ttl_s: int
+    items: Sequence[Item], *, fetcher: Fetcher, cache: Cache, store: Store, ttl_s: int
 ) -> UrlBatch:
-    """Fetch, dedupe and ingest a batch of article URLs (see the module docstring)."""
-    urls = list(dict.fromkeys(urls))  # one id written twice in one bulk write is a bug
+    """Fetch, dedupe and ingest a batch of article URLs and REST posts (module docstring)."""
+    # One id written twice in one bulk write is a bug: one item per URL.
+    by_url = {item_url(item): item for item in items}
+    urls = [url for url, item in by_url.items() if isinstance(item, str)]
     with ThreadPoolExecutor(max_workers=fetcher.policy.concurrency) as pool:
-        outcomes = list(pool.map(partial(_fetch, fetcher), urls))
+        fetched = dict(zip(urls, pool.map(partial(_fetch, fetcher), urls), strict=True))
     batch = UrlBatch(BatchReport())
     loads: list[tuple[str, Callable[[], RawArticle]]] = []
-    fresh: dict[str, tuple[FetchResult, str]] = {}
-    for url, outcome in zip(urls, outcomes, strict=True):
+    fresh: dict[str, tuple[FetchResult | None, str]] = {}
+    for url, item in by_url.items():
+        outcome = fetched.get(url) if isinstance(item, str) else None
         if isinstance(outcome, TransientFetchError):
-            batch.retry.append(url)
+            batch.retry.append(item)
+            batch.reasons[url] = outcome.reason
+            if isinstance(outcome, BlockedFetchError):
+                batch.blocked.append(item)
             if outcome.retry_after_s is not None:
                 batch.retry_after_s = max(batch.retry_after_s or 0.0, outcome.retry_after_s)
             continue
-        if isinstance(outcome, InputError):
+        if isinstance(outcome, Exception):
             loads.append((url, partial(_raise, outcome)))
             continue
-        if outcome.not_modified:
+        if outcome is not None and outcome.not_modified:
             batch.report.items.append(ItemResult(url, "unchanged"))
             continue
         try:
-            # The page's own address is its identity: an old slug redirecting to the
-            # new one must not index the article twice under two ids.
-            raw = article_from_html(
-                outcome.text(), url=outcome.final_url, fetched_at=outcome.fetched_at
-            )
-        except InputError as exc:
-            loads.append((url, partial(_raise, exc)))
+            raw = _extract(item, outcome)
+        except Exception as exc:  # any failure here is this item's alone
+            loads.append((url, partial(_raise, _permanent(exc))))
             continue
         digest = hashlib.sha256(raw.text.encode("utf-8")).hexdigest()
         if cache.get(f"seen:{url}") == digest:
-            fetcher.save_validators(outcome)
+            if outcome is not None:
+                fetcher.save_validators(outcome)
             batch.report.items.append(ItemResult(url, "unchanged"))
             continue
         fresh[url] = (outcome, digest)
         loads.append((url, partial(_value, raw)))
     report = ingest_raw(loads, store=store, cache=cache)
-    for item in report.items:
-        if item.status != "failed" and item.origin in fresh:
-            result, digest = fresh[item.origin]
-            fetcher.save_validators(result)
-            cache.set(f"seen:{item.origin}", digest, ttl_s=ttl_s)
+    for done in report.items:
+        if done.status != "failed" and done.origin in fresh:
+            result, digest = fresh[done.origin]
+            if result is not None:
+                fetcher.save_validators(result)
+            cache.set(f"seen:{done.origin}", digest, ttl_s=ttl_s)
     batch.report.extend(report)
     return batch
 
 
-def _fetch(fetcher: Fetcher, url: str) -> FetchResult | InputError | TransientFetchError:
+def _extract(item: Item, result: FetchResult | None) -> RawArticle:
+    if isinstance(item, Mapping):
+        return html.article_from_rest(item, fetched_at=_now())
+    assert result is not None
+    kind = result.content_type.split(";")[0].strip().lower()
+    if kind and kind not in HTML_TYPES:
+        raise InputError(f"not an HTML page ({kind})")
+    # The page's own address is its identity: an old slug redirecting to the new one
+    # must not index the article twice under two ids (and `www.` is the apex).
+    return html.article_from_html(
+        result.text(), url=canonical_url(result.final_url), fetched_at=result.fetched_at
+    )
+
+
+def _fetch(fetcher: Fetcher, url: str) -> FetchResult | Exception:
     try:
         return fetcher.get(url)
     except (PermanentFetchError, InputError, TransientFetchError) as exc:
         return exc
+    except Exception as exc:  # an error we do not map (say httpx's): fails alone
+        return _permanent(exc) if not is_transient(exc) else TransientFetchError(url, str(exc))
+
+
+def _permanent(exc: Exception) -> Exception:
+    """`exc` as a permanent item failure (never a reason to retry the whole batch)."""
+    if is_transient(exc):
+        return InputError(f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, RecursionError):
+        return InputError("page nested too deeply to read (RecursionError)")
+    return exc
 
 
 def _raise(exc: Exception) -> RawArticle:

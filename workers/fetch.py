@@ -21,13 +21,16 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
 
 from workers import __version__
+from workers.breaker import BlockBreaker
 from workers.cache import Cache
+from workers.decode import ACCEPT_ENCODING, DecodingError, decoded, encodings
 from workers.errors import TransientError
 from workers.model import InputError
 from workers.ratelimit import RateLimiter, open_rate_limiter
@@ -45,6 +48,13 @@ class TransientFetchError(TransientError):
         self.url = url
         self.reason = reason
         self.retry_after_s = retry_after_s
+
+
+class BlockedFetchError(TransientFetchError):
+    """The site's bot protection answered a challenge instead of the page.
+
+    Not the page and not a permanent error: retried later with backoff, never
+    dead-lettered for it (see `workers.breaker`)."""
 
 
 class PermanentFetchError(InputError):
@@ -69,6 +79,10 @@ class FetchPolicy:
     concurrency: int = 4
     robots_ttl_s: int = 3600
     validators_ttl_s: int = 90 * 86400
+    timeout_s: float = 20.0  # one connect or one read
+    deadline_s: float = 60.0  # the whole request: connect, headers and every read
+    block_threshold: int = 3
+    block_pause_s: int = 3600
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FetchPolicy:
@@ -83,6 +97,10 @@ class FetchPolicy:
             concurrency=settings.fetch_concurrency,
             robots_ttl_s=settings.robots_ttl_s,
             validators_ttl_s=settings.validators_ttl_s,
+            timeout_s=settings.fetch_timeout_s,
+            deadline_s=settings.fetch_deadline_s,
+            block_threshold=settings.block_threshold,
+            block_pause_s=settings.block_pause_s,
         )
 
 
@@ -117,7 +135,9 @@ class FetchResult:
                 charset = value.strip("\"' ")
         try:
             return self.body.decode(charset, errors="replace")
-        except LookupError:
+        except (LookupError, UnicodeError):
+            # An unknown charset, or one like `idna` that is not a text encoding at
+            # all (its codec raises UnicodeError whatever `errors` says): read UTF-8.
             return self.body.decode("utf-8", errors="replace")
 
 
@@ -135,15 +155,25 @@ class Fetcher:
         self.robots = RobotsRules(
             cache=cache, user_agent=policy.user_agent, ttl_s=policy.robots_ttl_s, load=self._robots
         )
+        self.breaker = BlockBreaker(
+            cache, threshold=policy.block_threshold, pause_s=policy.block_pause_s
+        )
+        # Hosts with a block on record: the next success clears it.
+        self._blocked_hosts: set[str] = set()
 
     @classmethod
     def from_settings(cls, settings: Settings, *, cache: Cache) -> Fetcher:
         policy = FetchPolicy.from_settings(settings)
+        proxy = settings.http_proxy.get_secret_value() if settings.http_proxy else None
         client = httpx.Client(
-            headers={"User-Agent": policy.user_agent},
-            timeout=httpx.Timeout(settings.fetch_timeout_s),
+            # Honest: our name and contact, never a browser's. We decode bodies
+            # ourselves (workers.decode), so we ask only for what we can bound.
+            headers={"User-Agent": policy.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
+            timeout=httpx.Timeout(policy.timeout_s),
             limits=httpx.Limits(max_connections=policy.concurrency * 2),
             follow_redirects=False,  # followed by hand: every hop is checked
+            proxy=proxy,
+            trust_env=False,  # the proxy is MONITOR_HTTP_PROXY, not whatever the env says
         )
         return cls(client=client, cache=cache, limiter=open_rate_limiter(settings), policy=policy)
 
@@ -154,6 +184,7 @@ class Fetcher:
         """GET `url` politely. `conditional` sends the cached validators (304 possible)."""
         canonical = canonical_url(url)
         self._check_host(canonical, canonical)
+        self._check_paused(canonical)
         if not self.robots.allowed(canonical):
             raise PermanentFetchError(canonical, "disallowed by robots.txt")
         headers = self._validator_headers(canonical) if conditional else {}
@@ -184,6 +215,14 @@ class Fetcher:
         except URLError as exc:
             raise PermanentFetchError(origin, str(exc)) from exc
 
+    def _check_paused(self, url: str) -> None:
+        state = self.breaker.state(host_of(url))
+        if state is None:
+            return
+        self._blocked_hosts.add(state.host)
+        if state.pause_left_s() > 0:
+            raise BlockedFetchError(url, state.describe(), retry_after_s=state.pause_left_s())
+
     def _robots(self, where: str) -> str:
         try:
             result = self._get(where, headers={}, max_bytes=MAX_ROBOTS_BYTES)
@@ -194,28 +233,24 @@ class Fetcher:
         return result.text()
 
     def _get(self, url: str, *, headers: dict[str, str], max_bytes: int) -> FetchResult:
-        current, hops, attempt = url, 0, 0
+        current, attempt, visited = url, 0, {url}
         while True:
             attempt += 1
             status: int | None = None
             retry_after: str | None = None
+            blocked: str | None = None
             try:
-                response = self._send(current, headers=headers, max_bytes=max_bytes)
+                status, body, resp_headers = self._send(
+                    current, headers=headers, max_bytes=max_bytes
+                )
             except httpx.TransportError as exc:
                 reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             else:
-                status, body, resp_headers = response
-                if status in (301, 302, 303, 307, 308) and "location" in resp_headers:
-                    hops += 1
-                    if hops > self.policy.max_redirects:
-                        raise PermanentFetchError(
-                            url, f"more than {self.policy.max_redirects} redirects", status=status
-                        )
-                    target = str(httpx.URL(current).join(resp_headers["location"]))
-                    self._check_host(target, url)
-                    current, attempt = canonical_url(target), 0
+                if status in _REDIRECTS and "location" in resp_headers:
+                    current, attempt = self._redirect(url, current, resp_headers, visited), 0
                     continue
                 if status in (200, 304):
+                    self._clear_block(host_of(current))
                     return FetchResult(
                         url=url,
                         final_url=current,
@@ -228,17 +263,27 @@ class Fetcher:
                         attempts=attempt,
                         headers=dict(resp_headers.items()),
                     )
+                blocked = challenge(status, resp_headers, body)
                 retry_after = resp_headers.get("retry-after")
-                reason = f"HTTP {status}"
+                reason = blocked or f"HTTP {status}"
+            if blocked is not None:
+                self._record_block(current, blocked)
             delay = retry_delay(
                 attempt=attempt,
-                status=status,
+                status=None if blocked else status,  # a challenge is retried like a timeout
                 retry_after=retry_after,
                 max_attempts=self.policy.max_attempts,
                 base_s=self.policy.backoff_s,
                 max_delay_s=self.policy.max_delay_s,
             )
             if delay is None:
+                if blocked is not None:
+                    state = self.breaker.state(host_of(current))
+                    raise BlockedFetchError(
+                        url,
+                        state.describe() if state else blocked,
+                        retry_after_s=state.pause_left_s() if state else None,
+                    )
                 if status is None or status in (408, 425, 429) or status >= 500:
                     raise TransientFetchError(
                         url,
@@ -246,28 +291,113 @@ class Fetcher:
                         retry_after_s=parse_retry_after(retry_after),
                     )
                 raise PermanentFetchError(url, f"{reason} at {current}", status=status)
+            if blocked is not None:
+                self._check_paused(current)  # paused meanwhile: stop now, not after the sleep
             time.sleep(delay)
+
+    def _redirect(
+        self, origin: str, current: str, headers: httpx.Headers, visited: set[str]
+    ) -> str:
+        """The next hop, checked: allowed host, no downgrade, no loop, not too many.
+
+        The target is followed as the server spelled it (not canonicalized): a site
+        that redirects the apex to `www.` would otherwise be sent back to the apex
+        forever, since the canonical form maps `www.` to the apex."""
+        target = str(httpx.URL(current).join(headers["location"]))
+        self._check_host(target, origin)
+        if current.startswith("https:") and not target.startswith("https:"):
+            raise PermanentFetchError(origin, f"refused redirect from https to {target}")
+        if target in visited:
+            raise PermanentFetchError(origin, f"redirect loop at {target}")
+        if len(visited) > self.policy.max_redirects:
+            raise PermanentFetchError(origin, f"more than {self.policy.max_redirects} redirects")
+        visited.add(target)
+        return target
+
+    def _record_block(self, url: str, reason: str) -> None:
+        host = host_of(url)
+        self._blocked_hosts.add(host)
+        self.breaker.blocked(host, reason)
+
+    def _clear_block(self, host: str) -> None:
+        if host in self._blocked_hosts:
+            self._blocked_hosts.discard(host)
+            self.breaker.cleared(host)
 
     def _send(
         self, url: str, *, headers: dict[str, str], max_bytes: int
     ) -> tuple[int, bytes, httpx.Headers]:
-        """One request, the body read only for a 200 and only up to `max_bytes`."""
+        """One request within the policy's total deadline; the body read for a 200 (and
+        the start of an error page, to recognize a challenge), decoded by us and
+        counted as decoded, so a compression bomb stops at `max_bytes`."""
         self.limiter.acquire(host_of(url))
-        with self._slots, self.client.stream("GET", url, headers=headers) as response:
-            if response.status_code != 200:
-                return response.status_code, b"", response.headers
+        deadline = time.monotonic() + self.policy.deadline_s
+        timeout = httpx.Timeout(min(self.policy.timeout_s, self.policy.deadline_s))
+        with (
+            self._slots,
+            self.client.stream("GET", url, headers=headers, timeout=timeout) as response,
+        ):
+            status = response.status_code
+            if status != 200:
+                limit = CHALLENGE_SNIFF_BYTES if status in (403, 429, 503) else 0
+                return status, _read(response, url, limit, deadline, quiet=True), response.headers
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
                 raise PermanentFetchError(
                     url, f"response is {int(declared):,} bytes, over the {max_bytes:,}-byte limit"
                 )
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise PermanentFetchError(
-                        url, f"response is over the {max_bytes:,}-byte limit (stopped reading)"
-                    )
-                chunks.append(chunk)
-            return 200, b"".join(chunks), response.headers
+            return 200, _read(response, url, max_bytes, deadline), response.headers
+
+
+_REDIRECTS = (301, 302, 303, 307, 308)
+CHALLENGE_SNIFF_BYTES = 32_768
+# Markers of a bot-challenge interstitial (Cloudflare's managed/JS challenge pages).
+_CHALLENGE_MARKERS = (b"cf-chl-", b"challenge-platform", b"<title>just a moment...</title>")
+
+
+def challenge(status: int, headers: httpx.Headers, body: bytes) -> str | None:
+    """Why a response is a bot challenge rather than an answer, or None."""
+    mitigated = headers.get("cf-mitigated", "").strip().lower()
+    if mitigated == "challenge":
+        return f"blocked: HTTP {status} with cf-mitigated: challenge (Cloudflare)"
+    if status in (403, 429, 503) and any(m in body.lower() for m in _CHALLENGE_MARKERS):
+        return f"blocked: HTTP {status} challenge page (Cloudflare)"
+    return None
+
+
+def _read(
+    response: httpx.Response, url: str, limit: int, deadline: float, *, quiet: bool = False
+) -> bytes:
+    """Up to `limit` decoded bytes of the body; over it: an error (or, `quiet`, a cut)."""
+    if limit <= 0:
+        return b""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        codings = encodings(response.headers.get("content-encoding"))
+        for chunk in decoded(_raw(response, url, deadline), codings):
+            size += len(chunk)
+            if size > limit:
+                if quiet:
+                    break
+                raise PermanentFetchError(
+                    url, f"response is over the {limit:,}-byte limit (stopped reading)"
+                )
+            chunks.append(chunk)
+    except DecodingError as exc:
+        if quiet:
+            return b""
+        raise PermanentFetchError(url, str(exc)) from exc
+    return b"".join(chunks)
+
+
+def _raw(response: httpx.Response, url: str, deadline: float) -> Iterator[bytes]:
+    """The body as sent, cut at the deadline (a page that drips one byte a second)."""
+    received = 0
+    for chunk in response.iter_raw():
+        received += len(chunk)
+        if time.monotonic() > deadline:
+            raise TransientFetchError(
+                url, f"response not complete within the deadline ({received:,} bytes received)"
+            )
+        yield chunk

@@ -13,6 +13,8 @@ import hashlib
 import re
 import unicodedata
 
+from workers.urls import article_key
+
 # Zero-width and other format characters that survive copy-paste from web pages.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 # C0/C1 control characters except tab and newline (what unicodedata calls "Cc").
@@ -69,7 +71,7 @@ def article_id(
     untitled articles share one issue of the daily Monitor.
     """
     if url:
-        key = f"url\x1f{url}"
+        key = f"url\x1f{article_key(url)}"  # /<slug>/ and /program/<slug>/ are one
     else:
         tail = (title or "").casefold() or body_hash
         key = f"issue\x1f{publication.casefold()}\x1f{volume}\x1f{issue}\x1f{tail}"

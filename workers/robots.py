@@ -45,6 +45,10 @@ class RobotsRules:
     def allowed(self, url: str) -> bool:
         return self._rules(robots_url(url)).can_fetch(self.user_agent, url)
 
+    def sitemaps(self, url: str) -> list[str]:
+        """The `Sitemap:` URLs the host's robots.txt lists (sitemaps.org, RFC 9309 §2.2.4)."""
+        return list(self._rules(robots_url(url)).site_maps() or [])
+
     def _rules(self, where: str) -> RobotFileParser:
         memo = self._parsed.get(where)
         if memo is not None and memo[1] > time.monotonic():

@@ -15,7 +15,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -117,7 +117,7 @@ class Settings(BaseSettings):
         default=4, ge=1, le=64, description="Parallel fetches per worker process."
     )
     fetch_timeout_s: float = Field(
-        default=20.0, gt=0, description="Connect/read timeout of one HTTP request."
+        default=20.0, gt=0, description="Timeout of one connect or one read of an HTTP request."
     )
     fetch_max_attempts: int = Field(
         default=4, ge=1, description="Attempts per URL on connection errors, timeouts, 429, 5xx."
@@ -131,8 +131,32 @@ class Settings(BaseSettings):
         description="Longest wait slept in a worker (Retry-After included); a longer "
         "wait hands the item back to Celery to retry later.",
     )
+    fetch_deadline_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Longest one HTTP request may take in all (connect, headers and every "
+        "read): a page that drips a byte a second is cut here.",
+    )
+    http_proxy: SecretStr | None = Field(
+        default=None,
+        description="Outgoing proxy for every fetch (http://host:port, may hold credentials), "
+        "for an egress the site accepts. Unset: direct; the environment's proxies are ignored.",
+    )
+    block_threshold: int = Field(
+        default=3,
+        ge=1,
+        description="Bot challenges in a row (Cloudflare 403 cf-mitigated) that pause a host.",
+    )
+    block_pause_s: int = Field(
+        default=3600,
+        ge=1,
+        description="First pause of a blocked host; doubles with every further block, up to a "
+        "day. Fetches and source runs skip the host meanwhile.",
+    )
     max_page_bytes: int = Field(
-        default=5_000_000, ge=1, description="Responses larger than this are refused."
+        default=5_000_000,
+        ge=1,
+        description="Responses larger than this (after decompression) are refused.",
     )
     max_redirects: int = Field(default=5, ge=0, description="Redirect hops followed per URL.")
     robots_ttl_s: int = Field(default=3600, ge=1, description="How long robots.txt is cached.")
@@ -219,6 +243,17 @@ class Settings(BaseSettings):
     kibana_api_key: SecretStr | None = Field(
         default=None, description="Kibana API key (defaults to the Elasticsearch API key)."
     )
+
+    @field_validator("http_proxy")
+    @classmethod
+    def _proxy_url(cls, value: SecretStr | None) -> SecretStr | None:
+        # Checked at start-up, not when the first fetch builds its client. The value may
+        # hold credentials: our message does not repeat it (pydantic's input_value does).
+        if value is not None and not value.get_secret_value().lower().startswith(
+            ("http://", "https://")
+        ):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
 
     @model_validator(mode="after")
     def _read_secret_files(self) -> Settings:

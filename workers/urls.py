@@ -11,6 +11,14 @@ fragment; map host aliases (`www.jamestown.org`, and `staging.jamestown.org` who
 pages mirror production) to the production host; collapse `//` and dot segments;
 end WordPress "pretty" paths with a slash (the site's own form, `/program/<slug>/`);
 drop tracking parameters and sort the rest.
+
+Articles and their ids. Since the 2025 rebuild jamestown.org serves articles at
+root-level slugs (`/<slug>/`); the old `/program/<slug>/` links redirect (301) to
+them. `is_article_url` tells article links from the site's other pages where a
+source cannot say (feeds, listings); `article_key` is the URL an article's *id* is
+made from: the historic `/program/<slug>/` form for either spelling, so an article
+indexed before the rebuild keeps its id when fetched under its new address and
+no migration is needed (docs/fetching.md "Article identity").
 """
 
 from __future__ import annotations
@@ -29,6 +37,41 @@ HOST_ALIASES: Mapping[str, str] = {
 }
 # Never fetched from, whatever the configuration says: a mirror that may hold drafts.
 REFUSED_HOSTS = frozenset({"staging.jamestown.org"})
+
+ARTICLE_PREFIX = "/program/"
+# First path segments that are never articles: post types that are not posts
+# (books, reports), people, publication and program pages, WordPress machinery.
+NOT_ARTICLES = frozenset(
+    {
+        "about",
+        "about-us",
+        "analyst",
+        "analysts",
+        "author",
+        "book",
+        "books",
+        "category",
+        "contact",
+        "donate",
+        "event",
+        "events",
+        "experts",
+        "feed",
+        "page",
+        "program-name",
+        "programs",
+        "publications",
+        "report",
+        "reports",
+        "search",
+        "support",
+        "tag",
+        "wp-admin",
+        "wp-content",
+        "wp-json",
+        "wp-sitemap.xml",
+    }
+)
 
 _TRACKING_PREFIXES = ("utm_", "mc_", "_hs")
 _TRACKING = frozenset(
@@ -109,3 +152,41 @@ def check_allowed(url: str, allowed_hosts: Collection[str]) -> None:
 def is_http_url(text: str) -> bool:
     """Whether a command-line argument is a URL rather than a file path."""
     return text.lower().startswith(("http://", "https://"))
+
+
+def _slug_of(path: str) -> str | None:
+    """The article slug of a `/<slug>/` or `/program/<slug>/` path, else None."""
+    segments = [part for part in path.split("/") if part]
+    if len(segments) == 2 and f"/{segments[0]}/" == ARTICLE_PREFIX:
+        slug = segments[1]
+    elif len(segments) == 1:
+        slug = segments[0]
+    else:
+        return None
+    if slug.lower() in NOT_ARTICLES or "." in slug or slug.startswith("wp-"):
+        return None
+    return slug
+
+
+def is_article_url(url: str) -> bool:
+    """Whether a canonical URL found in a feed or listing is an article (a post).
+
+    `/program/<slug>/` always is; a root-level `/<slug>/` is when its slug is not a
+    known section and reads like a headline (three words or more: the site's own
+    pages, `/about-us/` or `/privacy-policy/`, are one or two). Sources that know the
+    post type (the REST API, post sitemaps) do not need this guess.
+    """
+    parts = urlsplit(url)
+    slug = _slug_of(parts.path)
+    if slug is None or parts.query:
+        return False
+    return parts.path.startswith(ARTICLE_PREFIX) or slug.count("-") >= 2
+
+
+def article_key(url: str) -> str:
+    """The URL an article's id is made from: `/<slug>/` and `/program/<slug>/` are one."""
+    parts = urlsplit(url)
+    slug = _slug_of(parts.path)
+    if slug is None or parts.query:
+        return url
+    return urlunsplit((parts.scheme, parts.netloc, f"{ARTICLE_PREFIX}{slug}/", "", ""))

@@ -240,7 +240,7 @@ def status(fmt: str) -> None:
         workers = workers_seen()
     try:
         source_states = [
-            {"name": r["name"], "checkpoint": r["checkpoint"], "last_run": r["last_run"]}
+            {k: r[k] for k in ("name", "checkpoint", "last_run", "blocked")}
             for r in sources.source_rows(settings, include_disabled=False)
         ]
     except SourceConfigError as exc:
@@ -280,6 +280,8 @@ def status(fmt: str) -> None:
         last = source["last_run"]
         when = last.get("finished_at", "?") if isinstance(last, dict) else "never"
         click.echo(f"source      {source['name']:<22} last run {when}")
+        if source["blocked"]:
+            click.echo(f"            {source['blocked']}")
     if queues is None:
         click.echo("broker      none (tasks run in-process)")
     else:

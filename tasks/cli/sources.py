@@ -1,4 +1,5 @@
-"""`monitor ingest URL...` (sites, feeds, listings, articles) and `monitor sources`.
+"""`monitor ingest URL...` (sites, REST, sitemaps, feeds, listings, articles) and
+`monitor sources`.
 
 `monitor ingest` hands http(s) arguments here (`ingest_urls_command`); the files
 path stays in `articles.py`. A URL runs as an ad-hoc source of the kind its path
@@ -9,9 +10,10 @@ tasks run: in this process, or enqueued with `--async`.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import click
 
@@ -25,11 +27,20 @@ from tasks.cli.base import (
     main,
     warn,
 )
+from workers.breaker import BlockBreaker
 from workers.cache import Cache, open_cache
-from workers.crawl import build_source, checkpoint_of, ingest_urls, last_run_of, run_source
+from workers.crawl import (
+    build_source,
+    checkpoint_of,
+    ingest_urls,
+    item_url,
+    last_run_of,
+    run_source,
+)
 from workers.fetch import Fetcher
 from workers.ingest import BatchReport, ItemResult
 from workers.settings import Settings, get_settings
+from workers.sources.base import Item
 from workers.sources.config import (
     SourceConfig,
     SourceConfigError,
@@ -37,9 +48,17 @@ from workers.sources.config import (
     load_sources,
 )
 from workers.stores import open_store
-from workers.urls import URLError, canonical_url, check_allowed, is_http_url
+from workers.urls import (
+    URLError,
+    article_key,
+    canonical_url,
+    check_allowed,
+    host_of,
+    is_article_url,
+    is_http_url,
+)
 
-KINDS = ("feed", "listing", "wordpress", "article")
+KINDS = ("site", "wordpress", "sitemap", "feed", "listing", "article")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -48,8 +67,10 @@ def url_options(func: F) -> F:
     func = click.option(
         "--kind",
         type=click.Choice(KINDS),
-        help="For URLs: what the URL is (default: guessed from its path; a site root "
-        "means its /feed/).",
+        help="For URLs: what the URL is (default: guessed from its path). site: a site "
+        "root, read by REST API, else sitemaps, else its feed; wordpress: the REST API; "
+        "sitemap: a sitemap or index; feed; listing: a publication's first page; "
+        "article: one article page.",
     )(func)
     return click.option(
         "--backfill",
@@ -67,18 +88,24 @@ def classify(url: str) -> tuple[str, str]:
     """(kind, url) of a URL given on the command line, by its path."""
     parts = urlsplit(url)
     path = parts.path
+    if "rest_route=" in parts.query or path.startswith("/wp-json/"):
+        return "wordpress", url
     if path in ("", "/"):
-        return "feed", url.rstrip("/") + "/feed/"
+        return "site", url
     if path.endswith("/feed/"):
         return "feed", url
-    if path.startswith("/wp-json/"):
-        return "wordpress", url
-    if path.startswith("/program-name/"):
-        first = path.split("/page/", 1)[0]  # any page of a listing means the listing
-        return "listing", canonical_url(urlunsplit((parts.scheme, parts.netloc, first, "", "")))
-    if path.startswith("/program/"):
+    if path.endswith(".xml"):
+        return "sitemap", url
+    for prefix in ("/publications/", "/program-name/"):
+        if path.startswith(prefix):
+            first = path.split("/page/", 1)[0]  # any page of a listing means the listing
+            return "listing", canonical_url(urlunsplit((parts.scheme, parts.netloc, first, "", "")))
+    if is_article_url(url) or article_key(url) != url:
         return "article", url
-    raise URLError(f"cannot tell what {url} is; say it with --kind {'/'.join(KINDS)}")
+    raise URLError(
+        f"cannot tell what {url} is (not an article, listing, feed, sitemap or the REST API); "
+        f"say it with --kind {'/'.join(KINDS)}"
+    )
 
 
 def source_for(kind: str, url: str, settings: Settings) -> SourceConfig:
@@ -93,7 +120,8 @@ def source_for(kind: str, url: str, settings: Settings) -> SourceConfig:
     fields: dict[str, Any] = {"kind": kind, "url": url}
     if kind == "wordpress":
         parts = urlsplit(url)
-        route = parts.path.removeprefix("/wp-json/").strip("/")
+        given = dict(parse_qsl(parts.query)).get("rest_route", "") or parts.path
+        route = given.removeprefix("/wp-json").strip("/")
         fields.update(url=f"{parts.scheme}://{parts.netloc}/", route=route or "wp/v2/posts")
     digest = hashlib.sha1(url.encode(), usedforsecurity=False).hexdigest()[:10]
     return SourceConfig(name=f"adhoc-{kind}-{digest}", **fields)
@@ -112,7 +140,7 @@ def ingest_urls_command(
     if not all(is_http_url(a) for a in args):
         fail("give either URLs or files to `monitor ingest`, not both")
     settings = get_settings()
-    articles: list[str] = []
+    articles: list[Item] = []
     sources: list[SourceConfig] = []
     for arg in args:
         try:
@@ -164,7 +192,7 @@ def ingest_urls_command(
 
 
 def _ingest(
-    batches: list[list[str]],
+    batches: list[list[Item]],
     report: BatchReport,
     *,
     fetcher: Fetcher,
@@ -180,8 +208,13 @@ def _ingest(
             )
             report.extend(batch.report)
             report.items.extend(
-                ItemResult(u, "failed", reason="site unavailable (transient); try again later")
-                for u in batch.retry
+                ItemResult(
+                    item_url(item),
+                    "failed",
+                    reason=f"{batch.reasons.get(item_url(item), 'site unavailable')} "
+                    "(transient: run again later)",
+                )
+                for item in batch.retry
             )
             bar.advance(len(urls))
     finally:
@@ -189,7 +222,7 @@ def _ingest(
 
 
 def _enqueue(
-    articles: list[str], sources: list[SourceConfig], backfill: bool, settings: Settings
+    articles: list[Item], sources: list[SourceConfig], backfill: bool, settings: Settings
 ) -> None:
     if settings.broker_url is None:
         fail("--async needs a broker: set MONITOR_BROKER_URL (or drop --async to run here)")
@@ -211,18 +244,47 @@ def _enqueue(
 def source_rows(settings: Settings, *, include_disabled: bool) -> list[dict[str, Any]]:
     """Each configured source with its checkpoint and last run (`sources`, `status`)."""
     cache = open_cache(settings)
-    return [
-        {
-            "name": source.name,
-            "kind": source.kind,
-            "url": source.url,
-            "enabled": source.enabled,
-            "interval_s": interval_of(source, settings),
-            "checkpoint": checkpoint_of(cache, source.name),
-            "last_run": last_run_of(cache, source.name),
-        }
-        for source in load_sources(settings, include_disabled=include_disabled)
-    ]
+    breaker = BlockBreaker(
+        cache, threshold=settings.block_threshold, pause_s=settings.block_pause_s
+    )
+    rows = []
+    for source in load_sources(settings, include_disabled=include_disabled):
+        block = breaker.state(host_of(source.url))
+        rows.append(
+            {
+                "name": source.name,
+                "kind": source.kind,
+                "url": source.url,
+                "enabled": source.enabled,
+                "interval_s": interval_of(source, settings),
+                "checkpoint": checkpoint_of(cache, source.name),
+                "last_run": last_run_of(cache, source.name),
+                "blocked": block.describe() if block is not None else None,
+            }
+        )
+    return rows
+
+
+def checkpoint_label(value: object) -> str:
+    """The newest time in a checkpoint, which may be JSON (a site's per-way checkpoints,
+    the REST API's time with its overlap ids); `--format json` shows it whole."""
+    if not isinstance(value, str) or not value:
+        return "-"
+    try:
+        data = json.loads(value)
+    except json.JSONDecodeError:
+        return value
+    if isinstance(data, dict):
+        times = [
+            checkpoint_label(v)
+            for k, v in data.items()
+            if isinstance(v, str) and k not in ("via", "probed")
+        ]
+        since = data.get("since")
+        if isinstance(since, str):
+            times.append(since)
+        return max(times, default="-")
+    return value
 
 
 @main.command()
@@ -250,11 +312,13 @@ def sources(show_all: bool, fmt: str) -> None:
         if isinstance(last, dict):
             errors = len(last.get("errors") or [])
             seen = f"{last['finished_at']} found {last['discovered']}, errors {errors}"
+            if last.get("via"):
+                seen += f", via {last['via']}"
         else:
             seen = "never"
         name = str(row["name"]) + ("" if row["enabled"] else " (off)")
-        click.echo(
-            f"{name:<18} {row['kind']:<9} {row['interval_s']:>6}s  "
-            f"{row['checkpoint'] or '-':<25} {seen}"
-        )
+        checkpoint = checkpoint_label(row["checkpoint"])
+        click.echo(f"{name:<18} {row['kind']:<9} {row['interval_s']:>6}s  {checkpoint:<25} {seen}")
         click.echo(f"  {row['url']}")
+        if row["blocked"]:
+            click.echo(f"  {row['blocked']}")

@@ -1,10 +1,29 @@
 """A small jamestown.org look-alike served over real HTTP on 127.0.0.1 for the tests.
 
-Articles live at /program/<slug>/, listings at /program-name/edm/page/N/, the feed at
-/feed/, the WordPress API at /wp-json/wp/v2/posts and rules at /robots.txt. Every
-response carries an ETag and honours If-None-Match. `hits` counts requests per path
-(query included for the API), so tests can assert what a run really asked for;
-`faults` queues misbehaviour (a status, a delay, a redirect, a body) per path.
+Two shapes, as the site was and as it is (issue 16, "What the site looks like now"):
+
+- `Site()` (before the 2025 rebuild): articles at /program/<slug>/, listings at
+  /program-name/edm/page/N/.
+- `Site(rebuilt=True)`: articles at root-level /<slug>/ with /program/<slug>/
+  answering 301 to them; listings at /publications/edm/ (paged /page/N/) and feeds at
+  /publications/edm/feed/; analysts at /analyst/<slug>/; the main /feed/ carrying
+  /book/ and /report/ entries beside the posts (with content:encoded, 10 newest).
+
+Both serve the WordPress REST API (`/wp-json/wp/v2/posts`, or `/?rest_route=/wp/v2/posts`
+when `pretty` is off) with `per_page`, `page`, `modified_after` (exclusive, as
+WordPress's date_query), `orderby=modified&order=asc`, the `X-WP-Total` and
+`X-WP-TotalPages` headers and `_embed` (author, wp:term) per the REST API handbook
+(developer.wordpress.org/rest-api: "Pagination", "Global Parameters", "Posts"); and
+the core sitemaps (`/wp-sitemap.xml` index of `wp-sitemap-posts-post-N.xml` URL sets
+with `<lastmod>`, plus page/book/user sitemaps that are not articles; the index has
+no lastmod, as WordPress core's; format per sitemaps.org), named in robots.txt by a
+`Sitemap:` line. `rest` and `sitemaps` switch either off (404).
+
+Every response carries an ETag and honours If-None-Match. `hits` counts requests per
+path (query included for the API), so tests can assert what a run really asked for;
+`faults` queues misbehaviour (a status, a delay, a redirect, a body) per path;
+`challenges` answers the next N requests, whatever their path, with Cloudflare's
+challenge (403 and `cf-mitigated: challenge`).
 """
 
 from __future__ import annotations
@@ -32,6 +51,7 @@ class Page:
     volume: int = 22
     issue: int = 1
     author: str = "Paul Goble"
+    id: int = 0
 
 
 @dataclass
@@ -42,16 +62,23 @@ class Fault:
     body: bytes | None = None
     redirect: str | None = None
     stream_bytes: int = 0  # a huge body sent in chunks without Content-Length
+    drip_s: float = 0.0  # a 200 whose body comes one byte every drip_s seconds, forever
 
 
 class Site:
     per_page = 10
+    sitemap_size = 2000  # URLs per core sitemap page
 
-    def __init__(self) -> None:
+    def __init__(self, *, rebuilt: bool = False) -> None:
+        self.rebuilt = rebuilt
+        self.rest = True
+        self.pretty = True
+        self.sitemaps = True
+        self.challenges = 0
         self.pages: list[Page] = []  # newest first
         self.hits: Counter[str] = Counter()
         self.faults: dict[str, list[Fault]] = defaultdict(list)
-        self.robots = "User-agent: *\nDisallow: /private/\n"
+        self.robots_rules = "User-agent: *\nDisallow: /private/\n"
         self.feed_override: bytes | None = None
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -69,12 +96,24 @@ class Site:
         self.server.shutdown()
         self.server.server_close()
 
+    @property
+    def robots(self) -> str:
+        sitemap = f"Sitemap: {self.base}/wp-sitemap.xml\n" if self.sitemaps else ""
+        return self.robots_rules + sitemap
+
+    @robots.setter
+    def robots(self, rules: str) -> None:
+        self.robots_rules = rules
+
     def add(self, count: int, *, start: int = 0) -> list[Page]:
         """`count` new articles, published after every existing one (newest first)."""
         now = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(hours=len(self.pages))
+        # Root-level slugs read like headlines (several words), as the site's do.
+        stem = "caucasus-article" if self.rebuilt else "article"
         new = [
             Page(
-                slug=f"article-{start + i}",
+                id=1000 + start + i,
+                slug=f"{stem}-{start + i}",
                 title=f"Article number {start + i} on Caucasus security",
                 body=f"Moscow and Tbilisi disagreed again on March {i % 28 + 1}. "
                 f"Paragraph about item {start + i}.\nA second paragraph with details.",
@@ -95,12 +134,30 @@ class Site:
                     page.modified = max(p.modified for p in self.pages) + timedelta(minutes=5)
 
     def article_hits(self) -> Counter[str]:
-        return Counter({p: n for p, n in self.hits.items() if p.startswith("/program/")})
+        """Requests for article pages (either URL form)."""
+        paths = {self.path_of(p) for p in self.pages} | {f"/program/{p.slug}/" for p in self.pages}
+        return Counter(
+            {p: n for p, n in self.hits.items() if p in paths or p.startswith("/program/")}
+        )
+
+    def path_of(self, page: Page) -> str:
+        return f"/{page.slug}/" if self.rebuilt else f"/program/{page.slug}/"
 
     def url(self, path: str) -> str:
         return self.base + path
 
+    def requests(self) -> int:
+        return sum(self.hits.values())
+
     # ---- rendering -------------------------------------------------------------
+    def content_html(self, page: Page) -> str:
+        """The entry content as WordPress renders it (REST `content.rendered`, the feed's
+        content:encoded): the Jamestown header line, then the paragraphs."""
+        header = (
+            f"<p>Publication: Eurasia Daily Monitor Volume: {page.volume} Issue: {page.issue}</p>"
+        )
+        return header + "".join(f"<p>{html.escape(p)}</p>" for p in page.body.split("\n"))
+
     def article_html(self, page: Page) -> str:
         paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in page.body.split("\n"))
         return (
@@ -120,15 +177,19 @@ class Site:
         if not chunk and number > 1:
             return None
         teasers = "".join(
-            f'<div class="teaser"><h3><a href="/program/{p.slug}/">{html.escape(p.title)}</a>'
+            f'<div class="teaser"><h3><a href="{self.path_of(p)}">{html.escape(p.title)}</a>'
             f"</h3><p>{html.escape(p.body[:60])}... "
-            f'<a href="{self.base}/program/{p.slug}?utm_source=listing">MORE</a></p></div>'
+            f'<a href="{self.base}{self.path_of(p).rstrip("/")}?utm_source=listing">MORE</a>'
+            f'</p><a href="/analyst/{p.author.lower().replace(" ", "-")}/">{p.author}</a></div>'
             for p in chunk
         )
+        listing = "/publications/edm/" if self.rebuilt else "/program-name/edm/"
         return (
-            "<html><body><nav><a href='/programs/edm/'>EDM home</a></nav>"
+            "<html><body><nav><a href='/programs/edm/'>EDM home</a>"
+            "<a href='/about-us/'>About</a><a href='/publications/'>Publications</a>"
+            "<a href='/book/the-long-war-in-the-caucasus/'>Our new book</a></nav>"
             f"<h2>Latest Eurasia Daily Monitor Articles</h2>{teasers}"
-            f"<a href='/program-name/edm/page/{number + 1}/'>Older</a></body></html>"
+            f"<a href='{listing}page/{number + 1}/'>Older</a></body></html>"
         )
 
     def feed_xml(self) -> bytes:
@@ -136,21 +197,59 @@ class Site:
             return self.feed_override
         items = "".join(
             f"<item><title>{html.escape(p.title)}</title>"
-            f"<link>{self.base}/program/{p.slug}/</link>"
-            f"<pubDate>{format_datetime(p.modified, usegmt=True)}</pubDate></item>"
-            for p in self.pages[:20]
+            f"<link>{self.base}{self.path_of(p)}</link>"
+            f"<pubDate>{format_datetime(p.modified, usegmt=True)}</pubDate>"
+            f"<content:encoded><![CDATA[{self.content_html(p)}]]></content:encoded></item>"
+            for p in self.pages[: 10 if self.rebuilt else 20]
         )
+        if self.rebuilt:  # today's main feed mixes in books and reports
+            items += (
+                f"<item><title>A book</title><link>{self.base}/book/the-long-war-in-the-"
+                f"caucasus/</link></item><item><title>A report</title><link>{self.base}"
+                "/report/black-sea-security-after-the-war/</link></item>"
+            )
         return (
-            '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+            '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" '
+            'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
             f"<title>The Jamestown Foundation</title><link>{self.base}/</link>{items}"
             "</channel></rss>"
         ).encode()
+
+    def post_json(self, page: Page) -> dict[str, Any]:
+        local = page.modified.replace(tzinfo=None).isoformat(timespec="seconds")
+        return {
+            "id": page.id,
+            "type": "post",
+            "link": f"{self.base}{self.path_of(page)}",
+            "date": local,
+            "date_gmt": local,
+            "modified": local,
+            "modified_gmt": local,
+            "title": {"rendered": html.escape(page.title)},
+            "content": {"rendered": self.content_html(page), "protected": False},
+            "excerpt": {"rendered": f"<p>{html.escape(page.body[:60])}</p>"},
+            "_links": {"author": [{"embeddable": True, "href": f"{self.base}/wp-json/..."}]},
+            "_embedded": {
+                "author": [{"id": 7, "name": page.author, "link": f"{self.base}/analyst/x/"}],
+                "wp:term": [
+                    [
+                        {
+                            "id": 3,
+                            "name": "Eurasia Daily Monitor",
+                            "slug": "edm",
+                            "taxonomy": "category",
+                        }
+                    ],
+                    [],
+                ],
+            },
+        }
 
     def wp_posts(self, query: dict[str, list[str]]) -> tuple[int, bytes, dict[str, str]]:
         per_page = int(query.get("per_page", ["10"])[0])
         page = int(query.get("page", ["1"])[0])
         after = query.get("modified_after", [None])[0]
-        posts = sorted(self.pages, key=lambda p: p.modified)
+        posts = sorted(self.pages, key=lambda p: (p.modified, p.id))
         if after:
             posts = [
                 p
@@ -161,38 +260,87 @@ class Site:
         if page > pages:
             return 400, b'{"code":"rest_post_invalid_page_number"}', {}
         chunk = posts[(page - 1) * per_page : page * per_page]
-        data = [
-            {
-                "id": i,
-                "link": f"{self.base}/program/{p.slug}/",
-                "modified": p.modified.replace(tzinfo=None).isoformat(timespec="seconds"),
-            }
-            for i, p in enumerate(chunk)
-        ]
-        headers = {"X-WP-Total": str(len(posts)), "X-WP-TotalPages": str(pages)}
+        data = [self.post_json(p) for p in chunk]
+        headers = {
+            "Content-Type": "application/json; charset=UTF-8",
+            "X-WP-Total": str(len(posts)),
+            "X-WP-TotalPages": str(pages),
+        }
         return 200, json.dumps(data).encode(), headers
+
+    def sitemap_index(self) -> bytes:
+        count = max(1, -(-len(self.pages) // self.sitemap_size))
+        children = [f"wp-sitemap-posts-post-{n}.xml" for n in range(1, count + 1)] + [
+            "wp-sitemap-posts-page-1.xml",
+            "wp-sitemap-posts-book-1.xml",
+            "wp-sitemap-taxonomies-category-1.xml",
+            "wp-sitemap-users-1.xml",
+        ]
+        entries = "".join(f"<sitemap><loc>{self.base}/{c}</loc></sitemap>" for c in children)
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?><sitemapindex '
+            f'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</sitemapindex>'
+        ).encode()
+
+    def sitemap_urls(self, name: str) -> bytes | None:
+        if name.startswith("wp-sitemap-posts-post-"):
+            number = int(name.removeprefix("wp-sitemap-posts-post-").removesuffix(".xml"))
+            oldest_first = sorted(self.pages, key=lambda p: p.id)
+            chunk = oldest_first[(number - 1) * self.sitemap_size : number * self.sitemap_size]
+            if not chunk:
+                return None
+            entries = [(self.path_of(p), p.modified.isoformat(timespec="seconds")) for p in chunk]
+        elif name == "wp-sitemap-posts-page-1.xml":
+            entries = [("/about-us/", None)]
+        elif name == "wp-sitemap-posts-book-1.xml":
+            entries = [("/book/the-long-war-in-the-caucasus/", None)]
+        elif name in ("wp-sitemap-users-1.xml", "wp-sitemap-taxonomies-category-1.xml"):
+            entries = [("/analyst/paul-goble/", None)]
+        else:
+            return None
+        body = "".join(
+            f"<url><loc>{self.base}{path}</loc>"
+            + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "")
+            + "</url>"
+            for path, lastmod in entries
+        )
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?><urlset '
+            f'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</urlset>'
+        ).encode()
 
     def route(self, path: str, query: dict[str, list[str]]) -> tuple[int, bytes, dict[str, str]]:
         html_type = {"Content-Type": "text/html; charset=utf-8"}
+        not_found = (404, b"<html><body>Not found</body></html>", html_type)
         if path == "/robots.txt":
             return 200, self.robots.encode(), {"Content-Type": "text/plain"}
-        if path == "/feed/":
+        if path in ("/feed/", "/publications/edm/feed/"):
             return 200, self.feed_xml(), {"Content-Type": "application/rss+xml"}
-        if path == "/wp-json/wp/v2/posts":
-            return self.wp_posts(query)
-        if path.startswith("/program-name/edm/"):
-            rest = path.removeprefix("/program-name/edm/").strip("/")
-            number = int(rest.removeprefix("page/")) if rest.startswith("page/") else 1
-            body = self.listing_html(number)
-            return (
-                (404, b"not found", html_type) if body is None else (200, body.encode(), html_type)
-            )
-        if path.startswith("/program/"):
-            slug = path.removeprefix("/program/").strip("/")
-            for page in self.pages:
-                if page.slug == slug:
-                    return 200, self.article_html(page).encode(), html_type
-        return 404, b"<html><body>Not found</body></html>", html_type
+        rest_route = query.get("rest_route", [""])[0] if path == "/" else ""
+        if (path == "/wp-json/wp/v2/posts" and self.pretty) or rest_route == "/wp/v2/posts":
+            return self.wp_posts(query) if self.rest else not_found
+        xml_type = {"Content-Type": "application/xml; charset=UTF-8"}
+        if path == "/wp-sitemap.xml" and self.sitemaps:
+            return 200, self.sitemap_index(), xml_type
+        if path.startswith("/wp-sitemap-") and self.sitemaps:
+            body = self.sitemap_urls(path.lstrip("/"))
+            return not_found if body is None else (200, body, xml_type)
+        for listing in ("/program-name/edm/", "/publications/edm/"):
+            if path.startswith(listing):
+                rest = path.removeprefix(listing).strip("/")
+                number = int(rest.removeprefix("page/")) if rest.startswith("page/") else 1
+                page_html = self.listing_html(number)
+                if page_html is None:
+                    return not_found
+                return 200, page_html.encode(), html_type
+        slug = path.removeprefix("/program/").strip("/")
+        for page in self.pages:
+            if page.slug != slug:
+                continue
+            if path != self.path_of(page):  # the old /program/ address of a rebuilt site
+                return 301, b"", {"Location": f"{self.base}{self.path_of(page)}"}
+            return 200, self.article_html(page).encode(), html_type
+        return not_found
 
 
 def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
@@ -204,11 +352,15 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
-            key = parts.path + (f"?{parts.query}" if parts.path.startswith("/wp-json") else "")
+            api = parts.path.startswith("/wp-json") or (parts.path == "/" and parts.query)
+            key = parts.path + (f"?{parts.query}" if api else "")
             with site.lock:
                 site.hits[key] += 1
                 queue = site.faults.get(parts.path)
                 fault = queue.pop(0) if queue else None
+                if fault is None and site.challenges > 0:
+                    site.challenges -= 1
+                    fault = Fault(status=403, headers={"cf-mitigated": "challenge"})
             try:
                 self._respond(parts.path, parse_qs(parts.query), fault)
             except (BrokenPipeError, ConnectionResetError):
@@ -219,6 +371,17 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 time.sleep(fault.sleep_s)
             if fault is not None and fault.redirect:
                 self._send(302, b"", {"Location": fault.redirect})
+                return
+            if fault is not None and fault.drip_s:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.close_connection = True
+                for _ in range(100_000):  # until the client hangs up (BrokenPipe)
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(fault.drip_s)
                 return
             if fault is not None and fault.stream_bytes:
                 self.send_response(200)

@@ -23,6 +23,7 @@ MONITOR = str(Path(sys.executable).with_name("monitor"))
 def env(tmp_path: Path, site: Site, redis_url: str, redis_client: object) -> dict[str, str]:
     sources = tmp_path / "sources.toml"
     sources.write_text(
+        f'[[source]]\nname = "site-root"\nkind = "site"\nurl = "{site.base}/"\n'
         f'[[source]]\nname = "site-feed"\nkind = "feed"\nurl = "{site.base}/feed/"\n'
         f'[[source]]\nname = "site-edm"\nkind = "listing"\nurl = "{site.base}/program-name/edm/"\n'
     )
@@ -57,13 +58,20 @@ def test_ingest_site_root_then_sources_shows_the_checkpoint(
     done = monitor(env, "ingest", site.base + "/")
     assert done.returncode == 0, done.stderr
     assert "ingested 4 (new 4" in done.stdout
-    again = monitor(env, "ingest", site.base + "/feed/")
+    assert not site.article_hits()  # the REST API answered: indexed from its payload
+    site.hits.clear()
+    again = monitor(env, "ingest", site.base + "/")
     assert again.returncode == 0 and "ingested 0" in again.stdout
+    assert list(site.hits) == [k for k in site.hits if k.startswith("/wp-json/")]
+    assert site.requests() == 1  # robots.txt cached; one API page, nothing new in it
     listed = monitor(env, "sources", "--format", "json")
     rows = {row["name"]: row for row in json.loads(listed.stdout)}
-    assert rows["site-feed"]["checkpoint"] is not None
-    assert rows["site-feed"]["last_run"]["discovered"] == 0  # the second run found nothing
-    assert rows["site-edm"]["last_run"] is None
+    assert rows["site-root"]["checkpoint"] is not None
+    assert rows["site-root"]["last_run"]["discovered"] == 0  # the second run found nothing
+    assert rows["site-root"]["last_run"]["via"] == "wordpress"
+    assert rows["site-feed"]["last_run"] is None
+    table = monitor(env, "sources")
+    assert "via wordpress" in table.stdout
 
 
 def test_ingest_listing_backfill_and_an_article(site: Site, env: dict[str, str]) -> None:
@@ -130,12 +138,13 @@ def test_celery_worker_fetches_a_source_enqueued_by_the_cli(
         stderr=subprocess.STDOUT,
     )
     try:
-        enqueued = monitor(worker_env, "ingest", "--async", site.url("/feed/"))
+        # The site root: REST posts (with their content) travel through the broker.
+        enqueued = monitor(worker_env, "ingest", "--async", site.url("/"))
         assert enqueued.returncode == 0, enqueued.stderr
         settings = Settings(data_dir=tmp_path / "var")
         deadline = time.monotonic() + 60
         documents = 0
-        while time.monotonic() < deadline and documents < 20:
+        while time.monotonic() < deadline and documents < 23:
             time.sleep(0.5)
             if (tmp_path / "var").exists():
                 store = open_store(settings)
@@ -143,9 +152,29 @@ def test_celery_worker_fetches_a_source_enqueued_by_the_cli(
                     documents = store.stats().documents
                 finally:
                     store.close()
-        assert documents == 20, (tmp_path / "worker.log").read_text()  # feed: 20 newest
-        assert set(site.article_hits().values()) == {1}
+        assert documents == 23, (tmp_path / "worker.log").read_text()
+        assert not site.article_hits()  # no page fetched: the posts carried the content
     finally:
         worker.terminate()
         worker.wait(timeout=30)
         log.close()
+
+
+def test_a_blocked_site_is_paused_and_the_commands_say_what_to_do(
+    site: Site, env: dict[str, str]
+) -> None:
+    """Cloudflare challenges every request: the run fails with the reason, the host is
+    paused, and `monitor sources` / `monitor status` say so with the way out."""
+    site.add(2)
+    site.challenges = 1000
+    done = monitor(env, "ingest", site.base + "/")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "PAUSED until" in done.stderr and "MONITOR_HTTP_PROXY" in done.stderr
+    asked = site.requests()
+    assert asked <= 8  # a few tries, then the pause: no hammering
+    listed = monitor(env, "sources")
+    assert "PAUSED until" in listed.stdout and "MONITOR_HTTP_PROXY" in listed.stdout
+    status = monitor(env, "status")
+    assert status.returncode == 0 and "PAUSED until" in status.stdout
+    again = monitor(env, "ingest", site.base + "/")
+    assert again.returncode == 1 and site.requests() == asked  # paused: nothing sent

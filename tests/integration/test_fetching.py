@@ -11,6 +11,7 @@ import threading
 import time
 
 import pytest
+from pydantic import SecretStr
 
 from tests.integration.site import Fault, Site
 from workers.cache import Cache, RedisCache
@@ -300,7 +301,9 @@ def test_malformed_wordpress_json_page_is_reported(site, settings, fetcher, cach
     run_, report = run(site, "wordpress", "", settings=settings, fetcher=fetcher, cache=cache)
     assert report.counts["created"] == 6
     site.change("article-1", "Changed text.\nAgain.")
+    # Both forms answer garbage (the ?rest_route= form is tried when /wp-json/ does not).
     site.faults["/wp-json/wp/v2/posts"].append(Fault(body=b'[{"link": '))
+    site.faults["/"].append(Fault(body=b'[{"link": '))
     run_, report = run(site, "wordpress", "", settings=settings, fetcher=fetcher, cache=cache)
     assert run_.errors and "invalid JSON" in run_.errors[0][1]
     run_, report = run(site, "wordpress", "", settings=settings, fetcher=fetcher, cache=cache)
@@ -369,3 +372,40 @@ def _query(text: str):
     from workers.stores.base import SearchQuery
 
     return SearchQuery(text=text)
+
+
+def test_requests_go_through_the_configured_proxy(site, settings, cache):
+    """MONITOR_HTTP_PROXY (httpx's own proxy support): a plain HTTP proxy receives the
+    absolute-form request line (RFC 9112 §3.2.2) and answers for the site."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[str] = []
+
+    class Proxy(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            body = b"User-agent: *\n" if self.path.endswith("/robots.txt") else b"via proxy"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    proxied = settings.model_copy(
+        update={"http_proxy": SecretStr(f"http://127.0.0.1:{proxy.server_address[1]}")}
+    )
+    fetcher = Fetcher.from_settings(proxied, cache=cache)
+    try:
+        result = fetcher.get(site.url("/program/anything/"))
+    finally:
+        fetcher.close()
+        proxy.shutdown()
+        proxy.server_close()
+    assert result.body == b"via proxy"
+    assert site.url("/program/anything/") in seen and not site.hits
+    assert "MonitorIngest/" in fetcher.policy.user_agent  # honest, never a browser's

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from workers.urls import URLError, canonical_url, check_allowed, is_http_url
+from workers.normalize import article_id
+from workers.urls import (
+    URLError,
+    article_key,
+    canonical_url,
+    check_allowed,
+    is_article_url,
+    is_http_url,
+)
 
 
 @pytest.mark.parametrize(
@@ -63,3 +71,42 @@ def test_allowed_hosts() -> None:
 def test_is_http_url() -> None:
     assert is_http_url("HTTPS://jamestown.org/")
     assert not is_http_url("dev/seeds/a.txt")
+
+
+# ---- articles and their ids (issue 16: the site since its 2025 rebuild) -------------
+
+
+@pytest.mark.parametrize(
+    ("url", "article"),
+    [
+        ("https://jamestown.org/kremlin-tightens-control-over-regional-media/", True),
+        ("https://jamestown.org/program/old-style-article/", True),
+        ("https://jamestown.org/program/x/", True),
+        ("https://jamestown.org/book/the-long-war-in-the-caucasus/", False),
+        ("https://jamestown.org/report/black-sea-security-after-the-war/", False),
+        ("https://jamestown.org/analyst/paul-goble/", False),
+        ("https://jamestown.org/publications/edm/", False),
+        ("https://jamestown.org/publications/edm/page/2/", False),
+        ("https://jamestown.org/about-us/", False),
+        ("https://jamestown.org/privacy-policy/", False),  # a page, two words
+        ("https://jamestown.org/", False),
+        ("https://jamestown.org/wp-content/uploads/a-b-c/", False),
+        ("https://jamestown.org/some-long-article-slug/?p=12", False),
+    ],
+)
+def test_article_urls_are_posts_only(url: str, article: bool) -> None:
+    assert is_article_url(url) is article
+
+
+def test_old_and_new_article_addresses_make_one_id() -> None:
+    old = canonical_url("https://jamestown.org/program/kremlin-tightens-control/")
+    new = canonical_url("https://www.jamestown.org/kremlin-tightens-control")
+    assert article_key(new) == article_key(old) == old  # the historic key: ids unchanged
+    ids = {
+        article_id(url=u, publication="EDM", volume=1, issue=1, title="t", body_hash="h")
+        for u in (old, new)
+    }
+    assert len(ids) == 1
+    assert article_key("https://jamestown.org/publications/edm/") == (
+        "https://jamestown.org/publications/edm/"
+    )

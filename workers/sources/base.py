@@ -10,15 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
+
+# What an ingest batch receives per article: its URL (to fetch), or a REST post that
+# already carries the content (indexed from the payload, no page fetched).
+Item = str | dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
 class Discovered:
-    """One article URL (canonical) and, when the source says, when it last changed."""
+    """One article URL (canonical) and, when the source says, when it last changed;
+    `post` is the REST payload when the source delivered the content itself."""
 
     url: str
     modified: str | None = None
+    post: dict[str, Any] | None = None
+
+    @property
+    def item(self) -> Item:
+        return self.url if self.post is None else self.post
 
 
 @dataclass(slots=True)
@@ -33,16 +43,19 @@ class Discovery:
     checkpoint: str | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
     requests: int = 0
+    via: str | None = None  # the way a `site` source read the site this run
     # Run once the items are safely submitted (e.g. saving the feed's ETag): done
     # earlier, a failed submit would turn the next run into a 304 and lose the items.
     on_submitted: list[Callable[[], None]] = field(default_factory=list)
     _urls: set[str] = field(default_factory=set, repr=False)
 
-    def add(self, url: str, modified: str | None = None) -> None:
+    def add(
+        self, url: str, modified: str | None = None, *, post: dict[str, Any] | None = None
+    ) -> None:
         """Add an item once (feeds and listings repeat links)."""
         if url not in self._urls:
             self._urls.add(url)
-            self.items.append(Discovered(url, modified))
+            self.items.append(Discovered(url, modified, post))
 
 
 class Source(Protocol):

@@ -1,7 +1,8 @@
 """Source configuration: a TOML file loaded into typed, validated config objects.
 
 `MONITOR_SOURCES_FILE` names the file; unset, the packaged `default_sources.toml`
-(jamestown.org's feeds and program listings) is used. Mistakes in the file are user
+(jamestown.org as one `site` source, with per-publication feeds and listings as
+disabled fallbacks) is used. Mistakes in the file are user
 mistakes: `load_sources` raises `SourceConfigError` with one line naming the source
 and the field.
 """
@@ -19,7 +20,7 @@ from workers.model import InputError
 from workers.settings import Settings
 from workers.urls import URLError, canonical_url
 
-SourceKind = Literal["feed", "wordpress", "listing"]
+SourceKind = Literal["site", "wordpress", "sitemap", "feed", "listing"]
 
 
 class SourceConfigError(InputError):
@@ -27,7 +28,8 @@ class SourceConfigError(InputError):
 
 
 class SourceConfig(BaseModel):
-    """One source. `url` is the feed, the listing's first page or the WordPress site."""
+    """One source. `url` is the site root (`site`, `wordpress`), the sitemap, the
+    feed or the listing's first page."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -36,11 +38,12 @@ class SourceConfig(BaseModel):
     url: str
     enabled: bool = True
     interval_s: Annotated[int, Field(ge=10)] | None = None
-    # wordpress: REST route (posts or a custom type) and page size.
+    # wordpress (and site): REST route (posts or a custom type) and page size.
     route: str = "wp/v2/posts"
-    per_page: Annotated[int, Field(ge=1, le=100)] = 50
-    # listing: where article links point; a page cap (None: the setting's default).
-    article_prefix: str = "/program/"
+    per_page: Annotated[int, Field(ge=1, le=100)] = 100
+    # listing: where article links point (None: `/program/<slug>/` or a root-level
+    # article slug, see workers.urls.is_article_url); a page cap (None: the setting).
+    article_prefix: str | None = None
     max_pages: Annotated[int, Field(ge=1)] | None = None
 
     @field_validator("url")

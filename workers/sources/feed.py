@@ -1,10 +1,15 @@
-"""RSS/Atom feeds (`https://jamestown.org/feed/`, per-program `/program/<p>/feed/`).
+"""RSS/Atom feeds (`https://jamestown.org/feed/`, per publication
+`/publications/<code>/feed/`; `content:encoded`, the 10 newest items by default).
 
 The feed itself is fetched with a conditional GET: an unchanged feed is a 304 and
 costs nothing. Entries newer than the checkpoint (their updated or published time)
 are discovered; undated entries always are (their own conditional GET makes a
-repeat cheap). XML is first checked with defusedxml, which refuses entity
-declarations (billion laughs) and external references, before feedparser reads it.
+repeat cheap). Only articles are taken: the main feed also carries books
+(`/book/…`) and reports (`/report/…`), which `workers.urls.is_article_url` leaves
+out. XML is first checked with defusedxml, which refuses entity declarations
+(billion laughs) and external references, before feedparser reads it; a document
+whose declared encoding is unknown (`LookupError`) or not a text encoding at all
+(`idna`: `UnicodeError`) is refused as that feed's error.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from workers.fetch import Fetcher, PermanentFetchError, TransientFetchError
 from workers.model import InputError
 from workers.sources.base import Discovery, later
 from workers.sources.config import SourceConfig
-from workers.urls import URLError, canonical_url
+from workers.urls import URLError, canonical_url, is_article_url
 
 
 def parse_feed(data: bytes, *, base_url: str) -> tuple[list[tuple[str, str | None]], list[str]]:
@@ -39,7 +44,12 @@ def parse_feed(data: bytes, *, base_url: str) -> tuple[list[tuple[str, str | Non
         raise InputError(f"feed refused: {type(exc).__name__} (unsafe XML)") from exc
     except ParseError as exc:
         errors.append(f"feed is not well-formed XML ({exc}); reading what can be read")
-    parsed = feedparser.parse(data, response_headers={"content-location": base_url})
+    except (LookupError, UnicodeError) as exc:
+        raise InputError(f"feed has an unusable encoding: {exc}") from exc
+    try:
+        parsed = feedparser.parse(data, response_headers={"content-location": base_url})
+    except (LookupError, UnicodeError, RecursionError) as exc:
+        raise InputError(f"feed unreadable: {type(exc).__name__}: {exc}") from exc
     if not parsed.entries:
         if errors:
             raise InputError(errors[0].split(";")[0])
@@ -55,7 +65,8 @@ def parse_feed(data: bytes, *, base_url: str) -> tuple[list[tuple[str, str | Non
         except URLError as exc:
             errors.append(f"entry {number}: {exc}")
             continue
-        items.append((url, _entry_time(entry)))
+        if is_article_url(url):
+            items.append((url, _entry_time(entry)))
     return items, errors
 
 
@@ -75,15 +86,20 @@ class FeedSource:
         self.name = config.name
         self.config = config
         self.fetcher = fetcher
+        # After `discover`: whether the feed answered (None: unknown, a transient error).
+        self.available: bool | None = None
 
     def discover(self, *, since: str | None, backfill: bool) -> Discovery:
         found = Discovery(checkpoint=since)
+        self.available = None
         try:
             result = self.fetcher.get(self.config.url, conditional=not backfill)
         except (PermanentFetchError, TransientFetchError) as exc:
             # Reported on the run; the next tick tries again from the same checkpoint.
             found.errors.append((self.config.url, exc.reason))
+            self.available = False if isinstance(exc, PermanentFetchError) else None
             return found
+        self.available = True
         found.requests += result.attempts
         if result.not_modified:
             return found

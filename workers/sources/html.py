@@ -14,13 +14,16 @@ usual WordPress containers in order and falls back to <main>/<body>.
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
+from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from workers.model import InputError, RawArticle
+from workers.urls import canonical_url
 
 # Removed before reading text: never article prose.
 _NOISE = "script, style, noscript, template, iframe, svg, form, nav, footer, aside, button"
@@ -185,3 +188,37 @@ def _meta_authors(tree: LexborHTMLParser) -> tuple[str, ...]:
     if not names:
         names = [node.attributes.get("content") or "" for node in tree.css('meta[name="author"]')]
     return tuple(dict.fromkeys(" ".join(n.split()) for n in names if n.strip()))
+
+
+# ---- PLACEHOLDER from branch wip-fetch (issue 16 item 1) ----------------------------
+# `article_from_rest` belongs to the extraction branch (issue 16 item 2). This
+# stand-in has exactly its signature so REST discovery can index posts and be tested
+# before that branch lands. ON MERGE: keep the extraction branch's version, drop this.
+def article_from_rest(post: Mapping[str, Any], *, fetched_at: str | None = None) -> RawArticle:
+    """A REST post (`_embed`ded) as the article its page would give."""
+    link = post.get("link")
+    if not isinstance(link, str) or not link:
+        raise InputError("REST post has no link")
+    title = _rendered(post.get("title"))
+    content = _rendered(post.get("content"))
+    stamp = post.get("date_gmt")
+    published = f'<meta property="article:published_time" content="{stamp}Z">' if stamp else ""
+    page = (
+        f"<html><head>{published}</head><body><article><h1>{title}</h1>"
+        f'<div class="entry-content">{content}</div></article></body></html>'
+    )
+    raw = article_from_html(page, url=canonical_url(link), fetched_at=fetched_at)
+    embedded = post.get("_embedded")
+    authors = embedded.get("author") if isinstance(embedded, Mapping) else None
+    names = tuple(
+        a["name"]
+        for a in authors or ()
+        if isinstance(a, Mapping) and isinstance(a.get("name"), str)
+    )
+    return dataclasses.replace(raw, authors=names or raw.authors)
+
+
+def _rendered(value: object) -> str:
+    if isinstance(value, Mapping) and isinstance(value.get("rendered"), str):
+        return str(value["rendered"])
+    return ""

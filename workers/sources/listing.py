@@ -1,11 +1,14 @@
-"""Program listings: `/program-name/<pub>/page/N`, newest first, ten-odd teasers a page.
+"""Publication listings: `/publications/<code>/page/N/` (before the 2025 rebuild
+`/program-name/<pub>/page/N`), newest first, ten-odd teasers a page.
 
 Incremental runs walk from page 1 and stop after the first page that links to an
 article already known (fetched before, or discovered by an earlier run): everything
 older has been seen. Page 1 is fetched conditionally, so a quiet listing costs one
 304. A backfill walks to the end (a 404 or a page without article links), capped by
 `max_pages` when set. Article links are found with selectolax (`a[href]`), kept when
-their canonical path is `<article_prefix><slug>/` on an allowed host.
+they are on the listing's host and are articles: `workers.urls.is_article_url`
+(root-level slugs and `/program/<slug>/`; never books, reports, analysts or
+publication pages), or `<article_prefix><slug>/` when the source sets a prefix.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from selectolax.lexbor import LexborHTMLParser
 from workers.fetch import Fetcher, PermanentFetchError, TransientFetchError
 from workers.sources.base import Discovery
 from workers.sources.config import SourceConfig
-from workers.urls import URLError, canonical_url
+from workers.urls import URLError, canonical_url, is_article_url
 
 # Backfill without a configured cap still stops somewhere (EDM has ~500 pages).
 BACKFILL_PAGE_CAP = 5000
@@ -30,7 +33,7 @@ def listing_page_url(first: str, page: int) -> str:
     return first if page == 1 else canonical_url(f"{first.rstrip('/')}/page/{page}/")
 
 
-def article_links(html: str, *, base_url: str, prefix: str) -> list[str]:
+def article_links(html: str, *, base_url: str, prefix: str | None = None) -> list[str]:
     """Canonical article URLs linked from a listing page, in page order, deduplicated."""
     tree = LexborHTMLParser(html)
     host = urlsplit(base_url).netloc
@@ -43,17 +46,17 @@ def article_links(html: str, *, base_url: str, prefix: str) -> list[str]:
             url = canonical_url(href, base=base_url)
         except URLError:
             continue
-        parts = urlsplit(url)
-        slug = parts.path[len(prefix) :].strip("/")
-        if (
-            parts.netloc == host
-            and parts.path.startswith(prefix)
-            and slug
-            and "/" not in slug
-            and not parts.query
-        ):
+        if urlsplit(url).netloc == host and _is_article(url, prefix):
             links.append(url)
     return list(dict.fromkeys(links))
+
+
+def _is_article(url: str, prefix: str | None) -> bool:
+    if prefix is None:
+        return is_article_url(url)
+    parts = urlsplit(url)
+    slug = parts.path[len(prefix) :].strip("/")
+    return parts.path.startswith(prefix) and bool(slug) and "/" not in slug and not parts.query
 
 
 class ListingSource:

@@ -8,21 +8,23 @@ from workers.settings import Settings
 from workers.sources.config import SourceConfigError, interval_of, load_sources
 
 
-def test_packaged_defaults_cover_the_jamestown_feeds_and_listings() -> None:
+def test_packaged_defaults_describe_todays_site() -> None:
+    """Issue 16: one site source (REST > sitemaps > feed) enabled; the publications'
+    feeds at /publications/<code>/feed/ and listings at /publications/<code>/ (codes
+    edm, cb, tm, china-brief-notes) as disabled fallbacks; no /program-name/ URL."""
+    enabled = load_sources(Settings())
+    assert [(s.name, s.kind, s.url) for s in enabled] == [
+        ("jamestown", "site", "https://jamestown.org/")
+    ]
     sources = load_sources(Settings(), include_disabled=True)
-    by_name = {s.name: s for s in sources}
-    assert by_name["jamestown-feed"].url == "https://jamestown.org/feed/"
-    assert {s.url.rsplit("/", 2)[-2] for s in sources if s.kind == "listing"} == {
-        "edm",
-        "tm",
-        "cb",
-        "monitor",
-        "ncw",
-        "prism",
+    feeds = {s.url for s in sources if s.kind == "feed"}
+    assert feeds == {
+        f"https://jamestown.org/publications/{code}/feed/"
+        for code in ("edm", "cb", "tm", "china-brief-notes")
     }
-    assert not by_name["jamestown-wp"].enabled  # the REST API is unconfirmed
-    assert "jamestown-wp" not in {s.name for s in load_sources(Settings())}
-    assert all("staging" not in s.url for s in sources)
+    listings = {s.url for s in sources if s.kind == "listing"}
+    assert listings == {f"https://jamestown.org/publications/{c}/" for c in ("edm", "cb", "tm")}
+    assert all("/program" not in s.url and "staging" not in s.url for s in sources)
 
 
 def write(tmp_path: Path, text: str) -> Settings:

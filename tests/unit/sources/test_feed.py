@@ -75,3 +75,29 @@ def test_slightly_broken_feed_is_read_with_a_warning() -> None:
     )
     assert items == [("https://jamestown.org/program/x/", None)]
     assert errors and "not well-formed" in errors[0]
+
+
+def test_books_reports_and_pages_in_the_main_feed_are_not_articles() -> None:
+    """Issue 16: today's main /feed/ carries /book/ and /report/ entries."""
+    data = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        b"<item><link>https://jamestown.org/kremlin-tightens-control-again/</link></item>"
+        b"<item><link>https://jamestown.org/book/the-long-war-in-the-caucasus/</link></item>"
+        b"<item><link>https://jamestown.org/report/black-sea-security/</link></item>"
+        b"<item><link>https://jamestown.org/program/an-old-article/</link></item>"
+        b"</channel></rss>"
+    )
+    items, errors = parse_feed(data, base_url="https://jamestown.org/feed/")
+    assert [url for url, _ in items] == [
+        "https://jamestown.org/kremlin-tightens-control-again/",
+        "https://jamestown.org/program/an-old-article/",
+    ]
+    assert errors == []
+
+
+@pytest.mark.parametrize("encoding", ["bogus-8", "idna"])
+def test_an_unusable_declared_encoding_is_the_feeds_error(encoding: str) -> None:
+    """Issue 11: `LookupError` (unknown) and `UnicodeError` (idna) escaped before."""
+    data = f'<?xml version="1.0" encoding="{encoding}"?><rss version="2.0"></rss>'.encode()
+    with pytest.raises(InputError, match="unusable encoding"):
+        parse_feed(data, base_url="https://jamestown.org/feed/")

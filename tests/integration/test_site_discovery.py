@@ -1,0 +1,262 @@
+"""Discovery on today's jamestown.org (issue 16), against `Site(rebuilt=True)`.
+
+The site's shape is the issue's ("What the site looks like now"); the REST API's
+parameters and headers follow the WordPress REST API handbook
+(developer.wordpress.org/rest-api: `per_page` up to 100, `page`, `modified_after`,
+`_embed`, `X-WP-Total`/`X-WP-TotalPages`, `?rest_route=` without pretty permalinks),
+the sitemaps WordPress core's `wp-sitemap.xml` (an index of
+`wp-sitemap-posts-post-N.xml` URL sets with `<lastmod>`, sitemaps.org format).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from tests.integration.site import Site
+from workers.cache import Cache
+from workers.crawl import SourceRun, build_source, ingest_urls, run_source
+from workers.fetch import Fetcher
+from workers.ingest import BatchReport
+from workers.settings import Settings
+from workers.sources.config import SourceConfig
+from workers.stores import open_store
+from workers.stores.base import SearchQuery
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    running = Site(rebuilt=True).start()
+    yield running
+    running.stop()
+
+
+def run(
+    site: Site,
+    *,
+    settings: Settings,
+    fetcher: Fetcher,
+    cache: Cache,
+    kind: str = "site",
+    path: str = "/",
+    backfill: bool = False,
+) -> tuple[SourceRun, BatchReport]:
+    """One source run with its batches ingested in-process (what eager mode does)."""
+    report = BatchReport()
+    store = open_store(settings)
+    config = SourceConfig(name="jamestown", kind=kind, url=site.url(path))  # type: ignore[arg-type]
+    source = build_source(config, fetcher=fetcher, cache=cache, settings=settings)
+
+    def submit(batches: list[list[object]]) -> None:
+        for batch in batches:
+            result = ingest_urls(batch, fetcher=fetcher, cache=cache, store=store, ttl_s=3600)  # type: ignore[arg-type]
+            report.extend(result.report)
+            assert not result.retry, result.reasons
+
+    try:
+        outcome = run_source(
+            source, cache=cache, submit=submit, batch_size=settings.batch_size, backfill=backfill
+        )
+    finally:
+        store.close()
+    return outcome, report
+
+
+def documents(settings: Settings) -> int:
+    store = open_store(settings)
+    try:
+        return store.stats().documents
+    finally:
+        store.close()
+
+
+def test_rest_backfill_indexes_from_the_payload_in_pages_of_100(site, settings, fetcher, cache):
+    site.add(250)
+    first, report = run(site, settings=settings, fetcher=fetcher, cache=cache, backfill=True)
+    assert report.counts["created"] == 250 and not report.failures
+    assert first.via == "wordpress"
+    api = [k for k in site.hits if k.startswith("/wp-json/")]
+    assert len(api) == 3 and all("per_page=100" in k and "_embed=" in k for k in api)
+    assert not site.article_hits()  # no article page fetched
+    assert site.requests() <= 250 / 50 + 10
+
+
+def test_rest_article_has_the_posts_metadata(site, settings, fetcher, cache):
+    [page] = site.add(1)
+    run(site, settings=settings, fetcher=fetcher, cache=cache)
+    store = open_store(settings)
+    try:
+        [hit] = store.search(SearchQuery(text="Tbilisi")).hits
+    finally:
+        store.close()
+    assert hit.title == page.title
+    assert hit.url == site.url(f"/{page.slug}/")
+    assert hit.publication == "Eurasia Daily Monitor"
+    assert hit.published_at == page.modified.date().isoformat()
+
+
+def test_idle_rest_tick_is_one_request_and_changes_come_through(site, settings, fetcher, cache):
+    site.add(30)
+    run(site, settings=settings, fetcher=fetcher, cache=cache)
+    site.hits.clear()
+    idle, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
+    assert idle.discovered == 0 and report.items == []
+    assert site.requests() == 1 and "modified_after=" in next(iter(site.hits))
+
+    site.change("caucasus-article-7", "A new text about Abkhazia.\nWith a second paragraph.")
+    changed, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
+    assert changed.discovered == 1 and report.counts["updated"] == 1
+
+
+def test_a_post_saved_in_the_checkpoints_second_is_not_missed(site, settings, fetcher, cache):
+    """`modified_after` is exclusive: without the overlap, a post modified in the same
+    second as the checkpoint (saved just after the last run read the API) is lost."""
+    [first] = site.add(1)
+    run(site, settings=settings, fetcher=fetcher, cache=cache)
+    [late] = site.add(1, start=1)
+    late.modified = first.modified  # the same second
+    again, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
+    assert again.discovered == 1 and report.counts["created"] == 1  # the first not again
+    assert documents(settings) == 2
+
+
+def test_rest_route_form_when_pretty_permalinks_are_off(site, settings, fetcher, cache):
+    site.pretty = False
+    site.add(5)
+    done, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
+    assert report.counts["created"] == 5 and done.via == "wordpress"
+    assert any(k.startswith("/?") and "rest_route=" in k for k in site.hits)
+
+
+def test_sitemaps_when_the_api_is_closed(site, settings, fetcher, cache):
+    site.rest = False
+    site.sitemap_size = 10
+    site.add(25)
+    first, report = run(site, settings=settings, fetcher=fetcher, cache=cache, backfill=True)
+    assert first.via == "sitemap" and report.counts["created"] == 25 and not report.failures
+    read = sorted(k for k in site.hits if k.startswith("/wp-sitemap"))
+    assert read == [
+        "/wp-sitemap-posts-post-1.xml",
+        "/wp-sitemap-posts-post-2.xml",
+        "/wp-sitemap-posts-post-3.xml",
+        "/wp-sitemap.xml",
+    ]  # no pages, books, users
+    assert site.requests() <= 25 + 10
+
+    site.hits.clear()
+    idle, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
+    assert idle.discovered == 0 and report.items == []
+    assert site.requests() <= 5
+
+    site.change("caucasus-article-3", "Changed about Ajaria.\nSecond paragraph.")
+    site.hits.clear()
+    changed, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
+    assert changed.discovered == 1 and report.counts["updated"] == 1
+    assert site.article_hits() == {"/caucasus-article-3/": 1}
+
+
+def test_the_feed_when_nothing_else_answers_skips_books_and_reports(site, settings, fetcher, cache):
+    site.rest = False
+    site.sitemaps = False
+    site.add(3)
+    done, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
+    assert done.via == "feed" and report.counts["created"] == 3 and not report.failures
+    assert "/book/the-long-war-in-the-caucasus/" not in site.hits
+    assert not [k for k in site.hits if k.startswith("/report/")]
+
+
+def test_publication_listing_takes_only_articles(site, settings, fetcher, cache):
+    site.add(15)
+    _, report = run(
+        site,
+        settings=settings,
+        fetcher=fetcher,
+        cache=cache,
+        kind="listing",
+        path="/publications/edm/",
+        backfill=True,
+    )
+    assert report.counts["created"] == 15 and not report.failures
+    assert not [k for k in site.hits if k.startswith(("/analyst/", "/book/", "/about-us/"))]
+
+
+def test_an_article_keeps_its_id_under_its_old_and_new_address(site, settings, fetcher, cache):
+    """Indexed from REST under /<slug>/, fetched again as /program/<slug>/ (301 to the
+    new address): one document, the same id."""
+    [page] = site.add(1)
+    run(site, settings=settings, fetcher=fetcher, cache=cache)
+    store = open_store(settings)
+    try:
+        old = ingest_urls(
+            [site.url(f"/program/{page.slug}/")],
+            fetcher=fetcher,
+            cache=cache,
+            store=store,
+            ttl_s=60,
+        )
+    finally:
+        store.close()
+    assert site.hits[f"/program/{page.slug}/"] == 1 and site.hits[f"/{page.slug}/"] == 1
+    assert old.report.failures == [] and documents(settings) == 1
+
+
+def test_a_challenge_on_the_first_request_is_retried(site, settings, fetcher, cache):
+    site.add(3)
+    site.challenges = 1  # Cloudflare challenges the very first request (robots.txt)
+    done, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
+    assert report.counts["created"] == 3 and not done.errors
+    assert fetcher.breaker.state("127.0.0.1") is None
+
+
+def test_repeated_challenges_pause_the_site_and_say_so(site, settings, fetcher, cache):
+    site.add(3)
+    site.challenges = 1000
+    done, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
+    [(_, reason)] = done.errors
+    assert "PAUSED until" in reason and "MONITOR_HTTP_PROXY" in reason
+    assert report.items == []
+    assert set(json.loads(done.checkpoint or "{}")) <= {"via", "probed"}  # no way advanced
+    asked = site.requests()
+    again, _ = run(site, settings=settings, fetcher=fetcher, cache=cache)
+    assert site.requests() == asked  # paused: not one request more
+    assert "PAUSED" in again.errors[0][1]
+    state = fetcher.breaker.state("127.0.0.1")
+    assert state is not None and state.pause_left_s() > 0
+    site.challenges = 0
+    fetcher.breaker.cleared("127.0.0.1")  # the operator waited (or set a proxy)
+    _, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
+    assert report.counts["created"] == 3
+
+
+def test_blocked_article_pages_are_handed_back_not_failed(site, settings, fetcher, cache):
+    pages = site.add(2)
+    site.challenges = 1000
+    store = open_store(settings)
+    try:
+        batch = ingest_urls(
+            [site.url(site.path_of(p)) for p in pages],
+            fetcher=fetcher,
+            cache=cache,
+            store=store,
+            ttl_s=60,
+        )
+    finally:
+        store.close()
+    assert batch.report.failures == []  # never a dead letter for a block
+    assert sorted(batch.blocked) == sorted(batch.retry) and len(batch.retry) == 2
+    assert all("blocked" in r or "PAUSED" in r for r in batch.reasons.values())
+    assert batch.retry_after_s is not None and batch.retry_after_s > 0
+
+
+def test_overlap_dedupe_survives_a_post_changed_twice(site, settings, fetcher, cache):
+    [page] = site.add(1)
+    run(site, settings=settings, fetcher=fetcher, cache=cache)
+    page.modified += timedelta(seconds=30)  # edited within the overlap window
+    site.change(page.slug, "Edited text about Batumi.\nSecond paragraph.")
+    again, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
+    assert again.discovered == 1 and report.counts["updated"] == 1

@@ -1,0 +1,208 @@
+"""XML sitemaps: robots.txt `Sitemap:` lines, WordPress's `wp-sitemap.xml`, Yoast's
+`sitemap_index.xml`; per-URL `lastmod` says what changed without fetching pages.
+
+A sitemap is either an index (`<sitemapindex>` of `<sitemap><loc>`) or a URL set
+(`<urlset>` of `<url><loc><lastmod>`), per sitemaps.org. From an index only the
+*post* sitemaps are read (`wp-sitemap-posts-post-N.xml`, Yoast `post-sitemapN.xml`):
+pages, books, reports, users and taxonomies have their own sitemaps and are not
+articles. An index of another generator, whose children cannot be told apart, is
+read whole and filtered by URL (`workers.urls.is_article_url`).
+
+Incremental runs fetch the index conditionally (an unchanged index is one 304),
+skip children whose own `lastmod` is not newer than the checkpoint, fetch the rest
+conditionally, and hand on the URLs whose `lastmod` is newer than the checkpoint.
+
+The parser is ours, on defusedxml (entity declarations and external references
+refused): the two element shapes are small, and the packaged sitemap libraries
+fetch by themselves, which would bypass our fetcher's robots, rate limit, size
+cap and conditional GETs (docs/adr/0006-sitemaps-parsed-here.md).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+from urllib.parse import urlsplit
+from xml.etree.ElementTree import Element, ParseError
+
+import defusedxml.ElementTree as safe_xml
+from defusedxml import DefusedXmlException
+
+from workers.fetch import Fetcher, FetchResult, PermanentFetchError, TransientFetchError
+from workers.model import InputError
+from workers.sources.base import Discovery, later
+from workers.sources.config import SourceConfig
+from workers.urls import URLError, canonical_url, is_article_url
+
+# Where WordPress core and Yoast put the index when robots.txt names none.
+WELL_KNOWN = ("/wp-sitemap.xml", "/sitemap_index.xml")
+_POST_SITEMAP = re.compile(r"/(?:wp-sitemap-posts-post-\d+|post-sitemap\d*)\.xml$")
+_ANY_KNOWN = re.compile(r"/(?:wp-sitemap-[a-z]+-|[a-z_-]+-sitemap\d*\.xml$)")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    url: str
+    lastmod: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Sitemap:
+    is_index: bool
+    entries: list[Entry]
+    errors: list[str]
+
+
+def parse_sitemap(data: bytes, *, base_url: str) -> Sitemap:
+    """An index or a URL set; `InputError` when the document is unsafe or neither."""
+    try:
+        root = safe_xml.fromstring(data)
+    except DefusedXmlException as exc:
+        raise InputError(f"sitemap refused: {type(exc).__name__} (unsafe XML)") from exc
+    except ParseError as exc:
+        raise InputError(f"sitemap is not well-formed XML: {exc}") from exc
+    except (LookupError, UnicodeError) as exc:
+        raise InputError(f"sitemap has an unusable encoding: {exc}") from exc
+    kind = _local(root.tag)
+    if kind not in ("sitemapindex", "urlset"):
+        raise InputError(f"not a sitemap (root element <{kind}>)")
+    child = "sitemap" if kind == "sitemapindex" else "url"
+    entries: list[Entry] = []
+    errors: list[str] = []
+    for number, node in enumerate(_children(root, child), 1):
+        fields = {_local(part.tag): (part.text or "").strip() for part in node}
+        loc = fields.get("loc")
+        if not loc:
+            errors.append(f"{child} {number} has no <loc>")
+            continue
+        try:
+            url = canonical_url(loc, base=base_url)
+        except URLError as exc:
+            errors.append(f"{child} {number}: {exc}")
+            continue
+        entries.append(Entry(url, lastmod(fields.get("lastmod"))))
+    return Sitemap(kind == "sitemapindex", entries, errors)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _children(root: Element, name: str) -> Iterator[Element]:
+    return (node for node in root if _local(node.tag) == name)
+
+
+def lastmod(value: str | None) -> str | None:
+    """A W3C datetime (`2025-10-01`, `…T10:00:00+03:00`, `…Z`) as UTC ISO seconds."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def post_sitemaps(entries: list[Entry]) -> tuple[list[Entry], bool]:
+    """The children of an index that list posts, and whether they could be told apart."""
+    posts = [e for e in entries if _POST_SITEMAP.search(urlsplit(e.url).path)]
+    if posts:
+        return posts, True
+    known = [e for e in entries if _ANY_KNOWN.search(urlsplit(e.url).path)]
+    return (entries, False) if not known else ([], True)
+
+
+class SitemapSource:
+    """`url` is a sitemap (index or URL set), or a site root to find them from."""
+
+    def __init__(self, config: SourceConfig, *, fetcher: Fetcher) -> None:
+        self.name = config.name
+        self.config = config
+        self.fetcher = fetcher
+        self.available: bool | None = None  # after `discover`, as for WordPressSource
+        self._transient = False
+
+    def candidates(self) -> list[str]:
+        url = self.config.url
+        if urlsplit(url).path not in ("", "/"):
+            return [url]
+        listed = self.fetcher.robots.sitemaps(url)
+        return list(dict.fromkeys([*listed, *(canonical_url(p, base=url) for p in WELL_KNOWN)]))
+
+    def discover(self, *, since: str | None, backfill: bool) -> Discovery:
+        found = Discovery(checkpoint=since)
+        self.available, self._transient = None, False
+        try:
+            candidates = self.candidates()
+        except TransientFetchError as exc:
+            found.errors.append((self.config.url, exc.reason))
+            return found
+        since = None if backfill else since
+        for url in candidates:
+            # The index is read whole every run: WordPress's own index has no
+            # lastmod and does not change when a post does, so its 304 proves nothing.
+            outcome = self._read(url, found, conditional=False)
+            if outcome is None or outcome[1] is None:
+                continue  # not there, or not a sitemap: the next candidate
+            self.available = True
+            sitemap = outcome[1]
+            if sitemap.is_index:
+                self._walk_index(sitemap, found, since=since)
+            else:
+                self._take(sitemap, found, since=since, known_posts=False)
+            return found
+        if not self._transient:
+            self.available = False  # absent for sure, not merely unreachable now
+        found.errors.append((self.config.url, "no readable sitemap (robots.txt, well-known)"))
+        return found
+
+    def _walk_index(self, index: Sitemap, found: Discovery, *, since: str | None) -> None:
+        children, told_apart = post_sitemaps(index.entries)
+        for child in children:
+            if since is not None and child.lastmod is not None and child.lastmod <= since:
+                continue  # nothing in it changed since the last run
+            outcome = self._read(child.url, found, conditional=since is not None)
+            if outcome is not None and outcome[1] is not None:
+                self._take(outcome[1], found, since=since, known_posts=told_apart)
+
+    def _take(
+        self, sitemap: Sitemap, found: Discovery, *, since: str | None, known_posts: bool
+    ) -> None:
+        for entry in sitemap.entries:
+            if not known_posts and not is_article_url(entry.url):
+                continue
+            if since is None or entry.lastmod is None or entry.lastmod > since:
+                found.add(entry.url, entry.lastmod)
+            found.checkpoint = later(found.checkpoint, entry.lastmod)
+
+    def _read(
+        self, url: str, found: Discovery, *, conditional: bool
+    ) -> tuple[FetchResult, Sitemap | None] | None:
+        """(result, sitemap): sitemap None when unchanged or unreadable; None when absent."""
+        try:
+            result = self.fetcher.get(url, conditional=conditional)
+        except PermanentFetchError as exc:
+            if exc.status in (404, 410):
+                return None
+            found.errors.append((url, exc.reason))
+            return None
+        except TransientFetchError as exc:
+            self._transient = True
+            found.errors.append((url, exc.reason))
+            return None
+        found.requests += result.attempts
+        if result.not_modified:
+            return result, None
+        try:
+            sitemap = parse_sitemap(result.body, base_url=result.final_url)
+        except InputError as exc:
+            found.errors.append((url, str(exc)))
+            return result, None
+        found.errors.extend((url, e) for e in sitemap.errors)
+        found.on_submitted.append(partial(self.fetcher.save_validators, result))
+        return result, sitemap
