@@ -32,7 +32,14 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from workers.model import InputError, RawArticle
 from workers.parse import read_byline, read_header
-from workers.sources.metadata import clean_name, iso_date, page_meta, publication_of, strip_site
+from workers.sources.metadata import (
+    PageMeta,
+    clean_name,
+    iso_date,
+    page_meta,
+    publication_of,
+    strip_site,
+)
 from workers.urls import URLError, canonical_url, host_of
 
 # A page this large is not an article page (fetch.py refuses bigger responses first).
@@ -105,8 +112,8 @@ _CHROME_WORDS = frozenset(
         "modal",
         "cookie",
         "navigation",
-    "footer",
-    "masthead",
+        "footer",
+        "masthead",
         "menu",
         "tags",
         "tagcloud",
@@ -144,6 +151,8 @@ _BLOCKS = frozenset(
 _HEADER_BLOCKS = 200
 # Body paragraphs this close to the top are checked for a repeated title/header/byline.
 _TOP_PARAGRAPHS = 8
+# A marked container holding less than this share of the page's text is not the article.
+_CONTAINER_SHARE = 0.15
 # Below this share of the container's words, trafilatura's reading is not trusted.
 _TRUST_RATIO = 0.8
 
@@ -163,19 +172,27 @@ def article_from_html(html: str, *, url: str, fetched_at: str | None = None) -> 
     meta = page_meta(tree)
     _prune(tree.root, chrome=False)
     top = _top_lines(tree)
-    container = _first(tree, _CONTAINERS)
+    container = _content(tree)
     if container is not None:
         _prune(container, chrome=True)
-        body = _trusted(_trafilatura(container.html or ""), list(block_texts(container)))
+        extracted = _trafilatura(container.html or "", fragment=True)
+        body = _trusted(extracted, list(block_texts(container)))
     else:
         fallback = _first(tree, _FALLBACK_CONTAINERS)
         if fallback is None:
             raise InputError("page has no <body> to read an article from")
         _prune(fallback, chrome=True)
-        body = _trafilatura(html) or list(block_texts(fallback))
+        body = _trafilatura(html, fragment=False) or list(block_texts(fallback))
     title = meta.title or _h1(tree) or top.line_before_header or _page_title(tree)
     header = read_header(top.header_line) if top.header_line else None
     byline = read_byline(top.byline) if top.byline else None
+    authors = _names(byline) if byline is not None else meta.authors
+    published_at = meta.published_at
+    if not (title and published_at and (authors or byline is not None)):
+        guessed = _guessed_meta(html, url)
+        title = title or guessed.title
+        published_at = published_at or guessed.published_at
+        authors = authors if byline is not None else authors or guessed.authors
     return RawArticle(
         text=_body_text(body, skip={title, top.header_line, top.byline}),
         origin=url,
@@ -185,8 +202,8 @@ def article_from_html(html: str, *, url: str, fetched_at: str | None = None) -> 
         publication=header.publication if header else meta.publication,
         volume=header.volume if header else None,
         issue=header.issue if header else None,
-        published_at=meta.published_at,
-        authors=_names(byline) if byline is not None else meta.authors,
+        published_at=published_at,
+        authors=authors,
         fetched_at=fetched_at,
     )
 
@@ -218,7 +235,8 @@ def article_from_rest(post: Mapping[str, Any], *, fetched_at: str | None = None)
     if container is None:  # pragma: no cover - the wrapper is ours
         raise InputError("REST post content could not be read")
     _prune(container, chrome=True)
-    body = _trusted(_trafilatura(container.html or ""), list(block_texts(container)))
+    extracted = _trafilatura(container.html or "", fragment=True)
+    body = _trusted(extracted, list(block_texts(container)))
     title = _plain(_rendered(post, "title"))
     header = read_header(top.header_line) if top.header_line else None
     byline = read_byline(top.byline) if top.byline else None
@@ -287,11 +305,26 @@ def _parse(html: str) -> LexborHTMLParser:
     return LexborHTMLParser(html)
 
 
+def _content(tree: LexborHTMLParser) -> LexborNode | None:
+    """The marked entry content, unless it holds a small part of the page's text (a
+    comment or teaser with the class, the article itself unmarked)."""
+    container = _first(tree, _CONTAINERS)
+    page = tree.body
+    if container is None or page is None:
+        return None
+    if len(container.text(strip=True)) < _CONTAINER_SHARE * len(page.text(strip=True)):
+        return None
+    return container
+
+
 def _first(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> LexborNode | None:
+    """The first selector's longest match with text: related-post teasers and
+    comments may carry the same class as the article's content, never more text."""
     for selector in selectors:
-        for node in tree.css(selector):
-            if node.text(strip=True):
-                return node
+        sizes = [(len(node.text(strip=True)), node) for node in tree.css(selector)]
+        best = max(sizes, key=lambda pair: pair[0], default=None)
+        if best is not None and best[0] > 0:
+            return best[1]
     return None
 
 
@@ -345,12 +378,16 @@ def _is_header(line: str) -> bool:
         return True  # a header with a bad number: read_header reports it later
 
 
-def _trafilatura(html: str) -> list[str]:
-    """Paragraphs trafilatura finds in `html`; none when it finds nothing or fails."""
+def _trafilatura(html: str, *, fragment: bool) -> list[str]:
+    """Paragraphs trafilatura finds in `html`; none when it finds nothing or fails.
+
+    On the entry content (`fragment`) it is asked to favour recall: the container is
+    already the article; on a whole page, its default balance scores better.
+    """
     try:
         text = trafilatura.extract(
             html,
-            favor_recall=True,
+            favor_recall=fragment,
             include_comments=False,
             include_tables=True,
             include_images=False,
@@ -358,9 +395,24 @@ def _trafilatura(html: str) -> list[str]:
             deduplicate=False,
             with_metadata=False,
         )
-    except (ValueError, RecursionError, MemoryError, LookupError, UnicodeError):
+    except Exception:  # any failure falls back to the container's text
         return []
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _guessed_meta(html: str, url: str) -> PageMeta:
+    """trafilatura's metadata, for fields the page does not state in markup meant
+    for machines: its byline heuristics (`.byline`, `.author` elements) and htmldate
+    restricted to markup and the URL (`extensive=False`: no date guessed from prose).
+    """
+    try:
+        found = trafilatura.extract_metadata(html, default_url=url, extensive=False)
+    except Exception:  # a heuristic that fails leaves the fields unknown
+        return PageMeta()
+    authors = tuple(n for n in (found.author or "").split(";") if n.strip())
+    return PageMeta(
+        title=found.title or None, published_at=iso_date(found.date), authors=_names(authors)
+    )
 
 
 def _trusted(extracted: list[str], own: list[str]) -> list[str]:
