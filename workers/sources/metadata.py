@@ -23,7 +23,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
@@ -70,7 +70,7 @@ def page_meta(tree: LexborHTMLParser) -> PageMeta:
     ld = json_ld_articles(tree)
     return PageMeta(
         title=_first_text(
-            *(_text(a.get("headline")) or _text(a.get("name")) for a in ld),
+            *(_text(a.get("headline")) for a in ld),
             strip_site(_meta(tree, "og:title"), site=_meta(tree, "og:site_name")),
         ),
         published_at=_first_date(
@@ -105,14 +105,17 @@ def publication_of(names: Iterable[str | None]) -> str | None:
 
 
 def iso_date(value: str | None) -> str | None:
-    """The calendar date of an ISO 8601 timestamp, or `None` when it is not one."""
+    """The calendar date (UTC when zoned) of an ISO 8601 timestamp, else `None`."""
     if not value:
         return None
     text = value.strip()[:40].replace("Z", "+00:00")
     try:
-        return datetime.fromisoformat(text).date().isoformat()
+        moment = datetime.fromisoformat(text)
     except ValueError:
         return None
+    # In UTC when the zone is given: the REST API's `date_gmt` and Yoast's
+    # `datePublished` (+00:00) then give one article the same day by either path.
+    return (moment.astimezone(UTC) if moment.tzinfo else moment).date().isoformat()
 
 
 def clean_name(value: str) -> str | None:
@@ -136,7 +139,7 @@ def json_ld_articles(tree: LexborHTMLParser) -> list[dict[str, Any]]:
         if len(text) > _MAX_JSON_LD_CHARS:
             continue
         try:
-            data = json.loads(text)
+            data = json.loads(_unwrap(text))
         except (ValueError, RecursionError):
             continue  # invalid or nested past the parser's stack: not metadata
         objects = list(_objects(data))
@@ -145,6 +148,15 @@ def json_ld_articles(tree: LexborHTMLParser) -> list[dict[str, Any]]:
             if _is_article(obj):
                 found.append({**obj, "@graph_ids": ids})
     return found
+
+
+def _unwrap(text: str) -> str:
+    """The JSON inside a block some themes wrap in `<![CDATA[ … ]]>` or `<!-- … -->`."""
+    text = text.strip()
+    for start, end in (("//<![CDATA[", "//]]>"), ("<![CDATA[", "]]>"), ("<!--", "-->")):
+        if text.startswith(start) and text.endswith(end):
+            return text[len(start) : -len(end)]
+    return text
 
 
 def _objects(data: Any) -> Iterator[dict[str, Any]]:
