@@ -147,20 +147,29 @@ def aeb_cases(root: Path) -> Iterator[Case]:
         )
 
 
+def is_wordpress(case: Case) -> bool:
+    """Served by WordPress, like jamestown.org: its asset paths give it away."""
+    return "/wp-content/" in case.html or "/wp-includes/" in case.html
+
+
 def evaluate(cases: list[Case]) -> None:
     for label, extract in EXTRACTORS.items():
-        scores = {name: Score() for name in FIELDS}
         started = time.perf_counter()
-        for case in cases:
-            pred = extract(case)
-            for name in FIELDS:
-                true_value, pred_value = getattr(case.truth, name), getattr(pred, name)
-                scores[name].add(true_value, pred_value, exact=name == "date")
+        predictions = [extract(case) for case in cases]
         per_page = (time.perf_counter() - started) / max(1, len(cases)) * 1000
         print(f"{label}: {len(cases)} pages, {per_page:.0f} ms/page")
-        for name in FIELDS:
-            if scores[name].recall:
-                print(f"  {name:<7} {scores[name].row()}")
+        for subset, keep in (("all pages", lambda _: True), ("WordPress pages", is_wordpress)):
+            scores = {name: Score() for name in FIELDS}
+            for case, pred in zip(cases, predictions, strict=True):
+                if not keep(case):
+                    continue
+                for name in FIELDS:
+                    true_value, pred_value = getattr(case.truth, name), getattr(pred, name)
+                    scores[name].add(true_value, pred_value, exact=name == "date")
+            print(f"  {subset}")
+            for name in FIELDS:
+                if scores[name].recall:
+                    print(f"    {name:<7} {scores[name].row()}")
 
 
 def main() -> None:

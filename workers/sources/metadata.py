@@ -143,7 +143,8 @@ def json_ld_articles(tree: LexborHTMLParser) -> list[dict[str, Any]]:
         except (ValueError, RecursionError):
             continue  # invalid or nested past the parser's stack: not metadata
         objects = list(_objects(data))
-        ids = {o["@id"]: o for o in objects if isinstance(o.get("@id"), str)}
+        # A bare {"@id": …} is a reference, not the node it names.
+        ids = {o["@id"]: o for o in objects if isinstance(o.get("@id"), str) and len(o) > 1}
         for obj in objects:
             if _is_article(obj):
                 found.append({**obj, "@graph_ids": ids})
