@@ -120,7 +120,9 @@ _CHROME_WORDS = frozenset(
         "postnav",
     ]
 )
-_WORD_SPLIT = re.compile(r"[\s_-]+")
+_WORD_SPLIT = re.compile(r"[_-]+")
+# Before a chrome word, these make a class a layout state: "no-sidebar", "has-share".
+_STATE_WORDS = frozenset(["no", "has", "with", "without", "hide", "show", "enable", "enabled"])
 _BLOCKS = frozenset(
     [
         "p",
@@ -359,9 +361,17 @@ def _prune(root: LexborNode | None, *, chrome: bool) -> None:
 
 
 def _is_chrome(node: LexborNode) -> bool:
+    """Whether a class or id names chrome: `share-bar`, `jp-relatedposts`; not a layout
+    state on a wrapper (`no-sidebar`, `has-share-buttons`), which holds the article."""
     attributes = node.attributes
-    words = f"{attributes.get('class') or ''} {attributes.get('id') or ''}"
-    return bool(words.strip()) and not _CHROME_WORDS.isdisjoint(_WORD_SPLIT.split(words.lower()))
+    names = f"{attributes.get('class') or ''} {attributes.get('id') or ''}".lower().split()
+    for name in names:
+        previous = ""
+        for word in _WORD_SPLIT.split(name):
+            if word in _CHROME_WORDS and previous not in _STATE_WORDS:
+                return True
+            previous = word
+    return False
 
 
 def _top_lines(tree: LexborHTMLParser) -> _Top:

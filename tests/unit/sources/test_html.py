@@ -324,3 +324,19 @@ def test_volume_that_is_not_positive_is_an_input_error() -> None:
     html = "<p>Publication: Monitor Volume: 0 Issue: 3</p><p>Body.</p>"
     with pytest.raises(InputError, match="volume"):
         article_from_html(html, url="https://jamestown.org/v/")
+
+
+def test_layout_class_naming_chrome_on_the_article_wrapper_keeps_the_article() -> None:
+    # Themes mark layout states on wrappers ("no-sidebar", "has-share-buttons"): the
+    # wrapper holding the article is not chrome; the real share box inside it is.
+    html = (
+        "<html><body><div class='container no-sidebar'><div class='post-wrap has-share'>"
+        "<p>The first paragraph of a long enough article about the regions.</p>"
+        "<p>The second paragraph goes on about the budget rules in some detail.</p>"
+        "<div class='share-box'>Share on X</div></div></div></body></html>"
+    )
+    raw = article_from_html(html, url="https://jamestown.org/wrapped/")
+    assert paragraphs(raw) == [
+        "The first paragraph of a long enough article about the regions.",
+        "The second paragraph goes on about the budget rules in some detail.",
+    ]
