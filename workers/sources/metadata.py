@@ -15,6 +15,10 @@ downstream. Sources, most deliberate first:
 
 Hostile JSON-LD (invalid, nested thousands deep, huge) is skipped block by block;
 the walk over a parsed block is iterative and bounded in nodes.
+
+`guessed_meta` is the one exception to "nothing guesses", called last and only for
+fields none of the above states: trafilatura's byline heuristics and htmldate on
+markup and the URL (never a date read from prose).
 """
 
 from __future__ import annotations
@@ -26,9 +30,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import trafilatura
 from selectolax.lexbor import LexborHTMLParser
 
 from workers.enrich.publications import lookup_header
+from workers.sources.body import MAX_HEURISTIC_TAGS
 
 # schema.org types that are articles (https://schema.org/Article and its subtypes).
 _ARTICLE_TYPES = frozenset(
@@ -251,3 +257,22 @@ def _first_names(*groups: list[str | None]) -> tuple[str, ...]:
         if names:
             return tuple(dict.fromkeys(names))
     return ()
+
+
+def guessed_meta(html: str, *, url: str) -> PageMeta:
+    """trafilatura's metadata, for fields the page does not state in markup meant
+    for machines: its byline heuristics (`.byline`, `.author` elements) and htmldate
+    restricted to markup and the URL (`extensive=False`: no date guessed from prose).
+    """
+    if html.count("<") > MAX_HEURISTIC_TAGS:
+        return PageMeta()
+    try:
+        found = trafilatura.extract_metadata(html, default_url=url, extensive=False)
+    except Exception:  # a heuristic that fails leaves the fields unknown
+        return PageMeta()
+    authors = tuple(n for n in (found.author or "").split(";") if n.strip())
+    return PageMeta(
+        title=found.title or None,
+        published_at=iso_date(found.date),
+        authors=_first_names(list(authors)),
+    )

@@ -13,7 +13,8 @@ import json
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
-from workers.sources.html import MAX_HEURISTIC_TAGS, article_from_html
+from workers.sources.body import MAX_HEURISTIC_TAGS
+from workers.sources.html import article_from_html
 from workers.sources.metadata import iso_date, page_meta, publication_of, strip_site
 
 
