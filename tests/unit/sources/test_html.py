@@ -340,3 +340,17 @@ def test_layout_class_naming_chrome_on_the_article_wrapper_keeps_the_article() -
         "The first paragraph of a long enough article about the regions.",
         "The second paragraph goes on about the budget rules in some detail.",
     ]
+
+
+def test_every_truncation_of_a_page_reads_or_fails_as_input_error() -> None:
+    html = page("today.html")
+    outcomes = set()
+    for cut in range(0, len(html), 211):
+        try:
+            raw = article_from_html(html[:cut], url="https://jamestown.org/cut/")
+        except InputError:
+            outcomes.add("input error")
+        else:
+            outcomes.add("read")
+            assert "Share on X" not in raw.text and "Subscribe" not in raw.text
+    assert outcomes == {"input error", "read"}
