@@ -24,16 +24,28 @@ from workers.model import InputError, RawArticle
 # The header is only searched for near the top: a "Publication:" deep in the body is
 # prose, not metadata.
 _HEADER_SEARCH_LINES = 6
+# Matched only against a line whose whitespace runs were collapsed to one space
+# (`_squeeze`): on raw text the lazy `.+?` before `\s+Volume` rescans each run of
+# whitespace from every position, quadratic on a long run (issue 11).
 _HEADER = re.compile(
-    r"^\s*Publication:\s*(?P<publication>.+?)"
-    r"(?:\s+Volume:\s*(?P<volume>-?\d+))?"
-    r"(?:\s+Issue:\s*(?P<issue>-?\d+))?\s*$",
+    r"Publication: ?(?P<publication>.+?)"
+    r"(?: Volume: ?(?P<volume>-?\d+))?"
+    r"(?: Issue: ?(?P<issue>-?\d+))?",
     re.IGNORECASE,
 )
 # Markup that has no business in article text: a page or script saved by mistake.
 _MARKUP = re.compile(r"<\s*(?:script|html|body|head|iframe|!doctype)\b", re.IGNORECASE)
-_BYLINE = re.compile(r"^\s*By:\s*(?P<authors>.+?)\s*$", re.IGNORECASE)
+_BYLINE = re.compile(r"By: ?(?P<authors>.*)", re.IGNORECASE)
 _AUTHOR_SPLIT = re.compile(r"\s*(?:,|\band\b|&)\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """The fields of one 'Publication: … Volume: … Issue: …' line."""
+
+    publication: str
+    volume: int | None
+    issue: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +75,9 @@ def parse(raw: RawArticle) -> Parsed:
     if header_at is None:
         body_lines = lines
     else:
-        match = _HEADER.match(lines[header_at])
-        assert match is not None  # _find_header only returns matching lines
-        publication = " ".join(match["publication"].split())
-        volume = _positive_int(match["volume"], "volume")
-        issue = _positive_int(match["issue"], "issue")
+        header = read_header(lines[header_at])
+        assert header is not None  # _find_header only returns matching lines
+        publication, volume, issue = header.publication, header.volume, header.issue
         title = " ".join(" ".join(lines[:header_at]).split()) or None
         rest = lines[header_at + 1 :]
         authors, rest = _take_byline(rest)
@@ -87,9 +97,46 @@ def parse(raw: RawArticle) -> Parsed:
     return _source_metadata_wins(parsed, raw)
 
 
+def read_header(line: str) -> Header | None:
+    """The header fields of `line`, or `None` when it is not a 'Publication:' line.
+
+    Linear in the line's length whatever its whitespace; `InputError` for a volume or
+    issue that is not a positive number.
+    """
+    if not line.lstrip()[:12].lower().startswith("publication:"):
+        return None  # cheap refusal before touching a possibly huge line
+    match = _HEADER.fullmatch(_squeeze(line))
+    if match is None or not match["publication"].strip():
+        return None
+    return Header(
+        publication=match["publication"].strip(),
+        volume=_positive_int(match["volume"], "volume"),
+        issue=_positive_int(match["issue"], "issue"),
+    )
+
+
+def read_byline(line: str) -> tuple[str, ...] | None:
+    """The authors of a 'By: …' line (`()` for an empty 'By:'), `None` for other lines."""
+    if not line.lstrip()[:3].lower().startswith("by:"):
+        return None
+    match = _BYLINE.fullmatch(_squeeze(line))
+    if match is None:
+        return None
+    return split_authors(match["authors"])
+
+
+def split_authors(text: str) -> tuple[str, ...]:
+    """'A, B and C' → ('A', 'B', 'C')."""
+    return tuple(n for n in _AUTHOR_SPLIT.split(_squeeze(text)) if n)
+
+
+def _squeeze(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _find_header(lines: list[str]) -> int | None:
     for index, line in enumerate(lines[:_HEADER_SEARCH_LINES]):
-        if _HEADER.match(line):
+        if read_header(line) is not None:
             return index
     return None
 
@@ -99,10 +146,9 @@ def _take_byline(lines: list[str]) -> tuple[tuple[str, ...], list[str]]:
     for index, line in enumerate(lines):
         if not line.strip():
             continue
-        match = _BYLINE.match(line)
-        if match is None:
+        names = read_byline(line)
+        if names is None:
             return (), lines
-        names = tuple(n for n in _AUTHOR_SPLIT.split(match["authors"]) if n)
         return names, lines[index + 1 :]
     return (), lines
 

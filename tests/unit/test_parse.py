@@ -107,3 +107,49 @@ def test_html_pages_are_bad_input_not_text(text: str) -> None:
 
 def test_angle_brackets_in_prose_are_fine() -> None:
     assert parse(raw("Turnout was <50% in the <b>region.")).body.startswith("Turnout")
+
+
+# Issue 11: the header and byline regexes were quadratic on runs of whitespace (a
+# 1 MB run did not finish); they now run on the line with its runs collapsed.
+RUN = " " * 1_000_000
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"Publication: Monitor{RUN}x",
+        f"Publication:{RUN}Monitor{RUN}Volume:{RUN}7{RUN}Issue: 14{RUN}",
+        f"Publication: Monitor Volume: 7{RUN}\t{RUN}",
+    ],
+)
+def test_header_with_megabyte_whitespace_runs(line: str) -> None:
+    parsed = parse(raw(f"{line}\n\nBody."))
+    assert parsed.publication in ("Monitor x", "Monitor")
+    assert parsed.body == "Body."
+
+
+def test_byline_with_megabyte_whitespace_run() -> None:
+    parsed = parse(raw(f"Publication: Monitor\nBy: Ann Smith{RUN}and{RUN}Bo Li{RUN}x\n\nBody."))
+    assert parsed.authors == ("Ann Smith", "Bo Li x")
+
+
+def test_long_prose_line_is_not_a_header() -> None:
+    parsed = parse(raw(f"Prose{RUN}Publication: Monitor Volume: 3\n\nMore."))
+    assert parsed.publication is None
+
+
+def test_empty_byline_names_no_one_and_leaves_the_body() -> None:
+    parsed = parse(raw("Publication: China Brief Volume: 25 Issue: 17\nBy:\n\nFirst paragraph."))
+    assert parsed.authors == ()
+    assert parsed.body == "First paragraph."
+
+
+def test_source_fields_win_over_an_absent_header() -> None:
+    # What html.py hands over now: the body alone, the fields beside it.
+    parsed = parse(raw("First paragraph.", title="T", publication="China Brief", volume=2))
+    assert (parsed.title, parsed.publication, parsed.volume, parsed.body) == (
+        "T",
+        "China Brief",
+        2,
+        "First paragraph.",
+    )

@@ -1,224 +1,266 @@
-"""Article pages (HTML) → `RawArticle` text in the seed format, with selectolax.
+"""Article pages (HTML) and WordPress REST posts → `RawArticle` fields.
 
-jamestown.org article pages carry, above or at the top of the body, the lines the
-seed files start with: an optional title, `Publication: Eurasia Daily Monitor
-Volume: 22 Issue: 141`, then `By: ...` on newer pages. The extractor finds those
-blocks in the page text, puts them at the top of `RawArticle.text` in that order and
-the body paragraphs after a blank line, so `workers.parse` reads a fetched page
-exactly like a seed file and the raw text kept by the store is re-parseable.
+The fields come from what the page states deliberately (`workers.sources.metadata`:
+JSON-LD, OpenGraph, canonical and author links) and from the Jamestown header and
+byline where the page shows them (`Publication: Eurasia Daily Monitor Volume: 22
+Issue: 141`, `By: Paul Goble`; an empty `By:` names no one). `RawArticle.text` is the
+body alone, paragraphs separated by a blank line: share bars, newsletter boxes,
+related posts, breadcrumbs, sidebars and footers are never part of it.
 
-The page markup of the live site was not available when this was written (only the
-text of stored copies), so the extractor is deliberately tolerant: it tries the
-usual WordPress containers in order and falls back to <main>/<body>.
+The body comes from `workers.sources.body` (the entry content, its chrome removed,
+read by trafilatura). See docs/fetching.md "Extraction".
+
+Every failure on bad input is an `InputError`: walks over the tree are iterative, a
+page or JSON-LD block over its size bound is refused or skipped, NUL bytes dropped.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import re
-from collections.abc import Iterator, Mapping
-from datetime import datetime
+import html as html_lib
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborHTMLParser
 
 from workers.model import InputError, RawArticle
-from workers.urls import canonical_url
+from workers.parse import read_byline, read_header
+from workers.sources.body import article_paragraphs, block_texts, fragment_paragraphs, remove_noise
+from workers.sources.metadata import (
+    clean_name,
+    guessed_meta,
+    iso_date,
+    page_meta,
+    publication_of,
+    strip_site,
+)
+from workers.urls import URLError, canonical_url, host_of
 
-# Removed before reading text: never article prose.
-_NOISE = "script, style, noscript, template, iframe, svg, form, nav, footer, aside, button"
-# Where the article body lives, most specific first.
-_CONTAINERS = (
-    "article .entry-content",
-    ".entry-content",
-    "article .post-content",
-    "article",
-    "main",
-    "body",
-)
-_BLOCKS = frozenset(
-    [
-        "p",
-        "div",
-        "li",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "blockquote",
-        "pre",
-        "tr",
-        "dd",
-        "dt",
-        "figcaption",
-        "section",
-        "article",
-        "header",
-        "ul",
-        "ol",
-        "table",
-        "main",
-    ]
-)
-# Applied to extracted text lines, never to markup.
-_PUBLICATION = re.compile(r"^\s*Publication:\s*\S", re.IGNORECASE)
-_BYLINE = re.compile(r"^\s*By:\s*\S", re.IGNORECASE)
-_HEADER_WINDOW = 8
-_TITLE_SUFFIX = re.compile(r"\s+[-–|]\s+The Jamestown Foundation\s*$", re.IGNORECASE)
+# A page this large is not an article page (fetch.py refuses bigger responses first).
+MAX_HTML_CHARS = 10_000_000
+# How far into the page the header and byline are looked for.
+_HEADER_BLOCKS = 200
+_HEADER_NODES = 20_000
+# Body paragraphs this close to the top are checked for a repeated title/header/byline.
+_TOP_PARAGRAPHS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class _Top:
+    """What sits above the body: the header line and the byline, as shown."""
+
+    header_line: str | None = None
+    byline: str | None = None
+    line_before_header: str | None = None
 
 
 def article_from_html(html: str, *, url: str, fetched_at: str | None = None) -> RawArticle:
     """The article on one page; `InputError` when the page holds no article text."""
-    if not html.strip():
-        raise InputError("empty page")
-    tree = LexborHTMLParser(html)
-    for node in tree.css(_NOISE):
-        node.decompose()
-    container = _first(tree, _CONTAINERS)
-    if container is None:
-        raise InputError("page has no <body> to read an article from")
-    title = _title(tree)
-    page = list(block_texts(tree.body or container))
-    header, byline = _header_lines(page)
-    if title is None and header is not None and page.index(header) > 0:
-        title = page[page.index(header) - 1]  # the seed layout: title line, then header
-    top = {title, header, byline}
-    paragraphs = list(block_texts(container))
-    # The title and header lines may be repeated inside the body container: drop them.
-    body = [p for i, p in enumerate(paragraphs) if i >= _HEADER_WINDOW or p not in top]
-    if not body:
-        raise InputError("no article text found in the page")
-    lines = [title or "", header or "", byline or ""]
-    text = "\n".join(line for line in lines if line) + "\n\n" + "\n\n".join(body)
+    tree = _parse(html)
+    meta = page_meta(tree)
+    remove_noise(tree.root)
+    top = _top_lines(tree)
+    body = article_paragraphs(tree)
+    title = meta.title or _h1(tree) or top.line_before_header or _page_title(tree)
+    header = read_header(top.header_line) if top.header_line else None
+    byline = read_byline(top.byline) if top.byline else None
+    authors = _names(byline) if byline is not None else meta.authors
+    published_at = meta.published_at
+    if not (title and published_at and (authors or byline is not None)):
+        guessed = guessed_meta(html, url=url)
+        title = title or guessed.title
+        published_at = published_at or guessed.published_at
+        authors = authors if byline is not None else authors or guessed.authors
     return RawArticle(
-        text=text.strip() + "\n",
+        text=_body_text(body, skip={title, top.header_line, top.byline}),
         origin=url,
         source="web",
-        url=url,
+        url=_identity(meta.canonical, url),
         title=title,
-        published_at=_published_at(tree),
-        authors=_meta_authors(tree),
+        publication=header.publication if header else meta.publication,
+        volume=header.volume if header else None,
+        issue=header.issue if header else None,
+        published_at=published_at,
+        authors=authors,
         fetched_at=fetched_at,
     )
 
 
-def block_texts(root: LexborNode) -> Iterator[str]:
-    """The text of each block-level run under `root`, inline markup flattened.
+def article_from_rest(post: Mapping[str, Any], *, fetched_at: str | None = None) -> RawArticle:
+    """One `wp/v2/posts` item (with `_embed`) as a `RawArticle`.
 
-    Walks the tree once: text accumulates until a block element starts or ends, so
-    `<p>A <em>b</em> c</p>` is one paragraph and nested blocks are not repeated.
+    Fields as the WordPress REST API handbook documents them (Posts reference):
+    `title.rendered`, `content.rendered` (HTML), `date_gmt`, `link`, `type`, and with
+    `_embed`, `_embedded.author[].name` and `_embedded["wp:term"]` (one list of terms
+    per taxonomy, categories first). A header or byline inside the content wins over
+    the embedded author and categories, as on the page.
     """
-    parts: list[str] = []
+    if not isinstance(post, Mapping):
+        raise InputError(f"a REST post must be a JSON object, not {type(post).__name__}")
+    kind = post.get("type", "post")
+    if kind != "post":
+        raise InputError(f"REST item of type {kind!r} is not a post (not an article)")
+    link = post.get("link")
+    if not isinstance(link, str) or not link.strip():
+        raise InputError("REST post has no 'link'")
+    content = _rendered(post, "content")
+    if content is None:
+        raise InputError("REST post has no 'content.rendered'")
+    tree = _parse(f"<html><body><div class='entry-content'>{content}</div></body></html>")
+    remove_noise(tree.root)
+    top = _top_lines(tree)
+    container = tree.css_first(".entry-content")
+    if container is None:  # pragma: no cover - the wrapper is ours
+        raise InputError("REST post content could not be read")
+    body = fragment_paragraphs(container)
+    title = _plain(_rendered(post, "title"))
+    header = read_header(top.header_line) if top.header_line else None
+    byline = read_byline(top.byline) if top.byline else None
+    embedded = post.get("_embedded")
+    embedded = embedded if isinstance(embedded, Mapping) else {}
+    return RawArticle(
+        text=_body_text(body, skip={title, top.header_line, top.byline}),
+        origin=link,
+        source="web",
+        url=canonical_url(link),
+        title=title,
+        publication=header.publication if header else publication_of(_term_names(embedded)),
+        volume=header.volume if header else None,
+        issue=header.issue if header else None,
+        published_at=_rest_date(post),
+        authors=_names(byline) if byline is not None else _rest_authors(embedded),
+        fetched_at=fetched_at,
+    )
 
-    def flush() -> Iterator[str]:
-        text = " ".join("".join(parts).split())
-        parts.clear()
-        if text:
-            yield text
 
-    def walk(node: LexborNode) -> Iterator[str]:
-        for child in node.iter(include_text=True):
-            tag = child.tag
-            if tag == "-text":
-                parts.append(child.text_content or "")
-            elif tag == "br":
-                yield from flush()
-            elif tag in _BLOCKS:
-                yield from flush()
-                yield from walk(child)
-                yield from flush()
-            elif tag not in ("-comment", "img"):
-                yield from walk(child)
-
-    yield from walk(root)
-    yield from flush()
+def _parse(html: str) -> LexborHTMLParser:
+    if not isinstance(html, str):
+        raise InputError(f"a page must be text, not {type(html).__name__}")
+    if len(html) > MAX_HTML_CHARS:
+        raise InputError(f"page is {len(html):,} characters, over {MAX_HTML_CHARS:,}")
+    html = html.replace("\x00", "")
+    if not html.strip():
+        raise InputError("empty page")
+    return LexborHTMLParser(html)
 
 
-def _first(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> LexborNode | None:
-    for selector in selectors:
-        node = tree.css_first(selector)
-        if node is not None and node.text(strip=True):
-            return node
-    return tree.body
+def _top_lines(tree: LexborHTMLParser) -> _Top:
+    """The header line, the byline and the line before the header, near the top."""
+    root = tree.body
+    if root is None:
+        return _Top()
+    blocks = list(itertools.islice(block_texts(root, max_nodes=_HEADER_NODES), _HEADER_BLOCKS))
+    header_at = next((i for i, b in enumerate(blocks) if _is_header(b)), None)
+    start = 0 if header_at is None else header_at + 1
+    stop = len(blocks) if header_at is None else header_at + 3
+    byline = next((b for b in blocks[start:stop] if read_byline(b) is not None), None)
+    if header_at is None:
+        return _Top(byline=byline)
+    before = blocks[header_at - 1] if header_at > 0 else None
+    return _Top(header_line=blocks[header_at], byline=byline, line_before_header=before)
 
 
-def _title(tree: LexborHTMLParser) -> str | None:
+def _is_header(line: str) -> bool:
+    try:
+        return read_header(line) is not None
+    except InputError:
+        return True  # a header with a bad number: read_header reports it later
+
+
+def _body_text(paragraphs: list[str], *, skip: set[str | None]) -> str:
+    """Paragraphs joined by blank lines, without the title/header/byline repeated at
+    the top or an empty 'By:'; `InputError` when nothing is left."""
+    body = [
+        p
+        for i, p in enumerate(paragraphs)
+        if i >= _TOP_PARAGRAPHS or (p not in skip and read_byline(p) != ())
+    ]
+    if not body:
+        raise InputError("no article text found in the page")
+    return "\n\n".join(body) + "\n"
+
+
+def _identity(canonical: str | None, url: str) -> str:
+    """The page's canonical URL when it names the same site, else the fetched one.
+
+    A canonical on another host is not trusted: a page must not move its article
+    to an id on a site we do not fetch.
+    """
+    try:
+        fetched = canonical_url(url)
+    except URLError:
+        return url  # not a web address (a file path in tests and benches)
+    if canonical:
+        try:
+            stated = canonical_url(canonical, base=fetched)
+        except URLError:
+            return fetched
+        if host_of(stated) == host_of(fetched):
+            return stated
+    return fetched
+
+
+def _h1(tree: LexborHTMLParser) -> str | None:
     for selector in ("article h1", "h1.entry-title", "h1"):
         node = tree.css_first(selector)
         if node is not None and node.text(strip=True):
             return " ".join(node.text().split())
-    meta = tree.css_first('meta[property="og:title"]')
-    if meta is not None and meta.attributes.get("content"):
-        return _TITLE_SUFFIX.sub("", meta.attributes["content"] or "").strip() or None
+    return None
+
+
+def _page_title(tree: LexborHTMLParser) -> str | None:
     node = tree.css_first("title")
-    if node is not None and node.text(strip=True):
-        return _TITLE_SUFFIX.sub("", " ".join(node.text().split())) or None
+    if node is None or not node.text(strip=True):
+        return None
+    return strip_site(" ".join(node.text().split()))
+
+
+def _names(names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(n for n in map(clean_name, names) if n))
+
+
+def _rendered(post: Mapping[str, Any], key: str) -> str | None:
+    value = post.get(key)
+    text = value.get("rendered") if isinstance(value, Mapping) else None
+    return text if isinstance(text, str) and text.strip() else None
+
+
+def _plain(fragment: str | None) -> str | None:
+    """Text of a rendered REST title ('Russia&#8217;s <em>New</em> Line')."""
+    if fragment is None:
+        return None
+    text = _parse(f"<p>{fragment}</p>").text() if "<" in fragment else fragment
+    return " ".join(html_lib.unescape(text).split()) or None
+
+
+def _rest_date(post: Mapping[str, Any]) -> str | None:
+    for key in ("date_gmt", "date"):
+        value = post.get(key)
+        if isinstance(value, str) and iso_date(value):
+            return iso_date(value)
     return None
 
 
-def _header_lines(blocks: list[str]) -> tuple[str | None, str | None]:
-    """The page's 'Publication: ...' line and the 'By: ...' line right after it."""
-    for index, text in enumerate(blocks):
-        if _PUBLICATION.match(text):
-            following = blocks[index + 1 : index + 3]
-            byline = next((b for b in following if _BYLINE.match(b)), None)
-            return text, byline
-    return None, None
-
-
-def _published_at(tree: LexborHTMLParser) -> str | None:
-    candidates = [
-        node.attributes.get("content")
-        for node in tree.css('meta[property="article:published_time"], meta[name="date"]')
-    ] + [node.attributes.get("datetime") for node in tree.css("time[datetime]")]
-    for value in candidates:
-        if not value:
-            continue
-        try:
-            return datetime.fromisoformat(value.strip().replace("Z", "+00:00")).date().isoformat()
-        except ValueError:
-            continue
-    return None
-
-
-def _meta_authors(tree: LexborHTMLParser) -> tuple[str, ...]:
-    names = [node.text(strip=True) for node in tree.css('a[rel="author"]')]
-    if not names:
-        names = [node.attributes.get("content") or "" for node in tree.css('meta[name="author"]')]
-    return tuple(dict.fromkeys(" ".join(n.split()) for n in names if n.strip()))
-
-
-# ---- PLACEHOLDER from branch wip-fetch (issue 16 item 1) ----------------------------
-# `article_from_rest` belongs to the extraction branch (issue 16 item 2). This
-# stand-in has exactly its signature so REST discovery can index posts and be tested
-# before that branch lands. ON MERGE: keep the extraction branch's version, drop this.
-def article_from_rest(post: Mapping[str, Any], *, fetched_at: str | None = None) -> RawArticle:
-    """A REST post (`_embed`ded) as the article its page would give."""
-    link = post.get("link")
-    if not isinstance(link, str) or not link:
-        raise InputError("REST post has no link")
-    title = _rendered(post.get("title"))
-    content = _rendered(post.get("content"))
-    stamp = post.get("date_gmt")
-    published = f'<meta property="article:published_time" content="{stamp}Z">' if stamp else ""
-    page = (
-        f"<html><head>{published}</head><body><article><h1>{title}</h1>"
-        f'<div class="entry-content">{content}</div></article></body></html>'
+def _rest_authors(embedded: Mapping[str, Any]) -> tuple[str, ...]:
+    authors = embedded.get("author")
+    names = (
+        [a.get("name") for a in authors if isinstance(a, Mapping)]
+        if isinstance(authors, list)
+        else []
     )
-    raw = article_from_html(page, url=canonical_url(link), fetched_at=fetched_at)
-    embedded = post.get("_embedded")
-    authors = embedded.get("author") if isinstance(embedded, Mapping) else None
-    names = tuple(
-        a["name"]
-        for a in authors or ()
-        if isinstance(a, Mapping) and isinstance(a.get("name"), str)
-    )
-    return dataclasses.replace(raw, authors=names or raw.authors)
+    return _names(tuple(n for n in names if isinstance(n, str)))
 
 
-def _rendered(value: object) -> str:
-    if isinstance(value, Mapping) and isinstance(value.get("rendered"), str):
-        return str(value["rendered"])
-    return ""
+def _term_names(embedded: Mapping[str, Any]) -> list[str]:
+    """Category names first, then tags: the publication is usually a category."""
+    groups = embedded.get("wp:term")
+    terms = [
+        t
+        for group in (groups if isinstance(groups, list) else [])
+        if isinstance(group, list)
+        for t in group
+        if isinstance(t, Mapping) and isinstance(t.get("name"), str)
+    ]
+    terms.sort(key=lambda t: t.get("taxonomy") != "category")
+    return [html_lib.unescape(t["name"]) for t in terms]
