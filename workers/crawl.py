@@ -13,7 +13,7 @@ a hostile page that exhausts recursion, a bug) becomes that item's failure with
 its reason; only transient fetch errors are handed back to be retried later.
 
 Dedupe happens twice, cheaply first: a conditional GET answered 304 is "unchanged"
-without reading a byte; a 200 whose extracted text hashes to what was indexed last
+without reading a byte; a 200 whose extracted fields hash to what was indexed last
 time is "unchanged" without parsing, enriching or writing. Validators and hashes are
 saved only after the store accepted the article, so a failed write is refetched.
 """
@@ -216,7 +216,7 @@ def ingest_urls(
         except Exception as exc:  # any failure here is this item's alone
             loads.append((url, partial(_raise, _permanent(exc))))
             continue
-        digest = hashlib.sha256(raw.text.encode("utf-8")).hexdigest()
+        digest = extracted_digest(raw)
         if cache.get(f"seen:{url}") == digest:
             if outcome is not None:
                 fetcher.save_validators(outcome)
@@ -233,6 +233,15 @@ def ingest_urls(
             cache.set(f"seen:{done.origin}", digest, ttl_s=ttl_s)
     batch.report.extend(report)
     return batch
+
+
+def extracted_digest(raw: RawArticle) -> str:
+    """What was extracted, fetch time aside: a corrected title or byline is a change
+    even when the body is not (the body alone is `raw.text` since extraction fills the
+    fields directly)."""
+    fields = raw.to_dict()
+    fields.pop("fetched_at", None)
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def _extract(item: Item, result: FetchResult | None) -> RawArticle:

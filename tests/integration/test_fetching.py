@@ -129,6 +129,24 @@ def test_unchanged_page_without_validators_is_not_reindexed(site, settings, fetc
     assert set(site.article_hits().values()) == {2}
 
 
+def test_corrected_byline_with_the_same_body_is_reindexed(site, settings, fetcher, cache):
+    """Extraction fills title and authors beside the body: a page whose byline was
+    corrected (body untouched) must be updated, not called unchanged."""
+    site.add(1)
+    url = site.url("/program/article-0/")
+    store = open_store(settings)
+    try:
+        ingest_urls([url], fetcher=fetcher, cache=cache, store=store, ttl_s=3600)
+        with site.lock:
+            site.pages[0].author = "Vladimir Socor"
+        again = ingest_urls([url], fetcher=fetcher, cache=cache, store=store, ttl_s=3600)
+        doc = store.get(again.report.items[0].id or "")
+    finally:
+        store.close()
+    assert again.report.counts["updated"] == 1
+    assert doc is not None and doc.authors == ("Vladimir Socor",)
+
+
 def test_listing_backfill_then_incremental(site, settings, fetcher, cache):
     site.add(25)  # three listing pages
     first, report = run(
