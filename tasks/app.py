@@ -15,6 +15,7 @@ import logging
 import time
 from typing import Any
 
+import redis
 from celery import Celery
 from celery.signals import setup_logging, worker_process_init, worker_process_shutdown
 
@@ -129,12 +130,20 @@ def _close_store(**_: Any) -> None:
 
 
 def queue_depths() -> dict[str, int] | None:
-    """Messages waiting per queue, or None in eager mode (there is no queue)."""
+    """Messages waiting per queue, or None in eager mode (there is no queue).
+
+    Asked of Redis directly with a short connect timeout, so `monitor status` with the
+    broker down answers in a second or two (kombu would retry its connection first).
+    """
     if settings.broker_url is None:
         return None
-    with app.connection_for_write() as conn:
-        client = conn.default_channel.client
+    client = redis.Redis.from_url(
+        settings.broker_url.get_secret_value(), socket_connect_timeout=2, socket_timeout=5
+    )
+    try:
         return {settings.ingest_queue: int(client.llen(settings.ingest_queue))}
+    finally:
+        client.close()
 
 
 def workers_seen(timeout_s: float = 0.5) -> list[str]:
