@@ -51,6 +51,8 @@ def route(
         return _create_index(fake, segs[0])
     if len(segs) == 1 and method == "GET":
         return _get_indices(fake, segs[0])
+    if len(segs) == 3 and segs[1] == "_doc" and method == "DELETE":
+        return _delete_doc(fake, segs[0], segs[2])
     if len(segs) == 1 and method == "DELETE":
         if segs[0] not in fake.indices:
             raise Reject(404, "index_not_found_exception", f"no such index [{segs[0]}]")
@@ -58,6 +60,13 @@ def route(
         return 200, {"acknowledged": True}
     fake.violation(f"unexpected request {method} {path}")
     raise Reject(400, "fake_unsupported", f"FakeElasticsearch does not answer {method} {path}")
+
+
+def _delete_doc(fake: FakeElasticsearch, target: str, doc_id: str) -> Response:
+    index = _single_index(fake, target)  # through an alias: its one index, as ES does
+    if fake.indices[index]["docs"].pop(doc_id, None) is None:
+        raise Reject(404, "not_found", f"[{doc_id}]: document missing")  # ES answers 404
+    return 200, {"_index": index, "_id": doc_id, "result": "deleted"}
 
 
 def _json(fake: FakeElasticsearch, raw: bytes) -> Any:

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from elasticsearch import AuthorizationException, Elasticsearch, helpers
+from elasticsearch import AuthorizationException, Elasticsearch, NotFoundError, helpers
 
 from workers.model import Article, RawArticle
 from workers.settings import Settings
@@ -330,6 +330,21 @@ class ElasticsearchStore:
             if len(hits) < _PAGE:
                 return
             after = hits[-1]["sort"]
+
+    def delete(self, ids: Sequence[str]) -> list[str]:
+        """Delete through the alias (its one write index), then refresh so a search at
+        once no longer finds them."""
+        deleted: list[str] = []
+        with es_client.errors(self.location):
+            for doc_id in dict.fromkeys(ids):
+                try:
+                    self.client.delete(index=self.alias, id=doc_id)
+                except NotFoundError:
+                    continue
+                deleted.append(doc_id)
+            if deleted:
+                self.client.indices.refresh(index=self.alias)
+        return deleted
 
     def close(self) -> None:
         self.client.close()
