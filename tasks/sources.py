@@ -18,6 +18,7 @@ from tasks.delivery import run_batch
 from workers.crawl import build_source, ingest_urls, run_source
 from workers.fetch import Fetcher
 from workers.ingest import BatchReport, ItemResult
+from workers.retry import countdown_cap
 from workers.sources.config import SourceConfig, SourceConfigError, load_sources
 
 # Re-enqueues of transiently failed URLs before they are reported as failed.
@@ -85,7 +86,10 @@ def _ingest_urls(urls: list[str], attempt: int) -> BatchReport:
             args=[batch.retry, attempt + 1],
             queue=settings.ingest_queue,
             # The server's Retry-After if it gave one, else our own backoff.
-            countdown=min(3600, max(batch.retry_after_s or 0, 30 * 2**attempt)),
+            countdown=min(
+                countdown_cap(visibility_timeout_s=settings.visibility_timeout_s),
+                max(batch.retry_after_s or 0, 30 * 2**attempt),
+            ),
         )
     elif batch.retry:
         batch.report.items.extend(
