@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from collections import Counter
@@ -249,6 +250,17 @@ def enrich(files: tuple[Path, ...], fmt: str) -> None:
         raise SystemExit(EXIT_ITEMS_FAILED)
 
 
+def spacy_model_installed(name: str) -> bool:
+    """Whether spaCy could load `name` (an installed model package or a model
+    directory), found without loading it: `status` stays fast."""
+    try:
+        if importlib.util.find_spec("spacy") is None:
+            return False
+        return Path(name).is_dir() or importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # a dotted or otherwise odd name
+        return False
+
+
 @main.command()
 @format_option
 @handle_service_errors
@@ -287,6 +299,10 @@ def status(fmt: str) -> None:
         "sources": source_states,
         "last_reprocess": last_reprocess(open_cache(settings)),
         "broker": redact(settings.broker_url.get_secret_value()) if settings.broker_url else None,
+        "spacy_model": {
+            "name": settings.spacy_model,
+            "installed": spacy_model_installed(settings.spacy_model),
+        },
     }
     if fmt == "json":
         echo_json(data)
@@ -298,6 +314,14 @@ def status(fmt: str) -> None:
     if stats.newest:
         click.echo(f"newest      {stats.newest['published_at']} {stats.newest['title'] or ''}")
     click.echo(f"pipeline    {data['pipeline_version']}")
+    if data["spacy_model"]["installed"]:  # type: ignore[index]
+        click.echo(f"ner         spaCy model {settings.spacy_model}")
+    else:
+        click.echo(
+            f"ner         spaCy model {settings.spacy_model} NOT INSTALLED: named-entity "
+            "recognition is off and each article gets a note (install it, or set "
+            "MONITOR_SPACY_MODEL)"
+        )
     click.echo(f"dlq         {data['dead_letters']} item(s) (monitor dlq list)")
     reprocessed = data["last_reprocess"]
     if isinstance(reprocessed, dict):

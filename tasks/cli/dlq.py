@@ -25,6 +25,8 @@ def batches(refs: list[str], size: int) -> list[list[str]]:
     """`refs` in batches of the normal size: a thousand dead letters retried as one
     task would be one giant batch, past every time limit."""
     return [refs[i : i + size] for i in range(0, len(refs), size)]
+
+
 _DURATION = re.compile(r"^(\d+)([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
