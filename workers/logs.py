@@ -35,6 +35,23 @@ class JsonFormatter(logging.Formatter):
         return redact_text(json.dumps(entry, ensure_ascii=False, default=str))
 
 
+class RedactingFilter(logging.Filter):
+    """Removes credentials from a record's message before any handler formats it; for
+    handlers this module does not format (the CLI's default stderr handler)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact_text(record.getMessage()), None
+        return True
+
+
+def protect_default_handler() -> None:
+    """Redact what Python's last-resort handler prints (warnings in a CLI process that
+    configured no logging)."""
+    handler = logging.lastResort
+    if handler is not None and not any(isinstance(f, RedactingFilter) for f in handler.filters):
+        handler.addFilter(RedactingFilter())
+
+
 class ConsoleFormatter(logging.Formatter):
     """Plain text with the structured fields appended as key=value."""
 

@@ -24,7 +24,7 @@ import click
 import redis
 from pydantic import ValidationError
 
-from workers import __version__
+from workers import __version__, logs
 from workers.settings import describe_error, redact_text
 from workers.stores.base import StoreUnavailable
 
@@ -89,6 +89,7 @@ def main() -> None:
     embedded store in ./var; set MONITOR_BROKER_URL, MONITOR_REDIS_URL and
     MONITOR_ELASTICSEARCH_URL for the production mode (see README.md).
     """
+    logs.protect_default_handler()
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> None:

@@ -120,9 +120,7 @@ def test_files_without_a_publication_header_are_refused(
         ("header-in-body.json", json.dumps({"body": "Publication: Monitor\n\nBody text."})),
     ],
 )
-def test_articles_naming_their_publication_are_taken(
-    tmp_path: Path, name: str, data: str
-) -> None:
+def test_articles_naming_their_publication_are_taken(tmp_path: Path, name: str, data: str) -> None:
     assert read_article(write(tmp_path, name, data), max_bytes=LIMIT).text
 
 
