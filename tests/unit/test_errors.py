@@ -49,8 +49,11 @@ class _Interrupt(Exception):
 
 
 def test_registered_interrupts_pass_per_item_handlers() -> None:
-    from workers.errors import register_interrupt
+    from workers import errors
 
     assert is_transient(_Interrupt()) is False
-    register_interrupt(_Interrupt)
-    assert is_transient(_Interrupt()) is True
+    errors.register_interrupt(_Interrupt)
+    try:
+        assert is_transient(_Interrupt()) is True
+    finally:
+        errors._INTERRUPTS.remove(_Interrupt)
