@@ -97,12 +97,13 @@ class Settings(BaseSettings):
         default=3600,
         ge=1,
         description="Seconds before Redis redelivers an unacknowledged batch; keep it above "
-        "the longest batch.",
+        "the longest batch (the hard time limit). Delayed retries stay under half of it.",
     )
     soft_shutdown_timeout_s: float = Field(
         default=60.0,
         ge=0,
-        description="On SIGTERM a worker finishes its batch for up to this long, then requeues it.",
+        description="On SIGTERM a worker finishes its batch for up to this long, then requeues "
+        "it (needs REMAP_SIGTERM=SIGQUIT in the worker's environment, as infra/ sets).",
     )
     worker_max_memory_mb: int = Field(
         default=350,
