@@ -45,6 +45,7 @@ KIND_OF_TASK: dict[str, ItemKind] = {
 }
 _DELIVERIES_KEY = "monitor:deliveries:"
 _DELIVERIES_TTL_S = 7 * 86400  # a requeued batch may wait behind a long backlog
+_timed_out: set[str] = set()  # task ids whose hard time limit was handled (main process)
 
 # A soft time limit interrupts the batch; per-item handlers must let it through.
 register_interrupt(SoftTimeLimitExceeded)
@@ -66,6 +67,7 @@ def run_batch(
         if delivered > settings.task_max_deliveries:
             return give_up(
                 task,
+                task_id=task.request.id,
                 items=items,
                 rest=rest,
                 kwargs=kwargs,
@@ -77,6 +79,7 @@ def run_batch(
     except SoftTimeLimitExceeded:
         return give_up(
             task,
+            task_id=task.request.id,
             items=items,
             rest=rest,
             kwargs=kwargs,
@@ -152,6 +155,7 @@ def _run(
 def give_up(
     task: Task,
     *,
+    task_id: str | None,
     items: Sequence[str],
     rest: Sequence[Any],
     kwargs: dict[str, Any],
@@ -160,7 +164,7 @@ def give_up(
 ) -> dict[str, Any]:
     """A batch that cannot finish: split it into single-item tasks (same arguments
     otherwise), or dead-letter its one item."""
-    context = {"batch_id": task.request.id, "task": task.name, "items": len(items)}
+    context = {"batch_id": task_id, "task": task.name, "items": len(items)}
     if len(items) > 1:
         for item in items:
             task.apply_async(args=[[item], *rest], kwargs=kwargs, queue=settings.ingest_queue)
@@ -191,6 +195,7 @@ def give_up(
 @task_failure.connect
 def _on_hard_time_limit(
     sender: Task | None = None,
+    task_id: str | None = None,
     exception: BaseException | None = None,
     args: Sequence[Any] | None = None,
     kwargs: dict[str, Any] | None = None,
@@ -198,13 +203,16 @@ def _on_hard_time_limit(
 ) -> None:
     """The hard time limit killed a batch's process: Celery acknowledges the message
     and reports it here, in the worker's main process. Without this the batch would
-    be gone with no dead-letter entry."""
+    be gone with no dead-letter entry. Celery 5.7 reports a hard time limit twice
+    (from its timeout handler and from the pool's result), so once per task id."""
     if sender is None or sender.name not in KIND_OF_TASK:
         return
-    if not isinstance(exception, TimeLimitExceeded) or not args:
+    if not isinstance(exception, TimeLimitExceeded) or not args or task_id in _timed_out:
         return
+    _timed_out.add(task_id or "")
     give_up(
         sender,
+        task_id=task_id,
         items=list(args[0]),
         rest=list(args[1:]),
         kwargs=dict(kwargs or {}),

@@ -27,6 +27,12 @@ def register_interrupt(kind: type[BaseException]) -> None:
         _INTERRUPTS.append(kind)
 
 
+def is_interrupt(exc: BaseException) -> bool:
+    """Whether `exc` interrupts the whole batch (see `register_interrupt`): even code
+    that contains every other failure, like an enricher's note, must let it through."""
+    return isinstance(exc, tuple(_INTERRUPTS))
+
+
 def is_transient(exc: BaseException) -> bool:
     """Whether a batch that raised `exc` should be retried rather than dead-lettered.
 
