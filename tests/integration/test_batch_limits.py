@@ -107,7 +107,10 @@ def stored(env: dict[str, str]) -> list[str]:
     if not path.exists():
         return []
     with sqlite3.connect(path, timeout=10) as db:
-        return [row[0] for row in db.execute("SELECT id FROM articles")]
+        try:
+            return [row[0] for row in db.execute("SELECT id FROM articles")]
+        except sqlite3.OperationalError:  # the worker is creating the schema right now
+            return []
 
 
 def dead_letters(env: dict[str, str]) -> list[dict[str, object]]:
