@@ -151,3 +151,25 @@ def test_status_reports_sources_and_the_last_reprocess(env: dict[str, str]) -> N
     after = json.loads(monitor("status", "--format", "json", env=env).stdout)
     last = after["last_reprocess"]
     assert (last["rewritten"], last["unchanged"], last["failed"]) == (0, 2, 0)
+
+
+def test_a_missing_spacy_model_is_counted_and_shown(env: dict[str, str], tmp_path: Path) -> None:
+    # Issue 11: not a silent success. The note is the entities enricher's own.
+    missing = {**env, "MONITOR_SPACY_MODEL": "xx_no_such_model"}
+    article = tmp_path / "a.txt"
+    article.write_text(
+        "Publication: Monitor Volume: 7 Issue: 3\n\nPresident Putin met officials in Moscow.\n"
+    )
+    result = monitor("ingest", str(article), env=missing)
+    assert result.returncode == 0, result.stderr
+    assert "ingested 1 (new 1, updated 0), unchanged 0, failed 0, with notes 1" in result.stdout
+    assert "note on 1 article(s): entities:" in result.stderr
+    assert "xx_no_such_model" in result.stderr
+
+    shown = monitor("status", env=missing).stdout
+    assert "spaCy model xx_no_such_model NOT INSTALLED" in shown
+    data = json.loads(monitor("status", "--format", "json", env=missing).stdout)
+    assert data["spacy_model"] == {"name": "xx_no_such_model", "installed": False}
+    assert json.loads(monitor("status", "--format", "json", env=env).stdout)["spacy_model"][
+        "installed"
+    ]
