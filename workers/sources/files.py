@@ -43,6 +43,8 @@ def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[st
             files.extend(p.resolve() for p in found)
         elif path.is_file():
             files.append(path.resolve())
+        elif path.exists():  # a FIFO, socket or device: reading it could block forever
+            errors.append((str(given), "not a regular file"))
         else:
             errors.append((str(given), MISSING))
     return list(dict.fromkeys(files)), errors

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from workers.model import InputError
-from workers.sources.files import HEADERLESS, expand_paths, read_article, read_file
+from workers.sources.files import (
+    HEADERLESS,
+    MISSING,
+    expand_paths,
+    read_article,
+    read_file,
+)
 
 LIMIT = 1_000_000
 
@@ -128,3 +135,12 @@ def test_text_the_parser_rejects_keeps_the_parsers_reason(tmp_path: Path) -> Non
     # No header and HTML: the parse stage's reason ("HTML markup") is the useful one.
     path = write(tmp_path, "page.txt", "<html><body>Moscow</body></html>")
     assert read_article(path, max_bytes=LIMIT).text.startswith("<html>")
+
+
+def test_a_named_pipe_is_refused_before_anything_reads_it(tmp_path: Path) -> None:
+    # Hostile: opening a FIFO for reading blocks until someone writes to it.
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    files, errors = expand_paths([fifo, tmp_path / "gone.txt"])
+    assert files == []
+    assert errors == [(str(fifo), "not a regular file"), (str(tmp_path / "gone.txt"), MISSING)]
