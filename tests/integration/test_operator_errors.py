@@ -121,6 +121,30 @@ def test_every_command_with_every_service_unreachable_is_one_line_and_exit_3(
         assert "unavailable" in line or "unreachable" in line, line
 
 
+def test_commands_needing_redis_fail_alone_when_only_redis_is_down(tmp_path: Path) -> None:
+    # The embedded store works; the broker and the cache Redis do not.
+    closed = free_port()
+    env = {
+        "MONITOR_BROKER_URL": f"redis://:{KNOWN['broker']}@127.0.0.1:{closed}/0",
+        "MONITOR_REDIS_URL": f"redis://:{KNOWN['cache']}@127.0.0.1:{closed}/1",
+        "MONITOR_DATA_DIR": str(tmp_path / "var"),
+    }
+    article = tmp_path / "a.txt"
+    article.write_text(ARTICLE.format(n=1), encoding="utf-8")
+    for args in (
+        ["status"],
+        ["ingest", str(article)],
+        ["ingest", "--async", str(article)],
+        ["reprocess"],
+        ["dlq", "list"],
+        ["dlq", "retry", "--all"],
+        ["sources"],
+    ):
+        line = assert_one_error_line(monitor(*args, env=env, timeout=30), 3, " ".join(args))
+        assert "unavailable" in line, line
+    assert monitor("search", "Tbilisi", env=env).returncode == 0  # needs no Redis
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [
