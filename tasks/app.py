@@ -6,17 +6,33 @@ tasks go to Redis and `celery -A tasks.app worker` processes consume them.
 
 Delivery: tasks are acknowledged after they finish (`acks_late`) and requeued if the
 worker process dies, so a batch is delivered at least once; writes upsert by a
-deterministic id, so delivering it twice changes nothing.
+deterministic id, so delivering it twice changes nothing. Batch tasks have soft and
+hard time limits above the longest legitimate batch (`Settings.task_soft_time_limit_s`),
+and tasks/delivery.py bounds how often one batch may come back (split, then
+dead-letter), so a poison batch cannot loop.
+
+Shutdown: Celery 5.x's plain SIGTERM is a warm shutdown that waits for running tasks
+without any limit; `worker_soft_shutdown_timeout` applies to the cold shutdown, which
+SIGTERM starts only with `REMAP_SIGTERM=SIGQUIT` in the worker's environment (Celery's
+Workers Guide, "Soft Shutdown"). infra/Dockerfile and the compose file set it; a worker
+started without it logs a warning.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from typing import Any
 
+import redis
 from celery import Celery
-from celery.signals import setup_logging, worker_process_init, worker_process_shutdown
+from celery.signals import (
+    setup_logging,
+    worker_init,
+    worker_process_init,
+    worker_process_shutdown,
+)
 
 from tasks.schedule import beat_schedule
 from workers import logs, pipeline
@@ -27,6 +43,8 @@ from workers.stores import open_store
 from workers.stores.base import Store
 
 log = logging.getLogger(__name__)
+# The tasks that carry a batch (a list of files, URLs or ids) and get time limits.
+BATCH_TASKS = ("monitor.ingest_files", "monitor.ingest_urls", "monitor.reprocess_ids")
 
 
 def make_app(settings: Settings) -> Celery:
@@ -62,6 +80,15 @@ def make_app(settings: Settings) -> Celery:
         },
         result_backend_transport_options={"visibility_timeout": settings.visibility_timeout_s},
         worker_soft_shutdown_timeout=settings.soft_shutdown_timeout_s,
+        # Above the longest legitimate batch (batch_size x MONITOR_TASK_ITEM_BUDGET_S);
+        # discovery (`monitor.run_source`, a whole backfill) has no limit of its own.
+        task_annotations={
+            name: {
+                "soft_time_limit": settings.task_soft_time_limit_s,
+                "time_limit": settings.task_time_limit_s,
+            }
+            for name in BATCH_TASKS
+        },
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,  # ride out a Redis restart, however long
         # A batch running when the broker connection drops cannot be acknowledged; it is
@@ -78,6 +105,7 @@ app = make_app(settings)
 _store: Store | None = None
 _dead_letters: DeadLetterQueue | None = None
 _cache: Cache | None = None
+_deliveries: redis.Redis[str] | None = None
 
 
 def store() -> Store:
@@ -104,10 +132,34 @@ def dead_letters() -> DeadLetterQueue:
     return _dead_letters
 
 
+def deliveries() -> redis.Redis[str] | None:
+    """The broker Redis, where batch deliveries are counted (None in eager mode)."""
+    global _deliveries
+    if settings.broker_url is None:
+        return None
+    if _deliveries is None:
+        _deliveries = redis.Redis.from_url(
+            settings.broker_url.get_secret_value(),
+            decode_responses=True,
+            socket_connect_timeout=5,
+            socket_timeout=30,
+        )
+    return _deliveries
+
+
 @setup_logging.connect
 def _configure_logging(**_: Any) -> None:
     """Workers log through workers.logs (JSON lines when not on a terminal)."""
     logs.configure(settings.log_level)
+
+
+@worker_init.connect
+def _check_shutdown_signal(**_: Any) -> None:
+    if os.environ.get("REMAP_SIGTERM") != "SIGQUIT":
+        log.warning(
+            "REMAP_SIGTERM=SIGQUIT is not set: SIGTERM will wait for running batches "
+            "without limit instead of MONITOR_SOFT_SHUTDOWN_TIMEOUT_S (README: Operations)"
+        )
 
 
 @worker_process_init.connect
@@ -129,12 +181,20 @@ def _close_store(**_: Any) -> None:
 
 
 def queue_depths() -> dict[str, int] | None:
-    """Messages waiting per queue, or None in eager mode (there is no queue)."""
+    """Messages waiting per queue, or None in eager mode (there is no queue).
+
+    Asked of Redis directly with a short connect timeout, so `monitor status` with the
+    broker down answers in a second or two (kombu would retry its connection first).
+    """
     if settings.broker_url is None:
         return None
-    with app.connection_for_write() as conn:
-        client = conn.default_channel.client
+    client = redis.Redis.from_url(
+        settings.broker_url.get_secret_value(), socket_connect_timeout=2, socket_timeout=5
+    )
+    try:
         return {settings.ingest_queue: int(client.llen(settings.ingest_queue))}
+    finally:
+        client.close()
 
 
 def workers_seen(timeout_s: float = 0.5) -> list[str]:

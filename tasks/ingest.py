@@ -12,13 +12,19 @@ from workers.ingest import ingest_files
 
 
 @app.task(name="monitor.ingest_files", bind=True)
-def ingest_files_task(self: Task, paths: list[str]) -> dict[str, Any]:
+def ingest_files_task(
+    self: Task, paths: list[str], allow_headerless: bool = False
+) -> dict[str, Any]:
     """Ingest a batch of article files; failures go to the dead-letter queue."""
     return run_batch(
         self,
         items=paths,
         kind="file",
         body=lambda: ingest_files(
-            paths, store=store(), max_bytes=settings.max_article_bytes, cache=cache()
+            paths,
+            store=store(),
+            max_bytes=settings.max_article_bytes,
+            cache=cache(),
+            allow_headerless=allow_headerless,
         ),
     )

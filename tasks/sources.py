@@ -23,6 +23,7 @@ from tasks.delivery import run_batch
 from workers.crawl import build_source, ingest_urls, item_url, run_source
 from workers.fetch import Fetcher
 from workers.ingest import BatchReport, ItemResult
+from workers.retry import countdown_cap
 from workers.sources.base import Item
 from workers.sources.config import SourceConfig, SourceConfigError, load_sources
 
@@ -93,7 +94,7 @@ def _ingest_urls(items: list[Item], attempt: int) -> BatchReport:
     batch = ingest_urls(
         items, fetcher=fetcher(), cache=cache(), store=store(), ttl_s=settings.validators_ttl_s
     )
-    cap = settings.visibility_timeout_s * 0.8
+    cap = countdown_cap(visibility_timeout_s=settings.visibility_timeout_s)
     blocked = [i for i in batch.retry if i in batch.blocked]
     if blocked:
         ingest_urls_task.apply_async(

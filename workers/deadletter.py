@@ -22,7 +22,7 @@ from typing import Literal, Protocol
 
 import redis
 
-from workers.settings import Settings
+from workers.settings import Settings, redact_text
 
 ItemKind = Literal["file", "url", "article"]
 _REDIS_KEY = "monitor:dlq"
@@ -71,8 +71,11 @@ def record(
     message: str,
     attempts: int = 1,
 ) -> DeadLetter:
-    """Add or update the entry for (kind, ref): attempts add up, first_seen is kept."""
+    """Add or update the entry for (kind, ref): attempts add up, first_seen is kept.
+    The message is stored without credentials (`redact_text`); the ref stays as it
+    is, since `monitor dlq retry` runs it again."""
     now = _now()
+    message = redact_text(message)
     lid = letter_id(kind, ref)
     existing = queue.get(lid)
     if existing is None:
@@ -164,5 +167,8 @@ def open_dead_letters(settings: Settings) -> DeadLetterQueue:
     """On the broker Redis when there is a broker, else a SQLite file in data_dir."""
     if settings.broker_url is not None:
         url = settings.broker_url.get_secret_value()
-        return RedisDeadLetters(redis.Redis.from_url(url, decode_responses=True))
+        client = redis.Redis.from_url(
+            url, decode_responses=True, socket_connect_timeout=5, socket_timeout=30
+        )
+        return RedisDeadLetters(client)
     return SqliteDeadLetters(settings.data_dir / "deadletter.sqlite3")

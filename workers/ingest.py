@@ -21,7 +21,7 @@ from workers.cache import Cache
 from workers.enrich.publications import family_names
 from workers.errors import is_transient
 from workers.model import Article, InputError, RawArticle
-from workers.sources.files import read_file
+from workers.sources.files import read_article
 from workers.stores.base import Indexable, Store
 
 ItemStatus = Literal["created", "updated", "unchanged", "failed"]
@@ -35,6 +35,7 @@ class ItemResult:
     reason: str | None = None
     stage: str | None = None  # where a failed item failed: read, parse, pipeline, index
     error_type: str | None = None
+    notes: tuple[str, ...] = ()  # the article's enrich_notes (e.g. no spaCy model)
 
 
 @dataclass(slots=True)
@@ -59,6 +60,7 @@ class BatchReport:
             "failed": [
                 {"origin": i.origin, "reason": i.reason, "stage": i.stage} for i in self.failures
             ],
+            "notes": dict(Counter(note for item in self.items for note in item.notes)),
         }
 
 
@@ -167,8 +169,9 @@ def ingest_raw(
                 outcome.reason,
                 stage="index" if outcome.status == "failed" else None,
                 error_type="IndexRejected" if outcome.status == "failed" else None,
+                notes=item.article.enrich_notes,
             )
-            for origin, outcome in zip(origins, outcomes, strict=True)
+            for origin, outcome, item in zip(origins, outcomes, pending, strict=True)
         )
     return report
 
@@ -183,11 +186,18 @@ def _failed(origin: str, stage: str, exc: Exception) -> ItemResult:
 
 
 def ingest_files(
-    paths: Iterable[str], *, store: Store, max_bytes: int, cache: Cache | None = None
+    paths: Iterable[str],
+    *,
+    store: Store,
+    max_bytes: int,
+    cache: Cache | None = None,
+    allow_headerless: bool = False,
 ) -> BatchReport:
-    """Ingest a batch of article files (the unit of work of the ingest task)."""
+    """Ingest a batch of article files (the unit of work of the ingest task); files
+    without a Publication header fail unless `allow_headerless`."""
+    load = partial(read_article, max_bytes=max_bytes, allow_headerless=allow_headerless)
     return ingest_raw(
-        ((p, partial(read_file, Path(p), max_bytes=max_bytes)) for p in paths),
+        ((p, partial(load, Path(p))) for p in paths),
         store=store,
         cache=cache,
     )

@@ -3,7 +3,8 @@
 Operators grep and ship worker logs, so every line a log aggregator sees is one JSON
 object with the same keys; context travels as `extra={...}` (article_id, source, stage,
 batch_id, duration_ms, counts) rather than being formatted into the message. At INFO
-there is one line per batch, never one per article.
+there is one line per batch, never one per article. Every line passes `redact_text`:
+a library that quotes a URL with its password in an error still logs no secret.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 from typing import Any
+
+from workers.settings import redact_text
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
@@ -29,7 +32,24 @@ class JsonFormatter(logging.Formatter):
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return redact_text(json.dumps(entry, ensure_ascii=False, default=str))
+
+
+class RedactingFilter(logging.Filter):
+    """Removes credentials from a record's message before any handler formats it; for
+    handlers this module does not format (the CLI's default stderr handler)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact_text(record.getMessage()), None
+        return True
+
+
+def protect_default_handler() -> None:
+    """Redact what Python's last-resort handler prints (warnings in a CLI process that
+    configured no logging)."""
+    handler = logging.lastResort
+    if handler is not None and not any(isinstance(f, RedactingFilter) for f in handler.filters):
+        handler.addFilter(RedactingFilter())
 
 
 class ConsoleFormatter(logging.Formatter):
@@ -38,7 +58,7 @@ class ConsoleFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
         extra = {k: v for k, v in vars(record).items() if k not in _STANDARD}
-        return text + "".join(f" {k}={v}" for k, v in extra.items())
+        return redact_text(text + "".join(f" {k}={v}" for k, v in extra.items()))
 
 
 def configure(level: str, *, json_output: bool | None = None) -> None:

@@ -19,7 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 from workers import normalize
 from workers.cache import Cache
 from workers.enrich.enrichers import Citations, Dates, Entities, PublicationDate
-from workers.errors import is_transient
+from workers.errors import is_interrupt, is_transient
 from workers.model import Article, InputError, RawArticle
 from workers.parse import parse
 from workers.settings import get_settings
@@ -167,8 +167,9 @@ def _run(enricher: Enricher, articles: list[Article]) -> list[tuple[Article, boo
     if isinstance(enricher, BatchEnricher) and len(articles) > 1:
         try:
             return [(a, True) for a in enricher.batch(articles)]
-        except Exception:  # noqa: S110 - retried one by one below, where it is noted
-            pass
+        except Exception as exc:  # retried one by one below, where it is noted
+            if is_interrupt(exc):
+                raise  # the task's time limit: not this enricher's failure
     return [_contained(enricher, article) for article in articles]
 
 
@@ -176,6 +177,8 @@ def _contained(enricher: Enricher, article: Article) -> tuple[Article, bool]:
     try:
         return enricher(article), True
     except Exception as exc:
+        if is_interrupt(exc):
+            raise  # the task's time limit: not a note on this article
         note = f"{enricher.name}: {type(exc).__name__}: {exc}"
         return dataclasses.replace(article, enrich_notes=(*article.enrich_notes, note)), False
 

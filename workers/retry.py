@@ -58,6 +58,17 @@ def backoff_delay(
     return float(ceiling * (0.5 + rand() / 2))
 
 
+def countdown_cap(*, visibility_timeout_s: float) -> float:
+    """The longest delay a retry may be scheduled with on the Redis broker.
+
+    A delayed task is held unacknowledged by the worker that received it; if the delay
+    reaches the visibility timeout, Redis delivers it a second time (Celery's documented
+    double-execution trap). Half the timeout leaves the other half as margin for the
+    run itself.
+    """
+    return max(1.0, visibility_timeout_s / 2)
+
+
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
     """`Retry-After` as seconds (delta-seconds or an HTTP date), None if absent or bad."""
     if value is None or not value.strip():

@@ -11,12 +11,35 @@ Load once per process with `get_settings()` and pass the object explicitly.
 
 from __future__ import annotations
 
+import json
+import logging
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Schemes each service URL may use; a URL without one ("localhost:6379") is refused at
+# start-up with one line instead of failing later inside a client library.
+_URL_SCHEMES = {
+    "broker_url": ("redis", "rediss", "memory"),
+    "redis_url": ("redis", "rediss", "unix"),
+    "elasticsearch_url": ("http", "https"),
+    "kibana_url": ("http", "https"),
+}
+# Query parameters whose values are credentials (`?password=…`, `&token=…`).
+_SECRET_PARAM = re.compile(
+    r"([?&;](?:password|passwd|pwd|pass|secret|token|access_token|api_key|apikey|key|auth)=)"
+    r"[^&;#\s'\"]*",
+    re.IGNORECASE,
+)
+# The user-info part of any URL in a text: `scheme://user:password@`.
+_URL_USERINFO = re.compile(r"\b([a-z][a-z0-9+.-]*://)[^/\s@'\"]*@", re.IGNORECASE)
+# Every secret value a Settings object of this process holds (see `redact_text`).
+_KNOWN_SECRETS: set[str] = set()
 
 
 class Settings(BaseSettings):
@@ -54,7 +77,9 @@ class Settings(BaseSettings):
         ge=1,
         description="Inputs larger than this are refused as bad input.",
     )
-    log_level: str = Field(default="INFO", description="Python logging level.")
+    log_level: str = Field(
+        default="INFO", description="Python logging level (DEBUG, INFO, WARNING, ERROR)."
+    )
 
     # Delivery and retries (README "Operations").
     task_max_retries: int = Field(
@@ -72,18 +97,37 @@ class Settings(BaseSettings):
         default=3600,
         ge=1,
         description="Seconds before Redis redelivers an unacknowledged batch; keep it above "
-        "the longest batch.",
+        "the longest batch (the hard time limit). Delayed retries stay under half of it.",
     )
     soft_shutdown_timeout_s: float = Field(
         default=60.0,
         ge=0,
-        description="On SIGTERM a worker finishes its batch for up to this long, then requeues it.",
+        description="On SIGTERM a worker finishes its batch for up to this long, then requeues "
+        "it (needs REMAP_SIGTERM=SIGQUIT in the worker's environment, as infra/ sets).",
     )
     worker_max_memory_mb: int = Field(
         default=350,
         ge=0,
         description="A worker process whose resident memory passes this after a batch is "
         "replaced by a fresh one (a backstop against slow growth); 0 = never.",
+    )
+    task_item_budget_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest one item may legitimately take in a batch (fetch plus "
+        "enrichment of a 2 MB article). A batch's soft time limit is batch_size times this "
+        "(then it is split, or a single item dead-lettered); the hard limit is 60 s later.",
+    )
+    task_max_deliveries: int = Field(
+        default=3,
+        ge=1,
+        description="Deliveries of one batch that never finish (its worker killed, e.g. out "
+        "of memory) before it is split into single items, or a single item dead-lettered.",
+    )
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
+        default="NORMAL",
+        description="Embedded store durability: NORMAL survives a process crash, FULL also "
+        "a power loss (each batch waits for the disk).",
     )
     sqlite_busy_timeout_s: float = Field(
         default=30.0,
@@ -255,6 +299,29 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value
 
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in logging.getLevelNamesMapping():
+            raise ValueError("unknown log level: use DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @field_validator("broker_url", "redis_url", "elasticsearch_url", "kibana_url")
+    @classmethod
+    def _has_scheme(cls, value: Any, info: Any) -> Any:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if text is None:
+            return value
+        schemes = _URL_SCHEMES[info.field_name]
+        scheme, sep, _ = text.partition("://")
+        if not sep or scheme.lower() not in schemes:
+            # The value itself may hold a password: never echo it.
+            raise ValueError(
+                f"must be a URL starting with {' or '.join(s + '://' for s in schemes)}"
+            )
+        return value
+
     @model_validator(mode="after")
     def _read_secret_files(self) -> Settings:
         """`*_FILE` settings fill their secret when it is not given directly, so a
@@ -267,7 +334,18 @@ class Settings(BaseSettings):
                 except OSError as exc:
                     raise ValueError(f"cannot read {name}_file {path}: {exc.strerror}") from exc
                 object.__setattr__(self, name, SecretStr(secret))
+        _remember_secrets(self)
         return self
+
+    @property
+    def task_soft_time_limit_s(self) -> float:
+        """Above the longest legitimate batch: every item at its full budget."""
+        return self.batch_size * self.task_item_budget_s
+
+    @property
+    def task_time_limit_s(self) -> float:
+        """The hard limit: a minute after the soft one, for code that ignores it."""
+        return self.task_soft_time_limit_s + 60
 
     @property
     def embedded_db(self) -> Path:
@@ -287,10 +365,59 @@ def get_settings() -> Settings:
 
 
 def redact(url: str) -> str:
-    """A URL safe to print: any password or user info replaced by '***'."""
+    """A URL safe to print: user info and credential query parameters replaced by '***'."""
     scheme, sep, rest = url.partition("://")
     netloc, slash, path = rest.partition("/")
-    if not sep or "@" not in netloc:
-        return url
-    host = netloc.rpartition("@")[2]  # a password may itself contain '@'
-    return f"{scheme}://***@{host}{slash}{path}"
+    if sep and "@" in netloc:
+        host = netloc.rpartition("@")[2]  # a password may itself contain '@'
+        url = f"{scheme}://***@{host}{slash}{path}"
+    return _SECRET_PARAM.sub(r"\1***", url)
+
+
+def redact_text(text: str) -> str:
+    """`text` with every credential removed: URL user info, `?password=`-style query
+    values, and each secret value a Settings object of this process was given (so a
+    library's error message that quotes a password, or a bare API key, never reaches a
+    terminal, a log line or a dead-letter entry)."""
+    text = _URL_USERINFO.sub(r"\1***@", text)
+    text = _SECRET_PARAM.sub(r"\1***", text)
+    for secret in sorted(_KNOWN_SECRETS, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+def _remember_secrets(settings: Settings) -> None:
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        text = value.get_secret_value() if isinstance(value, SecretStr) else None
+        if name == "kibana_url" and value:
+            text = value
+        if not text:
+            continue
+        if "://" in text:  # a URL: its password and credential parameters, not the host
+            netloc = text.partition("://")[2].partition("/")[0]
+            userinfo = netloc.rpartition("@")[0]
+            parts = [userinfo.partition(":")[2]] if userinfo else []
+            parts += [m.group(0).partition("=")[2] for m in _SECRET_PARAM.finditer(text)]
+        else:
+            parts = [text]
+        for part in parts:
+            if len(part) >= 3:  # shorter would blank out ordinary words
+                _KNOWN_SECRETS.update({part, json.dumps(part)[1:-1]})
+
+
+def describe_error(exc: ValidationError) -> str:
+    """A settings error as one line naming the variables, never echoing a secret."""
+    problems = []
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else ""
+        field = Settings.model_fields.get(name)
+        variable = f"MONITOR_{name.upper()}" if name else "settings"
+        message = error["msg"].removeprefix("Value error, ")
+        shown = error.get("input")
+        secret = field is not None and "SecretStr" in str(field.annotation)
+        if isinstance(shown, str) and not secret and name != "kibana_url" and len(shown) < 80:
+            problems.append(f"{variable}={shown!r}: {message}")
+        else:
+            problems.append(f"{variable}: {message}")
+    return "bad setting " + "; ".join(problems)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from tasks.cli import (  # noqa: F401  (each module registers its commands)
     articles,
     config,
+    delete,
     dlq,
     es,
     evaluate,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
+from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
@@ -29,7 +31,7 @@ from workers.model import InputError
 from workers.reprocess import last_run as last_reprocess
 from workers.settings import get_settings, redact
 from workers.sources.config import SourceConfigError
-from workers.sources.files import expand_paths, read_file
+from workers.sources.files import MISSING, expand_paths, read_file
 from workers.stores import open_store
 from workers.stores.base import SearchQuery
 
@@ -43,6 +45,12 @@ from workers.stores.base import SearchQuery
     help="Enqueue batches for Celery workers and return (needs MONITOR_BROKER_URL).",
 )
 @click.option("--batch-size", type=click.IntRange(1, 1000), help="Files per batch/task.")
+@click.option(
+    "--allow-headerless",
+    is_flag=True,
+    help="Also ingest files with no 'Publication: …' header (refused by default, so a "
+    "stray README in a folder is not indexed).",
+)
 @sources.url_options
 @format_option
 @handle_service_errors
@@ -50,6 +58,7 @@ def ingest(
     paths: tuple[str, ...],
     enqueue: bool,
     batch_size: int | None,
+    allow_headerless: bool,
     fmt: str,
     kind: str | None,
     backfill: bool,
@@ -70,18 +79,25 @@ def ingest(
         return
     settings = get_settings()
     files, errors = expand_paths(paths)
+    _refuse_missing(errors)
     report = BatchReport([ItemResult(path, "failed", reason=why) for path, why in errors])
     size = batch_size or settings.batch_size
     batches = [[str(f) for f in files[i : i + size]] for i in range(0, len(files), size)]
     if enqueue:
-        _enqueue(batches, report)
+        _enqueue(batches, report, allow_headerless=allow_headerless)
         return
     store, cache = open_store(settings), open_cache(settings)  # cache: a later reprocess skips NER
     try:
         bar = Progress("ingest", len(files))
         for batch in batches:
             report.extend(
-                ingest_files(batch, store=store, max_bytes=settings.max_article_bytes, cache=cache)
+                ingest_files(
+                    batch,
+                    store=store,
+                    max_bytes=settings.max_article_bytes,
+                    cache=cache,
+                    allow_headerless=allow_headerless,
+                )
             )
             bar.advance(len(batch))
     finally:
@@ -91,14 +107,23 @@ def ingest(
         raise SystemExit(EXIT_ITEMS_FAILED)
 
 
-def _enqueue(batches: list[list[str]], report: BatchReport) -> None:
+def _refuse_missing(errors: list[tuple[str, str]]) -> None:
+    """A path that does not exist is a typo: one error line, exit 2, nothing ingested."""
+    missing = [given for given, why in errors if why == MISSING]
+    if missing:
+        fail(f"{MISSING}: {', '.join(missing)}")
+
+
+def _enqueue(batches: list[list[str]], report: BatchReport, *, allow_headerless: bool) -> None:
     settings = get_settings()
     if settings.broker_url is None:
         fail("--async needs a broker: set MONITOR_BROKER_URL (or drop --async to run here)")
     from tasks.ingest import ingest_files_task  # Celery loads only when a command needs it
 
     for batch in batches:
-        ingest_files_task.apply_async(args=[batch], queue=settings.ingest_queue)
+        ingest_files_task.apply_async(
+            args=[batch], kwargs={"allow_headerless": allow_headerless}, queue=settings.ingest_queue
+        )
     files = sum(map(len, batches))
     click.echo(
         f"enqueued {files} file(s) in {len(batches)} batch(es) on queue "
@@ -118,9 +143,13 @@ def _print_report(report: BatchReport, fmt: str) -> None:
     for failure in report.failures:
         warn(f"{failure.origin}: {failure.reason}")
     ingested = counts["created"] + counts["updated"]
+    notes = Counter(note for item in report.items for note in item.notes)
+    for note, times in notes.items():
+        warn(f"note on {times} article(s): {note}")
     click.echo(
         f"ingested {ingested} (new {counts['created']}, updated {counts['updated']}), "
         f"unchanged {counts['unchanged']}, failed {counts['failed']}"
+        + (f", with notes {sum(1 for i in report.items if i.notes)}" if notes else "")
     )
 
 
@@ -193,6 +222,7 @@ def enrich(files: tuple[Path, ...], fmt: str) -> None:
     """Run parse → normalize → enrich on FILES and print the documents; nothing is indexed."""
     settings = get_settings()
     paths, errors = expand_paths(files)
+    _refuse_missing(errors)
     for given, reason in errors:
         warn(f"{given}: {reason}")
     failed = bool(errors)
@@ -218,6 +248,17 @@ def enrich(files: tuple[Path, ...], fmt: str) -> None:
             click.echo(f"  note: {note}")
     if failed:
         raise SystemExit(EXIT_ITEMS_FAILED)
+
+
+def spacy_model_installed(name: str) -> bool:
+    """Whether spaCy could load `name` (an installed model package or a model
+    directory), found without loading it: `status` stays fast."""
+    try:
+        if importlib.util.find_spec("spacy") is None:
+            return False
+        return Path(name).is_dir() or importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # a dotted or otherwise odd name
+        return False
 
 
 @main.command()
@@ -258,6 +299,10 @@ def status(fmt: str) -> None:
         "sources": source_states,
         "last_reprocess": last_reprocess(open_cache(settings)),
         "broker": redact(settings.broker_url.get_secret_value()) if settings.broker_url else None,
+        "spacy_model": {
+            "name": settings.spacy_model,
+            "installed": spacy_model_installed(settings.spacy_model),
+        },
     }
     if fmt == "json":
         echo_json(data)
@@ -269,6 +314,14 @@ def status(fmt: str) -> None:
     if stats.newest:
         click.echo(f"newest      {stats.newest['published_at']} {stats.newest['title'] or ''}")
     click.echo(f"pipeline    {data['pipeline_version']}")
+    if data["spacy_model"]["installed"]:  # type: ignore[index]
+        click.echo(f"ner         spaCy model {settings.spacy_model}")
+    else:
+        click.echo(
+            f"ner         spaCy model {settings.spacy_model} NOT INSTALLED: named-entity "
+            "recognition is off and each article gets a note (install it, or set "
+            "MONITOR_SPACY_MODEL)"
+        )
     click.echo(f"dlq         {data['dead_letters']} item(s) (monitor dlq list)")
     reprocessed = data["last_reprocess"]
     if isinstance(reprocessed, dict):

@@ -1,8 +1,11 @@
 """Shared CLI pieces: the root group, error reporting and progress display.
 
 User mistakes and unavailable services end in one line on stderr and a non-zero exit
-code, never a traceback: exit 1 when some items failed, 2 for usage errors, 3 when a
-service (broker, store) cannot be reached.
+code, never a traceback: exit 1 when some items failed, 2 for usage errors (a bad
+setting, a missing file, a request the index refuses), 3 when a service (broker, Redis,
+Elasticsearch, the embedded store) cannot be reached. Every command runs inside
+`MonitorGroup.invoke`, which turns any exception into that line (`classify`); the
+line goes through `redact_text`, so no password reaches the terminal.
 """
 
 from __future__ import annotations
@@ -19,17 +22,65 @@ from typing import Any, TypeVar
 
 import click
 import redis
+from pydantic import ValidationError
 
-from workers import __version__
+from workers import __version__, logs
+from workers.settings import describe_error, redact_text
 from workers.stores.base import StoreUnavailable
 
 EXIT_ITEMS_FAILED = 1
+EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class MonitorGroup(click.Group):
+    """The root group: whatever a command raises ends in one `monitor: error:` line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+            raise
+        except Exception as exc:
+            message, code = classify(exc)
+            fail(message, code)
+
+
+def classify(exc: BaseException) -> tuple[str, int]:
+    """The one line and exit code for an exception a command did not handle itself."""
+    from elastic_transport import TransportError as EsTransportError
+    from elasticsearch import ApiError
+    from kombu.exceptions import OperationalError as BrokerError
+
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    if isinstance(exc, ValidationError):
+        return describe_error(exc), EXIT_USAGE
+    if isinstance(exc, StoreUnavailable):
+        return f"store unavailable: {exc}", EXIT_UNAVAILABLE
+    if isinstance(exc, BrokerError):
+        return f"broker unavailable (MONITOR_BROKER_URL): {exc}", EXIT_UNAVAILABLE
+    if isinstance(exc, redis.RedisError):
+        return f"Redis unavailable (MONITOR_BROKER_URL/MONITOR_REDIS_URL): {exc}", EXIT_UNAVAILABLE
+    if isinstance(exc, EsTransportError):
+        return f"Elasticsearch unavailable (MONITOR_ELASTICSEARCH_URL): {detail}", EXIT_UNAVAILABLE
+    if isinstance(exc, ApiError):
+        code = EXIT_UNAVAILABLE if exc.status_code in (401, 403) or exc.status_code >= 500 else 2
+        return f"Elasticsearch answered HTTP {exc.status_code}: {exc.message}", code
+    if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
+        return f"{exc.strerror}: {exc.filename}", EXIT_USAGE
+    if isinstance(exc, (ConnectionError, TimeoutError, OSError)):
+        return f"service unavailable: {detail}", EXIT_UNAVAILABLE
+    if isinstance(exc, ValueError):
+        return str(exc), EXIT_USAGE
+    return f"unexpected {detail}", EXIT_ITEMS_FAILED
+
+
+@click.group(
+    cls=MonitorGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="monitor")
 def main() -> None:
     """Ingest, enrich and search the Jamestown Foundation's Monitor publications.
@@ -38,19 +89,22 @@ def main() -> None:
     embedded store in ./var; set MONITOR_BROKER_URL, MONITOR_REDIS_URL and
     MONITOR_ELASTICSEARCH_URL for the production mode (see README.md).
     """
+    logs.protect_default_handler()
 
 
-def fail(message: str, code: int = 2) -> None:
-    click.echo(f"monitor: error: {message}", err=True)
+def fail(message: str, code: int = EXIT_USAGE) -> None:
+    one_line = " ".join(redact_text(message).split())
+    click.echo(f"monitor: error: {one_line}", err=True)
     sys.exit(code)
 
 
 def warn(message: str) -> None:
-    click.echo(f"monitor: {message}", err=True)
+    click.echo(f"monitor: {redact_text(message)}", err=True)
 
 
 def handle_service_errors(func: F) -> F:
-    """Turn an unreachable service into one error line and exit code 3."""
+    """Let a reader leaving a pipe end the command quietly (every other error is
+    `MonitorGroup`'s: one line, exit 2 or 3)."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -61,14 +115,6 @@ def handle_service_errors(func: F) -> F:
             # Point stdout at /dev/null so the interpreter's final flush cannot fail too.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(0)
-        except StoreUnavailable as exc:
-            fail(f"store unavailable: {exc}", EXIT_UNAVAILABLE)
-        except redis.RedisError as exc:
-            fail(
-                f"Redis unavailable (MONITOR_BROKER_URL/MONITOR_REDIS_URL): {exc}", EXIT_UNAVAILABLE
-            )
-        except (ConnectionError, OSError) as exc:
-            fail(f"service unavailable: {exc}", EXIT_UNAVAILABLE)
         return None
 
     return wrapper  # type: ignore[return-value]

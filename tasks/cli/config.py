@@ -6,13 +6,15 @@ import click
 from pydantic import SecretStr
 
 from tasks.cli.base import echo_json, main
-from workers.settings import Settings, get_settings, redact
+from workers.settings import Settings, get_settings, redact, redact_text
 
 
 def _shown(value: object) -> str:
+    """A value safe to print: a URL without its credentials, any other secret as ***."""
     if isinstance(value, SecretStr):
-        return redact(value.get_secret_value())
-    return "" if value is None else str(value)
+        secret = value.get_secret_value()
+        return redact(secret) if "://" in secret else "***"
+    return "" if value is None else redact_text(str(value))
 
 
 @main.command()

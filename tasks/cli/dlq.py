@@ -19,6 +19,14 @@ RETRY_TASK = {
     "url": "monitor.ingest_urls",
     "article": "monitor.reprocess_ids",
 }
+
+
+def batches(refs: list[str], size: int) -> list[list[str]]:
+    """`refs` in batches of the normal size: a thousand dead letters retried as one
+    task would be one giant batch, past every time limit."""
+    return [refs[i : i + size] for i in range(0, len(refs), size)]
+
+
 _DURATION = re.compile(r"^(\d+)([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -64,7 +72,8 @@ def retry(ids: tuple[str, ...], retry_all: bool) -> None:
     from tasks.app import app  # Celery loads only when a command needs it
 
     app.loader.import_default_modules()  # registers every task module in `include`
-    queue = deadletter.open_dead_letters(get_settings())
+    settings = get_settings()
+    queue = deadletter.open_dead_letters(settings)
     letters = queue.all()
     if not retry_all:
         known = {letter.id for letter in letters}
@@ -75,12 +84,18 @@ def retry(ids: tuple[str, ...], retry_all: bool) -> None:
     by_kind: dict[str, list[str]] = defaultdict(list)
     for letter in letters:
         by_kind[letter.kind].append(letter.ref)
+    sent = 0
     for kind, refs in by_kind.items():
         if kind not in RETRY_TASK:
             fail(f"no task retries items of kind {kind!r}")
-        app.tasks[RETRY_TASK[kind]].apply_async(args=[refs])
+        for batch in batches(refs, settings.batch_size):
+            app.tasks[RETRY_TASK[kind]].apply_async(args=[batch], queue=settings.ingest_queue)
+            sent += 1
     left = queue.size()
-    click.echo(f"retried {len(letters)} item(s); {left} item(s) in the dead-letter queue now")
+    click.echo(
+        f"retried {len(letters)} item(s) in {sent} batch(es); "
+        f"{left} item(s) in the dead-letter queue now"
+    )
 
 
 @dlq.command()

@@ -39,8 +39,8 @@ def _endpoint(method: str, segs: list[str]) -> str | None:
         return "get_alias"
     if segs[0] == "_aliases" and method in ("POST", "PUT"):
         return "aliases"
-    if len(segs) == 3 and segs[1] == "_doc" and method == "GET":
-        return "get"
+    if len(segs) == 3 and segs[1] == "_doc" and method in ("GET", "DELETE"):
+        return "get" if method == "GET" else "delete_doc"
     if len(segs) == 1 and (not segs[0].startswith("_") or segs[0] == "_all"):
         return {
             "PUT": "create_index",
@@ -57,6 +57,7 @@ _NEEDS = {
     "search": "read",
     "count": "read",
     "get": "read",
+    "delete_doc": "delete",
     "refresh": "maintenance",
     "stats": "monitor",
     "get_alias": "view_index_metadata",
@@ -72,6 +73,7 @@ _ACTIONS = {
     "search": "indices:data/read/search",
     "count": "indices:data/read/search",
     "get": "indices:data/read/get",
+    "delete_doc": "indices:data/write/delete",
     "refresh": "indices:admin/refresh",
     "stats": "indices:monitor/stats",
     "get_alias": "indices:admin/aliases/get",
@@ -156,6 +158,8 @@ def _dispatch(
         return _mget(fake, segs[0] if len(segs) == 2 else "", body, params)
     if endpoint == "get":
         return _get(fake, segs[0], segs[2])
+    if endpoint == "delete_doc":
+        return _delete_doc(fake, segs[0], segs[2], params)
     if endpoint == "search":
         return _search(fake, segs[0], _search_options(body, params))
     if endpoint == "count":
@@ -171,6 +175,24 @@ def _dispatch(
     if endpoint == "get_index":
         return admin.get_indices(fake, segs[0])
     return admin.delete_index(fake, segs[0])
+
+
+def _delete_doc(
+    fake: FakeElasticsearch, target: str, doc_id: str, params: dict[str, str]
+) -> Response:
+    """Through an alias a delete goes to its write index, as ES does; like any write it
+    is searchable (here: gone from searches) only after a refresh."""
+    try:
+        index = fake.write_index(target)
+    except ValueError as exc:
+        raise Reject(400, "illegal_argument_exception", str(exc)) from None
+    if index is None:
+        raise Reject(404, "index_not_found_exception", f"no such index [{target}]")
+    if fake.indices[index]["docs"].pop(doc_id, None) is None:
+        raise Reject(404, "not_found", f"[{doc_id}]: document missing")  # ES answers 404
+    if params.get("refresh") in ("", "true", "wait_for"):
+        fake.refresh(index)
+    return 200, {"_index": index, "_id": doc_id, "result": "deleted"}
 
 
 def _json(fake: FakeElasticsearch, raw: bytes) -> Any:

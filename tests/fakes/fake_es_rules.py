@@ -67,7 +67,8 @@ class Reject(Exception):
 # What each named index privilege grants, as the primitive actions checked below.
 _INDEX_GRANTS: dict[str, frozenset[str]] = {
     "all": frozenset(
-        {"read", "index", "create_doc", "create_index", "delete_index", "view_index_metadata"}
+        {"read", "index", "create_doc", "delete", "create_index", "delete_index"}
+        | {"view_index_metadata"}
         | {"manage_aliases", "maintenance", "monitor"}
     ),
     "manage": frozenset(
@@ -75,7 +76,8 @@ _INDEX_GRANTS: dict[str, frozenset[str]] = {
         | {"monitor"}
     ),
     "read": frozenset({"read"}),
-    "write": frozenset({"index", "create_doc"}),
+    "write": frozenset({"index", "create_doc", "delete"}),
+    "delete": frozenset({"delete"}),
     "index": frozenset({"index", "create_doc"}),
     "create_doc": frozenset({"create_doc"}),
     "create_index": frozenset({"create_index"}),
@@ -99,7 +101,7 @@ _GRANTED_BY = {
 ROLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "reader": ((), ("read",)),
     "writer": ((), ("read", "index")),
-    "admin": (("manage_index_templates",), ("manage", "read", "index")),
+    "admin": (("manage_index_templates",), ("manage", "read", "index", "delete")),
 }
 
 
@@ -219,6 +221,10 @@ PARAMS: dict[str, set[str]] = {
     | _SEARCH_Q
     | _names("ignore_throttled min_score preference routing terminate_after"),
     "refresh": _WILDCARDS,
+    "delete_doc": _names(
+        "if_primary_term if_seq_no refresh routing timeout version version_type "
+        "wait_for_active_shards"
+    ),
     "stats": _WILDCARDS
     | _names(
         "completion_fields fielddata_fields fields forbid_closed_indices groups "

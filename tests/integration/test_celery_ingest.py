@@ -66,6 +66,31 @@ def test_worker_ingests_enqueued_batches_once(env: dict[str, str], tmp_path: Pat
     assert 0 <= log.find('"warm-up done"') < log.find('"batch done"')
 
 
+def test_workers_refuse_headerless_files_unless_the_command_allowed_them(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    readme = tmp_path / "README.txt"  # a stray note beside the articles (issue 11)
+    readme.write_text("How this folder of Moscow articles was collected.\n")
+    assert monitor("ingest", "--async", str(readme), env=env).returncode == 0
+    worker = start_worker(env, log=tmp_path / "worker.log", hostname="headers")
+    try:
+        wait_for(
+            lambda: (
+                json.loads(monitor("dlq", "list", "--format", "json", env=env).stdout)["size"] == 1
+            ),
+            timeout=60,
+            what="the refused README in the dead-letter queue",
+        )
+        assert documents(env) == 0
+        taken = monitor("ingest", "--async", "--allow-headerless", str(readme), env=env)
+        assert taken.returncode == 0, taken.stderr
+        wait_for(lambda: documents(env) == 1, timeout=60, what="the README, allowed this time")
+    finally:
+        stop(worker)
+    letters = json.loads(monitor("dlq", "list", "--format", "json", env=env).stdout)
+    assert letters["size"] == 0, "an item that now succeeds leaves the dead-letter queue"
+
+
 def test_status_shows_the_last_reprocess_kept_in_redis(env: dict[str, str]) -> None:
     local = {k: v for k, v in env.items() if k != "MONITOR_BROKER_URL"}  # run in-process
     assert monitor("ingest", str(SAMPLES), env=local).returncode == 0

@@ -59,6 +59,9 @@ def test_search_table_and_filters(env: dict[str, str]) -> None:
         (["search", "x", "--to", "2001-02-30"], "--to '2001-02-30' is not a valid date"),
         (["search", "  "], "the search query is empty"),
         (["ingest", "--async", "samples"], "--async needs a broker"),
+        # README: a missing file is a user mistake (exit 2), not a failed item.
+        (["ingest", "samples", "no-such-dir"], "no such file or directory: no-such-dir"),
+        (["enrich", "no-such-file.txt"], "no such file or directory: no-such-file.txt"),
     ],
 )
 def test_user_mistakes_get_one_line_errors(
@@ -81,7 +84,9 @@ def test_bad_files_are_reported_and_good_ones_still_ingested(
     (inbox / "latin1.txt").write_bytes("Publication: Monitor\n\ncaf\xe9".encode("latin-1"))
     (inbox / "header-only.txt").write_text("Publication: Monitor Volume: 7 Issue: 2\n")
     (inbox / "array.json").write_text("[]")
-    result = monitor("ingest", str(inbox), str(tmp_path / "nowhere"), env=env)
+    # A stray README shares words with the archive; indexed it would top searches.
+    (inbox / "README.txt").write_text("Notes on the Moscow files\n\nCopied from Moscow.\n")
+    result = monitor("ingest", str(inbox), env=env)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("monitor: ")]
@@ -91,13 +96,21 @@ def test_bad_files_are_reported_and_good_ones_still_ingested(
         "latin1.txt": "not UTF-8",
         "header-only.txt": "no article body",
         "array.json": "must be an object",
-        "nowhere": "no such file or directory",
+        "README.txt": "no 'Publication: …' header line",
     }
     for name, reason in reasons.items():
         assert any(name in line and reason in line for line in errors), (name, errors)
     assert "ingested 1 (new 1, updated 0), unchanged 0, failed 6" in result.stdout
     status = json.loads(monitor("status", "--format", "json", env=env).stdout)
     assert status["documents"] == 1
+    assert not json.loads(monitor("search", "Moscow files", "--format", "json", env=env).stdout)[
+        "hits"
+    ]
+
+    taken = monitor("ingest", "--allow-headerless", str(inbox / "README.txt"), env=env)
+    assert taken.returncode == 0, taken.stderr
+    assert "ingested 1 (new 1" in taken.stdout
+    assert monitor("search", "Moscow files", "--format", "json", env=env).stdout.count('"id"') == 1
 
 
 def test_enrich_prints_documents_that_follow_the_contract(env: dict[str, str]) -> None:
@@ -138,3 +151,25 @@ def test_status_reports_sources_and_the_last_reprocess(env: dict[str, str]) -> N
     after = json.loads(monitor("status", "--format", "json", env=env).stdout)
     last = after["last_reprocess"]
     assert (last["rewritten"], last["unchanged"], last["failed"]) == (0, 2, 0)
+
+
+def test_a_missing_spacy_model_is_counted_and_shown(env: dict[str, str], tmp_path: Path) -> None:
+    # Issue 11: not a silent success. The note is the entities enricher's own.
+    missing = {**env, "MONITOR_SPACY_MODEL": "xx_no_such_model"}
+    article = tmp_path / "a.txt"
+    article.write_text(
+        "Publication: Monitor Volume: 7 Issue: 3\n\nPresident Putin met officials in Moscow.\n"
+    )
+    result = monitor("ingest", str(article), env=missing)
+    assert result.returncode == 0, result.stderr
+    assert "ingested 1 (new 1, updated 0), unchanged 0, failed 0, with notes 1" in result.stdout
+    assert "note on 1 article(s): entities:" in result.stderr
+    assert "xx_no_such_model" in result.stderr
+
+    shown = monitor("status", env=missing).stdout
+    assert "spaCy model xx_no_such_model NOT INSTALLED" in shown
+    data = json.loads(monitor("status", "--format", "json", env=missing).stdout)
+    assert data["spacy_model"] == {"name": "xx_no_such_model", "installed": False}
+    assert json.loads(monitor("status", "--format", "json", env=env).stdout)["spacy_model"][
+        "installed"
+    ]

@@ -57,3 +57,19 @@ def test_list_remove_and_purge(queue: DeadLetterQueue) -> None:
     assert deadletter.purge(queue, older_than=past) == 0
     assert deadletter.purge(queue, older_than=future) == 1
     assert queue.size() == 0
+
+
+def test_entries_never_keep_a_credential(queue: DeadLetterQueue) -> None:
+    # A client library's message may quote the URL it failed on, password included.
+    letter = deadletter.record(
+        queue,
+        kind="url",
+        ref="https://jamestown.org/program/a/",
+        stage="task",
+        error_type="ConnectionError",
+        message="Error connecting to redis://:dlq-pw-31@broker:6379/0 (?password=dlq-pw-31)",
+    )
+    stored = queue.get(letter.id)
+    assert stored is not None
+    assert "dlq-pw-31" not in stored.message
+    assert stored.ref == "https://jamestown.org/program/a/"  # kept: retry runs it again

@@ -42,3 +42,18 @@ def test_backoff_is_jittered() -> None:
     rand = random.Random(2).random
     delays = {backoff_delay(attempt=5, base_s=1, cap_s=60, rand=rand) for _ in range(20)}
     assert len(delays) == 20
+
+
+class _Interrupt(Exception):
+    """Stands in for Celery's SoftTimeLimitExceeded (an Exception subclass)."""
+
+
+def test_registered_interrupts_pass_per_item_handlers() -> None:
+    from workers import errors
+
+    assert is_transient(_Interrupt()) is False
+    errors.register_interrupt(_Interrupt)
+    try:
+        assert is_transient(_Interrupt()) is True
+    finally:
+        errors._INTERRUPTS.remove(_Interrupt)

@@ -43,3 +43,11 @@ def test_retry_after_as_http_date() -> None:
     assert parse_retry_after("Wed, 01 Jan 2025 11:00:00 GMT", now=now) == 0.0
     assert parse_retry_after("soon", now=now) is None
     assert parse_retry_after(None) is None
+
+
+@pytest.mark.parametrize(("timeout", "cap"), [(3600, 1800.0), (4, 2.0)])
+def test_scheduled_retries_stay_below_the_visibility_timeout(timeout: int, cap: float) -> None:
+    from workers.retry import countdown_cap
+
+    # Redis redelivers a delayed task once it has waited the visibility timeout.
+    assert countdown_cap(visibility_timeout_s=timeout) == cap < timeout

@@ -14,8 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from workers.model import InputError, RawArticle
+from workers.parse import parse
 
 SUFFIXES = (".txt", ".json")
+MISSING = "no such file or directory"
+HEADERLESS = (
+    "no 'Publication: …' header line, so probably not a Monitor article "
+    "(--allow-headerless ingests it anyway)"
+)
 _STRING_FIELDS = ("url", "title", "publication", "published_at")
 _INT_FIELDS = ("volume", "issue")
 
@@ -37,8 +43,10 @@ def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[st
             files.extend(p.resolve() for p in found)
         elif path.is_file():
             files.append(path.resolve())
+        elif path.exists():  # a FIFO, socket or device: reading it could block forever
+            errors.append((str(given), "not a regular file"))
         else:
-            errors.append((str(given), "no such file or directory"))
+            errors.append((str(given), MISSING))
     return list(dict.fromkeys(files)), errors
 
 
@@ -59,6 +67,31 @@ def read_file(path: Path, *, max_bytes: int) -> RawArticle:
     if path.suffix.lower() == ".json":
         return from_json(text, origin=str(path))
     return RawArticle(text=text, origin=str(path))
+
+
+def read_article(path: Path, *, max_bytes: int, allow_headerless: bool = False) -> RawArticle:
+    """`read_file`, refusing a text with no Publication header unless `allow_headerless`."""
+    raw = read_file(path, max_bytes=max_bytes)
+    return raw if allow_headerless else require_header(raw)
+
+
+def require_header(raw: RawArticle) -> RawArticle:
+    """`raw` if it names its publication (a header line, or JSON's `publication`).
+
+    A folder of articles often holds a README or notes too; indexed, such a file would
+    be the top hit for every word it shares with the archive. So ingesting refuses
+    headerless text by default. Text the parser rejects anyway passes here, so the parse
+    stage reports its own, more precise reason.
+    """
+    if raw.publication:
+        return raw
+    try:
+        parsed = parse(raw)
+    except InputError:
+        return raw
+    if parsed.publication is None:
+        raise InputError(HEADERLESS)
+    return raw
 
 
 def decode(data: bytes) -> str:

@@ -14,4 +14,8 @@ def open_store(settings: Settings) -> Store:
         return ElasticsearchStore.from_settings(settings)
     from workers.stores.embedded import EmbeddedStore
 
-    return EmbeddedStore(settings.embedded_db, busy_timeout_s=settings.sqlite_busy_timeout_s)
+    return EmbeddedStore(
+        settings.embedded_db,
+        busy_timeout_s=settings.sqlite_busy_timeout_s,
+        synchronous=settings.sqlite_synchronous,
+    )

@@ -31,7 +31,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from elasticsearch import Elasticsearch, helpers
+from elasticsearch import Elasticsearch, NotFoundError, helpers
 
 from workers.model import Article, RawArticle
 from workers.settings import Settings
@@ -465,6 +465,26 @@ class ElasticsearchStore:
             if len(hits) < _PAGE:
                 return
             after = hits[-1]["sort"]
+
+    def delete(self, ids: Sequence[str]) -> list[str]:
+        """Delete through the alias (its write index). The last delete waits for a
+        refresh (`refresh=wait_for`: needs only the `delete` privilege, unlike an explicit
+        `_refresh`), so a search right after no longer finds them."""
+        unique = list(dict.fromkeys(ids))
+        deleted: list[str] = []
+        with es_client.errors(self.location):
+            for n, doc_id in enumerate(unique):
+                last = n == len(unique) - 1
+                try:
+                    self.client.delete(
+                        index=self.alias, id=doc_id, refresh="wait_for" if last else None
+                    )
+                except NotFoundError:
+                    if last and deleted:
+                        self.client.indices.refresh(index=self.alias)
+                    continue
+                deleted.append(doc_id)
+        return deleted
 
     def close(self) -> None:
         self.client.close()

@@ -87,13 +87,19 @@ class EmbeddedStore:
 
     backend = "embedded"
 
-    def __init__(self, path: Path, *, busy_timeout_s: float = 30.0) -> None:
+    def __init__(
+        self, path: Path, *, busy_timeout_s: float = 30.0, synchronous: str = "NORMAL"
+    ) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None)
             self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-            self._db.execute("PRAGMA synchronous = NORMAL")
+            # NORMAL (WAL): a committed batch survives a process crash, not a power loss;
+            # FULL also syncs the WAL on every commit (README "Durability").
+            if synchronous not in ("NORMAL", "FULL"):
+                raise ValueError(f"synchronous must be NORMAL or FULL, not {synchronous!r}")
+            self._db.execute(f"PRAGMA synchronous = {synchronous}")
             _retry_while_locked(self._initialize, deadline=time.monotonic() + busy_timeout_s)
         except sqlite3.OperationalError as exc:
             raise StoreUnavailable(f"embedded store {path}: {exc}") from exc
@@ -325,6 +331,31 @@ class EmbeddedStore:
             (*params, doc_id),
         )
         return [r[0] for r in rows]
+
+    def delete(self, ids: Sequence[str]) -> list[str]:
+        deleted: list[str] = []
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for doc_id in dict.fromkeys(ids):
+                    row = self._db.execute(
+                        "SELECT rowid FROM articles WHERE id = ?", (doc_id,)
+                    ).fetchone()
+                    if row is None:
+                        continue
+                    self._db.execute("DELETE FROM articles_fts WHERE rowid = ?", (row[0],))
+                    self._db.execute("DELETE FROM articles WHERE rowid = ?", (row[0],))
+                    self._db.execute(
+                        "DELETE FROM internal_citations WHERE citing_id = ?", (doc_id,)
+                    )
+                    deleted.append(doc_id)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"embedded store {self.path}: {exc}") from exc
+        return deleted
 
     def close(self) -> None:
         self._db.close()

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from workers.model import InputError
-from workers.sources.files import expand_paths, read_file
+from workers.sources.files import (
+    HEADERLESS,
+    MISSING,
+    expand_paths,
+    read_article,
+    read_file,
+)
 
 LIMIT = 1_000_000
 
@@ -87,3 +94,53 @@ def test_expand_paths_walks_directories_and_reports_missing(tmp_path: Path) -> N
         (str(tmp_path / "missing.txt"), "no such file or directory"),
         (str(tmp_path / "empty"), "directory holds no .txt or .json articles"),
     ]
+
+
+# Headerless files (issue 11): the seed format puts "Publication: X Volume: N Issue: N"
+# within the first lines (README "Input formats"); a README or a note in the same folder
+# does not, and must not become a search hit.
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("README.txt", "Monitor ingest notes\n\nMoscow, Kyiv and Tbilisi files live here.\n"),
+        ("untitled.json", json.dumps({"body": "Moscow said on Tuesday that talks resume."})),
+        # Hostile: the word deep in the body is prose, not a header.
+        ("deep.txt", "Title\n\n" + "Text line.\n" * 20 + "Publication: Monitor\n\nMore.\n"),
+    ],
+)
+def test_files_without_a_publication_header_are_refused(
+    tmp_path: Path, name: str, data: str
+) -> None:
+    path = write(tmp_path, name, data)
+    with pytest.raises(InputError, match="no 'Publication"):
+        read_article(path, max_bytes=LIMIT)
+    assert "--allow-headerless" in HEADERLESS
+    taken = read_article(path, max_bytes=LIMIT, allow_headerless=True)
+    assert taken.text.strip()
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("seed.txt", "Title\n\nPublication: Monitor Volume: 7 Issue: 14\n\nBody text.\n"),
+        ("fields.json", json.dumps({"body": "Body text.", "publication": "China Brief"})),
+        ("header-in-body.json", json.dumps({"body": "Publication: Monitor\n\nBody text."})),
+    ],
+)
+def test_articles_naming_their_publication_are_taken(tmp_path: Path, name: str, data: str) -> None:
+    assert read_article(write(tmp_path, name, data), max_bytes=LIMIT).text
+
+
+def test_text_the_parser_rejects_keeps_the_parsers_reason(tmp_path: Path) -> None:
+    # No header and HTML: the parse stage's reason ("HTML markup") is the useful one.
+    path = write(tmp_path, "page.txt", "<html><body>Moscow</body></html>")
+    assert read_article(path, max_bytes=LIMIT).text.startswith("<html>")
+
+
+def test_a_named_pipe_is_refused_before_anything_reads_it(tmp_path: Path) -> None:
+    # Hostile: opening a FIFO for reading blocks until someone writes to it.
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    files, errors = expand_paths([fifo, tmp_path / "gone.txt"])
+    assert files == []
+    assert errors == [(str(fifo), "not a regular file"), (str(tmp_path / "gone.txt"), MISSING)]
