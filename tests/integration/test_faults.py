@@ -60,6 +60,9 @@ def stored(env: dict[str, str]) -> list[tuple[str, str]]:
     if not path.exists():
         return []
     with sqlite3.connect(path, timeout=10) as db:
+        exists = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles'").fetchone()
+        if exists is None:  # a worker created the file and has not made its tables yet
+            return []
         return db.execute("SELECT id, pipeline_version FROM articles").fetchall()
 
 
