@@ -135,13 +135,18 @@ class Keys:
 
     def create(self, role: str) -> str:
         """A new key for `role` (reader, writer, admin), in the encoded form settings take."""
-        cluster, indices = ROLES[role]
         key_id = f"{role}-{len(self.by_header) + 1}"
         encoded = base64.b64encode(f"{key_id}:secret-of-{key_id}".encode()).decode()
+        self.accept(encoded, role)
+        return encoded
+
+    def accept(self, encoded: str, role: str) -> None:
+        """Take a key the test chose (a known value it then looks for in outputs)."""
+        cluster, indices = ROLES[role]
+        key_id = f"{role}-{len(self.by_header) + 1}"
         self.by_header[f"ApiKey {encoded}"] = Principal(
             f"monitor-{role}", cluster=cluster, indices=indices, key_id=key_id
         )
-        return encoded
 
     def principal(self, authorization: str | None) -> Principal | None:
         """None: credentials sent but unknown (401)."""

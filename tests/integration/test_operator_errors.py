@@ -178,9 +178,13 @@ def test_an_elasticsearch_400_during_ingest_is_one_line(cluster: Cluster, tmp_pa
     assert "elasticsearch rejected the request" in line
 
 
+@needs_fake  # the credentials are made up: only the fake can be told to accept them
 def test_no_output_shows_a_secret(
     tmp_path: Path, password_redis: RedisServer, cluster: Cluster
 ) -> None:
+    assert cluster.fake is not None
+    # The client sends the API key (it wins over the password): the fake accepts it.
+    cluster.fake.api_keys.accept(KNOWN["es_api_key_file"], "admin")
     env = secret_env(
         tmp_path, redis_port=password_redis.port, es_url=cluster.url, kibana_port=free_port()
     )
