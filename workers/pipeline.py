@@ -20,6 +20,7 @@ from workers import normalize
 from workers.cache import Cache
 from workers.enrich.enrichers import Citations, Dates, Entities, PublicationDate
 from workers.errors import is_transient
+from workers.headline import headline_fields
 from workers.model import Article, InputError, RawArticle
 from workers.parse import parse
 from workers.settings import get_settings
@@ -110,6 +111,7 @@ def build(raw: RawArticle, *, enrichers: Sequence[Enricher] = ENRICHERS) -> Arti
         content_hash=body_hash,
         pipeline_version=pipeline_version(enrichers),
         fetched_at=raw.fetched_at,
+        extra=headline_fields(title, body),
     )
 
 

@@ -289,7 +289,9 @@ def _search(fake: FakeElasticsearch, target: str, body: dict[str, Any]) -> Respo
         scored.sort(key=lambda s: s[2].get("published_at") or "", reverse=True)
     total = len(scored)
     page = scored[: int(body.get("size", 10))]
-    words = set(q._stems(q.words(" ".join(re.findall(r'"([^"]*)"', _sqs_text(query))))))
+    words = q.query_words(query)
+    tags = body.get("highlight", {})
+    marks = (tags.get("pre_tags", ["<em>"])[0], tags.get("post_tags", ["</em>"])[0])
     hits = []
     for score, doc_id, src in page:
         hit: dict[str, Any] = {
@@ -302,21 +304,14 @@ def _search(fake: FakeElasticsearch, target: str, body: dict[str, Any]) -> Respo
         if by_id:
             hit["sort"] = [doc_id]
         if "highlight" in body:
-            hit["highlight"] = {"body": [q.highlight(src.get("body", ""), words, 200)]}
+            hit["highlight"] = {"body": [q.highlight(src.get("body", ""), words, 200, marks)]}
         hits.append(hit)
     response: dict[str, Any] = {"hits": {"total": {"value": total, "relation": "eq"}, "hits": hits}}
     if "aggs" in body:
-        counts: dict[str, int] = {}
-        for _, _, src in scored:
-            counts[src["publication"]] = counts.get(src["publication"], 0) + 1
-        buckets = sorted(counts.items(), key=lambda kv: -kv[1])
-        response["aggregations"] = {
-            "publications": {"buckets": [{"key": k, "doc_count": v} for k, v in buckets]}
-        }
+        try:
+            response["aggregations"] = q.aggregate(body["aggs"], [src for _, _, src in scored])
+        except q.Unsupported as exc:
+            fake.violation(f"search: {exc}")
+            raise Reject(400, "fake_unsupported", str(exc)) from None
     return 200, response
 
-
-def _sqs_text(query: dict[str, Any]) -> str:
-    text = json.dumps(query)
-    found = re.search(r'"simple_query_string": \{"query": "((?:[^"\\]|\\.)*)"', text)
-    return json.loads(f'"{found.group(1)}"') if found else ""

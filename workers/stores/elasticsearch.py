@@ -25,11 +25,10 @@ from elasticsearch import AuthorizationException, Elasticsearch, helpers
 
 from workers.model import Article, RawArticle
 from workers.settings import Settings
-from workers.stores import es_client
+from workers.stores import es_client, es_search
 from workers.stores import es_documents as docs
 from workers.stores.base import (
     Indexable,
-    SearchHit,
     SearchQuery,
     SearchResult,
     StoreStats,
@@ -206,7 +205,7 @@ class ElasticsearchStore:
         return docs.from_source(found[0]["_source"]) if found else None
 
     def search(self, query: SearchQuery) -> SearchResult:
-        body = docs.search_body(query)
+        body = es_search.search_body(query)
         if body is None:
             return SearchResult(total=0, hits=[])
         with es_client.errors(self.location):
@@ -214,22 +213,7 @@ class ElasticsearchStore:
             response = self.client.search(
                 index=self.alias, **{k.lstrip("_"): v for k, v in body.items()}
             )
-        hits = []
-        for hit in response["hits"]["hits"]:
-            src = hit["_source"]
-            fragments = (hit.get("highlight") or {}).get("body") or [""]
-            hits.append(
-                SearchHit(
-                    id=src["id"],
-                    title=src.get("title"),
-                    publication=src["publication"],
-                    published_at=src.get("published_at"),
-                    url=src.get("url"),
-                    score=round(float(hit.get("_score") or 0.0), 4),
-                    snippet=fragments[0],
-                )
-            )
-        return SearchResult(total=int(response["hits"]["total"]["value"]), hits=hits)
+        return es_search.parse_response(response.body, facets=query.facets)
 
     def stats(self) -> StoreStats:
         with es_client.errors(self.location):

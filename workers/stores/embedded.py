@@ -22,10 +22,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from workers.enrich.entities import translit_key
 from workers.enrich.publications import family_names
+from workers.headline import headline
 from workers.model import Article, RawArticle
+from workers.stores import search_terms
 from workers.stores.base import (
+    FACET_SIZE,
     VOLATILE_FIELDS,
+    Facets,
     Indexable,
     SearchHit,
     SearchQuery,
@@ -34,16 +39,21 @@ from workers.stores.base import (
     StoreUnavailable,
     WriteOutcome,
 )
+from workers.stores.search_terms import Clause
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # FTS columns after the rowid: the weights give title and named things more pull than
 # a word somewhere in the body.
 _FTS_COLUMNS = ("title", "body", "people", "places", "organizations", "outlets")
 _BM25_WEIGHTS = "5.0, 1.0, 2.0, 2.0, 2.0, 2.0"
 _BODY_COLUMN = 1
 _SNIPPET_TOKENS = 24
-_QUERY_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
-_OPERATORS = {"AND", "OR", "NOT"}
+_LEAD_CHARS = 200
+# Highlight markers inside the store: private-use characters no article contains; the
+# caller turns them into offsets (`search_terms.unmark`).
+_PRE, _POST = search_terms.MARK_PRE, search_terms.MARK_POST
+_WORD = re.compile(r"\w")
+_FACET_TYPES = {"person": "persons", "location": "places", "organization": "organizations"}
 
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS articles (
@@ -52,6 +62,8 @@ CREATE TABLE IF NOT EXISTS articles (
     publication TEXT NOT NULL,
     published_at TEXT,
     title TEXT,
+    headline TEXT,
+    headline_synthesized INTEGER NOT NULL DEFAULT 0,
     url TEXT,
     content_hash TEXT NOT NULL,
     pipeline_version TEXT NOT NULL,
@@ -79,6 +91,38 @@ CREATE INDEX IF NOT EXISTS internal_citations_citing ON internal_citations (citi
 CREATE INDEX IF NOT EXISTS internal_citations_target ON internal_citations (target_id);
 CREATE INDEX IF NOT EXISTS internal_citations_cited
     ON internal_citations (publication, cited_on);
+-- What enrichment found, one row per thing, for filters and facets (article = rowid).
+CREATE TABLE IF NOT EXISTS article_entities (
+    article INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    wikidata TEXT
+);
+CREATE INDEX IF NOT EXISTS article_entities_article ON article_entities (article);
+CREATE INDEX IF NOT EXISTS article_entities_wikidata ON article_entities (wikidata);
+-- Transliteration keys of every entity's name and aliases: "--person Kiriyenko".
+CREATE TABLE IF NOT EXISTS entity_keys (
+    article INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    key TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entity_keys_key ON entity_keys (key, type);
+CREATE INDEX IF NOT EXISTS entity_keys_article ON entity_keys (article);
+-- Resolved dates the text talks about: "--mentions-from 1999-03 --mentions-to 1999-03".
+CREATE TABLE IF NOT EXISTS article_dates (
+    article INTEGER NOT NULL,
+    start TEXT NOT NULL,
+    end TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS article_dates_start ON article_dates (start);
+CREATE INDEX IF NOT EXISTS article_dates_article ON article_dates (article);
+-- Cited outlets (canonical names): "--cites Interfax".
+CREATE TABLE IF NOT EXISTS article_outlets (
+    article INTEGER NOT NULL,
+    outlet TEXT NOT NULL COLLATE NOCASE
+);
+CREATE INDEX IF NOT EXISTS article_outlets_outlet ON article_outlets (outlet);
+CREATE INDEX IF NOT EXISTS article_outlets_article ON article_outlets (article);
 """
 
 
@@ -104,13 +148,25 @@ class EmbeddedStore:
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("BEGIN IMMEDIATE")
         try:
+            columns = {r[1] for r in self._db.execute("PRAGMA table_info(articles)")}
             for statement in _DDL.split(";"):
                 if statement.strip():
                     self._db.execute(statement)
+            if columns and "headline" not in columns:
+                self._db.execute("ALTER TABLE articles ADD COLUMN headline TEXT")
+                self._db.execute(
+                    "ALTER TABLE articles ADD COLUMN headline_synthesized INTEGER NOT NULL "
+                    "DEFAULT 0"
+                )
             self._db.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
             )
+            stored = self._db.execute(
+                "SELECT value FROM meta WHERE key = 'schema_version'"
+            ).fetchone()[0]
+            if int(stored) < SCHEMA_VERSION:
+                self._migrate()
             self._db.execute(
                 "INSERT INTO articles_fts (articles_fts, rank) VALUES ('rank', ?)",
                 (f"bm25({_BM25_WEIGHTS})",),
@@ -119,6 +175,16 @@ class EmbeddedStore:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        """Schema 1 → 2: headlines and the entity/date/outlet tables, filled from the
+        stored documents (inside `_initialize`'s transaction)."""
+        rows = self._db.execute("SELECT rowid, document FROM articles").fetchall()
+        for rowid, document in rows:
+            self._index_enrichment(rowid, Article.from_document(json.loads(document)))
+        self._db.execute(
+            "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),)
+        )
 
     def write(self, items: Sequence[Indexable]) -> list[WriteOutcome]:
         now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -177,6 +243,7 @@ class EmbeddedStore:
             values,
         )
         rowid = cursor.fetchone()[0]
+        self._index_enrichment(rowid, article)
         self._db.execute("DELETE FROM articles_fts WHERE rowid = ?", (rowid,))
         self._db.execute(
             f"INSERT INTO articles_fts (rowid, {', '.join(_FTS_COLUMNS)}) "
@@ -195,58 +262,156 @@ class EmbeddedStore:
         )
         return WriteOutcome(article.id, "created" if row is None else "updated")
 
+    def _index_enrichment(self, rowid: int, article: Article) -> None:
+        """The headline and the filter/facet rows of one article (replacing old ones)."""
+        text, synthesized = _headline(article)
+        self._db.execute(
+            "UPDATE articles SET headline = ?, headline_synthesized = ? WHERE rowid = ?",
+            (text, int(synthesized), rowid),
+        )
+        for table in ("article_entities", "entity_keys", "article_dates", "article_outlets"):
+            self._db.execute(f"DELETE FROM {table} WHERE article = ?", (rowid,))
+        self._db.executemany(
+            "INSERT INTO article_entities (article, type, name, wikidata) VALUES (?, ?, ?, ?)",
+            [(rowid, e.type, e.name, e.wikidata) for e in article.entities],
+        )
+        keys = {
+            (e.type, translit_key(name)) for e in article.entities for name in (e.name, *e.aliases)
+        }
+        self._db.executemany(
+            "INSERT INTO entity_keys (article, type, key) VALUES (?, ?, ?)",
+            [(rowid, kind, key) for kind, key in sorted(keys)],
+        )
+        self._db.executemany(
+            "INSERT INTO article_dates (article, start, end) VALUES (?, ?, ?)",
+            sorted({(rowid, d.start, d.end) for d in article.dates}),
+        )
+        self._db.executemany(
+            "INSERT INTO article_outlets (article, outlet) VALUES (?, ?)",
+            [(rowid, name) for name in sorted({c.source for c in article.citations})],
+        )
+
     def get(self, doc_id: str) -> Article | None:
         row = self._db.execute("SELECT document FROM articles WHERE id = ?", (doc_id,)).fetchone()
         return None if row is None else Article.from_document(json.loads(row[0]))
 
     def search(self, query: SearchQuery) -> SearchResult:
-        match = fts_query(query.text)
-        if not match:
+        match = fts_query(search_terms.query_clauses(query.text))
+        if not match and not (query.filtered and not query.text.strip()):
             return SearchResult(total=0, hits=[])
         where, params = _filters(query)
-        base = (
-            "FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
-            f"WHERE articles_fts MATCH ?{where}"
-        )
-        # Without filters the total needs no join (twenty times cheaper on a big index).
-        count = (
-            f"SELECT count(*) {base}"
-            if where
-            else "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?"
-        )
+        if match:
+            base = (
+                "FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
+                f"WHERE articles_fts MATCH ?{where}"
+            )
+            params = [match, *params]
+            # `rank` is bm25 with our column weights (set in _initialize); ordering by
+            # the rank column lets FTS5 keep only the top rows instead of sorting all.
+            score = "-articles_fts.rank"
+            snippet = (
+                f"snippet(articles_fts, {_BODY_COLUMN}, '{_PRE}', '{_POST}', '…', "
+                f"{_SNIPPET_TOKENS})"
+            )
+            order = "articles_fts.rank"
+        else:  # filters only: newest first
+            base = (
+                "FROM articles a JOIN articles_fts ON articles_fts.rowid = a.rowid "
+                f"WHERE 1 = 1{where}"
+            )
+            score, snippet = "0.0", f"substr(articles_fts.body, 1, {_LEAD_CHARS + 40})"
+            order = "a.published_at DESC, a.id"
         try:
-            total = self._db.execute(count, (match, *params)).fetchone()[0]
-            # `rank` is bm25 with our column weights (set in _initialize); ordering by the
-            # rank column lets FTS5 keep only the top rows instead of sorting every match.
+            total = self._count(base, params, bare=bool(match and not where), facets=query.facets)
             rows = self._db.execute(
                 f"""
-                SELECT a.id, a.title, a.publication, a.published_at, a.url,
-                       -articles_fts.rank AS score,
-                       snippet(articles_fts, {_BODY_COLUMN}, '<em>', '</em>', '…',
-                               {_SNIPPET_TOKENS})
+                SELECT a.id, a.title, a.publication, a.published_at, a.url, a.headline,
+                       a.headline_synthesized, {score}, {snippet}
                 {base}
-                ORDER BY articles_fts.rank
+                ORDER BY {order}
                 LIMIT ?
                 """,
-                (match, *params, query.limit),
+                (*params, query.limit),
             ).fetchall()
+            facets = self._facets() if query.facets else None
         except sqlite3.OperationalError as exc:
             if "fts5" in str(exc) or "syntax" in str(exc):
                 raise ValueError(f"cannot search for {query.text!r}: {exc}") from exc
             raise StoreUnavailable(f"embedded store {self.path}: {exc}") from exc
-        hits = [
-            SearchHit(
-                id=r[0],
-                title=r[1],
-                publication=r[2],
-                published_at=r[3],
-                url=r[4],
-                score=float(f"{r[5]:.6g}"),
-                snippet=r[6],
+        hits = []
+        for r in rows:
+            text, marks = search_terms.unmark(r[8] if match else _lead(r[8]))
+            hits.append(
+                SearchHit(
+                    id=r[0],
+                    title=r[1],
+                    publication=r[2],
+                    published_at=r[3],
+                    url=r[4],
+                    headline=r[5] or r[1] or "",
+                    headline_synthesized=bool(r[6]),
+                    score=float(f"{float(r[7]):.3g}"),
+                    snippet=text,
+                    highlights=marks,
+                )
             )
-            for r in rows
-        ]
-        return SearchResult(total=total, hits=hits)
+        return SearchResult(total=total, hits=hits, facets=facets)
+
+    def _count(self, base: str, params: list[Any], *, bare: bool, facets: bool) -> int:
+        """How many articles match; with facets, their rowids go to `temp.hits` too."""
+        if facets:
+            self._db.execute("CREATE TEMP TABLE IF NOT EXISTS hits (article INTEGER PRIMARY KEY)")
+            self._db.execute("DELETE FROM temp.hits")
+            cursor = self._db.execute(f"INSERT INTO temp.hits SELECT a.rowid {base}", params)
+            return cursor.rowcount
+        # Without filters the total needs no join (twenty times cheaper on a big index).
+        count = (
+            "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?"
+            if bare
+            else f"SELECT count(*) {base}"
+        )
+        return int(self._db.execute(count, params).fetchone()[0])
+
+    def _facets(self) -> Facets:
+        """Counts by publication, year, top entities and cited outlets over `temp.hits`."""
+        top = f"ORDER BY 2 DESC, 1 LIMIT {FACET_SIZE}"
+        facets: Facets = {
+            "publication": dict(
+                self._db.execute(
+                    "SELECT a.publication, count(*) FROM temp.hits h "
+                    f"JOIN articles a ON a.rowid = h.article GROUP BY 1 {top}"
+                ).fetchall()
+            ),
+            "year": dict(
+                self._db.execute(
+                    "SELECT substr(a.published_at, 1, 4) AS y, count(*) FROM temp.hits h "
+                    "JOIN articles a ON a.rowid = h.article WHERE y IS NOT NULL "
+                    "GROUP BY 1 ORDER BY 1"
+                ).fetchall()
+            ),
+        }
+        facets.update({name: {} for name in _FACET_TYPES.values()})
+        rows = self._db.execute(
+            f"""
+            SELECT type, name, n FROM (
+                SELECT type, name, n, row_number() OVER (
+                    PARTITION BY type ORDER BY n DESC, name) AS place
+                FROM (SELECT e.type, e.name, count(DISTINCT e.article) AS n
+                      FROM temp.hits h JOIN article_entities e ON e.article = h.article
+                      GROUP BY e.type, e.name)
+            ) WHERE place <= {FACET_SIZE} ORDER BY type, n DESC, name
+            """
+        )
+        for kind, name, count in rows:
+            if kind in _FACET_TYPES:
+                facets[_FACET_TYPES[kind]][name] = count
+        facets["outlets"] = dict(
+            self._db.execute(
+                "SELECT o.outlet, count(*) FROM temp.hits h "
+                f"JOIN article_outlets o ON o.article = h.article GROUP BY 1 {top}"
+            ).fetchall()
+        )
+        return facets
 
     def stats(self) -> StoreStats:
         documents = self._db.execute("SELECT count(*) FROM articles").fetchone()[0]
@@ -341,23 +506,22 @@ def _retry_while_locked(action: Callable[[], None], *, deadline: float) -> None:
             time.sleep(0.05)
 
 
-def fts_query(text: str) -> str:
-    """A user's query as an FTS5 expression: words and "quoted phrases" AND-ed together.
+def fts_query(clauses: list[Clause]) -> str:
+    """Query clauses as an FTS5 expression: clauses AND-ed, phrases inside one OR-ed.
 
-    Every term is quoted so punctuation in a query ("Putin-Mori", "U.S.") can never be
-    read as FTS5 syntax; upper-case AND/OR/NOT pass through as operators.
+    Every phrase is quoted so punctuation in a query ("Putin-Mori", "U.S.") can never
+    be read as FTS5 syntax; negated clauses follow as `NOT (...)`.
     """
-    parts: list[str] = []
-    for phrase, word in _QUERY_TOKEN.findall(text):
-        if word in _OPERATORS and parts and parts[-1] not in _OPERATORS:
-            parts.append(word)
-            continue
-        term = (phrase or word).replace('"', "").strip()
-        if term:
-            parts.append(f'"{term}"')
-    while parts and parts[-1] in _OPERATORS:
-        parts.pop()
-    return " ".join(parts)
+
+    def group(clause: Clause) -> str:
+        phrases = [p.replace('"', "") for p in clause.phrases if _WORD.search(p)]
+        return "(" + " OR ".join(f'"{p}"' for p in phrases) + ")" if phrases else ""
+
+    positive = [g for c in clauses if not c.negated and (g := group(c))]
+    if not positive:
+        return ""
+    negative = [g for c in clauses if c.negated and (g := group(c))]
+    return " AND ".join(positive) + "".join(f" NOT {g}" for g in negative)
 
 
 def _filters(query: SearchQuery) -> tuple[str, list[Any]]:
@@ -365,14 +529,55 @@ def _filters(query: SearchQuery) -> tuple[str, list[Any]]:
     params: list[Any] = []
     if query.publication:
         clauses.append("a.publication = ? COLLATE NOCASE")
-        params.append(query.publication)
+        params.append(search_terms.publication(query.publication))
     if query.date_from:
         clauses.append("a.published_at >= ?")
         params.append(query.date_from)
     if query.date_to:
         clauses.append("a.published_at <= ?")
         params.append(query.date_to)
+    for kind in ("person", "place", "org"):
+        value = getattr(query, kind)
+        if value:
+            wanted = search_terms.entity_filter(kind, value)
+            marks = ", ".join("?" for _ in wanted.keys) or "NULL"
+            clause = (
+                f"a.rowid IN (SELECT article FROM entity_keys WHERE type = ? AND key IN ({marks}))"
+            )
+            params += [wanted.type, *wanted.keys]
+            if wanted.wikidata:
+                clause += (
+                    " OR a.rowid IN (SELECT article FROM article_entities "
+                    "WHERE type = ? AND wikidata = ?)"
+                )
+                params += [wanted.type, wanted.wikidata]
+            clauses.append(f"({clause})")
+    if query.mentions_from or query.mentions_to:
+        # A mention counts when its interval overlaps the asked one ("March 1999"
+        # is in "1999-03-15 .. 1999-04-30").
+        clauses.append(
+            "a.rowid IN (SELECT article FROM article_dates WHERE start <= ? AND end >= ?)"
+        )
+        params += [query.mentions_to or "9999-12-31", query.mentions_from or "0000-01-01"]
+    if query.cites:
+        clauses.append("a.rowid IN (SELECT article FROM article_outlets WHERE outlet = ?)")
+        params.append(search_terms.outlet(query.cites))
     return "".join(f" AND {c}" for c in clauses), params
+
+
+def _headline(article: Article) -> tuple[str, bool]:
+    stored = article.extra.get("headline")
+    if isinstance(stored, str) and stored:
+        return stored, bool(article.extra.get("headline_synthesized"))
+    return headline(article.title, article.body)
+
+
+def _lead(text: str) -> str:
+    """The start of a body as a snippet, cut at a word boundary."""
+    text = " ".join(text.split())
+    if len(text) <= _LEAD_CHARS:
+        return text
+    return text[: text.rfind(" ", 0, _LEAD_CHARS)] + " …"
 
 
 def _fingerprint(doc: dict[str, Any]) -> str:
