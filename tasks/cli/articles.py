@@ -214,7 +214,7 @@ def search(
         when = hit.published_at or "undated"
         lead = " (lead)" if hit.headline_synthesized else ""
         click.echo(f"\n{rank:>2}. {hit.headline or hit.title or '(untitled)'}{lead}")
-        score = f" · score {hit.score:.2f}" if query.strip() else ""
+        score = f" · score {hit.score:.3g}" if query.strip() else ""
         click.echo(f"    {hit.publication}, {when}{score} · {hit.id}")
         click.echo(f"    {search_terms.mark(hit.snippet, hit.highlights, *marks)}")
     _print_facets(result.facets or {})

@@ -23,6 +23,7 @@ from typing import Any
 
 from elasticsearch import AuthorizationException, Elasticsearch, helpers
 
+from workers.enrich.publications import family_names
 from workers.model import Article, RawArticle
 from workers.settings import Settings
 from workers.stores import es_client, es_search
@@ -271,20 +272,21 @@ class ElasticsearchStore:
         return [doc_id for doc_id, _ in self._scan(clauses, False)]
 
     def cited_by(self, doc_id: str) -> list[str]:
-        clause = {
-            "nested": {
-                "path": "citations",
-                "query": {
-                    "bool": {
-                        "filter": [
-                            {"term": {"citations.kind": "internal"}},
-                            {"term": {"citations.target_id": doc_id}},
-                        ]
-                    }
-                },
+        # Citations written before this article was indexed name it only by series
+        # and date; they count when it is that date's only article (as embedded).
+        cited = self.get(doc_id)
+        names: tuple[str, ...] = ()
+        if cited is not None and cited.published_at:
+            names = family_names(cited.publication)
+            same_day = {
+                found
+                for name in names
+                for found in self.find_ids(publication=name, published_on=cited.published_at)
             }
-        }
-        return [found for found, _ in self._scan([clause], False)]
+            names = names if same_day == {doc_id} else ()
+        date = cited.published_at if cited is not None else None
+        query = es_search.cited_by_query(doc_id, names=names, date=date)
+        return sorted(found for found, _ in self._scan([query], False))
 
     def _scan(
         self, clauses: list[dict[str, Any]], source: bool | dict[str, list[str]]

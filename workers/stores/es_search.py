@@ -105,6 +105,45 @@ def entity_clause(wanted: search_terms.EntityFilter) -> dict[str, Any]:
     }
 
 
+def cited_by_query(
+    doc_id: str, *, names: tuple[str, ...] = (), date: str | None = None
+) -> dict[str, Any]:
+    """Articles whose internal citations point at `doc_id`: resolved to it, or (when
+    `names`/`date` are given: the cited article is that date's only one of its series)
+    still unresolved because they were written before it."""
+    target: list[dict[str, Any]] = [{"term": {"citations.target_id": doc_id}}]
+    if names and date:
+        target.append(
+            {
+                "bool": {
+                    "filter": [
+                        {"term": {"citations.date": date}},
+                        {
+                            "bool": {
+                                "should": [{"term": {"citations.source": name}} for name in names],
+                                "minimum_should_match": 1,
+                            }
+                        },
+                    ],
+                    "must_not": [{"exists": {"field": "citations.target_id"}}],
+                }
+            }
+        )
+    citation = {
+        "bool": {
+            "filter": [{"term": {"citations.kind": "internal"}}],
+            "should": target,
+            "minimum_should_match": 1,
+        }
+    }
+    return {
+        "bool": {
+            "filter": [{"nested": {"path": "citations", "query": citation}}],
+            "must_not": [{"term": {"id": doc_id}}],
+        }
+    }
+
+
 def aggregations() -> dict[str, Any]:
     """The facets: top values of the flat keyword fields, and articles per year."""
     aggs: dict[str, Any] = {
