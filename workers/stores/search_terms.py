@@ -28,6 +28,7 @@ MARK_PRE, MARK_POST = "\ue000", "\ue001"
 _QUERY_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
 _OPERATORS = {"AND", "OR", "NOT"}
 _WIKIDATA = re.compile(r"^Q\d+$")
+_HAS_WORD = re.compile(r"\w")
 # Spellings too short to search for on their own: "US" would match every "us".
 _MIN_SAFE_LETTERS = 3
 _MAX_NGRAM = 4
@@ -72,7 +73,7 @@ def parse(text: str) -> list[Clause]:
     tokens: list[tuple[str, bool]] = []  # (text, quoted)
     for phrase, word in _QUERY_TOKEN.findall(text):
         term = (phrase or word).replace('"', "").replace("\\", " ").strip()
-        if term:
+        if _HAS_WORD.search(term):
             tokens.append((" ".join(term.split()), bool(phrase)))
     clauses: list[Clause] = []
     join_next = negate_next = False
