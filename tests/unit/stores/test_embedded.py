@@ -10,8 +10,8 @@ import pytest
 
 from workers import pipeline
 from workers.model import Article, Entity, RawArticle
-from workers.stores.base import Indexable, SearchQuery
 from workers.stores import search_terms
+from workers.stores.base import Indexable, SearchQuery
 from workers.stores.embedded import EmbeddedStore, fts_query
 
 

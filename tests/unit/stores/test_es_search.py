@@ -25,7 +25,8 @@ from workers.stores.es_search import clause_query, parse_response, search_body
         (
             "Kiriyenko",
             [
-                '"Sergei Kirienko" | "Kirienko" | "Sergei Kiriyenko" | "Sergey Kirienko" | "Kiriyenko"'
+                '"Sergei Kirienko" | "Kirienko" | "Sergei Kiriyenko" | "Sergey Kirienko" '
+                '| "Kiriyenko"'
             ],
         ),
     ],
