@@ -553,12 +553,12 @@ def _filters(query: SearchQuery) -> tuple[str, list[Any]]:
                 params += [wanted.type, wanted.wikidata]
             clauses.append(f"({clause})")
     if query.mentions_from or query.mentions_to:
-        # A mention counts when its interval overlaps the asked one ("March 1999"
-        # is in "1999-03-15 .. 1999-04-30").
+        # A mention counts when it lies inside the asked interval: "March 1999" and
+        # "March 3" are about March 1999, "1999" and "the 1990s" are not.
         clauses.append(
-            "a.rowid IN (SELECT article FROM article_dates WHERE start <= ? AND end >= ?)"
+            "a.rowid IN (SELECT article FROM article_dates WHERE start >= ? AND end <= ?)"
         )
-        params += [query.mentions_to or "9999-12-31", query.mentions_from or "0000-01-01"]
+        params += [query.mentions_from or "0000-01-01", query.mentions_to or "9999-12-31"]
     if query.cites:
         clauses.append("a.rowid IN (SELECT article FROM article_outlets WHERE outlet = ?)")
         params.append(search_terms.outlet(query.cites))

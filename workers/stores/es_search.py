@@ -71,14 +71,14 @@ def filters(query: SearchQuery) -> list[dict[str, Any]]:
         if value:
             clauses.append(entity_clause(search_terms.entity_filter(kind, value)))
     if query.mentions_from or query.mentions_to:
-        # A mention counts when its interval overlaps the asked one; both bounds on
-        # the same nested mention.
-        overlap: list[dict[str, Any]] = []
-        if query.mentions_to:
-            overlap.append({"range": {"dates.start": {"lte": query.mentions_to}}})
+        # A mention counts when it lies inside the asked interval ("1999" is not about
+        # March 1999); both bounds on the same nested mention.
+        inside: list[dict[str, Any]] = []
         if query.mentions_from:
-            overlap.append({"range": {"dates.end": {"gte": query.mentions_from}}})
-        clauses.append({"nested": {"path": "dates", "query": {"bool": {"filter": overlap}}}})
+            inside.append({"range": {"dates.start": {"gte": query.mentions_from}}})
+        if query.mentions_to:
+            inside.append({"range": {"dates.end": {"lte": query.mentions_to}}})
+        clauses.append({"nested": {"path": "dates", "query": {"bool": {"filter": inside}}}})
     if query.cites:
         clauses.append(_ci("outlets", search_terms.outlet(query.cites)))
     return clauses

@@ -37,6 +37,36 @@ _MAX_NGRAM = 4
 _SCHOLARLY = str.maketrans(
     {"č": "ch", "Č": "Ch", "š": "sh", "Š": "Sh", "ž": "zh", "Ž": "Zh", "ŝ": "shch", "Ŝ": "Shch"}
 )
+# What the archive calls a country's people and things: "Ukraine" should find "the
+# Ukrainian authorities" (issue 13: "Ukraine" missed the Kuchma/Gongadze article).
+# Search-only: the enrichers must not read "Ukrainian" as the place, so this stays here.
+DEMONYMS = {
+    "Russia": ("Russian", "Russians"),
+    "Ukraine": ("Ukrainian", "Ukrainians"),
+    "Georgia": ("Georgian", "Georgians"),
+    "Belarus": ("Belarusian", "Belarusan", "Belarussian"),
+    "Moldova": ("Moldovan", "Moldovans"),
+    "Armenia": ("Armenian", "Armenians"),
+    "Azerbaijan": ("Azerbaijani", "Azeri", "Azerbaijanis"),
+    "Kazakhstan": ("Kazakh", "Kazakhstani", "Kazakhs"),
+    "Uzbekistan": ("Uzbek", "Uzbeks"),
+    "Kyrgyzstan": ("Kyrgyz",),
+    "Tajikistan": ("Tajik", "Tajiks"),
+    "Turkmenistan": ("Turkmen",),
+    "Latvia": ("Latvian", "Latvians"),
+    "Estonia": ("Estonian", "Estonians"),
+    "Lithuania": ("Lithuanian", "Lithuanians"),
+    "Chechnya": ("Chechen", "Chechens"),
+    "Dagestan": ("Dagestani",),
+    "Abkhazia": ("Abkhaz", "Abkhazian"),
+    "Japan": ("Japanese",),
+    "China": ("Chinese",),
+    "United States": ("American", "Americans"),
+    "Poland": ("Polish",),
+    "Germany": ("German", "Germans"),
+    "Iran": ("Iranian", "Iranians"),
+    "Turkey": ("Turkish",),
+}
 ENTITY_TYPES: dict[str, EntityType] = {
     "person": "person",
     "place": "location",
@@ -118,7 +148,7 @@ def expand(clauses: list[Clause]) -> list[Clause]:
                 phrases.append(phrase)
                 continue
             entity = found.name
-            spellings = searchable_spellings(found.name)
+            spellings = query_spellings(found.name)
             if _safe(phrase) and phrase.casefold() not in {s.casefold() for s in spellings}:
                 phrases.append(phrase)
             phrases.extend(spellings)
@@ -166,6 +196,12 @@ def _spellings() -> dict[str, tuple[str, ...]]:
         if _safe(surface) and surface.casefold() not in {n.casefold() for n in names}:
             names.append(surface)
     return {name: tuple(names) for name, names in table.items()}
+
+
+def query_spellings(canonical: str) -> tuple[str, ...]:
+    """What a query term naming `canonical` searches for: its spellings and, for a
+    country, the adjective ("Ukraine" also finds "Ukrainian")."""
+    return (*searchable_spellings(canonical), *DEMONYMS.get(canonical, ()))
 
 
 def _safe(spelling: str) -> bool:

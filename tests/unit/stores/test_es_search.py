@@ -62,14 +62,14 @@ def test_entity_filter_is_one_nested_entity_with_a_required_should() -> None:
     assert body["sort"][0] == {"published_at": {"order": "desc", "missing": "_last"}}
 
 
-def test_mentioned_dates_overlap_on_one_nested_mention() -> None:
+def test_mentioned_dates_lie_inside_the_range_on_one_nested_mention() -> None:
     body = search_body(SearchQuery("x", mentions_from="1999-03-01", mentions_to="1999-03-31"))
     assert body is not None
     (nested,) = body["query"]["bool"]["filter"]
     assert nested["nested"]["path"] == "dates"
     assert nested["nested"]["query"]["bool"]["filter"] == [
-        {"range": {"dates.start": {"lte": "1999-03-31"}}},
-        {"range": {"dates.end": {"gte": "1999-03-01"}}},
+        {"range": {"dates.start": {"gte": "1999-03-01"}}},
+        {"range": {"dates.end": {"lte": "1999-03-31"}}},
     ]
 
 

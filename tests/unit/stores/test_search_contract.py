@@ -97,7 +97,8 @@ KONO = item(
         7,
         11,
         "Japanese Foreign Minister Yohei Kono arrived in Moscow for three days of talks "
-        "on the Kuril Islands dispute (Kyodo, January 16). Let us not expect much.",
+        "on the Kuril Islands dispute (Kyodo, January 16). Let us not expect much: the "
+        "dispute goes back to the 1956 declaration.",
         date="2001-01-17",
     ),
     person("Yohei Kono", "Kono"),
@@ -117,8 +118,19 @@ GUARD = item(
     person("Sergei Kirienko", "Kirienko"),
     org("Rosatom"),
 )
-ALL = (KIRIENKO, KUCHMA, KONO, GUARD)
-NAMED = {"KIRIENKO": KIRIENKO, "KUCHMA": KUCHMA, "KONO": KONO, "GUARD": GUARD}
+# No entities at all: found by "Ukraine" only through the adjective (samples/edm-v2-i49.txt).
+COURT = item(
+    raw(
+        "Eurasia Daily Monitor",
+        2,
+        49,
+        "The European Court of Human Rights has ruled that the Ukrainian authorities were "
+        "wrong to deny Melnychenko a place on the party list.",
+        date="2005-03-10",
+    )
+)
+ALL = (KIRIENKO, KUCHMA, KONO, GUARD, COURT)
+NAMED = {"KIRIENKO": KIRIENKO, "KUCHMA": KUCHMA, "KONO": KONO, "GUARD": GUARD, "COURT": COURT}
 
 
 @pytest.fixture(params=["embedded", "elasticsearch"])
@@ -160,6 +172,15 @@ def test_yeltsin_by_any_spelling(store: Store, spelling: str) -> None:
 def test_united_states_by_any_spelling_but_not_the_pronoun(store: Store, spelling: str) -> None:
     # KONO says "Let us not expect much": "us" is not the United States.
     assert ids(store.search(SearchQuery(spelling))) == {KUCHMA.article.id}
+
+
+def test_a_country_also_finds_its_adjective(store: Store) -> None:
+    found = store.search(SearchQuery("Ukraine"))
+    assert ids(found) == {KUCHMA.article.id, COURT.article.id}
+    # The article that has Ukraine as an entity and the word ranks first.
+    assert found.hits[0].id == KUCHMA.article.id
+    # A filter is about the entity only.
+    assert ids(store.search(SearchQuery("", place="Ukraine"))) == {KUCHMA.article.id}
 
 
 def test_a_scholarly_transliteration_with_diacritics(store: Store) -> None:
@@ -214,6 +235,15 @@ def test_mentioned_dates_are_separate_from_publication_dates(store: Store) -> No
     march = SearchQuery("Yeltsin", mentions_from="1998-03-01", mentions_to="1998-03-31")
     assert ids(store.search(march)) == {KIRIENKO.article.id}
     assert store.search(SearchQuery("", mentions_from="2020-01-01")).total == 0
+
+
+def test_a_coarser_mention_is_not_about_a_narrower_range(store: Store) -> None:
+    # "the 1956 declaration" is about 1956, not about October 1956.
+    assert ids(
+        store.search(SearchQuery("", mentions_from="1956-01-01", mentions_to="1956-12-31"))
+    ) == {KONO.article.id}
+    october = SearchQuery("", mentions_from="1956-10-01", mentions_to="1956-10-31")
+    assert store.search(october).total == 0
 
 
 def test_cites_an_outlet_by_any_spelling(store: Store) -> None:
