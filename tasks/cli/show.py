@@ -117,10 +117,10 @@ def _print(
         click.echo(line)
     click.echo(f"\ndates talked about ({len(article.dates)})")
     for mention in article.dates:
-        span = (
+        when = (
             mention.start if mention.start == mention.end else f"{mention.start} .. {mention.end}"
         )
-        click.echo(f"  {mention.text!r}: {span} ({mention.granularity})")
+        click.echo(f"  {mention.text!r}: {when} ({mention.granularity})")
     click.echo(f"\ncited by ({len(cited_by)})")
     for summary in cited_by:
         click.echo(f"  {_line(summary)}")
