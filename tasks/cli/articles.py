@@ -199,6 +199,7 @@ def search(
                 "total": result.total,
                 "hits": [_hit_json(h) for h in result.hits],
                 "facets": result.facets,
+                "facets_over": result.facets_over,
             }
         )
         return
@@ -217,7 +218,7 @@ def search(
         score = f" · score {hit.score:.3g}" if query.strip() else ""
         click.echo(f"    {hit.publication}, {when}{score} · {hit.id}")
         click.echo(f"    {search_terms.mark(hit.snippet, hit.highlights, *marks)}")
-    _print_facets(result.facets or {})
+    _print_facets(result.facets or {}, over=result.facets_over, total=result.total)
 
 
 def _hit_json(hit: SearchHit) -> dict[str, Any]:
@@ -226,7 +227,7 @@ def _hit_json(hit: SearchHit) -> dict[str, Any]:
     return data
 
 
-def _print_facets(facets: Facets, *, top: int = 5) -> None:
+def _print_facets(facets: Facets, *, over: int | None, total: int, top: int = 5) -> None:
     lines = [
         f"  {name:<14}"
         + ", ".join(f"{value} ({count})" for value, count in list(values.items())[:top])
@@ -237,7 +238,10 @@ def _print_facets(facets: Facets, *, top: int = 5) -> None:
     if years:
         lines.insert(1, f"  {'years':<14}" + ", ".join(f"{y} ({n})" for y, n in years.items()))
     if lines:
-        click.echo("\nin these results:")
+        sampled = over is not None and over < total
+        click.echo(
+            f"\nin a sample of {over} of these results:" if sampled else "\nin these results:"
+        )
         click.echo("\n".join(lines))
 
 

@@ -28,6 +28,7 @@ from workers.headline import headline
 from workers.model import Article, RawArticle
 from workers.stores import search_terms
 from workers.stores.base import (
+    FACET_SAMPLE,
     FACET_SIZE,
     VOLATILE_FIELDS,
     Facets,
@@ -74,6 +75,7 @@ CREATE TABLE IF NOT EXISTS articles (
 );
 CREATE INDEX IF NOT EXISTS articles_publication ON articles (publication COLLATE NOCASE);
 CREATE INDEX IF NOT EXISTS articles_published_at ON articles (published_at);
+CREATE INDEX IF NOT EXISTS articles_published_id ON articles (published_at, id);
 CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
     {", ".join(_FTS_COLUMNS)},
     tokenize = 'porter unicode61 remove_diacritics 2'
@@ -301,46 +303,59 @@ class EmbeddedStore:
             return SearchResult(total=0, hits=[])
         where, params = _filters(query)
         if match:
+            # CROSS JOIN keeps FTS5 as the outer loop: with an index on a filtered column
+            # SQLite would otherwise walk that index and run the MATCH once per article.
             base = (
-                "FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
+                "FROM articles_fts CROSS JOIN articles a ON a.rowid = articles_fts.rowid "
                 f"WHERE articles_fts MATCH ?{where}"
             )
             params = [match, *params]
             # `rank` is bm25 with our column weights (set in _initialize); ordering by
             # the rank column lets FTS5 keep only the top rows instead of sorting all.
-            score = "-articles_fts.rank"
-            snippet = (
+            select = (
+                "-articles_fts.rank, "
                 f"snippet(articles_fts, {_BODY_COLUMN}, '{_PRE}', '{_POST}', '…', "
-                f"{_SNIPPET_TOKENS})"
+                f"{_SNIPPET_TOKENS}) {base} ORDER BY articles_fts.rank LIMIT ?"
             )
-            order = "articles_fts.rank"
-        else:  # filters only: newest first
-            base = (
-                "FROM articles a JOIN articles_fts ON articles_fts.rowid = a.rowid "
-                f"WHERE 1 = 1{where}"
+        else:  # filters only: newest first; the body is read for the shown rows only
+            # Walking the date index newest first and probing the filters stops after
+            # `limit` rows; sorting every match first reads thousands of big rows.
+            base = f"FROM articles a INDEXED BY articles_published_id WHERE 1 = 1{where}"
+            select = (
+                f"0.0, substr(articles_fts.body, 1, {_LEAD_CHARS + 40}) FROM ("
+                f"SELECT a.rowid AS shown {base} ORDER BY a.published_at DESC, a.id LIMIT ?"
+                ") CROSS JOIN articles a ON a.rowid = shown "
+                "JOIN articles_fts ON articles_fts.rowid = shown "
+                "ORDER BY a.published_at DESC, a.id"
             )
-            score, snippet = "0.0", f"substr(articles_fts.body, 1, {_LEAD_CHARS + 40})"
-            order = "a.published_at DESC, a.id"
+        # Without filters, matching needs no join (twenty times cheaper on a big index).
+        matching = (
+            ("SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?", [match])
+            if match and not where
+            else (f"SELECT a.rowid {base}", params)
+        )
         try:
-            total = self._count(base, params, bare=bool(match and not where), facets=query.facets)
+            facets = sample = None
+            if query.facets:
+                matched = [r[0] for r in self._db.execute(*matching)]
+                total, sample = len(matched), _spread(matched, FACET_SAMPLE)
+                facets = self._facets(sample)
+            else:
+                count = matching[0].replace("SELECT a.rowid", "SELECT count(*)", 1)
+                count = count.replace("SELECT rowid", "SELECT count(*)", 1)
+                total = int(self._db.execute(count, matching[1]).fetchone()[0])
             rows = self._db.execute(
-                f"""
-                SELECT a.id, a.title, a.publication, a.published_at, a.url, a.headline,
-                       a.headline_synthesized, {score}, {snippet}
-                {base}
-                ORDER BY {order}
-                LIMIT ?
-                """,
+                "SELECT a.id, a.title, a.publication, a.published_at, a.url, a.headline, "
+                f"a.headline_synthesized, {select}",
                 (*params, query.limit),
             ).fetchall()
-            facets = self._facets() if query.facets else None
         except sqlite3.OperationalError as exc:
             if "fts5" in str(exc) or "syntax" in str(exc):
                 raise ValueError(f"cannot search for {query.text!r}: {exc}") from exc
             raise StoreUnavailable(f"embedded store {self.path}: {exc}") from exc
         hits = []
         for r in rows:
-            text, marks = search_terms.unmark(r[8] if match else _lead(r[8]))
+            text, spans = search_terms.unmark(r[8] if match else _lead(r[8]))
             hits.append(
                 SearchHit(
                     id=r[0],
@@ -352,40 +367,33 @@ class EmbeddedStore:
                     headline_synthesized=bool(r[6]),
                     score=float(f"{float(r[7]):.3g}"),
                     snippet=text,
-                    highlights=marks,
+                    highlights=spans,
                 )
             )
-        return SearchResult(total=total, hits=hits, facets=facets)
-
-    def _count(self, base: str, params: list[Any], *, bare: bool, facets: bool) -> int:
-        """How many articles match; with facets, their rowids go to `temp.hits` too."""
-        if facets:
-            self._db.execute("CREATE TEMP TABLE IF NOT EXISTS hits (article INTEGER PRIMARY KEY)")
-            self._db.execute("DELETE FROM temp.hits")
-            cursor = self._db.execute(f"INSERT INTO temp.hits SELECT a.rowid {base}", params)
-            return cursor.rowcount
-        # Without filters the total needs no join (twenty times cheaper on a big index).
-        count = (
-            "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?"
-            if bare
-            else f"SELECT count(*) {base}"
+        return SearchResult(
+            total=total,
+            hits=hits,
+            facets=facets,
+            facets_over=None if sample is None else len(sample),
         )
-        return int(self._db.execute(count, params).fetchone()[0])
 
-    def _facets(self) -> Facets:
-        """Counts by publication, year, top entities and cited outlets over `temp.hits`."""
+    def _facets(self, rowids: list[int]) -> Facets:
+        """Counts by publication, year, top entities and cited outlets over `rowids`."""
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS hits (article INTEGER PRIMARY KEY)")
+        self._db.execute("DELETE FROM temp.hits")
+        self._db.executemany("INSERT INTO temp.hits VALUES (?)", ((r,) for r in rowids))
         top = f"ORDER BY 2 DESC, 1 LIMIT {FACET_SIZE}"
         facets: Facets = {
             "publication": dict(
                 self._db.execute(
                     "SELECT a.publication, count(*) FROM temp.hits h "
-                    f"JOIN articles a ON a.rowid = h.article GROUP BY 1 {top}"
+                    f"CROSS JOIN articles a ON a.rowid = h.article GROUP BY 1 {top}"
                 ).fetchall()
             ),
             "year": dict(
                 self._db.execute(
                     "SELECT substr(a.published_at, 1, 4) AS y, count(*) FROM temp.hits h "
-                    "JOIN articles a ON a.rowid = h.article WHERE y IS NOT NULL "
+                    "CROSS JOIN articles a ON a.rowid = h.article WHERE y IS NOT NULL "
                     "GROUP BY 1 ORDER BY 1"
                 ).fetchall()
             ),
@@ -397,7 +405,7 @@ class EmbeddedStore:
                 SELECT type, name, n, row_number() OVER (
                     PARTITION BY type ORDER BY n DESC, name) AS place
                 FROM (SELECT e.type, e.name, count(DISTINCT e.article) AS n
-                      FROM temp.hits h JOIN article_entities e ON e.article = h.article
+                      FROM temp.hits h CROSS JOIN article_entities e ON e.article = h.article
                       GROUP BY e.type, e.name)
             ) WHERE place <= {FACET_SIZE} ORDER BY type, n DESC, name
             """
@@ -408,7 +416,7 @@ class EmbeddedStore:
         facets["outlets"] = dict(
             self._db.execute(
                 "SELECT o.outlet, count(*) FROM temp.hits h "
-                f"JOIN article_outlets o ON o.article = h.article GROUP BY 1 {top}"
+                f"CROSS JOIN article_outlets o ON o.article = h.article GROUP BY 1 {top}"
             ).fetchall()
         )
         return facets
@@ -541,28 +549,37 @@ def _filters(query: SearchQuery) -> tuple[str, list[Any]]:
         if value:
             wanted = search_terms.entity_filter(kind, value)
             marks = ", ".join("?" for _ in wanted.keys) or "NULL"
-            clause = (
-                f"a.rowid IN (SELECT article FROM entity_keys WHERE type = ? AND key IN ({marks}))"
-            )
+            clause = f"SELECT article FROM entity_keys WHERE type = ? AND key IN ({marks})"
             params += [wanted.type, *wanted.keys]
             if wanted.wikidata:
                 clause += (
-                    " OR a.rowid IN (SELECT article FROM article_entities "
-                    "WHERE type = ? AND wikidata = ?)"
+                    " UNION SELECT article FROM article_entities WHERE type = ? AND wikidata = ?"
                 )
                 params += [wanted.type, wanted.wikidata]
-            clauses.append(f"({clause})")
+            clauses.append(f"a.rowid IN ({clause})")
     if query.mentions_from or query.mentions_to:
         # A mention counts when it lies inside the asked interval: "March 1999" and
         # "March 3" are about March 1999, "1999" and "the 1990s" are not.
+        # (start <= end, so both bound `start`: the index range stays narrow.)
         clauses.append(
-            "a.rowid IN (SELECT article FROM article_dates WHERE start >= ? AND end <= ?)"
+            "a.rowid IN (SELECT article FROM article_dates "
+            "WHERE start >= ? AND start <= ? AND end <= ?)"
         )
-        params += [query.mentions_from or "0000-01-01", query.mentions_to or "9999-12-31"]
+        low, high = query.mentions_from or "0000-01-01", query.mentions_to or "9999-12-31"
+        params += [low, high, high]
     if query.cites:
         clauses.append("a.rowid IN (SELECT article FROM article_outlets WHERE outlet = ?)")
         params.append(search_terms.outlet(query.cites))
     return "".join(f" AND {c}" for c in clauses), params
+
+
+def _spread(items: list[int], size: int) -> list[int]:
+    """`items` when they are few, else `size` of them spread evenly over the list (a
+    sample across the whole index, not its oldest part)."""
+    if len(items) <= size:
+        return items
+    step = len(items) / size
+    return [items[int(n * step)] for n in range(size)]
 
 
 def _headline(article: Article) -> tuple[str, bool]:

@@ -145,3 +145,18 @@ def test_document_round_trips(store: EmbeddedStore) -> None:
     assert got.pop("indexed_at") is not None
     expected.pop("indexed_at")
     assert got == expected
+
+
+def test_facets_of_a_large_result_count_an_even_sample(
+    store: EmbeddedStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workers.stores import embedded
+
+    monkeypatch.setattr(embedded, "FACET_SAMPLE", 2)
+    store.write([make(f"Gazprom pipeline number {n}.", issue=n) for n in range(1, 6)])
+    found = store.search(SearchQuery("Gazprom", facets=True))
+    assert found.total == 5 and found.facets_over == 2
+    assert found.facets is not None and found.facets["publication"] == {"Monitor": 2}
+    exact = store.search(SearchQuery("number", facets=True, publication="Monitor"))
+    assert exact.total == 5 and exact.facets_over == 2
+    assert store.search(SearchQuery("Gazprom")).facets_over is None
