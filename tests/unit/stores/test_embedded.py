@@ -160,3 +160,28 @@ def test_facets_of_a_large_result_count_an_even_sample(
     exact = store.search(SearchQuery("number", facets=True, publication="Monitor"))
     assert exact.total == 5 and exact.facets_over == 2
     assert store.search(SearchQuery("Gazprom")).facets_over is None
+
+
+def test_a_schema_1_store_is_migrated_on_open(tmp_path: Path) -> None:
+    """A store written before issue 13 (no headline column, no entity/date/outlet
+    tables) gains them from its stored documents when opened."""
+    path = tmp_path / "old.sqlite3"
+    old = EmbeddedStore(path)
+    item = make("President Putin spoke.")
+    article = dataclasses.replace(
+        item.article, entities=(Entity("Vladimir Putin", "person", 1, aliases=("Putin",)),)
+    )
+    old.write([Indexable(article, item.raw)])
+    for table in ("article_entities", "entity_keys", "article_dates", "article_outlets"):
+        old._db.execute(f"DROP TABLE {table}")
+    old._db.execute("DROP INDEX articles_published_id")
+    old._db.execute("ALTER TABLE articles DROP COLUMN headline")
+    old._db.execute("ALTER TABLE articles DROP COLUMN headline_synthesized")
+    old._db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    old.close()
+
+    store = EmbeddedStore(path)
+    (hit,) = store.search(SearchQuery("", person="Vladimir Putin")).hits
+    assert hit.headline == "President Putin spoke." and hit.headline_synthesized
+    version = store._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    assert version == ("2",)
