@@ -25,7 +25,7 @@ from workers.model import Article, InputError, RawArticle
 from workers.parse import parse
 from workers.settings import get_settings
 
-NORMALIZE_VERSION = "1"
+NORMALIZE_VERSION = "2"  # 2: documents carry a headline
 
 
 class Enricher(Protocol):

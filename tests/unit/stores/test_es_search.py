@@ -115,3 +115,36 @@ def test_facets_are_asked_only_when_wanted_and_parsed_back() -> None:
     assert hit.score == 3.14
     assert hit.snippet == "the Kuril Islands [sic]" and hit.highlights == ((4, 9),)
     assert result.facets is not None and result.facets["year"] == {"2001": 1}
+
+
+def test_the_fake_answers_aggregations_as_elasticsearch_does() -> None:
+    """The fake's side of facets (tests/fakes/fake_es_query.py): terms buckets by
+    count, a yearly date_histogram with key_as_string, anything else refused."""
+    from tests.fakes import fake_es_query as q
+
+    docs = [
+        {"publication": "Monitor", "people": ["A", "B"], "published_at": "2001-01-22"},
+        {"publication": "Monitor", "people": ["A"], "published_at": "2001-03-01"},
+        {"publication": "EDM", "people": [], "published_at": "2016-04-14"},
+    ]
+    body = search_body(SearchQuery("x", facets=True))
+    assert body is not None
+    answer = q.aggregate(body["aggs"], docs)
+    assert answer["persons"]["buckets"] == [
+        {"key": "A", "doc_count": 2},
+        {"key": "B", "doc_count": 1},
+    ]
+    assert [b["key_as_string"] for b in answer["year"]["buckets"]] == ["2001", "2016"]
+    with pytest.raises(q.Unsupported):
+        q.aggregate({"x": {"avg": {"field": "word_count"}}}, docs)
+
+
+def test_the_fake_keeps_should_optional_beside_a_filter_like_elasticsearch() -> None:
+    from tests.fakes import fake_es_query as q
+
+    doc = {"entities": [{"type": "person", "name": "Sergei Kirienko"}]}
+    loose = {
+        "bool": {"filter": [{"exists": {"field": "entities"}}], "should": [{"term": {"x": 1}}]}
+    }
+    strict = {"bool": {**loose["bool"], "minimum_should_match": 1}}
+    assert q.matches(loose, doc) and not q.matches(strict, doc)
