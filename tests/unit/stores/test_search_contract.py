@@ -15,7 +15,7 @@ these tests do not depend on the NER model.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -133,20 +133,28 @@ ALL = (KIRIENKO, KUCHMA, KONO, GUARD, COURT)
 NAMED = {"KIRIENKO": KIRIENKO, "KUCHMA": KUCHMA, "KONO": KONO, "GUARD": GUARD, "COURT": COURT}
 
 
+@dataclasses.dataclass
+class Opened:
+    store: Store
+    refresh: Callable[[], None]  # what makes writes searchable (ES refreshes)
+
+
 @pytest.fixture(params=["embedded", "elasticsearch"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+def empty(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opened]:
     if request.param == "embedded":
-        opened: Store = EmbeddedStore(tmp_path / "db.sqlite3")
-        refresh = None
+        opened = Opened(EmbeddedStore(tmp_path / "db.sqlite3"), lambda: None)
     else:
         es: Cluster = request.getfixturevalue("cluster")
-        opened = open_store(es.settings())
-        refresh = es.refresh
-    opened.write(list(ALL))
-    if refresh is not None:
-        refresh()
+        opened = Opened(open_store(es.settings()), es.refresh)
     yield opened
-    opened.close()
+    opened.store.close()
+
+
+@pytest.fixture
+def store(empty: Opened) -> Store:
+    empty.store.write(list(ALL))
+    empty.refresh()
+    return empty.store
 
 
 def ids(result: SearchResult) -> set[str]:
@@ -295,25 +303,12 @@ def test_scores_have_sensible_precision(store: Store) -> None:
         assert hit.score == float(f"{hit.score:.3g}")  # three significant digits
 
 
-def test_cited_by_across_two_ingests(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+def test_cited_by_across_two_ingests(empty: Opened) -> None:
     """The citing article is ingested first, the one it cites in a later run: the
     citation is unresolved when written, and still counts once its target is there."""
-    for kind in ("embedded", "elasticsearch"):
-        if kind == "embedded":
-            store: Store = EmbeddedStore(tmp_path / "cited.sqlite3")
-            refresh = None
-        else:
-            es: Cluster = request.getfixturevalue("cluster")
-            store = open_store(es.settings())
-            refresh = es.refresh
-        try:
-            ingest_raw([("kuchma", lambda: KUCHMA.raw)], store=store, enrichers=FAST)
-            if refresh:
-                refresh()
-            ingest_raw([("kono", lambda: KONO.raw)], store=store, enrichers=FAST)
-            if refresh:
-                refresh()
-            assert store.cited_by(KONO.article.id) == [KUCHMA.article.id], kind
-            assert store.cited_by(KUCHMA.article.id) == [], kind
-        finally:
-            store.close()
+    ingest_raw([("kuchma", lambda: KUCHMA.raw)], store=empty.store, enrichers=FAST)
+    empty.refresh()
+    ingest_raw([("kono", lambda: KONO.raw)], store=empty.store, enrichers=FAST)
+    empty.refresh()
+    assert empty.store.cited_by(KONO.article.id) == [KUCHMA.article.id]
+    assert empty.store.cited_by(KUCHMA.article.id) == []
