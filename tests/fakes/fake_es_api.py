@@ -314,4 +314,3 @@ def _search(fake: FakeElasticsearch, target: str, body: dict[str, Any]) -> Respo
             fake.violation(f"search: {exc}")
             raise Reject(400, "fake_unsupported", str(exc)) from None
     return 200, response
-

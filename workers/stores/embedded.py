@@ -7,14 +7,15 @@ may write at once: WAL journaling lets readers run beside one writer, writers qu
 sees half a batch.
 
 Entity names and cited outlets get FTS columns of their own, so a plain query finds
-an article by the people, places and sources it mentions, not only by its words.
+an article by the people, places and sources it mentions, not only by its words; the
+entities, mentioned dates and cited outlets also go to side tables for the search
+filters and facets (the queries themselves are in `embedded_search`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -26,35 +27,22 @@ from workers.enrich.entities import translit_key
 from workers.enrich.publications import family_names
 from workers.headline import headline
 from workers.model import Article, RawArticle
-from workers.stores import search_terms
+from workers.stores import embedded_search
 from workers.stores.base import (
-    FACET_SAMPLE,
-    FACET_SIZE,
     VOLATILE_FIELDS,
-    Facets,
     Indexable,
-    SearchHit,
     SearchQuery,
     SearchResult,
     StoreStats,
     StoreUnavailable,
     WriteOutcome,
 )
-from workers.stores.search_terms import Clause
 
 SCHEMA_VERSION = 2
 # FTS columns after the rowid: the weights give title and named things more pull than
 # a word somewhere in the body.
 _FTS_COLUMNS = ("title", "body", "people", "places", "organizations", "outlets")
 _BM25_WEIGHTS = "5.0, 1.0, 2.0, 2.0, 2.0, 2.0"
-_BODY_COLUMN = 1
-_SNIPPET_TOKENS = 24
-_LEAD_CHARS = 200
-# Highlight markers inside the store: private-use characters no article contains; the
-# caller turns them into offsets (`search_terms.unmark`).
-_PRE, _POST = search_terms.MARK_PRE, search_terms.MARK_POST
-_WORD = re.compile(r"\w")
-_FACET_TYPES = {"person": "persons", "location": "places", "organization": "organizations"}
 
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS articles (
@@ -298,128 +286,10 @@ class EmbeddedStore:
         return None if row is None else Article.from_document(json.loads(row[0]))
 
     def search(self, query: SearchQuery) -> SearchResult:
-        match = fts_query(search_terms.query_clauses(query.text))
-        if not match and not (query.filtered and not query.text.strip()):
-            return SearchResult(total=0, hits=[])
-        where, params = _filters(query)
-        if match:
-            # CROSS JOIN keeps FTS5 as the outer loop: with an index on a filtered column
-            # SQLite would otherwise walk that index and run the MATCH once per article.
-            base = (
-                "FROM articles_fts CROSS JOIN articles a ON a.rowid = articles_fts.rowid "
-                f"WHERE articles_fts MATCH ?{where}"
-            )
-            params = [match, *params]
-            # `rank` is bm25 with our column weights (set in _initialize); ordering by
-            # the rank column lets FTS5 keep only the top rows instead of sorting all.
-            select = (
-                "-articles_fts.rank, "
-                f"snippet(articles_fts, {_BODY_COLUMN}, '{_PRE}', '{_POST}', '…', "
-                f"{_SNIPPET_TOKENS}) {base} ORDER BY articles_fts.rank LIMIT ?"
-            )
-        else:  # filters only: newest first; the body is read for the shown rows only
-            # Walking the date index newest first and probing the filters stops after
-            # `limit` rows; sorting every match first reads thousands of big rows.
-            base = f"FROM articles a INDEXED BY articles_published_id WHERE 1 = 1{where}"
-            select = (
-                f"0.0, substr(articles_fts.body, 1, {_LEAD_CHARS + 40}) FROM ("
-                f"SELECT a.rowid AS shown {base} ORDER BY a.published_at DESC, a.id LIMIT ?"
-                ") CROSS JOIN articles a ON a.rowid = shown "
-                "JOIN articles_fts ON articles_fts.rowid = shown "
-                "ORDER BY a.published_at DESC, a.id"
-            )
-        # Without filters, matching needs no join (twenty times cheaper on a big index).
-        matching = (
-            ("SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?", [match])
-            if match and not where
-            else (f"SELECT a.rowid {base}", params)
-        )
         try:
-            facets = sample = None
-            if query.facets:
-                matched = [r[0] for r in self._db.execute(*matching)]
-                total, sample = len(matched), _spread(matched, FACET_SAMPLE)
-                facets = self._facets(sample)
-            else:
-                count = matching[0].replace("SELECT a.rowid", "SELECT count(*)", 1)
-                count = count.replace("SELECT rowid", "SELECT count(*)", 1)
-                total = int(self._db.execute(count, matching[1]).fetchone()[0])
-            rows = self._db.execute(
-                "SELECT a.id, a.title, a.publication, a.published_at, a.url, a.headline, "
-                f"a.headline_synthesized, {select}",
-                (*params, query.limit),
-            ).fetchall()
+            return embedded_search.search(self._db, query)
         except sqlite3.OperationalError as exc:
-            if "fts5" in str(exc) or "syntax" in str(exc):
-                raise ValueError(f"cannot search for {query.text!r}: {exc}") from exc
             raise StoreUnavailable(f"embedded store {self.path}: {exc}") from exc
-        hits = []
-        for r in rows:
-            text, spans = search_terms.unmark(r[8] if match else _lead(r[8]))
-            hits.append(
-                SearchHit(
-                    id=r[0],
-                    title=r[1],
-                    publication=r[2],
-                    published_at=r[3],
-                    url=r[4],
-                    headline=r[5] or r[1] or "",
-                    headline_synthesized=bool(r[6]),
-                    score=float(f"{float(r[7]):.3g}"),
-                    snippet=text,
-                    highlights=spans,
-                )
-            )
-        return SearchResult(
-            total=total,
-            hits=hits,
-            facets=facets,
-            facets_over=None if sample is None else len(sample),
-        )
-
-    def _facets(self, rowids: list[int]) -> Facets:
-        """Counts by publication, year, top entities and cited outlets over `rowids`."""
-        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS hits (article INTEGER PRIMARY KEY)")
-        self._db.execute("DELETE FROM temp.hits")
-        self._db.executemany("INSERT INTO temp.hits VALUES (?)", ((r,) for r in rowids))
-        top = f"ORDER BY 2 DESC, 1 LIMIT {FACET_SIZE}"
-        facets: Facets = {
-            "publication": dict(
-                self._db.execute(
-                    "SELECT a.publication, count(*) FROM temp.hits h "
-                    f"CROSS JOIN articles a ON a.rowid = h.article GROUP BY 1 {top}"
-                ).fetchall()
-            ),
-            "year": dict(
-                self._db.execute(
-                    "SELECT substr(a.published_at, 1, 4) AS y, count(*) FROM temp.hits h "
-                    "CROSS JOIN articles a ON a.rowid = h.article WHERE y IS NOT NULL "
-                    "GROUP BY 1 ORDER BY 1"
-                ).fetchall()
-            ),
-        }
-        facets.update({name: {} for name in _FACET_TYPES.values()})
-        rows = self._db.execute(
-            f"""
-            SELECT type, name, n FROM (
-                SELECT type, name, n, row_number() OVER (
-                    PARTITION BY type ORDER BY n DESC, name) AS place
-                FROM (SELECT e.type, e.name, count(DISTINCT e.article) AS n
-                      FROM temp.hits h CROSS JOIN article_entities e ON e.article = h.article
-                      GROUP BY e.type, e.name)
-            ) WHERE place <= {FACET_SIZE} ORDER BY type, n DESC, name
-            """
-        )
-        for kind, name, count in rows:
-            if kind in _FACET_TYPES:
-                facets[_FACET_TYPES[kind]][name] = count
-        facets["outlets"] = dict(
-            self._db.execute(
-                "SELECT o.outlet, count(*) FROM temp.hits h "
-                f"CROSS JOIN article_outlets o ON o.article = h.article GROUP BY 1 {top}"
-            ).fetchall()
-        )
-        return facets
 
     def stats(self) -> StoreStats:
         documents = self._db.execute("SELECT count(*) FROM articles").fetchone()[0]
@@ -448,7 +318,7 @@ class EmbeddedStore:
         since: str | None = None,
         until: str | None = None,
     ) -> list[str]:
-        where, params = _filters(SearchQuery("", publication, since, until))
+        where, params = embedded_search.filters(SearchQuery("", publication, since, until))
         rows = self._db.execute(
             f"SELECT id FROM articles a WHERE 1 = 1{where} ORDER BY a.id", params
         )
@@ -514,87 +384,11 @@ def _retry_while_locked(action: Callable[[], None], *, deadline: float) -> None:
             time.sleep(0.05)
 
 
-def fts_query(clauses: list[Clause]) -> str:
-    """Query clauses as an FTS5 expression: clauses AND-ed, phrases inside one OR-ed.
-
-    Every phrase is quoted so punctuation in a query ("Putin-Mori", "U.S.") can never
-    be read as FTS5 syntax; negated clauses follow as `NOT (...)`.
-    """
-
-    def group(clause: Clause) -> str:
-        phrases = [p.replace('"', "") for p in clause.phrases if _WORD.search(p)]
-        return "(" + " OR ".join(f'"{p}"' for p in phrases) + ")" if phrases else ""
-
-    positive = [g for c in clauses if not c.negated and (g := group(c))]
-    if not positive:
-        return ""
-    negative = [g for c in clauses if c.negated and (g := group(c))]
-    return " AND ".join(positive) + "".join(f" NOT {g}" for g in negative)
-
-
-def _filters(query: SearchQuery) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    if query.publication:
-        clauses.append("a.publication = ? COLLATE NOCASE")
-        params.append(search_terms.publication(query.publication))
-    if query.date_from:
-        clauses.append("a.published_at >= ?")
-        params.append(query.date_from)
-    if query.date_to:
-        clauses.append("a.published_at <= ?")
-        params.append(query.date_to)
-    for kind in ("person", "place", "org"):
-        value = getattr(query, kind)
-        if value:
-            wanted = search_terms.entity_filter(kind, value)
-            marks = ", ".join("?" for _ in wanted.keys) or "NULL"
-            clause = f"SELECT article FROM entity_keys WHERE type = ? AND key IN ({marks})"
-            params += [wanted.type, *wanted.keys]
-            if wanted.wikidata:
-                clause += (
-                    " UNION SELECT article FROM article_entities WHERE type = ? AND wikidata = ?"
-                )
-                params += [wanted.type, wanted.wikidata]
-            clauses.append(f"a.rowid IN ({clause})")
-    if query.mentions_from or query.mentions_to:
-        # A mention counts when it lies inside the asked interval: "March 1999" and
-        # "March 3" are about March 1999, "1999" and "the 1990s" are not.
-        # (start <= end, so both bound `start`: the index range stays narrow.)
-        clauses.append(
-            "a.rowid IN (SELECT article FROM article_dates "
-            "WHERE start >= ? AND start <= ? AND end <= ?)"
-        )
-        low, high = query.mentions_from or "0000-01-01", query.mentions_to or "9999-12-31"
-        params += [low, high, high]
-    if query.cites:
-        clauses.append("a.rowid IN (SELECT article FROM article_outlets WHERE outlet = ?)")
-        params.append(search_terms.outlet(query.cites))
-    return "".join(f" AND {c}" for c in clauses), params
-
-
-def _spread(items: list[int], size: int) -> list[int]:
-    """`items` when they are few, else `size` of them spread evenly over the list (a
-    sample across the whole index, not its oldest part)."""
-    if len(items) <= size:
-        return items
-    step = len(items) / size
-    return [items[int(n * step)] for n in range(size)]
-
-
 def _headline(article: Article) -> tuple[str, bool]:
     stored = article.extra.get("headline")
     if isinstance(stored, str) and stored:
         return stored, bool(article.extra.get("headline_synthesized"))
     return headline(article.title, article.body)
-
-
-def _lead(text: str) -> str:
-    """The start of a body as a snippet, cut at a word boundary."""
-    text = " ".join(text.split())
-    if len(text) <= _LEAD_CHARS:
-        return text
-    return text[: text.rfind(" ", 0, _LEAD_CHARS)] + " …"
 
 
 def _fingerprint(doc: dict[str, Any]) -> str:

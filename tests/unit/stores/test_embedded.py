@@ -10,9 +10,10 @@ import pytest
 
 from workers import pipeline
 from workers.model import Article, Entity, RawArticle
-from workers.stores import search_terms
+from workers.stores import embedded_search, search_terms
 from workers.stores.base import Indexable, SearchQuery
-from workers.stores.embedded import EmbeddedStore, fts_query
+from workers.stores.embedded import EmbeddedStore
+from workers.stores.embedded_search import fts_query
 
 
 def make(
@@ -150,9 +151,7 @@ def test_document_round_trips(store: EmbeddedStore) -> None:
 def test_facets_of_a_large_result_count_an_even_sample(
     store: EmbeddedStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from workers.stores import embedded
-
-    monkeypatch.setattr(embedded, "FACET_SAMPLE", 2)
+    monkeypatch.setattr(embedded_search, "FACET_SAMPLE", 2)
     store.write([make(f"Gazprom pipeline number {n}.", issue=n) for n in range(1, 6)])
     found = store.search(SearchQuery("Gazprom", facets=True))
     assert found.total == 5 and found.facets_over == 2
