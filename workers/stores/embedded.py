@@ -82,6 +82,7 @@ CREATE INDEX IF NOT EXISTS internal_citations_target ON internal_citations (targ
 CREATE INDEX IF NOT EXISTS internal_citations_cited
     ON internal_citations (publication, cited_on);
 -- What enrichment found, one row per thing, for filters and facets (article = rowid).
+-- The filter indexes end with `article` so a filter never reads the table itself.
 CREATE TABLE IF NOT EXISTS article_entities (
     article INTEGER NOT NULL,
     type TEXT NOT NULL,
@@ -89,14 +90,15 @@ CREATE TABLE IF NOT EXISTS article_entities (
     wikidata TEXT
 );
 CREATE INDEX IF NOT EXISTS article_entities_article ON article_entities (article);
-CREATE INDEX IF NOT EXISTS article_entities_wikidata ON article_entities (wikidata);
+CREATE INDEX IF NOT EXISTS article_entities_wikidata
+    ON article_entities (wikidata, type, article);
 -- Transliteration keys of every entity's name and aliases: "--person Kiriyenko".
 CREATE TABLE IF NOT EXISTS entity_keys (
     article INTEGER NOT NULL,
     type TEXT NOT NULL,
     key TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS entity_keys_key ON entity_keys (key, type);
+CREATE INDEX IF NOT EXISTS entity_keys_key ON entity_keys (key, type, article);
 CREATE INDEX IF NOT EXISTS entity_keys_article ON entity_keys (article);
 -- Resolved dates the text talks about: "--mentions-from 1999-03 --mentions-to 1999-03".
 CREATE TABLE IF NOT EXISTS article_dates (
@@ -104,14 +106,14 @@ CREATE TABLE IF NOT EXISTS article_dates (
     start TEXT NOT NULL,
     end TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS article_dates_start ON article_dates (start);
+CREATE INDEX IF NOT EXISTS article_dates_start ON article_dates (start, end, article);
 CREATE INDEX IF NOT EXISTS article_dates_article ON article_dates (article);
 -- Cited outlets (canonical names): "--cites Interfax".
 CREATE TABLE IF NOT EXISTS article_outlets (
     article INTEGER NOT NULL,
     outlet TEXT NOT NULL COLLATE NOCASE
 );
-CREATE INDEX IF NOT EXISTS article_outlets_outlet ON article_outlets (outlet);
+CREATE INDEX IF NOT EXISTS article_outlets_outlet ON article_outlets (outlet, article);
 CREATE INDEX IF NOT EXISTS article_outlets_article ON article_outlets (article);
 """
 

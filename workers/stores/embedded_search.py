@@ -39,49 +39,47 @@ def search(db: sqlite3.Connection, query: SearchQuery) -> SearchResult:
     match = fts_query(search_terms.query_clauses(query.text))
     if not match and not (query.filtered and not query.text.strip()):
         return SearchResult(total=0, hits=[])
-    where, params = filters(query)
+    # Filters on the side tables test a rowid; only publication and dates need the
+    # article row, so the join happens only for them. The unary + keeps the rowid test
+    # away from FTS5, which would otherwise run the MATCH once per listed rowid.
+    rowid = "+articles_fts.rowid" if match else "a.rowid"
+    where, params = filters(query, rowid=rowid)
     if match:
         # CROSS JOIN keeps FTS5 as the outer loop: with an index on a filtered column
         # SQLite would otherwise walk that index and run the MATCH once per article.
-        base = (
-            "FROM articles_fts CROSS JOIN articles a ON a.rowid = articles_fts.rowid "
-            f"WHERE articles_fts MATCH ?{where}"
-        )
+        joined = "FROM articles_fts CROSS JOIN articles a ON a.rowid = articles_fts.rowid "
+        needs_row = query.publication or query.date_from or query.date_to
+        base = f"{joined if needs_row else 'FROM articles_fts '}WHERE articles_fts MATCH ?{where}"
         params = [match, *params]
         # `rank` is bm25 with our column weights (set in _initialize); ordering by
         # the rank column lets FTS5 keep only the top rows instead of sorting all.
         select = (
             "-articles_fts.rank, "
             f"snippet(articles_fts, {BODY_COLUMN}, '{_PRE}', '{_POST}', '…', "
-            f"{_SNIPPET_TOKENS}) {base} ORDER BY articles_fts.rank LIMIT ?"
+            f"{_SNIPPET_TOKENS}) {joined}WHERE articles_fts MATCH ?{where} "
+            "ORDER BY articles_fts.rank LIMIT ?"
         )
     else:  # filters only: newest first; the body is read for the shown rows only
+        base = f"FROM articles a WHERE 1 = 1{where}"
         # Walking the date index newest first and probing the filters stops after
         # `limit` rows; sorting every match first reads thousands of big rows.
-        base = f"FROM articles a INDEXED BY articles_published_id WHERE 1 = 1{where}"
         select = (
-            f"0.0, substr(articles_fts.body, 1, {_LEAD_CHARS + 40}) FROM ("
-            f"SELECT a.rowid AS shown {base} ORDER BY a.published_at DESC, a.id LIMIT ?"
+            f"0.0, substr(articles_fts.body, 1, {_LEAD_CHARS + 40}) FROM (SELECT a.rowid "
+            f"AS shown FROM articles a INDEXED BY articles_published_id WHERE 1 = 1{where} "
+            "ORDER BY a.published_at DESC, a.id DESC LIMIT ?"
             ") CROSS JOIN articles a ON a.rowid = shown "
-            "JOIN articles_fts ON articles_fts.rowid = shown "
-            "ORDER BY a.published_at DESC, a.id"
+            "CROSS JOIN articles_fts ON articles_fts.rowid = shown "
+            "ORDER BY a.published_at DESC, a.id DESC"
         )
-    # Without filters, matching needs no join (twenty times cheaper on a big index).
-    matching = (
-        ("SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?", [match])
-        if match and not where
-        else (f"SELECT a.rowid {base}", params)
-    )
+    matching = f"SELECT {rowid.lstrip('+')} {base}"
     try:
         facets = sample = None
         if query.facets:
-            matched = [r[0] for r in db.execute(*matching)]
+            matched = [r[0] for r in db.execute(matching, params)]
             total, sample = len(matched), spread(matched, FACET_SAMPLE)
             facets = facets_of(db, sample)
         else:
-            count = matching[0].replace("SELECT a.rowid", "SELECT count(*)", 1)
-            count = count.replace("SELECT rowid", "SELECT count(*)", 1)
-            total = int(db.execute(count, matching[1]).fetchone()[0])
+            total = int(db.execute(f"SELECT count(*) {base}", params).fetchone()[0])
         rows = db.execute(
             "SELECT a.id, a.title, a.publication, a.published_at, a.url, a.headline, "
             f"a.headline_synthesized, {select}",
@@ -179,7 +177,9 @@ def fts_query(clauses: list[Clause]) -> str:
     return " AND ".join(positive) + "".join(f" NOT {g}" for g in negative)
 
 
-def filters(query: SearchQuery) -> tuple[str, list[Any]]:
+def filters(query: SearchQuery, *, rowid: str = "a.rowid") -> tuple[str, list[Any]]:
+    """SQL conditions (to follow a WHERE) and their parameters; `rowid` names the
+    article's rowid in the statement they go into."""
     clauses: list[str] = []
     params: list[Any] = []
     if query.publication:
@@ -195,27 +195,26 @@ def filters(query: SearchQuery) -> tuple[str, list[Any]]:
         value = getattr(query, kind)
         if value:
             wanted = search_terms.entity_filter(kind, value)
-            marks = ", ".join("?" for _ in wanted.keys) or "NULL"
-            clause = f"SELECT article FROM entity_keys WHERE type = ? AND key IN ({marks})"
-            params += [wanted.type, *wanted.keys]
-            if wanted.wikidata:
-                clause += (
-                    " UNION SELECT article FROM article_entities WHERE type = ? AND wikidata = ?"
-                )
-                params += [wanted.type, wanted.wikidata]
-            clauses.append(f"a.rowid IN ({clause})")
+            if wanted.keys:  # a name: its spellings' keys find the entity (indexed)
+                marks = ", ".join("?" for _ in wanted.keys)
+                clause = f"SELECT article FROM entity_keys WHERE type = ? AND key IN ({marks})"
+                params += [wanted.type, *wanted.keys]
+            else:  # a Wikidata id
+                clause = "SELECT article FROM article_entities WHERE wikidata = ? AND type = ?"
+                params += [wanted.wikidata, wanted.type]
+            clauses.append(f"{rowid} IN ({clause})")
     if query.mentions_from or query.mentions_to:
         # A mention counts when it lies inside the asked interval: "March 1999" and
         # "March 3" are about March 1999, "1999" and "the 1990s" are not.
         # (start <= end, so both bound `start`: the index range stays narrow.)
         clauses.append(
-            "a.rowid IN (SELECT article FROM article_dates "
+            f"{rowid} IN (SELECT article FROM article_dates "
             "WHERE start >= ? AND start <= ? AND end <= ?)"
         )
         low, high = query.mentions_from or "0000-01-01", query.mentions_to or "9999-12-31"
         params += [low, high, high]
     if query.cites:
-        clauses.append("a.rowid IN (SELECT article FROM article_outlets WHERE outlet = ?)")
+        clauses.append(f"{rowid} IN (SELECT article FROM article_outlets WHERE outlet = ?)")
         params.append(search_terms.outlet(query.cites))
     return "".join(f" AND {c}" for c in clauses), params
 

@@ -168,7 +168,7 @@ def search_body(query: SearchQuery) -> dict[str, Any] | None:
     must_not = [q for c in clauses if c.negated and (q := clause_query(c))]
     if not must and not (query.filtered and not query.text.strip()):
         return None
-    sort: list[Any] = [{"published_at": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
+    sort: list[Any] = [{"published_at": {"order": "desc", "missing": "_last"}}, {"id": "desc"}]
     body: dict[str, Any] = {
         "query": {"bool": {"must": must, "must_not": must_not, "filter": filters(query)}},
         "sort": ["_score", *sort] if must else sort,
