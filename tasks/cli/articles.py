@@ -139,10 +139,12 @@ def _print_report(report: BatchReport, fmt: str) -> None:
 @click.option("--org", help="Mentions this organization: name, any spelling, or Wikidata id.")
 @click.option(
     "--mentions-from",
-    help="Talks about a date on or after this (YYYY, YYYY-MM or YYYY-MM-DD); dates in "
-    "the text, resolved against the publication date, not the publication date itself.",
+    help="Talks about a date lying on or after this (YYYY, YYYY-MM or YYYY-MM-DD): dates "
+    "in the text, resolved against the publication date; not the publication date.",
 )
-@click.option("--mentions-to", help="Talks about a date on or before this (see --mentions-from).")
+@click.option(
+    "--mentions-to", help="Talks about a date lying on or before this (see --mentions-from)."
+)
 @click.option("--cites", help="Cites this outlet (any spelling), e.g. Interfax, 'Itar-Tass'.")
 @click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True)
 @format_option
@@ -167,8 +169,9 @@ def search(
     it. A term naming a known person, place or organization by any spelling
     (Kiriyenko, Eltsin, U.S.) also finds the other spellings. QUERY may be left out
     when an option says what to find. Results are ranked by relevance (BM25), newest
-    first without QUERY; --format json adds facets (counts by publication, year,
-    people, places, organizations, cited outlets) and highlight offsets.
+    first without QUERY, and come with facets: counts by publication, year, people,
+    places, organizations and cited outlets (the table shows the top few, --format
+    json all of them, with highlight offsets). See docs/search.md.
     """
     request = SearchQuery(
         text=query,
