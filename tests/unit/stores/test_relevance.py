@@ -1,5 +1,8 @@
 """Search relevance over samples/: 20+ analyst queries with their expected top hits
-(tests/fixtures/search/relevance.json), scored with precision@5 and MRR.
+(tests/fixtures/search/relevance.json), scored with precision@5 and MRR, in both
+stores (Elasticsearch through FakeElasticsearch, or a real cluster when
+MONITOR_TEST_ELASTICSEARCH_URL is set; the fake's ranking is crude, so there the
+figures check that the right articles come back, not ES's own scoring).
 
 precision@5 here is the share of a query's relevant articles found in its top five
 (the relevant count is at most four, so the plain /5 form could never reach 1);
@@ -19,12 +22,15 @@ from typing import Any
 
 import pytest
 
+from tests.fakes.es_cluster import Cluster, cluster
 from workers import pipeline
 from workers.model import RawArticle
 from workers.sources.files import read_file
-from workers.stores.base import Indexable, SearchQuery
+from workers.stores import open_store
+from workers.stores.base import Indexable, SearchQuery, Store
 from workers.stores.embedded import EmbeddedStore
 
+__all__ = ["cluster"]
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURE = ROOT / "tests" / "fixtures" / "search" / "relevance.json"
 _FILTERS = ("publication", "person", "place", "org", "cites", "mentions_from", "mentions_to")
@@ -41,9 +47,8 @@ def load() -> dict[str, Any]:
     return json.loads(FIXTURE.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
-def index_samples(path: Path) -> tuple[EmbeddedStore, dict[str, str]]:
-    """The samples through the whole pipeline into an embedded store; file → id."""
-    store = EmbeddedStore(path)
+def process_samples() -> tuple[list[Indexable], dict[str, str]]:
+    """The samples through the whole pipeline; and article id → file name."""
     items: list[Indexable] = []
     names: dict[str, str] = {}
     for sample in sorted((ROOT / "samples").iterdir()):
@@ -53,11 +58,10 @@ def index_samples(path: Path) -> tuple[EmbeddedStore, dict[str, str]]:
         article = pipeline.process(raw)
         items.append(Indexable(article, raw))
         names[article.id] = sample.name
-    store.write(items)
-    return store, names
+    return items, names
 
 
-def measure(store: EmbeddedStore, names: dict[str, str]) -> Figures:
+def measure(store: Store, names: dict[str, str]) -> Figures:
     rows = []
     for case in load()["queries"]:
         filters = {k: case[k] for k in _FILTERS if k in case}
@@ -76,8 +80,25 @@ def measure(store: EmbeddedStore, names: dict[str, str]) -> Figures:
 
 
 @pytest.fixture(scope="module")
-def figures(tmp_path_factory: pytest.TempPathFactory) -> Figures:
-    store, names = index_samples(tmp_path_factory.mktemp("relevance") / "db.sqlite3")
+def samples() -> tuple[list[Indexable], dict[str, str]]:
+    return process_samples()
+
+
+@pytest.fixture(params=["embedded", "elasticsearch"])
+def figures(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    samples: tuple[list[Indexable], dict[str, str]],
+) -> Figures:
+    items, names = samples
+    if request.param == "embedded":
+        store: Store = EmbeddedStore(tmp_path / "db.sqlite3")
+        store.write(items)
+    else:
+        es: Cluster = request.getfixturevalue("cluster")
+        store = open_store(es.settings())
+        store.write(items)
+        es.refresh()
     try:
         return measure(store, names)
     finally:
@@ -104,7 +125,9 @@ if __name__ == "__main__":  # pragma: no cover - a report for docs/search.md
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        opened, by_id = index_samples(Path(tmp) / "db.sqlite3")
+        opened = EmbeddedStore(Path(tmp) / "db.sqlite3")
+        processed, by_id = process_samples()
+        opened.write(processed)
         result = measure(opened, by_id)
         opened.close()
     for query, p5, rr in result.per_query:
