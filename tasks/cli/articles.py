@@ -211,6 +211,9 @@ def search(
         click.echo(f"no articles match {asked}")
         return
     click.echo(f"{result.total} article(s) match {asked}; showing {len(result.hits)}")
+    for clause in search_terms.query_clauses(query):
+        if clause.entity:  # say what a spelling was widened to
+            click.echo(f"  (as {clause.entity}: {', '.join(clause.phrases)})")
     # Highlights: bold on a terminal, **stars** in a pipe or file; never [brackets],
     # which the Monitor itself uses for editorial insertions.
     marks = ("\x1b[1m", "\x1b[0m") if sys.stdout.isatty() else ("**", "**")

@@ -66,6 +66,8 @@ def test_search_table_shows_the_lead_and_the_top_facets(env: dict[str, str]) -> 
     assert "match the filters" in table.stdout
     assert "(lead)" in table.stdout
     assert "in these results:" in table.stdout and "Kyodo (" in table.stdout
+    widened = monitor("search", "Obuchi OR Kiriyenko", env=env)
+    assert "(as Sergei Kirienko: " in widened.stdout and "Kiriyenko" in widened.stdout
 
 
 def test_show_prints_citation_targets_and_cited_by_across_two_ingests(
