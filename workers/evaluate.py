@@ -50,11 +50,18 @@ class Score:
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
 
-    def to_dict(self) -> dict[str, float | int]:
+    @property
+    def has_gold(self) -> bool:
+        """False when the gold file has no items of this kind: nothing to score, so
+        the scores are n/a (null), not a perfect 1.0."""
+        return self.tp + self.fn > 0
+
+    def to_dict(self) -> dict[str, float | int | None]:
+        known = self.has_gold
         return {
-            "precision": round(self.precision, 4),
-            "recall": round(self.recall, 4),
-            "f1": round(self.f1, 4),
+            "precision": round(self.precision, 4) if known else None,
+            "recall": round(self.recall, 4) if known else None,
+            "f1": round(self.f1, 4) if known else None,
             "tp": self.tp,
             "fp": self.fp,
             "fn": self.fn,

@@ -20,11 +20,12 @@ from workers import normalize
 from workers.cache import Cache
 from workers.enrich.enrichers import Citations, Dates, Entities, PublicationDate
 from workers.errors import is_interrupt, is_transient
+from workers.headline import headline_fields
 from workers.model import Article, InputError, RawArticle
 from workers.parse import parse
 from workers.settings import get_settings
 
-NORMALIZE_VERSION = "1"
+NORMALIZE_VERSION = "2"  # 2: documents carry a headline
 
 
 class Enricher(Protocol):
@@ -110,6 +111,7 @@ def build(raw: RawArticle, *, enrichers: Sequence[Enricher] = ENRICHERS) -> Arti
         content_hash=body_hash,
         pipeline_version=pipeline_version(enrichers),
         fetched_at=raw.fetched_at,
+        extra=headline_fields(title, body),
     )
 
 

@@ -8,6 +8,7 @@ import sys
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -32,8 +33,8 @@ from workers.reprocess import last_run as last_reprocess
 from workers.settings import get_settings, redact
 from workers.sources.config import SourceConfigError
 from workers.sources.files import MISSING, expand_paths, read_file
-from workers.stores import open_store
-from workers.stores.base import SearchQuery
+from workers.stores import open_store, search_terms
+from workers.stores.base import Facets, SearchHit, SearchQuery
 
 
 @main.command()
@@ -154,10 +155,26 @@ def _print_report(report: BatchReport, fmt: str) -> None:
 
 
 @main.command()
-@click.argument("query")
-@click.option("--publication", "-p", help="Only this publication, e.g. 'Monitor'.")
+@click.argument("query", default="")
+@click.option(
+    "--publication",
+    "-p",
+    help="Only this publication: code or name, e.g. EDM, edm, 'Eurasia Daily Monitor'.",
+)
 @click.option("--from", "date_from", help="Published on or after: YYYY, YYYY-MM or YYYY-MM-DD.")
 @click.option("--to", "date_to", help="Published on or before: YYYY, YYYY-MM or YYYY-MM-DD.")
+@click.option("--person", help="Mentions this person: name, any spelling, or Wikidata id.")
+@click.option("--place", help="Mentions this place: name, any spelling, or Wikidata id.")
+@click.option("--org", help="Mentions this organization: name, any spelling, or Wikidata id.")
+@click.option(
+    "--mentions-from",
+    help="Talks about a date lying on or after this (YYYY, YYYY-MM or YYYY-MM-DD): dates "
+    "in the text, resolved against the publication date; not the publication date.",
+)
+@click.option(
+    "--mentions-to", help="Talks about a date lying on or before this (see --mentions-from)."
+)
+@click.option("--cites", help="Cites this outlet (any spelling), e.g. Interfax, 'Itar-Tass'.")
 @click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True)
 @format_option
 @handle_service_errors
@@ -166,23 +183,41 @@ def search(
     publication: str | None,
     date_from: str | None,
     date_to: str | None,
+    person: str | None,
+    place: str | None,
+    org: str | None,
+    mentions_from: str | None,
+    mentions_to: str | None,
+    cites: str | None,
     limit: int,
     fmt: str,
 ) -> None:
-    """Full-text search: words, "quoted phrases", people, places and cited outlets.
+    """Search the archive: words, "quoted phrases", people, places and cited outlets.
 
-    Terms are AND-ed; write OR between terms for either. Results are ranked by
-    relevance (BM25) with a highlighted snippet.
+    Terms are AND-ed; write OR between terms for either, NOT before a term to exclude
+    it. A term naming a known person, place or organization by any spelling
+    (Kiriyenko, Eltsin, U.S.) also finds the other spellings. QUERY may be left out
+    when an option says what to find. Results are ranked by relevance (BM25), newest
+    first without QUERY, and come with facets: counts by publication, year, people,
+    places, organizations and cited outlets (the table shows the top few, --format
+    json all of them, with highlight offsets). See docs/search.md.
     """
-    if not query.strip():
-        fail("the search query is empty")
     request = SearchQuery(
         text=query,
         publication=publication,
         date_from=date_bound(date_from, "--from", end=False),
         date_to=date_bound(date_to, "--to", end=True),
+        person=person,
+        place=place,
+        org=org,
+        mentions_from=date_bound(mentions_from, "--mentions-from", end=False),
+        mentions_to=date_bound(mentions_to, "--mentions-to", end=True),
+        cites=cites,
         limit=limit,
+        facets=True,
     )
+    if not query.strip() and not request.filtered:
+        fail("the search query is empty (give words, or an option such as --person)")
     store = open_store(get_settings())
     try:
         result = store.search(request)
@@ -191,20 +226,58 @@ def search(
     finally:
         store.close()
     if fmt == "json":
-        echo_json({"total": result.total, "hits": [asdict(h) for h in result.hits]})
+        echo_json(
+            {
+                "total": result.total,
+                "hits": [_hit_json(h) for h in result.hits],
+                "facets": result.facets,
+                "facets_over": result.facets_over,
+            }
+        )
         return
+    asked = repr(query) if query.strip() else "the filters"
     if not result.hits:
-        click.echo(f"no articles match {query!r}")
+        click.echo(f"no articles match {asked}")
         return
-    click.echo(f"{result.total} article(s) match {query!r}; showing {len(result.hits)}")
-    # Highlights: bold on a terminal, [brackets] in a pipe or file.
-    marks = ("\x1b[1m", "\x1b[0m") if sys.stdout.isatty() else ("[", "]")
+    click.echo(f"{result.total} article(s) match {asked}; showing {len(result.hits)}")
+    for clause in search_terms.query_clauses(query):
+        if clause.entity:  # say what a spelling was widened to
+            click.echo(f"  (as {clause.entity}: {', '.join(clause.phrases)})")
+    # Highlights: bold on a terminal, **stars** in a pipe or file; never [brackets],
+    # which the Monitor itself uses for editorial insertions.
+    marks = ("\x1b[1m", "\x1b[0m") if sys.stdout.isatty() else ("**", "**")
     for rank, hit in enumerate(result.hits, 1):
         when = hit.published_at or "undated"
-        click.echo(f"\n{rank:>2}. {hit.title or '(untitled)'}")
-        click.echo(f"    {hit.publication}, {when} · score {hit.score:.3g} · {hit.id}")
-        snippet = hit.snippet.replace("<em>", marks[0]).replace("</em>", marks[1])
-        click.echo(f"    {snippet}")
+        lead = " (lead)" if hit.headline_synthesized else ""
+        click.echo(f"\n{rank:>2}. {hit.headline or hit.title or '(untitled)'}{lead}")
+        score = f" · score {hit.score:.3g}" if query.strip() else ""
+        click.echo(f"    {hit.publication}, {when}{score} · {hit.id}")
+        click.echo(f"    {search_terms.mark(hit.snippet, hit.highlights, *marks)}")
+    _print_facets(result.facets or {}, over=result.facets_over, total=result.total)
+
+
+def _hit_json(hit: SearchHit) -> dict[str, Any]:
+    data = asdict(hit)
+    data["highlights"] = [list(span) for span in hit.highlights]
+    return data
+
+
+def _print_facets(facets: Facets, *, over: int | None, total: int, top: int = 5) -> None:
+    lines = [
+        f"  {name:<14}"
+        + ", ".join(f"{value} ({count})" for value, count in list(values.items())[:top])
+        for name, values in facets.items()
+        if values and name != "year"
+    ]
+    years = facets.get("year") or {}
+    if years:
+        lines.insert(1, f"  {'years':<14}" + ", ".join(f"{y} ({n})" for y, n in years.items()))
+    if lines:
+        sampled = over is not None and over < total
+        click.echo(
+            f"\nin a sample of {over} of these results:" if sampled else "\nin these results:"
+        )
+        click.echo("\n".join(lines))
 
 
 @main.command()

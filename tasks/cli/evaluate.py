@@ -46,10 +46,12 @@ def _print_table(report: Report) -> None:
         ("organizations (info)", report.organizations),
     )
     for label, score in rows:
-        click.echo(
-            f"{label:<22}{score.precision:>10.3f}{score.recall:>10.3f}{score.f1:>8.3f}"
-            f"{score.tp:>6}{score.fp:>6}{score.fn:>6}"
+        p, r, f = (
+            (f"{score.precision:.3f}", f"{score.recall:.3f}", f"{score.f1:.3f}")
+            if score.has_gold
+            else ("n/a", "n/a", "n/a")  # no gold items of this kind: nothing to score
         )
+        click.echo(f"{label:<22}{p:>10}{r:>10}{f:>8}{score.tp:>6}{score.fp:>6}{score.fn:>6}")
     click.echo(
         f"publication year      {report.year_accuracy:.3f} "
         f"({report.years_correct}/{report.years_total})"

@@ -1,7 +1,16 @@
-"""`monitor kibana import`: load the shipped saved objects (data view, searches, dashboard)."""
+"""`monitor kibana import`: load the shipped saved objects (data view, searches, dashboard).
+
+The objects carry `typeMigrationVersion` 8.9.0 (Lens and dashboards as Kibana 8.9
+writes them), so Kibana older than 8.9 cannot import them: the command asks Kibana's
+version first and says so instead of failing object by object. The data view's title
+is the index pattern it searches; it is set to `MONITOR_ELASTICSEARCH_ALIAS` as the
+files are sent (its id stays fixed, so every reference to it still resolves).
+"""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import click
@@ -12,6 +21,44 @@ from workers.settings import Settings, get_settings, redact
 
 SAVED_OBJECTS = Path(__file__).resolve().parents[2] / "infra" / "kibana"
 IMPORT_PATH = "/api/saved_objects/_import"
+STATUS_PATH = "/api/status"
+MIN_KIBANA = (8, 9, 0)  # the highest typeMigrationVersion in infra/kibana/*.ndjson
+_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)")
+
+
+def objects_for_alias(ndjson: str, alias: str) -> str:
+    """The saved objects with the data view's title (its index pattern) set to `alias`."""
+    lines = []
+    for line in ndjson.splitlines():
+        if line.strip():
+            obj = json.loads(line)
+            if obj.get("type") == "index-pattern":
+                obj["attributes"]["title"] = alias
+                line = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def too_old(version: str) -> bool:
+    """Whether a Kibana version string ('8.8.2', '9.0.0-SNAPSHOT') predates MIN_KIBANA."""
+    found = _VERSION.match(version)
+    return found is not None and tuple(map(int, found.groups())) < MIN_KIBANA
+
+
+def _check_version(client: httpx.Client, where: str) -> None:
+    """Refuse a Kibana too old for the objects; go on when it does not say (the
+    status API may need more privileges than the import)."""
+    try:
+        response = client.get(STATUS_PATH)
+        version = str(response.json()["version"]["number"]) if response.is_success else ""
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        return
+    if too_old(version):
+        wanted = ".".join(map(str, MIN_KIBANA))
+        fail(
+            f"Kibana {version} at {where} is too old: the saved objects need Kibana "
+            f"{wanted} or later (typeMigrationVersion {wanted})"
+        )
 
 
 @main.group()
@@ -43,6 +90,7 @@ def _auth(settings: Settings) -> tuple[dict[str, str], tuple[str, str] | None]:
 def import_(directory: Path) -> None:
     """Import the saved objects into Kibana (MONITOR_KIBANA_URL), overwriting older copies.
 
+    Needs Kibana 8.9 or later. The data view searches MONITOR_ELASTICSEARCH_ALIAS.
     Idempotent: objects keep fixed ids, so a second import replaces the first.
     """
     settings = get_settings()
@@ -64,12 +112,16 @@ def import_(directory: Path) -> None:
         verify=verify,
         timeout=settings.elasticsearch_request_timeout_s,
     ) as client:
+        _check_version(client, where)
         for path in files:
+            payload = objects_for_alias(
+                path.read_text(encoding="utf-8"), settings.elasticsearch_alias
+            )
             try:
                 response = client.post(
                     IMPORT_PATH,
                     params={"overwrite": "true"},
-                    files={"file": (path.name, path.read_bytes(), "application/ndjson")},
+                    files={"file": (path.name, payload.encode("utf-8"), "application/ndjson")},
                 )
             except httpx.HTTPError as exc:
                 fail(f"Kibana at {where} is unreachable: {exc}", EXIT_UNAVAILABLE)

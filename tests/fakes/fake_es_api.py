@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import TYPE_CHECKING, Any
 
 from tests.fakes import fake_es_admin as admin
@@ -436,7 +435,9 @@ def _search(fake: FakeElasticsearch, target: str, body: dict[str, Any]) -> Respo
     total = _total(len(scored), body.get("track_total_hits"))
     start = int(body.get("from", 0))
     page = scored[start : start + int(body.get("size", 10))]
-    words = set(q._stems(q.words(" ".join(re.findall(r'"([^"]*)"', _sqs_text(query))))))
+    words = q.query_words(query)
+    tags = body.get("highlight", {})
+    marks = (tags.get("pre_tags", ["<em>"])[0], tags.get("post_tags", ["</em>"])[0])
     hits = []
     for score, doc_id, src in page:
         hit: dict[str, Any] = {
@@ -449,23 +450,15 @@ def _search(fake: FakeElasticsearch, target: str, body: dict[str, Any]) -> Respo
         if by_id:
             hit["sort"] = [doc_id]
         if "highlight" in body:
-            hit["highlight"] = {"body": [q.highlight(src.get("body", ""), words, 200)]}
+            hit["highlight"] = {"body": [q.highlight(src.get("body", ""), words, 200, marks)]}
         hits.append(hit)
     response: dict[str, Any] = {"hits": {"hits": hits}}
     if total is not None:
         response["hits"]["total"] = total
     if "aggs" in body:
-        counts: dict[str, int] = {}
-        for _, _, src in scored:
-            counts[src["publication"]] = counts.get(src["publication"], 0) + 1
-        buckets = sorted(counts.items(), key=lambda kv: -kv[1])
-        response["aggregations"] = {
-            "publications": {"buckets": [{"key": k, "doc_count": v} for k, v in buckets]}
-        }
+        try:
+            response["aggregations"] = q.aggregate(body["aggs"], [src for _, _, src in scored])
+        except q.Unsupported as exc:
+            fake.violation(f"search: {exc}")
+            raise Reject(400, "fake_unsupported", str(exc)) from None
     return 200, response
-
-
-def _sqs_text(query: dict[str, Any]) -> str:
-    text = json.dumps(query)
-    found = re.search(r'"simple_query_string": \{"query": "((?:[^"\\]|\\.)*)"', text)
-    return json.loads(f'"{found.group(1)}"') if found else ""

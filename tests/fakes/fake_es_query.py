@@ -1,15 +1,18 @@
 """Query evaluation for FakeElasticsearch: the small DSL subset the store sends.
 
-Supported: bool (must/filter/should/must_not), term (with case_insensitive), range,
-exists, nested, match_all and simple_query_string in the form the store writes
-(quoted terms, `-` negation, `|` for OR). Anything else is a violation: the store
-started sending something the fake (and so the tests) do not understand.
+Supported: bool (must/filter/should/must_not, minimum_should_match 1), term (with
+case_insensitive), range, exists, nested, match_all and simple_query_string in the
+form the store writes (quoted terms, `-` negation, `|` for OR). Aggregations: `terms`
+(with size) and a yearly `date_histogram`, the shapes Elasticsearch answers with.
+Anything else is a violation: the store started sending something the fake (and so
+the tests) do not understand.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 _WORD = re.compile(r"\w+")
@@ -54,7 +57,13 @@ def matches(query: dict[str, Any], doc: dict[str, Any]) -> float:
         if any(matches(c, doc) for c in body.get("must_not", [])):
             return 0.0
         should = body.get("should", [])
-        if should and not any(matches(c, doc) for c in should):
+        if body.get("minimum_should_match", 1) not in (0, 1):
+            raise Unsupported("minimum_should_match other than 0 or 1")
+        # Real Elasticsearch: with must/filter present, should is optional unless
+        # minimum_should_match says otherwise (a trap the fake reproduces).
+        required = "minimum_should_match" in body or not (body.get("must") or body.get("filter"))
+        wants_one = required and body.get("minimum_should_match", 1) == 1
+        if should and wants_one and not any(matches(c, doc) for c in should):
             return 0.0
         return score
     if kind == "term":
@@ -140,8 +149,25 @@ def _stems(tokens: list[str]) -> list[str]:
     return [t[:-1] if len(t) > 3 and t.endswith("s") else t for t in tokens]
 
 
-def highlight(text: str, phrase_words: set[str], size: int) -> str:
-    """First fragment around a matching word, matches wrapped in <em>."""
+def query_words(query: Any) -> set[str]:
+    """The (stemmed) words of every simple_query_string in a query: what to highlight."""
+    found: set[str] = set()
+    if isinstance(query, dict):
+        for key, value in query.items():
+            if key == "simple_query_string":
+                found.update(_stems(words(" ".join(re.findall(r'"([^"]*)"', value["query"])))))
+            else:
+                found |= query_words(value)
+    elif isinstance(query, list):
+        for item in query:
+            found |= query_words(item)
+    return found
+
+
+def highlight(
+    text: str, phrase_words: set[str], size: int, tags: tuple[str, str] = ("<em>", "</em>")
+) -> str:
+    """First fragment around a matching word, matches wrapped in `tags`."""
     tokens = list(_WORD.finditer(text))
     hit = next((t for t in tokens if _stems([t.group().lower()])[0] in phrase_words), None)
     start = 0 if hit is None else max(0, hit.start() - size // 2)
@@ -149,10 +175,52 @@ def highlight(text: str, phrase_words: set[str], size: int) -> str:
     return re.sub(
         r"\w+",
         lambda m: (
-            f"<em>{m.group()}</em>" if _stems([m.group().lower()])[0] in phrase_words else m.group()
+            f"{tags[0]}{m.group()}{tags[1]}"
+            if _stems([m.group().lower()])[0] in phrase_words
+            else m.group()
         ),
         fragment,
     )
+
+
+def aggregate(aggs: dict[str, Any], docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The `aggregations` answer for `aggs` over the matching documents."""
+    out: dict[str, Any] = {}
+    for name, spec in aggs.items():
+        ((kind, body),) = spec.items()
+        if kind == "terms":
+            counts: dict[Any, int] = {}
+            for doc in docs:
+                for value in set(values(doc, body["field"])):
+                    counts[value] = counts.get(value, 0) + 1
+            ranked = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+            size = int(body.get("size", 10))
+            out[name] = {
+                "doc_count_error_upper_bound": 0,
+                "sum_other_doc_count": sum(n for _, n in ranked[size:]),
+                "buckets": [{"key": k, "doc_count": n} for k, n in ranked[:size]],
+            }
+        elif kind == "date_histogram":
+            if body.get("calendar_interval") != "year" or body.get("format") != "yyyy":
+                raise Unsupported(f"date_histogram {body}")
+            years: dict[str, int] = {}
+            for doc in docs:
+                for year in {str(v)[:4] for v in values(doc, body["field"])}:
+                    years[year] = years.get(year, 0) + 1
+            out[name] = {
+                "buckets": [
+                    {"key_as_string": y, "key": _epoch_ms(y), "doc_count": n}
+                    for y, n in sorted(years.items())
+                    if n >= int(body.get("min_doc_count", 0))
+                ]
+            }
+        else:
+            raise Unsupported(f"aggregation type {kind!r}")
+    return out
+
+
+def _epoch_ms(year: str) -> int:
+    return int(datetime(int(year), 1, 1, tzinfo=UTC).timestamp() * 1000)
 
 
 def check_object(

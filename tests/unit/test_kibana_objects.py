@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tasks.cli.kibana import MIN_KIBANA, objects_for_alias, too_old
 from workers.settings import Settings
 from workers.stores.es_indices import load_template
 
@@ -106,3 +108,65 @@ def test_dashboard_has_the_panels_an_analyst_opens_first() -> None:
         "internal_citation_count",
         "mentioned_dates",
     } <= fields
+
+
+def test_dashboard_panels_carry_the_version_of_their_objects() -> None:
+    # Kibana 7.3-8.10 read each panel's `version` (SavedDashboardPanel in Kibana's
+    # dashboard plugin, common/content_management/v1/types.ts).
+    for dashboard in (o for o in _objects() if o["type"] == "dashboard"):
+        for panel in json.loads(dashboard["attributes"]["panelsJSON"]):
+            assert panel["version"] == dashboard["typeMigrationVersion"], panel["panelIndex"]
+
+
+def test_the_minimum_kibana_is_the_newest_migration_version_shipped() -> None:
+    newest = max(tuple(map(int, o["typeMigrationVersion"].split("."))) for o in _objects())
+    assert newest == MIN_KIBANA
+    assert too_old("8.8.2") and too_old("7.17.9")
+    assert not too_old("8.9.0") and not too_old("9.0.0-SNAPSHOT") and not too_old("unknown")
+
+
+def test_the_data_view_title_follows_the_alias_and_nothing_else_changes() -> None:
+    for path in FILES:
+        original = path.read_text(encoding="utf-8")
+        changed = objects_for_alias(original, "archive-articles")
+        before = [json.loads(line) for line in original.splitlines()]
+        after = [json.loads(line) for line in changed.splitlines()]
+        for old, new in zip(before, after, strict=True):
+            if old["type"] == "index-pattern":
+                assert new["attributes"]["title"] == "archive-articles"
+                assert new["id"] == old["id"]  # references still resolve
+                new["attributes"]["title"] = old["attributes"]["title"]
+            assert new == old
+
+
+def test_saved_searches_query_nested_fields_with_nested_syntax() -> None:
+    """KQL reaches inside `nested` entities/citations/dates only as `path:{ ... }`; a
+    dotted `dates.start` would match nothing. Both conditions of the date-range search
+    hold for one and the same mention."""
+    queries = {}
+    for obj in (o for o in _objects() if o["type"] == "search"):
+        source = json.loads(obj["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])
+        queries[obj["id"]] = source["query"]["query"]
+    for query in queries.values():
+        assert not re.search(r"\b(?:entities|citations|dates)\.", query), query
+    assert queries["monitor-search-march-2001"] == (
+        'dates:{ start >= "2001-03-01" and end <= "2001-03-31" }'
+    )
+    assert queries["monitor-search-person-any-spelling"].startswith("entities:{ name : ")
+    assert queries["monitor-search-cites-outlet"].startswith("citations:{ source : ")
+
+
+def test_dashboard_shows_people_and_outlets_over_time_and_a_date_range_search() -> None:
+    lens = {o["id"]: o for o in _objects() if o["type"] == "lens"}
+    (dashboard,) = [o for o in _objects() if o["type"] == "dashboard"]
+    shown = {r["id"] for r in dashboard["references"]}
+    over_time = {
+        layer["columns"]["c_split"]["sourceField"]
+        for o in lens.values()
+        if o["id"] in shown
+        for layer in o["attributes"]["state"]["datasourceStates"]["formBased"]["layers"].values()
+        if "c_split" in layer["columns"]
+        and layer["columns"]["c_x"]["sourceField"] == "published_at"
+    }
+    assert {"people", "outlets"} <= over_time
+    assert "monitor-search-march-2001" in shown

@@ -44,15 +44,47 @@ class WriteOutcome:
 
 @dataclass(frozen=True, slots=True)
 class SearchQuery:
+    """One search. `text` may be empty when a filter says what to find; filters are
+    taken as the user wrote them (aliases, codes) and resolved by the store through
+    `workers.stores.search_terms`."""
+
     text: str
     publication: str | None = None
     date_from: str | None = None
     date_to: str | None = None
     limit: int = 10
+    person: str | None = None
+    place: str | None = None
+    org: str | None = None
+    mentions_from: str | None = None
+    mentions_to: str | None = None
+    cites: str | None = None
+    facets: bool = False
+
+    @property
+    def filtered(self) -> bool:
+        """Whether anything besides the text narrows the result."""
+        return any(
+            (
+                self.publication,
+                self.date_from,
+                self.date_to,
+                self.person,
+                self.place,
+                self.org,
+                self.mentions_from,
+                self.mentions_to,
+                self.cites,
+            )
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class SearchHit:
+    """One hit. `snippet` is plain text; `highlights` are the [start, end) offsets of
+    the matched words in it (markers are the caller's choice: the Monitor's own text
+    uses [brackets] for editorial insertions)."""
+
     id: str
     title: str | None
     publication: str
@@ -60,12 +92,29 @@ class SearchHit:
     score: float
     snippet: str
     url: str | None = None
+    headline: str = ""
+    headline_synthesized: bool = False
+    highlights: tuple[tuple[int, int], ...] = ()
+
+
+# Facet name -> (value -> number of matching articles), most frequent first (years
+# in chronological order).
+Facets = dict[str, dict[str, int]]
+FACET_NAMES = ("publication", "year", "persons", "places", "organizations", "outlets")
+FACET_SIZE = 10
+# The embedded store counts facets over at most this many hits, spread evenly over
+# the result set (SearchResult.facets_over says how many): counting every match of a
+# common word in 20,000 articles would cost ten times the search.
+FACET_SAMPLE = 300
 
 
 @dataclass(frozen=True, slots=True)
 class SearchResult:
     total: int
     hits: list[SearchHit]
+    facets: Facets | None = None
+    # How many of the hits the facets count: `total`, or a sample of FACET_SAMPLE.
+    facets_over: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,13 +33,13 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError, helpers
 
+from workers.enrich.publications import family_names
 from workers.model import Article, RawArticle
 from workers.settings import Settings
-from workers.stores import es_client
+from workers.stores import es_client, es_search
 from workers.stores import es_documents as docs
 from workers.stores.base import (
     Indexable,
-    SearchHit,
     SearchQuery,
     SearchResult,
     StoreStats,
@@ -323,7 +323,7 @@ class ElasticsearchStore:
         return docs.from_source(found[doc_id]["_source"]) if doc_id in found else None
 
     def search(self, query: SearchQuery) -> SearchResult:
-        body = docs.search_body(query)
+        body = es_search.search_body(query)
         if body is None:
             return SearchResult(total=0, hits=[])
         with es_client.errors(self.location):
@@ -331,22 +331,7 @@ class ElasticsearchStore:
             response = self.client.search(
                 index=self.alias, **{k.lstrip("_"): v for k, v in body.items()}
             )
-        hits = []
-        for hit in response["hits"]["hits"]:
-            src = hit["_source"]
-            fragments = (hit.get("highlight") or {}).get("body") or [""]
-            hits.append(
-                SearchHit(
-                    id=src["id"],
-                    title=src.get("title"),
-                    publication=src["publication"],
-                    published_at=src.get("published_at"),
-                    url=src.get("url"),
-                    score=round(float(hit.get("_score") or 0.0), 4),
-                    snippet=fragments[0],
-                )
-            )
-        return SearchResult(total=int(response["hits"]["total"]["value"]), hits=hits)
+        return es_search.parse_response(response.body, facets=query.facets)
 
     def stats(self) -> StoreStats:
         with es_client.errors(self.location):
@@ -418,20 +403,21 @@ class ElasticsearchStore:
         return [doc_id for doc_id, _ in self._scan(clauses, False)]
 
     def cited_by(self, doc_id: str) -> list[str]:
-        clause = {
-            "nested": {
-                "path": "citations",
-                "query": {
-                    "bool": {
-                        "filter": [
-                            {"term": {"citations.kind": "internal"}},
-                            {"term": {"citations.target_id": doc_id}},
-                        ]
-                    }
-                },
+        # Citations written before this article was indexed name it only by series
+        # and date; they count when it is that date's only article (as embedded).
+        cited = self.get(doc_id)
+        names: tuple[str, ...] = ()
+        if cited is not None and cited.published_at:
+            names = family_names(cited.publication)
+            same_day = {
+                found
+                for name in names
+                for found in self.find_ids(publication=name, published_on=cited.published_at)
             }
-        }
-        return [found for found, _ in self._scan([clause], False)]
+            names = names if same_day == {doc_id} else ()
+        date = cited.published_at if cited is not None else None
+        query = es_search.cited_by_query(doc_id, names=names, date=date)
+        return sorted(found for found, _ in self._scan([query], False))
 
     def _scan(
         self,

@@ -7,14 +7,15 @@ may write at once: WAL journaling lets readers run beside one writer, writers qu
 sees half a batch.
 
 Entity names and cited outlets get FTS columns of their own, so a plain query finds
-an article by the people, places and sources it mentions, not only by its words.
+an article by the people, places and sources it mentions, not only by its words; the
+entities, mentioned dates and cited outlets also go to side tables for the search
+filters and facets (the queries themselves are in `embedded_search`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -22,12 +23,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from workers.enrich.entities import translit_key
 from workers.enrich.publications import family_names
+from workers.headline import headline
 from workers.model import Article, RawArticle
+from workers.stores import embedded_search
 from workers.stores.base import (
     VOLATILE_FIELDS,
     Indexable,
-    SearchHit,
     SearchQuery,
     SearchResult,
     StoreStats,
@@ -35,15 +38,11 @@ from workers.stores.base import (
     WriteOutcome,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # FTS columns after the rowid: the weights give title and named things more pull than
 # a word somewhere in the body.
 _FTS_COLUMNS = ("title", "body", "people", "places", "organizations", "outlets")
 _BM25_WEIGHTS = "5.0, 1.0, 2.0, 2.0, 2.0, 2.0"
-_BODY_COLUMN = 1
-_SNIPPET_TOKENS = 24
-_QUERY_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
-_OPERATORS = {"AND", "OR", "NOT"}
 
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS articles (
@@ -52,6 +51,8 @@ CREATE TABLE IF NOT EXISTS articles (
     publication TEXT NOT NULL,
     published_at TEXT,
     title TEXT,
+    headline TEXT,
+    headline_synthesized INTEGER NOT NULL DEFAULT 0,
     url TEXT,
     content_hash TEXT NOT NULL,
     pipeline_version TEXT NOT NULL,
@@ -62,6 +63,7 @@ CREATE TABLE IF NOT EXISTS articles (
 );
 CREATE INDEX IF NOT EXISTS articles_publication ON articles (publication COLLATE NOCASE);
 CREATE INDEX IF NOT EXISTS articles_published_at ON articles (published_at);
+CREATE INDEX IF NOT EXISTS articles_published_id ON articles (published_at, id);
 CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
     {", ".join(_FTS_COLUMNS)},
     tokenize = 'porter unicode61 remove_diacritics 2'
@@ -79,6 +81,40 @@ CREATE INDEX IF NOT EXISTS internal_citations_citing ON internal_citations (citi
 CREATE INDEX IF NOT EXISTS internal_citations_target ON internal_citations (target_id);
 CREATE INDEX IF NOT EXISTS internal_citations_cited
     ON internal_citations (publication, cited_on);
+-- What enrichment found, one row per thing, for filters and facets (article = rowid).
+-- The filter indexes end with `article` so a filter never reads the table itself.
+CREATE TABLE IF NOT EXISTS article_entities (
+    article INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    wikidata TEXT
+);
+CREATE INDEX IF NOT EXISTS article_entities_article ON article_entities (article);
+CREATE INDEX IF NOT EXISTS article_entities_wikidata
+    ON article_entities (wikidata, type, article);
+-- Transliteration keys of every entity's name and aliases: "--person Kiriyenko".
+CREATE TABLE IF NOT EXISTS entity_keys (
+    article INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    key TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entity_keys_key ON entity_keys (key, type, article);
+CREATE INDEX IF NOT EXISTS entity_keys_article ON entity_keys (article);
+-- Resolved dates the text talks about: "--mentions-from 1999-03 --mentions-to 1999-03".
+CREATE TABLE IF NOT EXISTS article_dates (
+    article INTEGER NOT NULL,
+    start TEXT NOT NULL,
+    end TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS article_dates_start ON article_dates (start, end, article);
+CREATE INDEX IF NOT EXISTS article_dates_article ON article_dates (article);
+-- Cited outlets (canonical names): "--cites Interfax".
+CREATE TABLE IF NOT EXISTS article_outlets (
+    article INTEGER NOT NULL,
+    outlet TEXT NOT NULL COLLATE NOCASE
+);
+CREATE INDEX IF NOT EXISTS article_outlets_outlet ON article_outlets (outlet, article);
+CREATE INDEX IF NOT EXISTS article_outlets_article ON article_outlets (article);
 """
 
 
@@ -110,13 +146,25 @@ class EmbeddedStore:
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("BEGIN IMMEDIATE")
         try:
+            columns = {r[1] for r in self._db.execute("PRAGMA table_info(articles)")}
             for statement in _DDL.split(";"):
                 if statement.strip():
                     self._db.execute(statement)
+            if columns and "headline" not in columns:
+                self._db.execute("ALTER TABLE articles ADD COLUMN headline TEXT")
+                self._db.execute(
+                    "ALTER TABLE articles ADD COLUMN headline_synthesized INTEGER NOT NULL "
+                    "DEFAULT 0"
+                )
             self._db.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
             )
+            stored = self._db.execute(
+                "SELECT value FROM meta WHERE key = 'schema_version'"
+            ).fetchone()[0]
+            if int(stored) < SCHEMA_VERSION:
+                self._migrate()
             self._db.execute(
                 "INSERT INTO articles_fts (articles_fts, rank) VALUES ('rank', ?)",
                 (f"bm25({_BM25_WEIGHTS})",),
@@ -125,6 +173,16 @@ class EmbeddedStore:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        """Schema 1 → 2: headlines and the entity/date/outlet tables, filled from the
+        stored documents (inside `_initialize`'s transaction)."""
+        rows = self._db.execute("SELECT rowid, document FROM articles").fetchall()
+        for rowid, document in rows:
+            self._index_enrichment(rowid, Article.from_document(json.loads(document)))
+        self._db.execute(
+            "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),)
+        )
 
     def write(self, items: Sequence[Indexable]) -> list[WriteOutcome]:
         now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -183,6 +241,7 @@ class EmbeddedStore:
             values,
         )
         rowid = cursor.fetchone()[0]
+        self._index_enrichment(rowid, article)
         self._db.execute("DELETE FROM articles_fts WHERE rowid = ?", (rowid,))
         self._db.execute(
             f"INSERT INTO articles_fts (rowid, {', '.join(_FTS_COLUMNS)}) "
@@ -201,58 +260,44 @@ class EmbeddedStore:
         )
         return WriteOutcome(article.id, "created" if row is None else "updated")
 
+    def _index_enrichment(self, rowid: int, article: Article) -> None:
+        """The headline and the filter/facet rows of one article (replacing old ones)."""
+        text, synthesized = _headline(article)
+        self._db.execute(
+            "UPDATE articles SET headline = ?, headline_synthesized = ? WHERE rowid = ?",
+            (text, int(synthesized), rowid),
+        )
+        for table in ("article_entities", "entity_keys", "article_dates", "article_outlets"):
+            self._db.execute(f"DELETE FROM {table} WHERE article = ?", (rowid,))
+        self._db.executemany(
+            "INSERT INTO article_entities (article, type, name, wikidata) VALUES (?, ?, ?, ?)",
+            [(rowid, e.type, e.name, e.wikidata) for e in article.entities],
+        )
+        keys = {
+            (e.type, translit_key(name)) for e in article.entities for name in (e.name, *e.aliases)
+        }
+        self._db.executemany(
+            "INSERT INTO entity_keys (article, type, key) VALUES (?, ?, ?)",
+            [(rowid, kind, key) for kind, key in sorted(keys)],
+        )
+        self._db.executemany(
+            "INSERT INTO article_dates (article, start, end) VALUES (?, ?, ?)",
+            sorted({(rowid, d.start, d.end) for d in article.dates}),
+        )
+        self._db.executemany(
+            "INSERT INTO article_outlets (article, outlet) VALUES (?, ?)",
+            [(rowid, name) for name in sorted({c.source for c in article.citations})],
+        )
+
     def get(self, doc_id: str) -> Article | None:
         row = self._db.execute("SELECT document FROM articles WHERE id = ?", (doc_id,)).fetchone()
         return None if row is None else Article.from_document(json.loads(row[0]))
 
     def search(self, query: SearchQuery) -> SearchResult:
-        match = fts_query(query.text)
-        if not match:
-            return SearchResult(total=0, hits=[])
-        where, params = _filters(query)
-        base = (
-            "FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
-            f"WHERE articles_fts MATCH ?{where}"
-        )
-        # Without filters the total needs no join (twenty times cheaper on a big index).
-        count = (
-            f"SELECT count(*) {base}"
-            if where
-            else "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?"
-        )
         try:
-            total = self._db.execute(count, (match, *params)).fetchone()[0]
-            # `rank` is bm25 with our column weights (set in _initialize); ordering by the
-            # rank column lets FTS5 keep only the top rows instead of sorting every match.
-            rows = self._db.execute(
-                f"""
-                SELECT a.id, a.title, a.publication, a.published_at, a.url,
-                       -articles_fts.rank AS score,
-                       snippet(articles_fts, {_BODY_COLUMN}, '<em>', '</em>', '…',
-                               {_SNIPPET_TOKENS})
-                {base}
-                ORDER BY articles_fts.rank
-                LIMIT ?
-                """,
-                (match, *params, query.limit),
-            ).fetchall()
+            return embedded_search.search(self._db, query)
         except sqlite3.OperationalError as exc:
-            if "fts5" in str(exc) or "syntax" in str(exc):
-                raise ValueError(f"cannot search for {query.text!r}: {exc}") from exc
             raise StoreUnavailable(f"embedded store {self.path}: {exc}") from exc
-        hits = [
-            SearchHit(
-                id=r[0],
-                title=r[1],
-                publication=r[2],
-                published_at=r[3],
-                url=r[4],
-                score=float(f"{r[5]:.6g}"),
-                snippet=r[6],
-            )
-            for r in rows
-        ]
-        return SearchResult(total=total, hits=hits)
 
     def stats(self) -> StoreStats:
         documents = self._db.execute("SELECT count(*) FROM articles").fetchone()[0]
@@ -281,7 +326,7 @@ class EmbeddedStore:
         since: str | None = None,
         until: str | None = None,
     ) -> list[str]:
-        where, params = _filters(SearchQuery("", publication, since, until))
+        where, params = embedded_search.filters(SearchQuery("", publication, since, until))
         rows = self._db.execute(
             f"SELECT id FROM articles a WHERE 1 = 1{where} ORDER BY a.id", params
         )
@@ -372,38 +417,11 @@ def _retry_while_locked(action: Callable[[], None], *, deadline: float) -> None:
             time.sleep(0.05)
 
 
-def fts_query(text: str) -> str:
-    """A user's query as an FTS5 expression: words and "quoted phrases" AND-ed together.
-
-    Every term is quoted so punctuation in a query ("Putin-Mori", "U.S.") can never be
-    read as FTS5 syntax; upper-case AND/OR/NOT pass through as operators.
-    """
-    parts: list[str] = []
-    for phrase, word in _QUERY_TOKEN.findall(text):
-        if word in _OPERATORS and parts and parts[-1] not in _OPERATORS:
-            parts.append(word)
-            continue
-        term = (phrase or word).replace('"', "").strip()
-        if term:
-            parts.append(f'"{term}"')
-    while parts and parts[-1] in _OPERATORS:
-        parts.pop()
-    return " ".join(parts)
-
-
-def _filters(query: SearchQuery) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    if query.publication:
-        clauses.append("a.publication = ? COLLATE NOCASE")
-        params.append(query.publication)
-    if query.date_from:
-        clauses.append("a.published_at >= ?")
-        params.append(query.date_from)
-    if query.date_to:
-        clauses.append("a.published_at <= ?")
-        params.append(query.date_to)
-    return "".join(f" AND {c}" for c in clauses), params
+def _headline(article: Article) -> tuple[str, bool]:
+    stored = article.extra.get("headline")
+    if isinstance(stored, str) and stored:
+        return stored, bool(article.extra.get("headline_synthesized"))
+    return headline(article.title, article.body)
 
 
 def _fingerprint(doc: dict[str, Any]) -> str:

@@ -1,8 +1,8 @@
 """Pure translation between articles and Elasticsearch: documents in, queries out.
 
-No client here, so every rule (which fields are added for Kibana, how a user's query
-becomes a `simple_query_string`, what "published in 2001-03" means) is a plain
-function a unit test can call.
+No client here, so every rule (which fields are added for Kibana, what "published in
+2001-03" means) is a plain function a unit test can call; search requests are built
+in `es_search`.
 
 The stored `_source` is the contract document (`Article.to_document()`) plus fields
 that only exist for the index: flat keyword lists Kibana can aggregate (Lens cannot
@@ -20,7 +20,7 @@ import re
 from typing import Any
 
 from workers.model import Article
-from workers.stores.base import VOLATILE_FIELDS, Indexable, SearchQuery
+from workers.stores.base import VOLATILE_FIELDS, Indexable
 
 # Fields added to the contract document for the index only; stripped again by `get`.
 INDEX_ONLY_FIELDS = (
@@ -35,11 +35,6 @@ INDEX_ONLY_FIELDS = (
     "fingerprint",
     "raw",
 )
-# Field boosts mirror the embedded store's BM25 weights: title and named things pull
-# harder than a word somewhere in the body.
-SEARCH_FIELDS = ("title^5", "body", "names^2", "outlets.text^2")
-SNIPPET_CHARS = 200
-_QUERY_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
 _PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 _ENTITY_FIELDS = {"person": "people", "location": "places", "organization": "organizations"}
 
@@ -91,30 +86,6 @@ def from_source(source: dict[str, Any]) -> Article:
     return Article.from_document(doc)
 
 
-def query_string(text: str) -> str:
-    """A user's query in `simple_query_string` syntax, with the embedded store's meaning:
-    words and "quoted phrases" AND-ed, upper-case OR / NOT / AND as operators.
-
-    Every term is quoted, so punctuation ("Putin-Mori", "U.S.", a stray `|`) is never
-    read as query syntax.
-    """
-    parts: list[str] = []
-    negate = False
-    for phrase, word in _QUERY_TOKEN.findall(text):
-        if word in ("AND", "OR", "NOT") and parts and parts[-1] != "|":
-            if word == "OR":
-                parts.append("|")
-            negate = word == "NOT"
-            continue
-        term = (phrase or word).replace('"', "").replace("\\", " ").strip()
-        if term:
-            parts.append(f'{"-" if negate else ""}"{term}"')
-            negate = False
-    while parts and parts[-1] == "|":
-        parts.pop()
-    return " ".join(parts)
-
-
 def filters(
     *, publication: str | None, date_from: str | None, date_to: str | None
 ) -> list[dict[str, Any]]:
@@ -127,48 +98,6 @@ def filters(
     if bounds:
         clauses.append({"range": {"published_at": bounds}})
     return clauses
-
-
-def search_body(query: SearchQuery) -> dict[str, Any] | None:
-    """The `_search` request for a `SearchQuery`, or None when nothing is searchable."""
-    text = query_string(query.text)
-    if not text:
-        return None
-    return {
-        "query": {
-            "bool": {
-                "must": [
-                    {
-                        "simple_query_string": {
-                            "query": text,
-                            "fields": list(SEARCH_FIELDS),
-                            "default_operator": "and",
-                        }
-                    }
-                ],
-                "filter": filters(
-                    publication=query.publication,
-                    date_from=query.date_from,
-                    date_to=query.date_to,
-                ),
-            }
-        },
-        "sort": ["_score", {"published_at": {"order": "desc", "missing": "_last"}}],
-        "size": query.limit,
-        "track_total_hits": True,
-        "_source": ["id", "title", "publication", "published_at", "url"],
-        "highlight": {
-            "pre_tags": ["<em>"],
-            "post_tags": ["</em>"],
-            "fields": {
-                "body": {
-                    "fragment_size": SNIPPET_CHARS,
-                    "number_of_fragments": 1,
-                    "no_match_size": SNIPPET_CHARS,
-                }
-            },
-        },
-    }
 
 
 def period_bounds(value: str) -> tuple[str, str]:

@@ -10,8 +10,10 @@ import pytest
 
 from workers import pipeline
 from workers.model import Article, Entity, RawArticle
+from workers.stores import embedded_search, search_terms
 from workers.stores.base import Indexable, SearchQuery
-from workers.stores.embedded import EmbeddedStore, fts_query
+from workers.stores.embedded import EmbeddedStore
+from workers.stores.embedded_search import fts_query
 
 
 def make(
@@ -52,7 +54,8 @@ def test_search_ranks_and_highlights(store: EmbeddedStore) -> None:
     )
     result = store.search(SearchQuery("Kuril Islands"))
     assert result.total == 2
-    assert "<em>Kuril</em> <em>Islands</em>" in result.hits[0].snippet
+    hit = result.hits[0]
+    assert [hit.snippet[a:b] for a, b in hit.highlights] == ["Kuril Islands", "Kuril Islands"]
     assert result.hits[0].score >= result.hits[1].score
 
 
@@ -82,17 +85,21 @@ def test_entities_are_searchable_by_canonical_name(store: EmbeddedStore) -> None
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Kuril Islands", '"Kuril" "Islands"'),
-        ('"peace treaty" Kono', '"peace treaty" "Kono"'),
-        ("Putin-Mori", '"Putin-Mori"'),
-        ("Kyodo OR Izvestia", '"Kyodo" OR "Izvestia"'),
-        ("OR AND", '"OR"'),
-        ("Kyodo OR", '"Kyodo"'),
-        ('say "unbalanced', '"say" "unbalanced"'),
+        ("pipeline dispute", '("pipeline") AND ("dispute")'),
+        ('"peace treaty" budget', '("peace treaty") AND ("budget")'),
+        ("Putin-Mori", '("Putin-Mori")'),
+        ("pipeline OR budget", '("pipeline" OR "budget")'),
+        ("OR AND", '("OR")'),
+        ("pipeline OR", '("pipeline")'),
+        ('say "unbalanced', '("say") AND ("unbalanced")'),
+        ("pipeline NOT budget", '("pipeline") NOT ("budget")'),
+        ("NOT budget", '("NOT") AND ("budget")'),
+        ("Eltsin", '("Eltsin" OR "Boris Yeltsin" OR "Yeltsin" OR "Boris Eltsin")'),
+        ("* (", ""),
     ],
 )
 def test_user_queries_never_become_fts_syntax(text: str, expected: str) -> None:
-    assert fts_query(text) == expected
+    assert fts_query(search_terms.query_clauses(text)) == expected
 
 
 def test_odd_queries_do_not_raise(store: EmbeddedStore) -> None:
@@ -139,3 +146,41 @@ def test_document_round_trips(store: EmbeddedStore) -> None:
     assert got.pop("indexed_at") is not None
     expected.pop("indexed_at")
     assert got == expected
+
+
+def test_facets_of_a_large_result_count_an_even_sample(
+    store: EmbeddedStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(embedded_search, "FACET_SAMPLE", 2)
+    store.write([make(f"Gazprom pipeline number {n}.", issue=n) for n in range(1, 6)])
+    found = store.search(SearchQuery("Gazprom", facets=True))
+    assert found.total == 5 and found.facets_over == 2
+    assert found.facets is not None and found.facets["publication"] == {"Monitor": 2}
+    exact = store.search(SearchQuery("number", facets=True, publication="Monitor"))
+    assert exact.total == 5 and exact.facets_over == 2
+    assert store.search(SearchQuery("Gazprom")).facets_over is None
+
+
+def test_a_schema_1_store_is_migrated_on_open(tmp_path: Path) -> None:
+    """A store written before issue 13 (no headline column, no entity/date/outlet
+    tables) gains them from its stored documents when opened."""
+    path = tmp_path / "old.sqlite3"
+    old = EmbeddedStore(path)
+    item = make("President Putin spoke.")
+    article = dataclasses.replace(
+        item.article, entities=(Entity("Vladimir Putin", "person", 1, aliases=("Putin",)),)
+    )
+    old.write([Indexable(article, item.raw)])
+    for table in ("article_entities", "entity_keys", "article_dates", "article_outlets"):
+        old._db.execute(f"DROP TABLE {table}")
+    old._db.execute("DROP INDEX articles_published_id")
+    old._db.execute("ALTER TABLE articles DROP COLUMN headline")
+    old._db.execute("ALTER TABLE articles DROP COLUMN headline_synthesized")
+    old._db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    old.close()
+
+    store = EmbeddedStore(path)
+    (hit,) = store.search(SearchQuery("", person="Vladimir Putin")).hits
+    assert hit.headline == "President Putin spoke." and hit.headline_synthesized
+    version = store._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    assert version == ("2",)

@@ -5,45 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tests.support.articles import KeywordEnricher, indexable
-from workers.stores.base import SearchQuery
 from workers.stores.es_documents import (
     failure_reason,
     from_source,
     period_bounds,
-    query_string,
-    search_body,
     to_source,
 )
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("Putin Kono", '"Putin" "Kono"'),
-        ('"Foreign Minister" Kono', '"Foreign Minister" "Kono"'),
-        ("Putin OR Yeltsin", '"Putin" | "Yeltsin"'),
-        ("Putin NOT Yeltsin", '"Putin" -"Yeltsin"'),
-        ("Putin AND Kono", '"Putin" "Kono"'),
-        ("OR Putin", '"OR" "Putin"'),
-        ("Putin OR", '"Putin"'),
-        ('Putin-Mori U.S. a|b "x', '"Putin-Mori" "U.S." "a|b" "x"'),
-        ("   ", ""),
-    ],
-)
-def test_query_string_quotes_every_term(text: str, expected: str) -> None:
-    assert query_string(text) == expected
-
-
-def test_search_body_filters_and_highlight() -> None:
-    body = search_body(SearchQuery("Putin", publication="Monitor", date_from="2001-01-01", limit=3))
-    assert body is not None
-    assert body["size"] == 3
-    assert body["query"]["bool"]["filter"] == [
-        {"term": {"publication": {"value": "Monitor", "case_insensitive": True}}},
-        {"range": {"published_at": {"gte": "2001-01-01"}}},
-    ]
-    assert body["highlight"]["pre_tags"] == ["<em>"]
-    assert search_body(SearchQuery('""')) is None
 
 
 @pytest.mark.parametrize(

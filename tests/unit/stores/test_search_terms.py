@@ -1,0 +1,109 @@
+"""What a query means: clauses, entity expansion by any spelling, filter resolution.
+
+The spellings come from the gazetteer (workers/enrich/data/gazetteer.json) and the
+outlet table (outlets.json); the cases are the ones issue 13 names (Kiriyenko,
+Yeltsin, U.S./US/United States) plus hostile input.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from workers.stores import search_terms as terms
+from workers.stores.search_terms import Clause
+
+
+def test_operators_group_alternatives_and_negate() -> None:
+    assert terms.parse("pipeline OR budget Duma NOT gas") == [
+        Clause(("pipeline", "budget")),
+        Clause(("Duma",)),
+        Clause(("gas",), negated=True),
+    ]
+
+
+@pytest.mark.parametrize("text", ["", "   ", '""', '" "', "* ( ) |", "- --"])
+def test_nothing_to_rank_is_no_query(text: str) -> None:
+    assert terms.query_clauses(text) == []
+
+
+def test_leading_operators_are_words_and_a_lone_negation_is_no_query() -> None:
+    assert terms.parse("NOT gas") == [Clause(("NOT",)), Clause(("gas",))]
+    assert terms.query_clauses("gas NOT pipeline")[1].negated
+    assert terms.query_clauses("gas OR") == [Clause(("gas",))]
+
+
+def test_neighbouring_words_naming_one_entity_stay_one_phrase() -> None:
+    (clause,) = terms.query_clauses("Sergei Kiriyenko")
+    assert clause.entity == "Sergei Kirienko"
+    (us, kuchma) = terms.query_clauses("United States Kuchma")
+    assert us.entity == "United States" and kuchma.entity == "Leonid Kuchma"
+    # A quoted phrase is taken as written.
+    assert terms.parse('"United States" policy')[0].phrases == ("United States",)
+
+
+@pytest.mark.parametrize(
+    ("spelling", "canonical"),
+    [
+        ("Kiriyenko", "Sergei Kirienko"),
+        ("KIRIYENKO", "Sergei Kirienko"),
+        ("Eltsin", "Boris Yeltsin"),
+        ("Kučma", "Leonid Kuchma"),  # scholarly transliteration with a háček
+        ("U.S.", "United States"),
+        ("US", "United States"),
+        ("Itar-Tass", "ITAR-TASS"),
+    ],
+)
+def test_any_spelling_resolves_to_the_entity(spelling: str, canonical: str) -> None:
+    found = terms.lookup(spelling)
+    assert found is not None and found.name == canonical
+
+
+def test_short_spellings_count_only_as_written() -> None:
+    assert terms.lookup("us") is None  # the pronoun
+    (clause,) = terms.query_clauses("US")
+    # "US" itself is not searched for (it would match every "us"); safe spellings are.
+    assert "US" not in clause.phrases
+    assert {"United States", "U.S."} <= set(clause.phrases)
+
+
+def test_unknown_words_pass_through_unchanged() -> None:
+    assert terms.query_clauses("pipeline") == [Clause(("pipeline",))]
+
+
+def test_entity_filter_by_alias_canonical_or_wikidata() -> None:
+    by_alias = terms.entity_filter("person", "Kiriyenko")
+    assert by_alias.type == "person" and "Sergei Kirienko" in by_alias.names
+    assert terms.entity_filter("person", "Sergei Kirienko").keys == by_alias.keys
+    assert terms.entity_filter("place", "Q30") == terms.EntityFilter("location", (), (), "Q30")
+    assert terms.entity_filter("place", "United States").wikidata == "Q30"
+    unknown = terms.entity_filter("org", "  Some   Committee ")
+    assert unknown.names == ("Some Committee",) and unknown.wikidata is None
+
+
+@pytest.mark.parametrize(
+    ("given", "canonical"),
+    [
+        ("EDM", "Eurasia Daily Monitor"),
+        ("edm", "Eurasia Daily Monitor"),
+        ("the monitor", "Monitor"),
+        ("Eurasia Daily Monitor", "Eurasia Daily Monitor"),
+        ("Some Newsletter", "Some Newsletter"),
+    ],
+)
+def test_publication_codes_and_names(given: str, canonical: str) -> None:
+    assert terms.publication(given) == canonical
+
+
+def test_outlet_aliases() -> None:
+    assert terms.outlet("itar tass") == "ITAR-TASS"
+    assert terms.outlet("The New York Times") == terms.outlet("New York Times")
+
+
+def test_marks_round_trip_to_offsets() -> None:
+    marked = f"a {terms.MARK_PRE}Kuril{terms.MARK_POST} [sic] {terms.MARK_PRE}x{terms.MARK_POST}"
+    text, spans = terms.unmark(marked)
+    assert text == "a Kuril [sic] x" and spans == ((2, 7), (14, 15))
+    assert terms.mark(text, spans, "**", "**") == "a **Kuril** [sic] **x**"
+    # Hostile: unbalanced or empty markers never give spans outside the text.
+    text, spans = terms.unmark(f"{terms.MARK_POST}a{terms.MARK_PRE}{terms.MARK_PRE}")
+    assert text == "a" and spans == ()
