@@ -19,6 +19,8 @@ Putin" and "Vladimir Putin" come out as three strings, "Putin-Mori" as one perso
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import json
 import re
 import unicodedata
@@ -28,7 +30,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from workers.enrich import publications
+from workers.enrich import orgs, publications
 from workers.enrich.ner import NerSpan
 from workers.model import Entity, EntityType, Span
 
@@ -212,6 +214,8 @@ def resolve(
     """Canonical entities from recognizer spans and gazetteer matches in `text`."""
     gaz = gaz or gazetteer()
     mentions = _merge(text, spans, gaz)
+    mentions = _acronyms(text, mentions, gaz)
+    mentions = _nested_places(text, mentions)
     mentions = _people(text, mentions, gaz)
     # Jamestown's own series are matched (so "Fortnight in Review" is not read as a
     # place called "Review") but not listed: they are citations, not subjects.
@@ -224,35 +228,235 @@ def _own_series(name: str) -> bool:
 
 
 def _merge(text: str, spans: Sequence[NerSpan], gaz: Gazetteer) -> list[_Mention]:
-    """Gazetteer matches, plus recognizer spans that do not overlap a longer/equal one."""
-    found = [
+    """Gazetteer matches, plus recognizer spans that do not overlap a longer/equal one.
+
+    Linear in the number of spans: gazetteer matches do not overlap each other, so
+    the ones a span overlaps are a contiguous run found by bisection, and a match a
+    span replaces is only marked, not removed from a list.
+    """
+    gazetted = [
         _Mention(m.start(), m.end(), e.type, e.name, e.wikidata, known=True)
         for m in gaz.pattern.finditer(text)
-        if (e := gaz.by_surface[m.group()])
+        if (e := gaz.by_surface[m.group()]) and not orgs.generic_source(m.group())
     ]
+    starts = [m.start for m in gazetted]
+    ends = [m.end for m in gazetted]
+    replaced: set[int] = set()
+    found: list[_Mention] = []
+    mid_sentence = _mid_sentence_words(text)
     for span in spans:
-        start, end = _trim(text, span.start, span.end)
-        if end <= start or "\n" in text[start:end] or not text[start].isupper():
-            continue
-        inside = [m for m in found if m.start < end and start < m.end]
-        if any(m.start <= start and end <= m.end for m in inside):
-            continue  # the gazetteer already covers it
-        if span.label == "PERSON" and "-" in text[start:end] and " " not in text[start:end]:
-            found.extend(_hyphen_parts(text, start, end, inside))
-            continue  # "Putin-Mori": two people, resolved one by one
-        if inside and not all(start <= m.start and m.end <= end for m in inside):
-            continue  # partial overlap: trust the gazetteer's boundaries
-        found = [m for m in found if m not in inside]
-        surface = text[start:end]
-        if span.label == "PERSON":
-            surface = _strip_titles(surface)
-        entry = gaz.by_key.get(translit_key(surface))
-        if entry is not None:
-            found.append(_Mention(start, end, entry.type, entry.name, entry.wikidata, True))
-        elif _usable(surface, _TYPES[span.label]):
-            found.append(_Mention(start, end, _TYPES[span.label], surface))
+        for start, end in _pieces(text, span):
+            lo, hi = bisect.bisect_right(ends, start), bisect.bisect_left(starts, end)
+            inside = [gazetted[i] for i in range(lo, hi) if i not in replaced]
+            if any(m.start <= start and end <= m.end for m in inside):
+                continue  # the gazetteer already covers it
+            if span.label == "PERSON" and "-" in text[start:end] and " " not in text[start:end]:
+                found.extend(_hyphen_parts(text, start, end, inside))
+                continue  # "Putin-Mori": two people, resolved one by one
+            if inside and not all(start <= m.start and m.end <= end for m in inside):
+                continue  # partial overlap: trust the gazetteer's boundaries
+            new = _classify(text, start, end, span.label, gaz, mid_sentence)
+            if new:
+                replaced.update(i for i in range(lo, hi))
+                found.extend(new)
+    found.extend(m for i, m in enumerate(gazetted) if i not in replaced)
     found.sort(key=lambda m: m.start)
     return found
+
+
+def _pieces(text: str, span: NerSpan) -> list[tuple[int, int]]:
+    """The span trimmed; two pieces for "the Defense Ministry's Main Directorate"."""
+    start, end = _trim(text, span.start, span.end)
+    if end <= start or not text[start].isupper():
+        return []
+    if ordinal := _ORDINAL.search(text, max(0, start - 8), start):
+        start = ordinal.start()  # "the 19th National Congress", "the 58th Army"
+    parts = orgs.split_possessive(text[start:end]) if span.label == "ORG" else None
+    if parts is None:
+        return [(start, end)]
+    left, right = parts
+    second = end - len(right)
+    return [_trim(text, start, start + len(left) + 2), (second, end)]
+
+
+_ORDINAL = re.compile(r"\b\d{1,3}(?:st|nd|rd|th)\s+$")
+
+
+def _classify(
+    text: str, start: int, end: int, label: str, gaz: Gazetteer, mid_sentence: frozenset[str]
+) -> list[_Mention]:
+    """What a recognizer span names, by the gazetteer and the organization rules;
+    nothing for a fragment."""
+    surface = text[start:end]
+    kind = _TYPES[label]
+    if kind == "person":
+        surface = _strip_titles(surface)
+    entry = gaz.by_key.get(translit_key(surface))
+    if entry is not None:
+        return [_Mention(start, end, entry.type, entry.name, entry.wikidata, True)]
+    if kind == "person":
+        return [_Mention(start, end, kind, surface)] if _usable(surface, kind) else []
+    if formal := orgs.canonical_name(surface):
+        entry = gaz.by_key.get(translit_key(formal))
+        if entry is not None:
+            return [_Mention(start, end, entry.type, entry.name, entry.wikidata, True)]
+        return [_Mention(start, end, "organization", formal)]
+    words = surface.split()
+    name = _strip_titles(surface, orgs.TITLES)
+    if name != surface and _is_name(name.split()) and not _has_head(name):
+        # "Army General Anatoly Kvashnin" read as an organization
+        return [_Mention(end - len(name), end, "person", name)]
+    sentence_initial = _sentence_start(text, start)
+    elsewhere = len(words) == 1 and words[0] in mid_sentence
+    if orgs.refusal(surface, sentence_initial=sentence_initial, elsewhere=elsewhere):
+        return []
+    if len(words) == 1 and translit_key(surface) in gaz.first_names:
+        return []  # a bare first name ("Isa") names no organization or place
+    glued = _place_then_name(start, words, gaz)
+    if glued is not None:
+        return glued
+    name = surface.replace("’", "'")
+    return [_Mention(start, end, kind, name)] if _usable(surface, kind) else []
+
+
+def _place_then_name(start: int, words: list[str], gaz: Gazetteer) -> list[_Mention] | None:
+    """ "Stockholm Kozyrev": a place glued to a name is the place and a surname."""
+    if not 2 <= len(words) <= 3 or _has_head(" ".join(words)):
+        return None
+    for size in range(len(words) - 1, 0, -1):
+        place = gaz.by_key.get(translit_key(" ".join(words[:size])))
+        person = gaz.by_key.get(translit_key(" ".join(words[size:])))
+        place_ok = place is not None and place.type == "location"
+        person_ok = person is not None and person.type == "person"
+        if not (place_ok and _is_name(words[size:])) and not (person_ok and size == 1):
+            continue
+        place_end = start + len(" ".join(words[:size]))
+        rest = " ".join(words[size:])
+        out = [_Mention(place_end + 1, place_end + 1 + len(rest), "person", rest)]
+        if person is not None and person_ok:
+            out[0].name, out[0].wikidata, out[0].known = person.name, person.wikidata, True
+        if place is not None and place_ok:
+            out.insert(0, _Mention(start, place_end, "location", place.name, place.wikidata, True))
+        return out
+    return None
+
+
+def _acronyms(text: str, mentions: list[_Mention], gaz: Gazetteer) -> list[_Mention]:
+    """ "Full Name (ACR)" and later "ACR": one organization, the acronym an alias.
+
+    The expansion's mention takes the gazetteer's name for it or for the acronym
+    (else the expansion as written); places inside it are not places ("Europe" in
+    the CSCE's name); every standing "ACR" in the text becomes a mention of it.
+    """
+    pairs = list(orgs.acronym_pairs(text))
+    starts = [m.start for m in mentions]
+    for m in mentions:  # "Federal Security Service (FSB)": the initials do not spell it
+        after = orgs.ACRONYM_AFTER.match(text, m.end)
+        if m.type == "organization" and after:
+            pairs.append(orgs.Pair(m.start, m.end, after["acr"]))
+    if not pairs:
+        return mentions
+    mentions = list(mentions)
+    names: dict[str, _Mention] = {}
+    treaties: set[str] = set()
+    covers: list[tuple[int, int]] = []
+    for pair in pairs:
+        expansion = " ".join(text[pair.start : pair.end].split())
+        expansion = re.sub(r"^the\s+", "", expansion, flags=re.IGNORECASE)
+        entry = gaz.by_key.get(translit_key(expansion)) or gaz.by_key.get(
+            translit_key(pair.acronym)
+        )
+        if (entry is not None and entry.type != "organization") or orgs.treaty(text, pair):
+            treaties.add(pair.acronym)  # "(CFE)": its parts are no places, it no body
+            covers.append((pair.start, pair.end))
+            continue
+        name = entry.name if entry else orgs.canonical_name(expansion) or expansion
+        found = names.setdefault(
+            pair.acronym,
+            _Mention(0, 0, "organization", name, entry.wikidata if entry else None, bool(entry)),
+        )
+        covers.append((pair.start, pair.end))
+        mentions.append(dataclasses.replace(found, start=pair.start, end=pair.end))
+    covers.sort()
+    cover_starts = [a for a, _ in covers]
+    kept = []
+    for m in mentions:
+        i = bisect.bisect_right(cover_starts, m.start) - 1
+        inside = i >= 0 and covers[i][0] <= m.start and m.end <= covers[i][1]
+        if inside and (m.start, m.end) != covers[i]:
+            continue  # a part of the expansion: "Europe", "Security"
+        if text[m.start : m.end] in treaties - names.keys():
+            continue
+        if (pair_name := names.get(text[m.start : m.end])) is not None:
+            m.type, m.name, m.wikidata, m.known = (
+                "organization",
+                pair_name.name,
+                pair_name.wikidata,
+                pair_name.known,
+            )
+        kept.append(m)
+    if not names:
+        return kept
+    starts = sorted(m.start for m in kept)
+    standing = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w-])")
+    for match in standing.finditer(text):
+        i = bisect.bisect_left(starts, match.start())
+        if i < len(starts) and starts[i] == match.start():
+            continue
+        named = names[match.group()]
+        kept.append(dataclasses.replace(named, start=match.start(), end=match.end()))
+    kept.sort(key=lambda m: m.start)
+    return _dedupe(kept)
+
+
+def _dedupe(mentions: list[_Mention]) -> list[_Mention]:
+    """One mention per span (the first kept), in text order."""
+    seen: set[tuple[int, int]] = set()
+    out = []
+    for m in mentions:
+        if (m.start, m.end) not in seen:
+            seen.add((m.start, m.end))
+            out.append(m)
+    return out
+
+
+# "Conventional Forces in Europe", "Council of Europe": a place closing a longer name.
+_NAME_BEFORE = re.compile(r"\b([A-Z][\w’'-]*)\s+(?:in|of|for|on)\s+(?:the\s+)?$")
+# "North Caucasus Military District", "Black Sea Fleet": a place opening one.
+_NAME_AFTER = re.compile(r"^(?:\s+[A-Z][\w’'-]*){0,2}\s+([A-Z][\w’'-]*)\b")
+
+
+def _nested_places(text: str, mentions: list[_Mention]) -> list[_Mention]:
+    """Places named only inside an institution's or a treaty's name are not places."""
+    out = []
+    for m in mentions:
+        if m.type == "location":
+            before = _NAME_BEFORE.search(text, max(0, m.start - 40), m.start)
+            after = _NAME_AFTER.match(text[m.end : m.end + 60])
+            closes = orgs.NAME_WORDS if before and before[0].split()[-2] == "of" else orgs.ABSTRACT
+            if (before and before[1].casefold() in closes) or (
+                after and after[1].casefold() in orgs.ORG_HEADS
+            ):
+                continue
+        out.append(m)
+    return out
+
+
+def _has_head(name: str) -> bool:
+    return any(w.casefold() in orgs.ORG_HEADS for w in name.split())
+
+
+def _sentence_start(text: str, start: int) -> bool:
+    before = text[max(0, start - 3) : start].rstrip(' \t"“(')
+    return not before or before[-1] in ".!?\n:"
+
+
+_MID_SENTENCE = re.compile(r"[a-z,;] ([A-Z][\w’'-]*)")
+
+
+def _mid_sentence_words(text: str) -> frozenset[str]:
+    """Capitalized words that stand after a lower-case word somewhere in `text`."""
+    return frozenset(_MID_SENTENCE.findall(text))
 
 
 def _hyphen_parts(text: str, start: int, end: int, inside: list[_Mention]) -> list[_Mention]:
@@ -342,9 +546,9 @@ def _after_title(text: str, start: int) -> bool:
     return bool(before) and before[-1].strip(",").casefold() in _PERSON_CUES
 
 
-def _strip_titles(surface: str) -> str:
+def _strip_titles(surface: str, titles: frozenset[str] = _TITLES) -> str:
     words = surface.split()
-    while len(words) > 1 and words[0].casefold().rstrip(",") in _TITLES:
+    while len(words) > 1 and words[0].casefold().rstrip(",") in titles:
         words = words[1:]
     return " ".join(words)
 
