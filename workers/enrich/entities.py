@@ -237,7 +237,9 @@ def _merge(text: str, spans: Sequence[NerSpan], gaz: Gazetteer) -> list[_Mention
     gazetted = [
         _Mention(m.start(), m.end(), e.type, e.name, e.wikidata, known=True)
         for m in gaz.pattern.finditer(text)
-        if (e := gaz.by_surface[m.group()]) and not orgs.generic_source(m.group())
+        if (e := gaz.by_surface[m.group()])
+        and not orgs.generic_source(m.group())
+        and not orgs.attributive(text, m.end(), m.group())
     ]
     starts = [m.start for m in gazetted]
     ends = [m.end for m in gazetted]

@@ -187,7 +187,7 @@ NAME_WORDS = ORG_HEADS | frozenset(
     )
 )
 # Of those, the ones no building or office can be "in" ("the Ministry in Tbilisi").
-ABSTRACT = NAME_WORDS - ORG_HEADS
+ABSTRACT = (NAME_WORDS - ORG_HEADS) | {"forces"}
 # Words that join the parts of a name in lower case ("Power to the People").
 _CONNECTORS = frozenset(
     _words("of and for the in on to at de du la le di del da al el ul under against with")
@@ -243,7 +243,8 @@ def canonical_name(surface: str) -> str | None:
     "the Georgian Foreign Ministry", "Georgia's Foreign Ministry", "the Georgian
     Ministry of Foreign Affairs" and "the Ministry of Foreign Affairs of Georgia" are
     all "Ministry of Foreign Affairs of Georgia"; "the Ukrainian Prosecutor General's
-    Office" is "Prosecutor General's Office of Ukraine".
+    Office" is "Prosecutor General's Office of Ukraine". Descriptions in lower case
+    ("the Russian government") are left alone: the gold counts them as optional.
     """
     text = " ".join(surface.translate(_APOSTROPHES).split())
     text = re.sub(r"^the\s+", "", text, flags=re.IGNORECASE)
@@ -263,6 +264,8 @@ def canonical_name(surface: str) -> str | None:
 
 
 def _body_name(head: str, where: str) -> str | None:
+    if not head[:1].isupper():
+        return None  # "the Russian government": a description, not a name
     key = head.casefold()
     if key.endswith(" ministry") and (kind := _MINISTRIES.get(key.removesuffix(" ministry"))):
         return f"Ministry of {kind} of {where}"
@@ -357,6 +360,19 @@ def treaty(text: str, pair: Pair) -> bool:
     if before and before[-1].casefold() in {"on", "of"} and len(before) > 1:
         before = before[:-1]
     return any(w in _TREATY_WORDS for w in (*words, *(b.casefold() for b in before[-1:])))
+
+
+_ATTRIBUTIVE = re.compile(
+    r"\s+(?:tv|television|radio|media|newspapers?|officials|sources|policy|policies|"
+    r"agencies|press|spokesman|spokeswoman|delegation|troops|forces)\b"
+)
+
+
+def attributive(text: str, end: int, surface: str) -> bool:
+    """A descriptive name in lower case used as a modifier: "Russian government
+    television" names the channel, not the government."""
+    last = surface.split()[-1] if surface.split() else ""
+    return last[:1].islower() and _ATTRIBUTIVE.match(text, end) is not None
 
 
 def generic_source(surface: str) -> bool:
