@@ -453,11 +453,11 @@ def _sentence_start(text: str, start: int) -> bool:
     return not before or before[-1] in ".!?\n:"
 
 
-_MID_SENTENCE = re.compile(r"[a-z,;] ([A-Z][\w’'-]*)")
+_MID_SENTENCE = re.compile(r"(?<=[\w,;]) ([A-Z][\w’'-]*)")
 
 
 def _mid_sentence_words(text: str) -> frozenset[str]:
-    """Capitalized words that stand after a lower-case word somewhere in `text`."""
+    """Capitalized words that stand inside a sentence somewhere in `text`."""
     return frozenset(_MID_SENTENCE.findall(text))
 
 
