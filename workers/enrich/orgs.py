@@ -217,6 +217,7 @@ _MEDIA = frozenset(
 # A full stop after a word that is no abbreviation ("U.S. Army", "St. Petersburg").
 _SENTENCE_BREAK = re.compile(r"\b(?!(?:St|Mr|Mrs|Dr|Jr|Lt|Gen|Col|Ms|No|Mt)\.)[\w’']{2,}[.!?]\s+\S")
 _POSSESSIVE_INSIDE = re.compile(r"[’']s\s+(?=\S)")
+_ORDINAL = re.compile(r"\d{1,3}(?:st|nd|rd|th)")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'"})
 
 
@@ -233,7 +234,7 @@ def is_demonym(word: str) -> bool:
     return key in _DEMONYMS or (key.endswith("s") and key[:-1] in _DEMONYMS)
 
 
-_OF_COUNTRY = re.compile(r"^(?P<head>.+?)\s+of\s+(?:the\s+)?(?P<country>[A-Z][\w.' ’-]+)$")
+_OF_COUNTRY = re.compile(r"^(?P<head>.+)\s+of\s+(?:the\s+)?(?P<country>[A-Z][\w.' ’-]+)$")
 _MINISTRY_OF = re.compile(r"^ministry\s+of\s+(?:the\s+)?(?P<kind>.+)$", re.IGNORECASE)
 
 
@@ -357,6 +358,8 @@ def treaty(text: str, pair: Pair) -> bool:
     Europe (CFE)", "Partnership for Peace (PfP)" are no organizations."""
     before = text[max(0, pair.start - 20) : pair.start].split()
     words = [w.casefold() for w in text[pair.start : pair.end].split()]
+    if words and words[-1] in ORG_HEADS:
+        return False  # "Collective Security Treaty Organization (CSTO)"
     if before and before[-1].casefold() in {"on", "of"} and len(before) > 1:
         before = before[:-1]
     return any(w in _TREATY_WORDS for w in (*words, *(b.casefold() for b in before[-1:])))
@@ -394,7 +397,7 @@ def refusal(surface: str, *, sentence_initial: bool, elsewhere: bool) -> str | N
     if "\n" in surface or _SENTENCE_BREAK.search(surface):
         return "sentence break"
     words = surface.split()
-    if not words or not words[0][:1].isupper():
+    if not words or not (words[0][:1].isupper() or _ORDINAL.fullmatch(words[0])):
         return "not a noun phrase"
     if words[-1].casefold() in _CONNECTORS:
         return "ends in a stop word"
