@@ -93,7 +93,9 @@ class Report:
                 "total": self.years_total,
             },
             "errors": self.errors,
-            "error_kinds": {m: dict(sorted(c.items())) for m, c in self.error_kinds.items()},
+            "error_kinds": {
+                m: {k: n for k, n in sorted(c.items()) if n} for m, c in self.error_kinds.items()
+            },
         }
 
 

@@ -31,6 +31,56 @@ def test_table_report(nlp: Any) -> None:
     assert "publication year" in result.output
 
 
+def test_gold_with_items_reports_errors_per_kind(nlp: Any) -> None:
+    result = CliRunner().invoke(
+        main, ["eval", str(GOLD / "real-articles-gold-extra.json"), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["articles"] == 8
+    assert report["organizations"]["tp"] + report["organizations"]["fn"] == 29
+    assert report["locations"]["tp"] + report["locations"]["fn"] == 22
+    assert set(report["error_kinds"]) == {"locations", "organizations", "dates"}
+
+
+def test_error_kinds_name_what_went_wrong(tmp_path: Path, nlp: Any) -> None:
+    """A place reported as an organization is a wrong type, a piece of a longer gold
+    name a split, an unknown name a fragment, an absent one a miss."""
+    (tmp_path / "a.txt").write_text(
+        "Publication: Monitor Volume: 6 Issue: 28\n\n"
+        "The Georgian Foreign Ministry in Tbilisi thanked the OSCE on January 31.\n",
+        encoding="utf-8",
+    )
+    gold = {
+        "items": {
+            "a": {
+                "publication_date_estimate": "2000-02-09",
+                # Deliberately disagreeing gold: Tbilisi as an organization, the
+                # ministry under a longer name, a body the text does not name.
+                "locations": [],
+                "organizations": [
+                    "Tbilisi",
+                    "Ministry of Foreign Affairs of Georgia in Tbilisi",
+                    "Parliament of Georgia",
+                ],
+                "dates": [{"text": "January 31", "value": "2000-01-30"}],
+            }
+        }
+    }
+    path = tmp_path / "gold.json"
+    path.write_text(json.dumps(gold))
+    result = CliRunner().invoke(main, ["eval", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    kinds = json.loads(result.output)["error_kinds"]
+    assert kinds["locations"] == {"wrong type": 1}  # Tbilisi
+    assert kinds["organizations"]["split"] == 1  # the ministry inside the longer name
+    assert kinds["organizations"]["fragment"] == 1  # OSCE: not in this gold
+    assert kinds["organizations"]["missed"] == 3
+    assert kinds["dates"] == {"wrong value": 1}
+    table = CliRunner().invoke(main, ["eval", str(path)]).output
+    assert "organizations errors: fragment 1, missed 3, split 1" in table
+
+
 def test_scores_drop_when_the_gold_disagrees(tmp_path: Path, nlp: Any) -> None:
     gold = json.loads((GOLD / "seeds-gold.json").read_text())
     for article in gold["articles"]:
@@ -49,6 +99,7 @@ def test_scores_drop_when_the_gold_disagrees(tmp_path: Path, nlp: Any) -> None:
         ("{not json", "not JSON"),
         ('{"articles": 3}', "'articles' list"),
         ('{"articles": [{"file": "missing.txt"}]}', "missing.txt"),
+        ('{"items": {"item99": {}}}', "no input file named item99"),
     ],
 )
 def test_unusable_gold_exits_non_zero(tmp_path: Path, content: str | None, message: str) -> None:
