@@ -105,7 +105,7 @@ class Entities:
     """
 
     name = "entities"
-    version = "1"
+    version = "2"  # 2: organization rules, NER budget (issue 15, 11)
 
     def __init__(self, model: str | None = None) -> None:
         self._model = model
@@ -127,13 +127,26 @@ class Entities:
 
     def batch(self, articles: Sequence[Article]) -> list[Article]:
         english = [a for a in articles if entities.latin_share(a.body) >= _MIN_LATIN_SHARE]
-        found = iter(ner.recognize([a.body for a in english], model=self.model))
+        read = [ner.budget(a.body) for a in english]
+        found = iter(
+            ner.recognize(
+                [a.body[:n] for a, n in zip(english, read, strict=True)], model=self.model
+            )
+        )
         out = []
         for article in articles:
             if english and article is english[0]:
                 english.pop(0)
                 resolved = entities.resolve(article.body, next(found))
-                out.append(dataclasses.replace(article, entities=resolved))
+                notes = article.enrich_notes
+                if (n := read.pop(0)) < len(article.body):
+                    notes = (
+                        *notes,
+                        f"entities: names recognized in the first {n:,} "
+                        f"of {len(article.body):,} characters, the gazetteer's "
+                        "throughout",
+                    )
+                out.append(dataclasses.replace(article, entities=resolved, enrich_notes=notes))
             elif article.body.strip():
                 # An English model on Cyrillic or Chinese text finds only noise.
                 note = "entities: skipped, the text is mostly not in the Latin alphabet"

@@ -26,6 +26,11 @@ _LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC"})
 # (a 250 KB article in 100,000-character pieces peaked at 854 MB; in batches of
 # 100,000 characters at about 200 MB, and its NER ran no slower).
 CHUNK_CHARS = 10_000
+# NER's cost per character is the enrich stage's whole cost (about 20 s a megabyte on
+# one busy core): past this many characters (some 80,000 words, ten times a long
+# Monitor article) a text is recognized up to a paragraph break before it, and the
+# gazetteer alone names the rest, with a note, so one huge page cannot hold a worker.
+MAX_CHARS = 500_000
 _BATCH = 32
 _BATCH_CHARS = 100_000
 # Every new word a text brings is added to the model's vocabulary for good: a worker
@@ -90,6 +95,15 @@ def recognize(texts: Sequence[str], *, model: str) -> list[list[NerSpan]]:
                     if ent.label_ in _LABELS
                 )
     return results
+
+
+def budget(text: str) -> int:
+    """How much of `text` NER reads: all of it, or up to a paragraph break before
+    `MAX_CHARS`."""
+    if len(text) <= MAX_CHARS:
+        return len(text)
+    cut = text.rfind("\n", 0, MAX_CHARS)
+    return cut if cut > MAX_CHARS // 2 else MAX_CHARS
 
 
 def _batches(pieces: list[tuple[int, int, str]]) -> Iterator[list[tuple[int, int, str]]]:

@@ -9,10 +9,16 @@ timings as a size series.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from workers.enrich import citations, dates
+import pytest
+
+from workers import pipeline
+from workers.enrich import citations, dates, ner
+from workers.enrich.enrichers import Entities
 from workers.enrich.entities import resolve
 from workers.enrich.ner import NerSpan
+from workers.model import RawArticle
 
 ANCHOR = dates.Anchor(on=date(2001, 1, 22), latest=date(2001, 1, 22))
 
@@ -72,3 +78,18 @@ def test_thousands_of_acronym_pairs() -> None:
     found = resolve(text, spans)
     assert len(found) == 5_000
     assert all(len(e.aliases) == 2 for e in found)  # the expansion and its acronym
+
+
+def test_a_huge_article_is_recognized_up_to_the_budget_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, nlp: Any
+) -> None:
+    monkeypatch.setattr(ner, "MAX_CHARS", 2_000)
+    paragraph = "Eduard Shevardnadze met Igor Ivanov in Tbilisi on Monday.\n\n"
+    tail = "Later the Georgian Foreign Ministry thanked Moscow.\n\n"
+    body = paragraph * 60 + tail
+    article = pipeline.build(RawArticle(text=body, origin="x", published_at="2001-01-22"))
+    (done,) = pipeline.enrich_batch([article], enrichers=(Entities(),))
+    found = {e.name for e in done.entities}
+    assert {"Eduard Shevardnadze", "Igor Ivanov", "Tbilisi"} <= found  # NER and gazetteer
+    assert {"Ministry of Foreign Affairs of Georgia", "Moscow"} <= found  # gazetteer past it
+    assert any(n.startswith("entities: names recognized in the first") for n in done.enrich_notes)
