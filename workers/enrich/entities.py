@@ -305,15 +305,22 @@ def _classify(
         return [_Mention(start, end, "organization", formal)]
     words = surface.split()
     name = _strip_titles(surface, orgs.TITLES)
-    if name != surface and _is_name(name.split()) and not _has_head(name):
-        # "Army General Anatoly Kvashnin" read as an organization
+    person = gaz.by_key.get(translit_key(name))
+    if (
+        name != surface
+        and _is_name(name.split())
+        and not _has_head(name)
+        and (len(name.split()) >= 2 or (person is not None and person.type == "person"))
+    ):
+        # "Army General Anatoly Kvashnin" read as an organization ("General Motors" is one)
         return [_Mention(end - len(name), end, "person", name)]
-    sentence_initial = _sentence_start(text, start)
+    # A place the recognizer calls a country or city is rarely a generic word.
+    sentence_initial = label != "GPE" and _sentence_start(text, start)
     elsewhere = len(words) == 1 and words[0] in mid_sentence
     if orgs.refusal(surface, sentence_initial=sentence_initial, elsewhere=elsewhere):
         return []
-    if len(words) == 1 and translit_key(surface) in gaz.first_names:
-        return []  # a bare first name ("Isa") names no organization or place
+    if label == "ORG" and len(words) == 1 and translit_key(surface) in gaz.first_names:
+        return []  # a bare first name ("Isa") names no organization
     glued = _place_then_name(start, words, gaz)
     if glued is not None:
         return glued

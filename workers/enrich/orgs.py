@@ -192,6 +192,14 @@ ABSTRACT = (NAME_WORDS - ORG_HEADS) | {"forces"}
 _CONNECTORS = frozenset(
     _words("of and for the in on to at de du la le di del da al el ul under against with")
 )
+# Lower-case words of transliterated outlet names ("Ukrayinska pravda").
+_PRESS_WORDS = frozenset(
+    _words(
+        """gazeta gazety pravda novosti vedomosti izvestia izvestiya fakty nedeli tyzhnia
+    tyzhnya vremya vremia zhizn mir slovo rossii moskvy delo kurer kurier vestnik vesti
+    zerkalo den obozrenie tribuna zvezda segodnya pravdy komsomolets i"""
+    )
+)
 # Ranks and titles: a span made of these alone is no name ("Army General").
 TITLES = frozenset(
     _words(
@@ -404,6 +412,8 @@ def refusal(surface: str, *, sentence_initial: bool, elsewhere: bool) -> str | N
     for word in words[1:]:
         bare = word.strip(',;:()"“”').casefold()
         if word[:1].isupper() or bare in _CONNECTORS or bare in ORG_HEADS:
+            continue
+        if bare in _PRESS_WORDS:  # "Moskovskie novosti", "Nezavisimaya gazeta"
             continue
         if word[:1].isdigit() or re.match(r"^(?:al|el|ad|as|ash|at|ibn|bin|abu)-", bare):
             continue

@@ -238,3 +238,19 @@ def test_real_model_on_a_paragraph_of_unseen_names(nlp: Any) -> None:
     cstos = [e for e in resolve(text, spans) if "CSTO" in e.aliases]
     assert [e.name for e in cstos] == ["Collective Security Treaty Organization"]
     assert cstos[0].mentions == 3  # expansion, "(CSTO)", "The CSTO": one entity
+
+
+def test_a_company_named_with_a_title_word_stays_a_company() -> None:
+    text = "The plant was sold to General Motors last year."
+    assert _found(text, [("General Motors", "ORG")]) == {("organization", "General Motors")}
+
+
+def test_a_transliterated_outlet_keeps_its_lower_case_word() -> None:
+    text = "as reported by Moskovskie novosti and Trud"
+    found = _found(text, [("Moskovskie novosti", "ORG"), ("Trud", "ORG")])
+    assert found == {("organization", "Moskovskie novosti"), ("organization", "Trud")}
+
+
+def test_a_place_opening_a_sentence_once_is_kept() -> None:
+    text = "Kokand was quiet on Monday."
+    assert _found(text, [("Kokand", "GPE")]) == {("location", "Kokand")}
