@@ -137,7 +137,10 @@ class Entities:
         for article in articles:
             if english and article is english[0]:
                 english.pop(0)
-                resolved = entities.resolve(article.body, next(found))
+                cited = [
+                    (c.span, c.source) for c in article.citations if c.kind == "press" and c.span
+                ]
+                resolved = entities.resolve(article.body, next(found), outlets=cited)
                 notes = article.enrich_notes
                 if (n := read.pop(0)) < len(article.body):
                     notes = (

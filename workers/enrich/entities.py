@@ -209,11 +209,21 @@ class _Mention:
 
 
 def resolve(
-    text: str, spans: Sequence[NerSpan], gaz: Gazetteer | None = None
+    text: str,
+    spans: Sequence[NerSpan],
+    gaz: Gazetteer | None = None,
+    *,
+    outlets: Iterable[tuple[Span, str]] = (),
 ) -> tuple[Entity, ...]:
-    """Canonical entities from recognizer spans and gazetteer matches in `text`."""
+    """Canonical entities from recognizer spans and gazetteer matches in `text`.
+
+    `outlets`: the press sources the citations found, as (the parenthetical's span,
+    the source's name): an outlet cited there is an organization whatever the
+    recognizer read ("(Kabar, May 7)" is no place).
+    """
     gaz = gaz or gazetteer()
     mentions = _merge(text, spans, gaz)
+    mentions = _cited_outlets(text, mentions, outlets)
     mentions = _acronyms(text, mentions, gaz)
     mentions = _nested_places(text, mentions)
     mentions = _people(text, mentions, gaz)
@@ -418,6 +428,36 @@ def _acronyms(text: str, mentions: list[_Mention], gaz: Gazetteer) -> list[_Ment
     return _dedupe(kept)
 
 
+def _cited_outlets(
+    text: str, mentions: list[_Mention], outlets: Iterable[tuple[Span, str]]
+) -> list[_Mention]:
+    """Press sources named in citations, as organizations over what the recognizer read."""
+    found: list[_Mention] = []
+    for (start, end), name in dict.fromkeys(outlets):
+        if orgs.generic_source(name):
+            continue  # "Russian TV and agencies"
+        match = re.search(re.escape(name), text[start:end], re.IGNORECASE)
+        if match is not None:
+            a, b = start + match.start(), start + match.end()
+            found.append(_Mention(a, b, "organization", name))
+    if not found:
+        return mentions
+    found.sort(key=lambda m: m.start)
+    found = _dedupe(found)
+    starts, ends = [o.start for o in found], [o.end for o in found]
+    kept: list[_Mention] = []
+    known: set[int] = set()
+    for m in mentions:
+        lo, hi = bisect.bisect_right(ends, m.start), bisect.bisect_left(starts, m.end)
+        if lo < hi and not (m.known and m.type == "organization"):
+            continue  # the recognizer's reading of a cited outlet: replaced
+        if lo < hi:
+            known.update(range(lo, hi))  # the gazetteer's name for it wins
+        kept.append(m)
+    kept.extend(o for i, o in enumerate(found) if i not in known)
+    return sorted(kept, key=lambda m: m.start)
+
+
 def _dedupe(mentions: list[_Mention]) -> list[_Mention]:
     """One mention per span (the first kept), in text order."""
     seen: set[tuple[int, int]] = set()
@@ -562,12 +602,18 @@ def _strip_titles(surface: str, titles: frozenset[str] = _TITLES) -> str:
     return " ".join(words)
 
 
+_TRAILING_ACRONYM = re.compile(r"\s+\([A-Z][\w-]*\)?$")
+
+
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     """Without a leading 'the', a possessive or edge punctuation."""
     while start < end and not text[start].isalnum():
         start += 1
     if text.startswith(("the ", "The "), start):
         start += 4
+    acronym = _TRAILING_ACRONYM.search(text, start, end)
+    if acronym is not None:
+        end = acronym.start()  # "the Uzbek National Security Service (SNB"
     possessive = _POSSESSIVE.search(text, start, end)
     if possessive is not None:
         end = possessive.start()

@@ -254,3 +254,32 @@ def test_a_transliterated_outlet_keeps_its_lower_case_word() -> None:
 def test_a_place_opening_a_sentence_once_is_kept() -> None:
     text = "Kokand was quiet on Monday."
     assert _found(text, [("Kokand", "GPE")]) == {("location", "Kokand")}
+
+
+def test_outlets_cited_in_a_citation_are_organizations_whatever_the_model_read() -> None:
+    """Gold convention (real-articles-gold-extra.json `about`): outlets cited in
+    parenthetical source citations count as organizations; generic labels do not."""
+    text = "Akaev called Karimov (Kabar, Itar-Tass, May 7; Vecherny Bishkek, May 8)."
+    spans = _spans(text, [("Kabar", "GPE"), ("Itar-Tass", "ORG"), ("Vecherny Bishkek", "PERSON")])
+    paren = (text.index("("), len(text) - 1)
+    cited = [(paren, "Kabar"), (paren, "ITAR-TASS"), (paren, "Vecherny Bishkek")]
+    found = {(e.type, e.name) for e in resolve(text, spans, outlets=cited)}
+    assert {
+        ("organization", "Kabar"),
+        ("organization", "ITAR-TASS"),
+        ("organization", "Vecherny Bishkek"),
+    } <= found
+    assert not {name for kind, name in found if kind != "organization"} & {
+        "Kabar",
+        "Vecherny Bishkek",
+    }
+    generic = "(Russian TV and agencies, March 3)"
+    assert resolve(generic, [], outlets=[((0, len(generic)), "Russian TV and agencies")]) == ()
+
+
+def test_an_expansion_with_an_acronym_its_initials_do_not_spell() -> None:
+    text = "the Uzbek National Security Service (SNB) detained them; the SNB said"
+    found = resolve(text, _spans(text, [("the Uzbek National Security Service (SNB", "ORG")]))
+    assert [(e.name, e.aliases) for e in found] == [
+        ("National Security Service of Uzbekistan", ("Uzbek National Security Service", "SNB"))
+    ]
