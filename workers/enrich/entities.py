@@ -20,17 +20,17 @@ Putin" and "Vladimir Putin" come out as three strings, "Putin-Mori" as one perso
 from __future__ import annotations
 
 import bisect
-import dataclasses
-import json
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 
 from workers.enrich import orgs, publications
+from workers.enrich.gazetteer import Entry as Entry
+from workers.enrich.gazetteer import Gazetteer as Gazetteer
+from workers.enrich.gazetteer import gazetteer as gazetteer
+from workers.enrich.gazetteer import translit_key as translit_key
+from workers.enrich.mentions import Mention as _Mention
+from workers.enrich.mentions import acronyms, cited_outlets, nested_places
 from workers.enrich.ner import NerSpan
 from workers.model import Entity, EntityType, Span
 
@@ -96,116 +96,12 @@ _POSSESSIVE = re.compile(r"[’']s?$")
 _TOKEN = re.compile(r"[^\s]+")
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    name: str
-    type: EntityType
-    wikidata: str | None
-
-
-@dataclass(slots=True)
-class Gazetteer:
-    by_key: dict[str, Entry]
-    pattern: re.Pattern[str]
-    by_surface: dict[str, Entry] = field(default_factory=dict)
-    first_names: frozenset[str] = frozenset()
-
-
 def latin_share(text: str) -> float:
     """Share of letters in `text` that are Latin (1.0 for text without letters)."""
     letters = [ch for ch in text[:20_000] if ch.isalpha()]
     if not letters:
         return 1.0
     return sum(1 for ch in letters if ch < "\u0250") / len(letters)
-
-
-@lru_cache(maxsize=16_384)
-def translit_key(name: str) -> str:
-    """One key for the spellings of a Russian/Ukrainian name in English text."""
-    text = unicodedata.normalize("NFKD", name.casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.replace("’", "'").replace("x", "ks").replace("iye", "ie").replace("yo", "e")
-    words = []
-    for word in re.findall(r"[\w'-]+", text):
-        word = re.sub(r"^ye", "e", word)
-        word = re.sub(r"(?:ei|ey)$", "ey", word)
-        word = re.sub(r"(?:iy|ii|yi|i|y)$", "y", word)
-        word = re.sub(r"ander$", "andr", word)
-        words.append(word)
-    return " ".join(words)
-
-
-@lru_cache(maxsize=1)
-def gazetteer() -> Gazetteer:
-    data = json.loads(
-        resources.files("workers.enrich").joinpath("data/gazetteer.json").read_text("utf-8")
-    )
-    by_key: dict[str, Entry] = {}
-    surfaces: dict[str, Entry] = {}
-    for item in data["entities"]:
-        entry = Entry(item["name"], item["type"], item.get("wikidata"))
-        for alias in (item["name"], *item["aliases"]):
-            by_key.setdefault(translit_key(alias), entry)
-            surfaces.setdefault(alias, entry)
-    for alias, canonical in _outlet_surfaces().items():
-        entry = Entry(canonical, "organization", None)
-        by_key.setdefault(translit_key(alias), entry)
-        surfaces.setdefault(alias, entry)
-    pattern = re.compile(r"(?<!\w)" + _trie_regex(surfaces) + r"(?![\w$])")
-    first = frozenset(translit_key(n) for n in data.get("first_names", ()))
-    return Gazetteer(by_key=by_key, pattern=pattern, by_surface=surfaces, first_names=first)
-
-
-_Trie = dict[str, "_Trie"]
-
-
-def _trie_regex(words: Iterable[str]) -> str:
-    """One regex for `words` with shared prefixes factored out ("Vladimir (?:Putin|…)").
-
-    A flat alternation of a thousand names makes the regex engine try every name at
-    every position; the trie tries one branch per character (five times faster on the
-    bench corpus). Matches are the same: the text selects at most one child per
-    character, and the optional tails are greedy, so the longest name that passes the
-    caller's trailing check wins, as with names sorted longest first.
-    """
-    root: _Trie = {}
-    for word in words:
-        node = root
-        for ch in word:
-            node = node.setdefault(ch, {})
-        node[""] = {}  # a name ends here
-
-    def emit(node: _Trie) -> str:
-        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{body})?" if "" in node else body
-
-    return emit(root)
-
-
-def _outlet_surfaces() -> dict[str, str]:
-    """Outlet names as written in outlets.json (the citation table is case-folded)."""
-    data = json.loads(
-        resources.files("workers.enrich").joinpath("data/outlets.json").read_text("utf-8")
-    )
-    out: dict[str, str] = {}
-    for canonical, aliases in data["outlets"].items():
-        for alias in (canonical, *aliases):
-            if len(alias) > 3:  # "AP", "FT", "NG": too ambiguous to match in prose
-                out[alias] = canonical
-    return out
-
-
-@dataclass(slots=True)
-class _Mention:
-    start: int
-    end: int
-    type: EntityType
-    name: str
-    wikidata: str | None = None
-    known: bool = False  # from the gazetteer: canonical already
 
 
 def resolve(
@@ -223,9 +119,9 @@ def resolve(
     """
     gaz = gaz or gazetteer()
     mentions = _merge(text, spans, gaz)
-    mentions = _cited_outlets(text, mentions, outlets)
-    mentions = _acronyms(text, mentions, gaz)
-    mentions = _nested_places(text, mentions)
+    mentions = cited_outlets(text, mentions, outlets)
+    mentions = acronyms(text, mentions, gaz)
+    mentions = nested_places(text, mentions)
     mentions = _people(text, mentions, gaz)
     # Jamestown's own series are matched (so "Fortnight in Review" is not read as a
     # place called "Review") but not listed: they are citations, not subjects.
@@ -339,7 +235,7 @@ def _classify(
 
 
 def _place_then_name(start: int, words: list[str], gaz: Gazetteer) -> list[_Mention] | None:
-    """ "Stockholm Kozyrev": a place glued to a name is the place and a surname."""
+    """A place glued to a name ("Stockholm Kozyrev") is the place and a surname."""
     if not 2 <= len(words) <= 3 or _has_head(" ".join(words)):
         return None
     for size in range(len(words) - 1, 0, -1):
@@ -358,137 +254,6 @@ def _place_then_name(start: int, words: list[str], gaz: Gazetteer) -> list[_Ment
             out.insert(0, _Mention(start, place_end, "location", place.name, place.wikidata, True))
         return out
     return None
-
-
-def _acronyms(text: str, mentions: list[_Mention], gaz: Gazetteer) -> list[_Mention]:
-    """ "Full Name (ACR)" and later "ACR": one organization, the acronym an alias.
-
-    The expansion's mention takes the gazetteer's name for it or for the acronym
-    (else the expansion as written); places inside it are not places ("Europe" in
-    the CSCE's name); every standing "ACR" in the text becomes a mention of it.
-    """
-    pairs = list(orgs.acronym_pairs(text))
-    starts = [m.start for m in mentions]
-    for m in mentions:  # "Federal Security Service (FSB)": the initials do not spell it
-        after = orgs.ACRONYM_AFTER.match(text, m.end)
-        if m.type == "organization" and after:
-            pairs.append(orgs.Pair(m.start, m.end, after["acr"]))
-    if not pairs:
-        return mentions
-    mentions = list(mentions)
-    names: dict[str, _Mention] = {}
-    treaties: set[str] = set()
-    covers: list[tuple[int, int]] = []
-    for pair in pairs:
-        expansion = " ".join(text[pair.start : pair.end].split())
-        expansion = re.sub(r"^the\s+", "", expansion, flags=re.IGNORECASE)
-        entry = gaz.by_key.get(translit_key(expansion)) or gaz.by_key.get(
-            translit_key(pair.acronym)
-        )
-        if (entry is not None and entry.type != "organization") or orgs.treaty(text, pair):
-            treaties.add(pair.acronym)  # "(CFE)": its parts are no places, it no body
-            covers.append((pair.start, pair.end))
-            continue
-        name = entry.name if entry else orgs.canonical_name(expansion) or expansion
-        found = names.setdefault(
-            pair.acronym,
-            _Mention(0, 0, "organization", name, entry.wikidata if entry else None, bool(entry)),
-        )
-        covers.append((pair.start, pair.end))
-        mentions.append(dataclasses.replace(found, start=pair.start, end=pair.end))
-    covers.sort()
-    cover_starts = [a for a, _ in covers]
-    kept = []
-    for m in mentions:
-        i = bisect.bisect_right(cover_starts, m.start) - 1
-        inside = i >= 0 and covers[i][0] <= m.start and m.end <= covers[i][1]
-        if inside and (m.start, m.end) != covers[i]:
-            continue  # a part of the expansion: "Europe", "Security"
-        if text[m.start : m.end] in treaties - names.keys():
-            continue
-        if (pair_name := names.get(text[m.start : m.end])) is not None:
-            m.type, m.name, m.wikidata, m.known = (
-                "organization",
-                pair_name.name,
-                pair_name.wikidata,
-                pair_name.known,
-            )
-        kept.append(m)
-    if not names:
-        return kept
-    starts = sorted(m.start for m in kept)
-    standing = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w-])")
-    for match in standing.finditer(text):
-        i = bisect.bisect_left(starts, match.start())
-        if i < len(starts) and starts[i] == match.start():
-            continue
-        named = names[match.group()]
-        kept.append(dataclasses.replace(named, start=match.start(), end=match.end()))
-    kept.sort(key=lambda m: m.start)
-    return _dedupe(kept)
-
-
-def _cited_outlets(
-    text: str, mentions: list[_Mention], outlets: Iterable[tuple[Span, str]]
-) -> list[_Mention]:
-    """Press sources named in citations, as organizations over what the recognizer read."""
-    found: list[_Mention] = []
-    for (start, end), name in dict.fromkeys(outlets):
-        if orgs.generic_source(name):
-            continue  # "Russian TV and agencies"
-        match = re.search(re.escape(name), text[start:end], re.IGNORECASE)
-        if match is not None:
-            a, b = start + match.start(), start + match.end()
-            found.append(_Mention(a, b, "organization", name))
-    if not found:
-        return mentions
-    found.sort(key=lambda m: m.start)
-    found = _dedupe(found)
-    starts, ends = [o.start for o in found], [o.end for o in found]
-    kept: list[_Mention] = []
-    known: set[int] = set()
-    for m in mentions:
-        lo, hi = bisect.bisect_right(ends, m.start), bisect.bisect_left(starts, m.end)
-        if lo < hi and not (m.known and m.type == "organization"):
-            continue  # the recognizer's reading of a cited outlet: replaced
-        if lo < hi:
-            known.update(range(lo, hi))  # the gazetteer's name for it wins
-        kept.append(m)
-    kept.extend(o for i, o in enumerate(found) if i not in known)
-    return sorted(kept, key=lambda m: m.start)
-
-
-def _dedupe(mentions: list[_Mention]) -> list[_Mention]:
-    """One mention per span (the first kept), in text order."""
-    seen: set[tuple[int, int]] = set()
-    out = []
-    for m in mentions:
-        if (m.start, m.end) not in seen:
-            seen.add((m.start, m.end))
-            out.append(m)
-    return out
-
-
-# "Conventional Forces in Europe", "Council of Europe": a place closing a longer name.
-_NAME_BEFORE = re.compile(r"\b([A-Z][\w’'-]*)\s+(?:in|of|for|on)\s+(?:the\s+)?$")
-# "North Caucasus Military District", "Black Sea Fleet": a place opening one.
-_NAME_AFTER = re.compile(r"^(?:\s+[A-Z][\w’'-]*){0,2}\s+([A-Z][\w’'-]*)\b")
-
-
-def _nested_places(text: str, mentions: list[_Mention]) -> list[_Mention]:
-    """Places named only inside an institution's or a treaty's name are not places."""
-    out = []
-    for m in mentions:
-        if m.type == "location":
-            before = _NAME_BEFORE.search(text, max(0, m.start - 40), m.start)
-            after = _NAME_AFTER.match(text[m.end : m.end + 60])
-            closes = orgs.NAME_WORDS if before and before[0].split()[-2] == "of" else orgs.ABSTRACT
-            if (before and before[1].casefold() in closes) or (
-                after and after[1].casefold() in orgs.ORG_HEADS
-            ):
-                continue
-        out.append(m)
-    return out
 
 
 def _has_head(name: str) -> bool:

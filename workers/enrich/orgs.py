@@ -234,7 +234,7 @@ _APOSTROPHES = str.maketrans({"’": "'", "‘": "'"})
 
 
 def country(word: str) -> str | None:
-    """ "Russian", "Russia's", "Russia’s", "the Russian Federation's" → "Russia"."""
+    """The country of "Russian", "Russia's", "Russia’s", "the Russian Federation's"."""
     key = word.translate(_APOSTROPHES).casefold().removeprefix("the ")
     key = key.removesuffix("'s").removesuffix("'")
     return COUNTRIES.get(key) or _COUNTRY_NAMES.get(key)
@@ -291,7 +291,7 @@ def _body_name(head: str, where: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Pair:
-    """ "Full Name (ACR)": the expansion's offsets and the acronym."""
+    """An expansion and its acronym: "Full Name (ACR)", with the expansion's offsets."""
 
     start: int
     end: int
@@ -342,8 +342,8 @@ def _words_before(text: str, end: int, *, limit: int) -> list[tuple[int, str]]:
 
 
 def split_possessive(surface: str) -> tuple[str, str] | None:
-    """ "Russian Defense Ministry's Main Intelligence Directorate" → both parts, when
-    each names an institution (its last word is an institution word)."""
+    """Both parts of "Russian Defense Ministry's Main Intelligence Directorate", when
+    the first ends in an institution word ("Ministry", "Staff") and the second has one."""
     match = _POSSESSIVE_INSIDE.search(surface)
     if match is None:
         return None
@@ -391,7 +391,7 @@ def attributive(text: str, end: int, surface: str) -> bool:
 
 
 def generic_source(surface: str) -> bool:
-    """ "Russian TV and agencies", "Western news agencies": a kind of source, no outlet."""
+    """A kind of source, no outlet: "Russian TV and agencies", "Western news agencies"."""
     words = surface.translate(_APOSTROPHES).casefold().split()
     return (
         len(words) >= 2

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from workers.enrich.entities import _trie_regex, gazetteer, resolve, translit_key
+from workers.enrich.entities import gazetteer, resolve, translit_key
+from workers.enrich.gazetteer import _trie_regex
 from workers.enrich.ner import NerSpan, recognize
 from workers.settings import get_settings
 

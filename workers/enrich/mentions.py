@@ -1,0 +1,163 @@
+"""Passes over an article's mentions that concern organizations and places.
+
+Each takes the mentions found so far (gazetteer matches and classified recognizer
+spans, in text order) and returns them corrected:
+
+- `cited_outlets`: an outlet named in a citation is an organization;
+- `acronyms`: "Full Name (ACR)" and each later "ACR" are one organization;
+- `nested_places`: a place named only inside a longer name is not a place.
+
+All are linear in the number of mentions (bisection over sorted offsets).
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import re
+from collections.abc import Iterable
+
+from workers.enrich import orgs
+from workers.enrich.gazetteer import Gazetteer, translit_key
+from workers.model import EntityType, Span
+
+
+@dataclasses.dataclass(slots=True)
+class Mention:
+    start: int
+    end: int
+    type: EntityType
+    name: str
+    wikidata: str | None = None
+    known: bool = False  # from the gazetteer: canonical already
+
+
+def acronyms(text: str, mentions: list[Mention], gaz: Gazetteer) -> list[Mention]:
+    """One organization for "Full Name (ACR)" and each later "ACR", the acronym an alias.
+
+    The expansion's mention takes the gazetteer's name for it or for the acronym
+    (else the expansion as written); places inside it are not places ("Europe" in
+    the CSCE's name); every standing "ACR" in the text becomes a mention of it.
+    """
+    pairs = list(orgs.acronym_pairs(text))
+    starts = [m.start for m in mentions]
+    for m in mentions:  # "Federal Security Service (FSB)": the initials do not spell it
+        after = orgs.ACRONYM_AFTER.match(text, m.end)
+        if m.type == "organization" and after:
+            pairs.append(orgs.Pair(m.start, m.end, after["acr"]))
+    if not pairs:
+        return mentions
+    mentions = list(mentions)
+    names: dict[str, Mention] = {}
+    treaties: set[str] = set()
+    covers: list[tuple[int, int]] = []
+    for pair in pairs:
+        expansion = " ".join(text[pair.start : pair.end].split())
+        expansion = re.sub(r"^the\s+", "", expansion, flags=re.IGNORECASE)
+        entry = gaz.by_key.get(translit_key(expansion)) or gaz.by_key.get(
+            translit_key(pair.acronym)
+        )
+        if (entry is not None and entry.type != "organization") or orgs.treaty(text, pair):
+            treaties.add(pair.acronym)  # "(CFE)": its parts are no places, it no body
+            covers.append((pair.start, pair.end))
+            continue
+        name = entry.name if entry else orgs.canonical_name(expansion) or expansion
+        found = names.setdefault(
+            pair.acronym,
+            Mention(0, 0, "organization", name, entry.wikidata if entry else None, bool(entry)),
+        )
+        covers.append((pair.start, pair.end))
+        mentions.append(dataclasses.replace(found, start=pair.start, end=pair.end))
+    covers.sort()
+    cover_starts = [a for a, _ in covers]
+    kept = []
+    for m in mentions:
+        i = bisect.bisect_right(cover_starts, m.start) - 1
+        inside = i >= 0 and covers[i][0] <= m.start and m.end <= covers[i][1]
+        if inside and (m.start, m.end) != covers[i]:
+            continue  # a part of the expansion: "Europe", "Security"
+        if text[m.start : m.end] in treaties - names.keys():
+            continue
+        if (pair_name := names.get(text[m.start : m.end])) is not None:
+            m.type, m.name, m.wikidata, m.known = (
+                "organization",
+                pair_name.name,
+                pair_name.wikidata,
+                pair_name.known,
+            )
+        kept.append(m)
+    if not names:
+        return kept
+    starts = sorted(m.start for m in kept)
+    standing = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w-])")
+    for match in standing.finditer(text):
+        i = bisect.bisect_left(starts, match.start())
+        if i < len(starts) and starts[i] == match.start():
+            continue
+        named = names[match.group()]
+        kept.append(dataclasses.replace(named, start=match.start(), end=match.end()))
+    kept.sort(key=lambda m: m.start)
+    return _dedupe(kept)
+
+
+def cited_outlets(
+    text: str, mentions: list[Mention], outlets: Iterable[tuple[Span, str]]
+) -> list[Mention]:
+    """Press sources named in citations, as organizations over what the recognizer read."""
+    found: list[Mention] = []
+    for (start, end), name in dict.fromkeys(outlets):
+        if orgs.generic_source(name):
+            continue  # "Russian TV and agencies"
+        match = re.search(re.escape(name), text[start:end], re.IGNORECASE)
+        if match is not None:
+            a, b = start + match.start(), start + match.end()
+            found.append(Mention(a, b, "organization", name))
+    if not found:
+        return mentions
+    found.sort(key=lambda m: m.start)
+    found = _dedupe(found)
+    starts, ends = [o.start for o in found], [o.end for o in found]
+    kept: list[Mention] = []
+    known: set[int] = set()
+    for m in mentions:
+        lo, hi = bisect.bisect_right(ends, m.start), bisect.bisect_left(starts, m.end)
+        if lo < hi and not (m.known and m.type == "organization"):
+            continue  # the recognizer's reading of a cited outlet: replaced
+        if lo < hi:
+            known.update(range(lo, hi))  # the gazetteer's name for it wins
+        kept.append(m)
+    kept.extend(o for i, o in enumerate(found) if i not in known)
+    return sorted(kept, key=lambda m: m.start)
+
+
+def _dedupe(mentions: list[Mention]) -> list[Mention]:
+    """One mention per span (the first kept), in text order."""
+    seen: set[tuple[int, int]] = set()
+    out = []
+    for m in mentions:
+        if (m.start, m.end) not in seen:
+            seen.add((m.start, m.end))
+            out.append(m)
+    return out
+
+
+# "Conventional Forces in Europe", "Council of Europe": a place closing a longer name.
+_NAME_BEFORE = re.compile(r"\b([A-Z][\w’'-]*)\s+(?:in|of|for|on)\s+(?:the\s+)?$")
+# "North Caucasus Military District", "Black Sea Fleet": a place opening one.
+_NAME_AFTER = re.compile(r"^(?:\s+[A-Z][\w’'-]*){0,2}\s+([A-Z][\w’'-]*)\b")
+
+
+def nested_places(text: str, mentions: list[Mention]) -> list[Mention]:
+    """Places named only inside an institution's or a treaty's name are not places."""
+    out = []
+    for m in mentions:
+        if m.type == "location":
+            before = _NAME_BEFORE.search(text, max(0, m.start - 40), m.start)
+            after = _NAME_AFTER.match(text[m.end : m.end + 60])
+            closes = orgs.NAME_WORDS if before and before[0].split()[-2] == "of" else orgs.ABSTRACT
+            if (before and before[1].casefold() in closes) or (
+                after and after[1].casefold() in orgs.ORG_HEADS
+            ):
+                continue
+        out.append(m)
+    return out
