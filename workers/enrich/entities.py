@@ -179,6 +179,9 @@ def _pieces(text: str, span: NerSpan) -> list[tuple[int, int]]:
         return []
     if ordinal := _ORDINAL.search(text, max(0, start - 8), start):
         start = ordinal.start()  # "the 19th National Congress", "the 58th Army"
+    before = _COUNTRY_BEFORE.search(text, max(0, start - 40), start)
+    if span.label == "ORG" and before and orgs.canonical_name(text[before.start() : end]):
+        start = before.start()  # "Ukraine's Security Service": the country is the name's
     parts = orgs.split_possessive(text[start:end]) if span.label == "ORG" else None
     if parts is None:
         return [(start, end)]
@@ -187,6 +190,7 @@ def _pieces(text: str, span: NerSpan) -> list[tuple[int, int]]:
     return [_trim(text, start, start + len(left) + 2), (second, end)]
 
 
+_COUNTRY_BEFORE = re.compile(r"\b[A-Z][\w.]+(?:[’']s)?\s+$")
 _ORDINAL = re.compile(r"\b\d{1,3}(?:st|nd|rd|th)\s+$")
 
 
@@ -202,7 +206,9 @@ def _classify(
     entry = gaz.by_key.get(translit_key(surface))
     if entry is not None:
         return [_Mention(start, end, entry.type, entry.name, entry.wikidata, True)]
-    if kind == "person":
+    if kind == "person" and _has_head(surface.split()[-1]) and surface[-1:].isalpha():
+        kind = "organization"  # "the Petro Poroshenko Bloc": a person's name in a party's
+    elif kind == "person":
         return [_Mention(start, end, kind, surface)] if _usable(surface, kind) else []
     if formal := orgs.canonical_name(surface):
         entry = gaz.by_key.get(translit_key(formal))
@@ -296,6 +302,7 @@ def _people(text: str, mentions: list[_Mention], gaz: Gazetteer) -> list[_Mentio
             and not m.known
             and 2 <= len(words) <= 3
             and _is_name(words)
+            and not _has_head(words[-1])
             and words[-1].casefold() not in _GENERIC
             and (
                 translit_key(words[-1]) in single_people

@@ -47,7 +47,7 @@ def acronyms(text: str, mentions: list[Mention], gaz: Gazetteer) -> list[Mention
             pairs.append(orgs.Pair(m.start, m.end, after["acr"]))
     if not pairs:
         return mentions
-    mentions = list(mentions)
+    paired: list[Mention] = []
     names: dict[str, Mention] = {}
     treaties: set[str] = set()
     covers: list[tuple[int, int]] = []
@@ -67,11 +67,11 @@ def acronyms(text: str, mentions: list[Mention], gaz: Gazetteer) -> list[Mention
             Mention(0, 0, "organization", name, entry.wikidata if entry else None, bool(entry)),
         )
         covers.append((pair.start, pair.end))
-        mentions.append(dataclasses.replace(found, start=pair.start, end=pair.end))
+        paired.append(dataclasses.replace(found, start=pair.start, end=pair.end))
     covers.sort()
     cover_starts = [a for a, _ in covers]
     kept = []
-    for m in mentions:
+    for m in [*paired, *mentions]:  # a pair's reading first: it wins the same span
         i = bisect.bisect_right(cover_starts, m.start) - 1
         inside = i >= 0 and covers[i][0] <= m.start and m.end <= covers[i][1]
         if inside and (m.start, m.end) != covers[i]:

@@ -283,3 +283,18 @@ def test_an_expansion_with_an_acronym_its_initials_do_not_spell() -> None:
     assert [(e.name, e.aliases) for e in found] == [
         ("National Security Service of Uzbekistan", ("Uzbek National Security Service", "SNB"))
     ]
+
+
+def test_a_party_named_after_a_person_is_an_organization() -> None:
+    text = "the Petro Poroshenko Bloc and the Yulia Tymoshenko Bloc voted"
+    found = _found(text, [("Petro Poroshenko Bloc", "PERSON"), ("Yulia Tymoshenko Bloc", "ORG")])
+    assert found == {
+        ("organization", "Petro Poroshenko Bloc"),
+        ("organization", "Yulia Tymoshenko Bloc"),
+    }
+
+
+def test_a_country_possessive_before_a_body_is_part_of_its_name() -> None:
+    text = "Ukraine's Security Service (SBU) detained them. The SBU said so."
+    found = resolve(text, _spans(text, [("Security Service", "ORG"), ("SBU", "ORG")]))
+    assert [(e.name, e.mentions) for e in found] == [("Security Service of Ukraine", 3)]
