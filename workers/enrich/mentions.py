@@ -142,7 +142,7 @@ def _dedupe(mentions: list[Mention]) -> list[Mention]:
 
 
 # "Conventional Forces in Europe", "Council of Europe": a place closing a longer name.
-_NAME_BEFORE = re.compile(r"\b([A-Z][\w’'-]*)\s+(?:in|of|for|on)\s+(?:the\s+)?$")
+_NAME_BEFORE = re.compile(r"\b([A-Z][\w’'-]*)\s+(in|of|for|on)\s+(?:the\s+)?$")
 # "North Caucasus Military District", "Black Sea Fleet": a place opening one.
 _NAME_AFTER = re.compile(r"^(?:\s+[A-Z][\w’'-]*){0,2}\s+([A-Z][\w’'-]*)\b")
 
@@ -154,7 +154,7 @@ def nested_places(text: str, mentions: list[Mention]) -> list[Mention]:
         if m.type == "location":
             before = _NAME_BEFORE.search(text, max(0, m.start - 40), m.start)
             after = _NAME_AFTER.match(text[m.end : m.end + 60])
-            closes = orgs.NAME_WORDS if before and before[0].split()[-2] == "of" else orgs.ABSTRACT
+            closes = orgs.NAME_WORDS if before and before[2] == "of" else orgs.ABSTRACT
             if (before and before[1].casefold() in closes) or (
                 after and after[1].casefold() in orgs.ORG_HEADS
             ):

@@ -298,3 +298,16 @@ def test_a_country_possessive_before_a_body_is_part_of_its_name() -> None:
     text = "Ukraine's Security Service (SBU) detained them. The SBU said so."
     found = resolve(text, _spans(text, [("Security Service", "ORG"), ("SBU", "ORG")]))
     assert [(e.name, e.mentions) for e in found] == [("Security Service of Ukraine", 3)]
+
+
+@pytest.mark.parametrize(
+    ("text", "place", "kept"),
+    [
+        ("the Bank of Georgia raised rates", "Georgia", False),  # "of" after a body
+        ("the Council in Tbilisi met", "Tbilisi", True),  # a body *in* a place
+        ("the Forces in Kazakhstan treaty", "Kazakhstan", False),  # "in" after a treaty word
+        ("the President of Georgia spoke", "Georgia", True),  # a title is no name
+    ],
+)
+def test_a_place_closing_a_longer_name(text: str, place: str, kept: bool) -> None:
+    assert (("location", place) in _found(text, [(place, "GPE")])) is kept
