@@ -30,7 +30,7 @@ from workers.enrich.gazetteer import Gazetteer as Gazetteer
 from workers.enrich.gazetteer import gazetteer as gazetteer
 from workers.enrich.gazetteer import translit_key as translit_key
 from workers.enrich.mentions import Mention as _Mention
-from workers.enrich.mentions import acronyms, cited_outlets, nested_places
+from workers.enrich.mentions import acronyms, cited_outlets, nested_places, parts_of_known
 from workers.enrich.ner import NerSpan
 from workers.model import Entity, EntityType, Span
 
@@ -122,6 +122,7 @@ def resolve(
     mentions = cited_outlets(text, mentions, outlets)
     mentions = acronyms(text, mentions, gaz)
     mentions = nested_places(text, mentions)
+    mentions = parts_of_known(text, mentions, gaz)
     mentions = _people(text, mentions, gaz)
     # Jamestown's own series are matched (so "Fortnight in Review" is not read as a
     # place called "Review") but not listed: they are citations, not subjects.
@@ -226,8 +227,7 @@ def _classify(
     ):
         # "Army General Anatoly Kvashnin" read as an organization ("General Motors" is one)
         return [_Mention(end - len(name), end, "person", name)]
-    # A place the recognizer calls a country or city is rarely a generic word.
-    sentence_initial = label != "GPE" and _sentence_start(text, start)
+    sentence_initial = _sentence_start(text, start)
     elsewhere = len(words) == 1 and words[0] in mid_sentence
     if orgs.refusal(surface, sentence_initial=sentence_initial, elsewhere=elsewhere):
         return []

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import itertools
 import re
 from collections.abc import Iterable
 
@@ -161,3 +162,23 @@ def nested_places(text: str, mentions: list[Mention]) -> list[Mention]:
                 continue
         out.append(m)
     return out
+
+
+_POSSESSIVE_GAP = re.compile(r"[’']s\s+$")
+
+
+def parts_of_known(text: str, mentions: list[Mention], gaz: Gazetteer) -> list[Mention]:
+    """A body named after its parent's possessive takes the gazetteer's name for the
+    pair: "the Council of Europe's Parliamentary Assembly" → Parliamentary Assembly of
+    the Council of Europe."""
+    for prev, m in itertools.pairwise(mentions):
+        if m.known or m.type != "organization" or prev.type != "organization":
+            continue
+        if not _POSSESSIVE_GAP.fullmatch(text, prev.end, m.start):
+            continue
+        for name in (f"{m.name} of the {prev.name}", f"{m.name} of {prev.name}"):
+            entry = gaz.by_key.get(translit_key(name))
+            if entry is not None and entry.type == "organization":
+                m.name, m.wikidata, m.known = entry.name, entry.wikidata, True
+                break
+    return mentions

@@ -251,9 +251,19 @@ def test_a_transliterated_outlet_keeps_its_lower_case_word() -> None:
     assert found == {("organization", "Moskovskie novosti"), ("organization", "Trud")}
 
 
-def test_a_place_opening_a_sentence_once_is_kept() -> None:
-    text = "Kokand was quiet on Monday."
-    assert _found(text, [("Kokand", "GPE")]) == {("location", "Kokand")}
+def test_a_place_opening_a_sentence_is_kept_when_named_inside_one_too() -> None:
+    text = "Kokand was quiet on Monday. Troops left Kokand. Survival, not victory, counts."
+    found = _found(text, [("Kokand", "GPE"), ("Kokand", "GPE"), ("Survival", "GPE")])
+    assert found == {("location", "Kokand")}
+
+
+def test_a_body_of_a_known_parent_takes_the_gazetteer_name() -> None:
+    text = "The Council of Europe's Parliamentary Assembly postponed the vote."
+    found = _found(text, [("The Council of Europe's", "ORG"), ("Parliamentary Assembly", "ORG")])
+    assert found == {
+        ("organization", "Council of Europe"),
+        ("organization", "Parliamentary Assembly of the Council of Europe"),
+    }
 
 
 def test_outlets_cited_in_a_citation_are_organizations_whatever_the_model_read() -> None:
