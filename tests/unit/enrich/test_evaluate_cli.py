@@ -10,6 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from tasks.cli import main
+from workers.evaluate import date_value
+from workers.model import DateMention, Granularity
 
 GOLD = Path(__file__).resolve().parents[2] / "fixtures" / "gold"
 
@@ -110,3 +112,20 @@ def test_unusable_gold_exits_non_zero(tmp_path: Path, content: str | None, messa
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "granularity", "value"),
+    [
+        ("September 27-28", "1999-09-27", "1999-09-28", "day", "1999-09-27"),  # range: start
+        ("early May", "2008-05-01", "2008-05-10", "month", "2008-05"),
+        ("summer 2000", "2000-06-01", "2000-08-31", "month", "2000"),  # across months
+        ("early last year", "2007-01-01", "2007-04-30", "year", "2007"),
+    ],
+)
+def test_date_values_in_the_gold_notation(
+    text: str, start: str, end: str, granularity: Granularity, value: str
+) -> None:
+    """real-articles-gold-extra.json `about`: value is YYYY-MM-DD, YYYY-MM or YYYY; a
+    range gives its first date."""
+    assert date_value(DateMention(text, start, end, granularity)) == value
