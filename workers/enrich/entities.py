@@ -295,6 +295,7 @@ def _people(text: str, mentions: list[_Mention], gaz: Gazetteer) -> list[_Mentio
     single_people = {
         translit_key(m.name) for m in mentions if m.type == "person" and " " not in m.name
     }
+    people = {translit_key(m.name) for m in mentions if m.type == "person"}
     for m in mentions:
         words = m.name.split()
         if (
@@ -306,6 +307,7 @@ def _people(text: str, mentions: list[_Mention], gaz: Gazetteer) -> list[_Mentio
             and words[-1].casefold() not in _GENERIC
             and (
                 translit_key(words[-1]) in single_people
+                or translit_key(m.name) in people  # the same name read as a person elsewhere
                 or translit_key(words[0]) in gaz.first_names
                 or _after_title(text, m.start)
             )

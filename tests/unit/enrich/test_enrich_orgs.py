@@ -321,3 +321,9 @@ def test_a_country_possessive_before_a_body_is_part_of_its_name() -> None:
 )
 def test_a_place_closing_a_longer_name(text: str, place: str, kept: bool) -> None:
     assert (("location", place) in _found(text, [(place, "GPE")])) is kept
+
+
+def test_a_name_read_as_a_person_elsewhere_is_never_an_organization() -> None:
+    text = "Tamerlan Bekmurzaev led the raid. Villagers said Tamerlan Bekmurzaev fled."
+    found = _found(text, [("Tamerlan Bekmurzaev", "PERSON"), ("Tamerlan Bekmurzaev", "ORG")])
+    assert found == {("person", "Tamerlan Bekmurzaev")}
