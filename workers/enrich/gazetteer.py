@@ -67,7 +67,7 @@ def gazetteer() -> Gazetteer:
         entry = Entry(canonical, "organization", None)
         by_key.setdefault(translit_key(alias), entry)
         surfaces.setdefault(alias, entry)
-    pattern = re.compile(r"(?<!\w)" + _trie_regex(surfaces) + r"(?![\w$])")
+    pattern = re.compile(r"(?<!\w)" + trie_regex(surfaces) + r"(?![\w$])")
     first = frozenset(translit_key(n) for n in data.get("first_names", ()))
     return Gazetteer(by_key=by_key, pattern=pattern, by_surface=surfaces, first_names=first)
 
@@ -75,7 +75,7 @@ def gazetteer() -> Gazetteer:
 _Trie = dict[str, "_Trie"]
 
 
-def _trie_regex(words: Iterable[str]) -> str:
+def trie_regex(words: Iterable[str]) -> str:
     """One regex for `words` with shared prefixes factored out ("Vladimir (?:Putin|…)").
 
     A flat alternation of a thousand names makes the regex engine try every name at

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable
 
 from workers.enrich import orgs
-from workers.enrich.gazetteer import Gazetteer, translit_key
+from workers.enrich.gazetteer import Gazetteer, translit_key, trie_regex
 from workers.model import EntityType, Span
 
 
@@ -41,7 +41,6 @@ def acronyms(text: str, mentions: list[Mention], gaz: Gazetteer) -> list[Mention
     the CSCE's name); every standing "ACR" in the text becomes a mention of it.
     """
     pairs = list(orgs.acronym_pairs(text))
-    starts = [m.start for m in mentions]
     for m in mentions:  # "Federal Security Service (FSB)": the initials do not spell it
         after = orgs.ACRONYM_AFTER.match(text, m.end)
         if m.type == "organization" and after:
@@ -71,13 +70,14 @@ def acronyms(text: str, mentions: list[Mention], gaz: Gazetteer) -> list[Mention
         paired.append(dataclasses.replace(found, start=pair.start, end=pair.end))
     covers.sort()
     cover_starts = [a for a, _ in covers]
+    no_body = treaties - names.keys()
     kept = []
     for m in [*paired, *mentions]:  # a pair's reading first: it wins the same span
         i = bisect.bisect_right(cover_starts, m.start) - 1
         inside = i >= 0 and covers[i][0] <= m.start and m.end <= covers[i][1]
         if inside and (m.start, m.end) != covers[i]:
             continue  # a part of the expansion: "Europe", "Security"
-        if text[m.start : m.end] in treaties - names.keys():
+        if text[m.start : m.end] in no_body:
             continue
         if (pair_name := names.get(text[m.start : m.end])) is not None:
             m.type, m.name, m.wikidata, m.known = (
@@ -90,7 +90,7 @@ def acronyms(text: str, mentions: list[Mention], gaz: Gazetteer) -> list[Mention
     if not names:
         return kept
     starts = sorted(m.start for m in kept)
-    standing = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w-])")
+    standing = re.compile(r"(?<![\w-])" + trie_regex(names) + r"(?![\w-])")
     for match in standing.finditer(text):
         i = bisect.bisect_left(starts, match.start())
         if i < len(starts) and starts[i] == match.start():

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from workers.enrich.entities import gazetteer, resolve, translit_key
-from workers.enrich.gazetteer import _trie_regex
+from workers.enrich.gazetteer import trie_regex
 from workers.enrich.ner import NerSpan, recognize
 from workers.settings import get_settings
 
@@ -204,7 +204,7 @@ def test_new_words_stay_in_the_vocabulary_only_while_the_process_warms_up(
 
 def test_trie_regex_prefers_the_longest_whole_name() -> None:
     names = ["Kuril", "Kuril Islands", "Kurils", "Kuri"]
-    pattern = re.compile(r"(?<!\w)" + _trie_regex(names) + r"(?![\w$])")
+    pattern = re.compile(r"(?<!\w)" + trie_regex(names) + r"(?![\w$])")
     text = "the Kuril Islands, the Kurils, Kuril claims, Kurilsk and Kuri."
     assert [m.group() for m in pattern.finditer(text)] == [
         "Kuril Islands", "Kurils", "Kuril", "Kuri",
