@@ -85,7 +85,7 @@ _COUNTRY_NAMES.update({"russian federation": "Russia", "ukraine": "Ukraine"})
 # "Chechens"), beyond the country adjectives above.
 _DEMONYMS = frozenset(
     [
-        *COUNTRIES,
+        *(k for k in COUNTRIES if k not in ("us", "u.s.")),
         *_words(
             """tatar bashkir kabardin balkar circassian avar kumyk lezgin adyghe cossack
         kurdish arab israeli syrian iraqi serb serbian croat bosnian albanian kosovar
@@ -259,6 +259,8 @@ def canonical_name(surface: str) -> str | None:
     Office" is "Prosecutor General's Office of Ukraine". Descriptions in lower case
     ("the Russian government") are left alone: the gold counts them as optional.
     """
+    if len(surface) > 160:
+        return None  # no state body's name is this long; keeps the regexes short
     text = " ".join(surface.translate(_APOSTROPHES).split())
     text = re.sub(r"^the\s+", "", text, flags=re.IGNORECASE)
     where: str | None = None
@@ -276,9 +278,13 @@ def canonical_name(surface: str) -> str | None:
     return _body_name(head, where)
 
 
-def _body_name(head: str, where: str) -> str | None:
+_WITH_ARTICLE = frozenset({"United States", "United Kingdom", "Soviet Union"})
+
+
+def _body_name(head: str, country_name: str) -> str | None:
     if not head[:1].isupper():
         return None  # "the Russian government": a description, not a name
+    where = f"the {country_name}" if country_name in _WITH_ARTICLE else country_name
     key = head.casefold()
     if key.endswith(" ministry") and (kind := _MINISTRIES.get(key.removesuffix(" ministry"))):
         return f"Ministry of {kind} of {where}"

@@ -45,6 +45,8 @@ def _found(text: str, labelled: list[tuple[str, str]]) -> set[tuple[str, str]]:
         ("the Uzbek Prosecutor General’s Office", "Prosecutor General's Office of Uzbekistan"),
         ("the Azerbaijani Constitutional Court", "Constitutional Court of Azerbaijan"),
         ("the Russian Federation's Security Council", "Security Council of Russia"),
+        ("the Soviet Defense Ministry", "Ministry of Defense of the Soviet Union"),
+        ("the Russian " + "Foreign " * 60 + "Ministry", None),  # hostile: long, no name
         # Not a state body named by country: left to the other rules.
         ("the Russian government", None),
         ("the Foreign Ministry", None),
