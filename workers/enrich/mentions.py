@@ -107,8 +107,8 @@ def cited_outlets(
     """Press sources named in citations, as organizations over what the recognizer read."""
     found: list[Mention] = []
     for (start, end), name in dict.fromkeys(outlets):
-        if orgs.generic_source(name):
-            continue  # "Russian TV and agencies"
+        if orgs.refusal(name, sentence_initial=False, elsewhere=True):
+            continue  # "Russian TV and agencies", "interview with the minister"
         match = re.search(re.escape(name), text[start:end], re.IGNORECASE)
         if match is not None:
             a, b = start + match.start(), start + match.end()

@@ -329,3 +329,11 @@ def test_a_name_read_as_a_person_elsewhere_is_never_an_organization() -> None:
     text = "Tamerlan Bekmurzaev led the raid. Villagers said Tamerlan Bekmurzaev fled."
     found = _found(text, [("Tamerlan Bekmurzaev", "PERSON"), ("Tamerlan Bekmurzaev", "ORG")])
     assert found == {("person", "Tamerlan Bekmurzaev")}
+
+
+def test_a_cited_source_that_is_no_name_stays_what_it_was() -> None:
+    text = "he said (Interview with Eduard Shevardnadze, May 3)."
+    spans = _spans(text, [("Eduard Shevardnadze", "PERSON")])
+    paren = (text.index("("), len(text) - 1)
+    found = resolve(text, spans, outlets=[(paren, "Interview with Eduard Shevardnadze")])
+    assert [(e.type, e.name) for e in found] == [("person", "Eduard Shevardnadze")]
