@@ -145,6 +145,7 @@ _BODIES = {
     "intelligence service": "Intelligence Service",
     "state security committee": "State Security Committee",
     "national security committee": "National Security Committee",
+    "state committee for national security": "State Committee for National Security",
     "general staff": "General Staff",
     "constitutional court": "Constitutional Court",
     "supreme court": "Supreme Court",
