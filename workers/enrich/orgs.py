@@ -194,9 +194,7 @@ NAME_WORDS = ORG_HEADS | frozenset(
 # Of those, the ones no building or office can be "in" ("the Ministry in Tbilisi").
 ABSTRACT = (NAME_WORDS - ORG_HEADS) | {"forces"}
 # Words that join the parts of a name in lower case ("Power to the People").
-_CONNECTORS = frozenset(
-    _words("of and for the in on to at de du la le di del da al el ul under")
-)
+_CONNECTORS = frozenset(_words("of and for the in on to at de du la le di del da al el ul under"))
 # Lower-case words of transliterated outlet names ("Ukrayinska pravda").
 _PRESS_WORDS = frozenset(
     _words(
