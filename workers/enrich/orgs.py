@@ -25,11 +25,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-
-def _words(text: str) -> list[str]:
-    return text.split()
-
-
 # Country adjective → the country's canonical name (gazetteer spelling). Adjectives of
 # peoples without a state of their own ("Chechen", "Abkhaz") map to their region.
 COUNTRIES: dict[str, str] = {
@@ -86,7 +81,7 @@ _COUNTRY_NAMES.update({"russian federation": "Russia", "ukraine": "Ukraine"})
 _DEMONYMS = frozenset(
     [
         *(k for k in COUNTRIES if k not in ("us", "u.s.")),
-        *_words(
+        *str.split(
             """tatar bashkir kabardin balkar circassian avar kumyk lezgin adyghe cossack
         kurdish arab israeli syrian iraqi serb serbian croat bosnian albanian kosovar
         european asian western eastern baltic caucasian slavic muslim islamic orthodox
@@ -169,7 +164,7 @@ _BODIES = {
 # Words that end an institution's name ("the Vostok battalion", "Chechen police"):
 # lower-case they may still close a name; inside a span they make it one.
 ORG_HEADS = frozenset(
-    _words(
+    str.split(
         """ministry ministries committee commission council party bloc faction front
     movement union battalion brigade regiment division corps army navy fleet forces
     troops guard guards police militia service services directorate department
@@ -185,7 +180,7 @@ ORG_HEADS = frozenset(
 # ("Conventional Forces in Europe", "Council of Europe"); titles are not among them
 # ("President of Georgia" names Georgia).
 NAME_WORDS = ORG_HEADS | frozenset(
-    _words(
+    str.split(
         """forces cooperation co-operation security conference treaty rights affairs
     reconstruction development relations studies peace partnership charter pact
     agreement accord convention declaration force fleet"""
@@ -194,10 +189,12 @@ NAME_WORDS = ORG_HEADS | frozenset(
 # Of those, the ones no building or office can be "in" ("the Ministry in Tbilisi").
 ABSTRACT = (NAME_WORDS - ORG_HEADS) | {"forces"}
 # Words that join the parts of a name in lower case ("Power to the People").
-_CONNECTORS = frozenset(_words("of and for the in on to at de du la le di del da al el ul under"))
+_CONNECTORS = frozenset(
+    str.split("of and for the in on to at de du la le di del da al el ul under")
+)
 # Lower-case words of transliterated outlet names ("Ukrayinska pravda").
 _PRESS_WORDS = frozenset(
-    _words(
+    str.split(
         """gazeta gazety pravda novosti vedomosti izvestia izvestiya fakty nedeli tyzhnia
     tyzhnya vremya vremia zhizn mir slovo rossii moskvy delo kurer kurier vestnik vesti
     zerkalo den obozrenie tribuna zvezda segodnya pravdy komsomolets i"""
@@ -205,7 +202,7 @@ _PRESS_WORDS = frozenset(
 )
 # Ranks and titles: a span made of these alone is no name ("Army General").
 TITLES = frozenset(
-    _words(
+    str.split(
         """army general colonel-general lieutenant-general major-general colonel lieutenant
     major captain admiral vice-admiral rear-admiral marshal sergeant commander
     president vice prime premier minister deputy foreign defense defence interior
@@ -216,10 +213,10 @@ TITLES = frozenset(
     )
 )
 # Single words the recognizer takes for places or bodies when they open a sentence.
-_COMPASS = frozenset(_words("north south east west central northern southern eastern western"))
+_COMPASS = frozenset(str.split("north south east west central northern southern eastern western"))
 # Media words: a label made of these and adjectives is a generic source, not an outlet.
 _MEDIA = frozenset(
-    _words(
+    str.split(
         """tv television radio agencies agency press media newspapers newspaper papers
     sources reports news wire wires services and the local official state
     independent opposition"""
@@ -366,7 +363,7 @@ def split_possessive(surface: str) -> tuple[str, str] | None:
 
 
 _TREATY_WORDS = frozenset(
-    _words("treaty agreement accord pact convention charter declaration protocol program")
+    str.split("treaty agreement accord pact convention charter declaration protocol program")
 )
 
 

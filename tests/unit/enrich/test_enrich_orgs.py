@@ -14,19 +14,13 @@ from typing import Any
 
 import pytest
 
+from tests.support.spans import labelled_spans
 from workers.enrich import orgs
 from workers.enrich.entities import resolve
-from workers.enrich.ner import NerSpan, recognize
+from workers.enrich.ner import recognize
 from workers.settings import get_settings
 
-
-def _spans(text: str, labelled: list[tuple[str, str]]) -> list[NerSpan]:
-    spans, cursor = [], 0
-    for surface, label in labelled:
-        start = text.index(surface, cursor)
-        spans.append(NerSpan(start, start + len(surface), label))
-        cursor = start + len(surface)
-    return spans
+_spans = labelled_spans
 
 
 def _found(text: str, labelled: list[tuple[str, str]]) -> set[tuple[str, str]]:
