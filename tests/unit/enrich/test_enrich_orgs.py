@@ -17,7 +17,7 @@ import pytest
 from tests.support.spans import labelled_spans
 from workers.enrich import orgs
 from workers.enrich.entities import resolve
-from workers.enrich.ner import recognize
+from workers.enrich.ner import NerSpan, recognize
 from workers.settings import get_settings
 
 _spans = labelled_spans
@@ -331,3 +331,31 @@ def test_a_cited_source_that_is_no_name_stays_what_it_was() -> None:
     paren = (text.index("("), len(text) - 1)
     found = resolve(text, spans, outlets=[(paren, "Interview with Eduard Shevardnadze")])
     assert [(e.type, e.name) for e in found] == [("person", "Eduard Shevardnadze")]
+
+
+HOSTILE = [
+    "",
+    " ",
+    "(",
+    "()" * 5_000,
+    "(" + "A" * 10_000 + ")",
+    "The " + "Of " * 5_000 + "(TOO)",
+    "Министерство иностранных дел (МИД)",
+    "’s ’s ’s",
+    "\x00\u200b(\ufeff)",
+    "Russian's's's Ministry",
+    "A (B) C (D) " * 2_000,
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_text_gives_answers_not_errors(text: str) -> None:
+    pairs = list(orgs.acronym_pairs(text))
+    assert all(0 <= p.start < p.end <= len(text) for p in pairs)
+    assert orgs.canonical_name(text) is None
+    orgs.split_possessive(text)
+    orgs.generic_source(text)
+    orgs.refusal(text, sentence_initial=True, elsewhere=False)
+    spans = [NerSpan(0, len(text), "ORG")] if text else []
+    for entity in resolve(text, spans, outlets=[((0, len(text)), text)]):
+        assert all(text[a:b] for a, b in entity.spans)
