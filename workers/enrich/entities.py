@@ -30,7 +30,13 @@ from workers.enrich.gazetteer import Gazetteer as Gazetteer
 from workers.enrich.gazetteer import gazetteer as gazetteer
 from workers.enrich.gazetteer import translit_key as translit_key
 from workers.enrich.mentions import Mention as _Mention
-from workers.enrich.mentions import acronyms, cited_outlets, nested_places, parts_of_known
+from workers.enrich.mentions import (
+    acronyms,
+    bare_bodies,
+    cited_outlets,
+    nested_places,
+    parts_of_known,
+)
 from workers.enrich.ner import NerSpan
 from workers.model import Entity, EntityType, Span
 
@@ -123,6 +129,7 @@ def resolve(
     mentions = acronyms(text, mentions, gaz)
     mentions = nested_places(text, mentions)
     mentions = parts_of_known(text, mentions, gaz)
+    mentions = bare_bodies(mentions)
     mentions = _people(text, mentions, gaz)
     # Jamestown's own series are matched (so "Fortnight in Review" is not read as a
     # place called "Review") but not listed: they are citations, not subjects.

@@ -5,7 +5,9 @@ spans, in text order) and returns them corrected:
 
 - `cited_outlets`: an outlet named in a citation is an organization;
 - `acronyms`: "Full Name (ACR)" and each later "ACR" are one organization;
-- `nested_places`: a place named only inside a longer name is not a place.
+- `nested_places`: a place named only inside a longer name is not a place;
+- `bare_bodies`: "the Foreign Ministry" after "the Georgian Foreign Ministry" is it;
+- `parts_of_known`: "the Council of Europe's Parliamentary Assembly" is PACE.
 
 All are linear in the number of mentions (bisection over sorted offsets).
 """
@@ -181,4 +183,25 @@ def parts_of_known(text: str, mentions: list[Mention], gaz: Gazetteer) -> list[M
             if entry is not None and entry.type == "organization":
                 m.name, m.wikidata, m.known = entry.name, entry.wikidata, True
                 break
+    return mentions
+
+
+def bare_bodies(mentions: list[Mention]) -> list[Mention]:
+    """A state body named without its country ("the Foreign Ministry") is the
+    article's one body of that kind named with its country, if it has exactly one
+    ("the Georgian Foreign Ministry" ... "the Foreign Ministry")."""
+    by_head: dict[str, dict[str, Mention]] = {}
+    for m in mentions:
+        head, _, where = m.name.rpartition(" of ")
+        if m.type == "organization" and head and where[:1].isupper():
+            by_head.setdefault(head, {}).setdefault(m.name, m)
+    if not by_head:
+        return mentions
+    for m in mentions:
+        if m.type != "organization" or m.known:
+            continue
+        named = by_head.get(orgs.bare_head(m.name) or "", {})
+        if len(named) == 1:
+            (full,) = named.values()
+            m.name, m.wikidata, m.known = full.name, full.wikidata, full.known
     return mentions

@@ -274,6 +274,14 @@ def canonical_name(surface: str) -> str | None:
     return _body_name(head, where)
 
 
+def bare_head(surface: str) -> str | None:
+    """The formal head of a state body named without its country: "the Interior
+    Ministry" → "Ministry of Internal Affairs" (to be completed by coreference)."""
+    text = re.sub(r"^the\s+", "", " ".join(surface.translate(_APOSTROPHES).split()), flags=re.I)
+    named = _body_name(text, "-") if len(text) <= 160 else None
+    return named.removesuffix(" of -") if named else None
+
+
 _WITH_ARTICLE = frozenset({"United States", "United Kingdom", "Soviet Union"})
 
 

@@ -359,3 +359,39 @@ def test_hostile_text_gives_answers_not_errors(text: str) -> None:
     spans = [NerSpan(0, len(text), "ORG")] if text else []
     for entity in resolve(text, spans, outlets=[((0, len(text)), text)]):
         assert all(text[a:b] for a, b in entity.spans)
+
+
+def test_a_body_named_without_its_country_is_the_article_one_of_that_kind() -> None:
+    text = (
+        "The Azerbaijani Foreign Ministry protested. Later the Foreign Ministry said "
+        "that the Interior Ministry had not been told."
+    )
+    found = resolve(
+        text,
+        _spans(
+            text,
+            [
+                ("The Azerbaijani Foreign Ministry", "ORG"),
+                ("the Foreign Ministry", "ORG"),
+                ("the Interior Ministry", "ORG"),
+            ],
+        ),
+    )
+    assert [(e.name, e.mentions) for e in found] == [
+        ("Ministry of Foreign Affairs of Azerbaijan", 2),
+        ("Interior Ministry", 1),  # no Interior Ministry named with its country: left as is
+    ]
+
+
+def test_a_bare_body_with_two_candidates_is_not_guessed() -> None:
+    text = (
+        "The Armenian Defense Ministry and the Azerbaijani Defense Ministry met; "
+        "the Defense Ministry left."
+    )
+    labelled = [
+        ("The Armenian Defense Ministry", "ORG"),
+        ("the Azerbaijani Defense Ministry", "ORG"),
+        ("the Defense Ministry", "ORG"),
+    ]
+    names = {e.name for e in resolve(text, _spans(text, labelled))}
+    assert "Defense Ministry" in names
