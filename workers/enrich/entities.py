@@ -34,6 +34,7 @@ from workers.enrich.mentions import (
     acronyms,
     bare_bodies,
     cited_outlets,
+    ministries,
     nested_places,
     parts_of_known,
 )
@@ -125,6 +126,7 @@ def resolve(
     """
     gaz = gaz or gazetteer()
     mentions = _merge(text, spans, gaz)
+    mentions = ministries(text, mentions, gaz)
     mentions = cited_outlets(text, mentions, outlets)
     mentions = acronyms(text, mentions, gaz)
     mentions = nested_places(text, mentions)
@@ -161,17 +163,18 @@ def _merge(text: str, spans: Sequence[NerSpan], gaz: Gazetteer) -> list[_Mention
     found: list[_Mention] = []
     mid_sentence = _mid_sentence_words(text)
     for span in spans:
-        for start, end in _pieces(text, span):
+        for start, end, label in _pieces(text, span):
             lo, hi = bisect.bisect_right(ends, start), bisect.bisect_left(starts, end)
             inside = [gazetted[i] for i in range(lo, hi) if i not in replaced]
             if any(m.start <= start and end <= m.end for m in inside):
                 continue  # the gazetteer already covers it
-            if span.label == "PERSON" and "-" in text[start:end] and " " not in text[start:end]:
+            hyphened = "-" in text[start:end] and " " not in text[start:end]
+            if label == "PERSON" and hyphened and not orgs.PLACE_AFTER.match(text, end):
                 found.extend(_hyphen_parts(text, start, end, inside))
                 continue  # "Putin-Mori": two people, resolved one by one
             if inside and not all(start <= m.start and m.end <= end for m in inside):
                 continue  # partial overlap: trust the gazetteer's boundaries
-            new = _classify(text, start, end, span.label, gaz, mid_sentence)
+            new = _classify(text, start, end, label, gaz, mid_sentence)
             if new:
                 replaced.update(i for i in range(lo, hi))
                 found.extend(new)
@@ -180,8 +183,10 @@ def _merge(text: str, spans: Sequence[NerSpan], gaz: Gazetteer) -> list[_Mention
     return found
 
 
-def _pieces(text: str, span: NerSpan) -> list[tuple[int, int]]:
-    """The span trimmed; two pieces for "the Defense Ministry's Main Directorate"."""
+def _pieces(text: str, span: NerSpan) -> list[tuple[int, int, str]]:
+    """The span trimmed, with its label; two pieces for a possessive chain: "the
+    Defense Ministry's Main Directorate" (two bodies), "Berezovsky's Sibneft" (an
+    owner and a company)."""
     start, end = _trim(text, span.start, span.end)
     if end <= start or not text[start].isupper():
         return []
@@ -189,15 +194,20 @@ def _pieces(text: str, span: NerSpan) -> list[tuple[int, int]]:
         start = ordinal.start()  # "the 19th National Congress", "the 58th Army"
     before = _COUNTRY_BEFORE.search(text, max(0, start - 40), start)
     if span.label == "ORG" and before and orgs.canonical_name(text[before.start() : end]):
-        start = before.start()  # "Ukraine's Security Service": the country is the name's
-    parts = orgs.split_possessive(text[start:end]) if span.label == "ORG" else None
-    if parts is None:
-        return [(start, end)]
-    left, right = parts
-    second = end - len(right)
-    return [_trim(text, start, start + len(left) + 2), (second, end)]
+        # "Ukraine's Security Service": the country is part of the name
+        return [(before.start(), end, span.label)]
+    inner = _INNER_POSSESSIVE.search(text, start, end) if span.label == "ORG" else None
+    if inner is None or orgs.canonical_name(text[start:end]):
+        return [(start, end, span.label)]
+    left = text[start : inner.start()]
+    if orgs.split_possessive(text[start:end]) is not None:
+        return [(start, inner.start(), "ORG"), (inner.end(), end, "ORG")]
+    if _is_name(left.split()) and len(left.split()) <= 3 and not _has_head(left):
+        return [(start, inner.start(), "PERSON"), (inner.end(), end, "ORG")]
+    return [(start, end, span.label)]
 
 
+_INNER_POSSESSIVE = re.compile(r"[’']s\s+(?=[A-Z])")
 _COUNTRY_BEFORE = re.compile(r"\b[A-Z][\w.]+(?:[’']s)?\s+$")
 _ORDINAL = re.compile(r"\b\d{1,3}(?:st|nd|rd|th)\s+$")
 
@@ -214,7 +224,9 @@ def _classify(
     entry = gaz.by_key.get(translit_key(surface))
     if entry is not None:
         return [_Mention(start, end, entry.type, entry.name, entry.wikidata, True)]
-    if kind == "person" and _has_head(surface.split()[-1]) and surface[-1:].isalpha():
+    if orgs.PLACE_AFTER.match(text, end) and _is_name(surface.split()):
+        kind = "location"  # "the Naursky and Shelkovskoy districts"
+    elif kind == "person" and _has_head(surface.split()[-1]) and surface[-1:].isalpha():
         kind = "organization"  # "the Petro Poroshenko Bloc": a person's name in a party's
     elif kind == "person":
         return [_Mention(start, end, kind, surface)] if _usable(surface, kind) else []

@@ -4,6 +4,7 @@ Each takes the mentions found so far (gazetteer matches and classified recognize
 spans, in text order) and returns them corrected:
 
 - `cited_outlets`: an outlet named in a citation is an organization;
+- `ministries`: ministries the recognizer missed ("the Emergency Situations Ministry");
 - `acronyms`: "Full Name (ACR)" and each later "ACR" are one organization;
 - `nested_places`: a place named only inside a longer name is not a place;
 - `bare_bodies`: "the Foreign Ministry" after "the Georgian Foreign Ministry" is it;
@@ -205,3 +206,31 @@ def bare_bodies(mentions: list[Mention]) -> list[Mention]:
             (full,) = named.values()
             m.name, m.wikidata, m.known = full.name, full.wikidata, full.known
     return mentions
+
+
+def ministries(text: str, mentions: list[Mention], gaz: Gazetteer) -> list[Mention]:
+    """Ministries the recognizer missed or cut, found by `orgs.ministries`: each
+    replaces the mentions inside it ("Russia" in "Russia's Defense Ministry") unless
+    one of them is already a known organization."""
+    found = list(orgs.ministries(text))
+    if not found:
+        return mentions
+    starts, ends = [m.start for m in mentions], [m.end for m in mentions]
+    drop: set[int] = set()
+    added: list[Mention] = []
+    for start, end, name in found:
+        lo, hi = bisect.bisect_right(ends, start), bisect.bisect_left(starts, end)
+        inside = range(lo, hi)
+        if any(
+            mentions[i].start < start or mentions[i].end > end or mentions[i].type == "organization"
+            for i in inside
+        ):
+            continue  # the recognizer's or the gazetteer's reading stands
+        drop.update(inside)
+        entry = gaz.by_key.get(translit_key(name))
+        if entry is not None:
+            added.append(Mention(start, end, entry.type, entry.name, entry.wikidata, True))
+        else:
+            added.append(Mention(start, end, "organization", name))
+    kept = [m for i, m in enumerate(mentions) if i not in drop]
+    return sorted([*kept, *added], key=lambda m: m.start)

@@ -22,7 +22,7 @@ Everything here is pure: strings in, strings out.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 # Country adjective → the country's canonical name (gazetteer spelling). Adjectives of
@@ -192,6 +192,11 @@ ABSTRACT = (NAME_WORDS - ORG_HEADS) | {"forces"}
 _CONNECTORS = frozenset(
     str.split("of and for the in on to at de du la le di del da al el ul under")
 )
+# A name followed by one of these is a place: "the Naursky and Shelkovskoy districts".
+PLACE_AFTER = re.compile(
+    r"(?:\s+and\s+[A-Z][\w’'-]*)?\s+(?:district|districts|region|regions|oblast|oblasts|"
+    r"raion|village|villages|province|provinces|krai|valley|gorge|river|mountains)\b"
+)
 # Lower-case words of transliterated outlet names ("Ukrayinska pravda").
 _PRESS_WORDS = frozenset(
     str.split(
@@ -272,6 +277,47 @@ def canonical_name(surface: str) -> str | None:
     if where is None:
         return None
     return _body_name(head, where)
+
+
+def _alternation(words: Iterable[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+_KINDS = _alternation(
+    " ".join(w if w == "and" else w.capitalize() for w in k.split()) for k in _MINISTRIES
+)
+_WHERE = _alternation(
+    [
+        *(" ".join(w.capitalize() for w in k.split()) for k in COUNTRIES if "." not in k),
+        *(f"{c}{s}" for c in _COUNTRY_NAMES.values() for s in ("'s", "’s")),
+    ]
+)
+_KIND_BEFORE = re.compile(rf"(?:(?:\b[Tt]he\s+)?\b(?:{_WHERE})\s+)?\b(?:{_KINDS})\s+$")
+_STATES = _alternation(" ".join(w.capitalize() for w in k.split()) for k in _COUNTRY_NAMES)
+_KIND_AFTER = re.compile(
+    rf"\s+of\s+(?:the\s+)?(?:{_KINDS})\b(?:\s+of\s+(?:the\s+)?(?:{_STATES})\b)?"
+)
+_WHERE_BEFORE = re.compile(rf"\b(?:{_WHERE})\s+$")
+_MINISTRY_WORD = re.compile(r"\bMinistry\b")
+
+
+def ministries(text: str) -> Iterator[tuple[int, int, str]]:
+    """Every ministry named in `text` ("the Georgian Defense Ministry", "the Ministry
+    of Emergency Situations"), the recognizer's misses included: (start, end, name),
+    the formal name when the country is given, else the name as written."""
+    for word in _MINISTRY_WORD.finditer(text):
+        before = _KIND_BEFORE.search(text, max(0, word.start() - 60), word.start())
+        if before is not None:
+            start, end = before.start(), word.end()
+        elif after := _KIND_AFTER.match(text, word.end()):
+            start, end = word.start(), after.end()
+            if where := _WHERE_BEFORE.search(text, max(0, start - 40), start):
+                start = where.start()  # "the Russian Ministry of Foreign Affairs"
+        else:
+            continue
+        surface = text[start:end]
+        name = canonical_name(surface) or re.sub(r"^[Tt]he\s+", "", surface)
+        yield start + (4 if surface[:4].casefold() == "the " else 0), end, name
 
 
 def bare_head(surface: str) -> str | None:

@@ -395,3 +395,29 @@ def test_a_bare_body_with_two_candidates_is_not_guessed() -> None:
     ]
     names = {e.name for e in resolve(text, _spans(text, labelled))}
     assert "Defense Ministry" in names
+
+
+def test_an_owner_possessive_splits_the_person_from_the_company() -> None:
+    text = "Boris Berezovsky said that Berezovsky's Sibneft had paid."
+    found = _found(text, [("Boris Berezovsky", "PERSON"), ("Berezovsky's Sibneft", "ORG")])
+    assert found == {("person", "Boris Berezovsky"), ("organization", "Sibneft")}
+
+
+def test_names_before_district_are_places() -> None:
+    text = "rebels left the Achkhoi-Martan and Sernovodsk districts"
+    found = _found(text, [("Achkhoi-Martan", "PERSON"), ("Sernovodsk", "ORG")])
+    assert found == {("location", "Achkhoi-Martan"), ("location", "Sernovodsk")}
+
+
+def test_ministries_the_recognizer_missed_are_found() -> None:
+    text = (
+        "The Emergency Situations Ministry sent tents, Kazakhstan's Energy Ministry oil, "
+        "and the Ministry of Justice of Moldova lawyers; the ministry said nothing."
+    )
+    found = _found(text, [])
+    assert {
+        ("organization", "Emergency Situations Ministry"),
+        ("organization", "Ministry of Energy of Kazakhstan"),
+        ("organization", "Ministry of Justice of Moldova"),
+    } <= found
+    assert ("location", "Kazakhstan") not in found  # only inside the ministry's name
