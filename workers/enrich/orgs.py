@@ -475,7 +475,7 @@ def refusal(surface: str, *, sentence_initial: bool, elsewhere: bool) -> str | N
             continue
         if bare in _PRESS_WORDS:  # "Moskovskie novosti", "Nezavisimaya gazeta"
             continue
-        if word[:1].isdigit() or re.match(r"^(?:al|el|ad|as|ash|at|ibn|bin|abu)-", bare):
+        if word[:1].isdigit() or re.match(r"^(?:al|el|ad|as|ash|at|ibn|bin|abu|wal|ut|ul)-", bare):
             continue
         return "not a noun phrase"  # a verb or an adverb: "to guide Russia's policy"
     folded = [w.casefold() for w in words]

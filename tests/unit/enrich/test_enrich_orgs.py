@@ -241,6 +241,12 @@ def test_a_company_named_with_a_title_word_stays_a_company() -> None:
     assert _found(text, [("General Motors", "ORG")]) == {("organization", "General Motors")}
 
 
+def test_arabic_article_prefixes_keep_a_name() -> None:
+    text = "fighters of Jaish al-Muhajireen wal-Ansar crossed"
+    found = _found(text, [("Jaish al-Muhajireen wal-Ansar", "ORG")])
+    assert found == {("organization", "Jaish al-Muhajireen wal-Ansar")}
+
+
 def test_a_transliterated_outlet_keeps_its_lower_case_word() -> None:
     text = "as reported by Moskovskie novosti and Trud"
     found = _found(text, [("Moskovskie novosti", "ORG"), ("Trud", "ORG")])
@@ -345,6 +351,8 @@ HOSTILE = [
     "\x00\u200b(\ufeff)",
     "Russian's's's Ministry",
     "A (B) C (D) " * 2_000,
+    "the Ministry of " * 5_000,
+    "Russian Defense Ministry's " * 3_000,
 ]
 
 
