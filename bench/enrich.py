@@ -5,7 +5,11 @@ about N words:
 
 1. dates + citations throughput in words/s (target ≥ 100,000);
 2. the whole enrich stage (publication date, dates, citations, entities — no cache)
-   against spaCy's own NER on the same texts with the same model (target ≤ 1.25×).
+   against spaCy's own NER on the same texts with the same model (target ≤ 1.25×);
+3. with `--series`: one name-dense article of 0.25, 0.5, 1 and 2 MB (the dev
+   articles' bodies joined, with rosters of gazetteer names), each enriched in a
+   fresh process, its time and peak resident memory (target for 2 MB: ≤ 20 s
+   within the worker's 350 MB; both growing linearly with size).
 
 The best of R runs is reported for each, so other work on the machine adds less noise.
 """
@@ -19,6 +23,10 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import dataclasses  # noqa: E402
+import resource  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from importlib import metadata  # noqa: E402
@@ -28,6 +36,7 @@ from bench import machine  # noqa: E402
 from workers import pipeline  # noqa: E402
 from workers.enrich import ner  # noqa: E402
 from workers.enrich.enrichers import Citations, Dates, PublicationDate  # noqa: E402
+from workers.enrich.gazetteer import gazetteer  # noqa: E402
 from workers.model import Article  # noqa: E402
 from workers.settings import get_settings  # noqa: E402
 from workers.sources.files import expand_paths, read_file  # noqa: E402
@@ -53,11 +62,68 @@ def best(repeat: int, run: Callable[[], object]) -> float:
     return min(times)
 
 
+SERIES_MB = (0.25, 0.5, 1.0, 2.0)
+
+
+def one_article(size: int) -> Article:
+    """One article of about `size` characters, dense with names: the dev bodies
+    joined, each time followed by a roster of 200 gazetteer names (people, places,
+    institutions, outlets), as in a list of delegates or signatories."""
+    bodies = [a.body for a in corpus(1)]
+    names = sorted({e.name for e in gazetteer().by_surface.values()})
+    rosters = [
+        "Among those present: " + ", ".join(names[i : i + 200]) + "."
+        for i in range(0, len(names), 200)
+    ]
+    body, turn = "", 0
+    while len(body) < size:
+        body += "\n\n".join(bodies) + "\n\n" + rosters[turn % len(rosters)] + "\n\n"
+        turn += 1
+    first = pipeline.build(read_file(GOLD / "seeds" / "monitor-v7-i14.txt", max_bytes=10**7))
+    return dataclasses.replace(first, body=body[:size])
+
+
+def run_one(size: int) -> None:
+    """Enrich one article of `size` characters; print seconds and peak RSS in MB."""
+    article = one_article(size)
+    ner.load(get_settings().spacy_model)
+    start, cpu = time.perf_counter(), time.process_time()
+    (done,) = pipeline.enrich_batch([article])
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{size} {seconds:.2f} {peak_mb:.0f} {len(done.entities)} {cpu:.2f}")
+
+
+def series() -> None:
+    print(
+        "one name-dense article, fresh process each (target 2 MB: <= 20 s, <= 350 MB; "
+        f"load average now {os.getloadavg()[0]:.1f})"
+    )
+    for mb in SERIES_MB:
+        size = int(mb * 1_000_000)
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.enrich", "--one", str(size)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        seconds, peak, found, cpu = float(out[1]), float(out[2]), int(out[3]), float(out[4])
+        print(
+            f"  {mb:5.2f} MB  {seconds:7.2f} s ({cpu:6.2f} s CPU, {cpu / mb:6.2f} s/MB)  "
+            f"peak RSS {peak:5.0f} MB  {found:,} entities"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--words", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--series", action="store_true", help="also the 0.25-2 MB series")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one:
+        run_one(args.one)
+        return
     model = get_settings().spacy_model
     articles = corpus(args.words)
     total_words = sum(a.word_count for a in articles)
@@ -94,6 +160,8 @@ def main() -> None:
         f"enrich stage     {stage_s:7.3f} s  {total_words / stage_s:12,.0f} words/s  "
         f"= {stage_s / spacy_s:.2f}x spaCy alone (target <= 1.25x)"
     )
+    if args.series:
+        series()
 
 
 if __name__ == "__main__":

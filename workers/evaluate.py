@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from workers import pipeline
-from workers.model import Article, InputError, RawArticle
+from workers.model import Article, DateMention, InputError, RawArticle
 from workers.sources.files import read_file
 
 MAX_INPUT_BYTES = 5_000_000
@@ -79,6 +79,8 @@ class Report:
     years_total: int = 0
     articles: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
+    # Per measure, how many errors of each kind (see `ERROR_KINDS`).
+    error_kinds: dict[str, Counter[str]] = field(default_factory=dict)
 
     @property
     def year_accuracy(self) -> float:
@@ -98,6 +100,9 @@ class Report:
                 "total": self.years_total,
             },
             "errors": self.errors,
+            "error_kinds": {
+                m: {k: n for k, n in sorted(c.items()) if n} for m, c in self.error_kinds.items()
+            },
         }
 
 
@@ -110,6 +115,8 @@ def load_gold(path: Path) -> dict[str, Any]:
         raise GoldError(f"{path}: cannot read: {exc}") from exc
     except json.JSONDecodeError as exc:
         raise GoldError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from exc
+    if isinstance(data, dict) and isinstance(data.get("items"), dict):
+        data = {**data, "articles": _items_as_articles(path, data)}
     if not isinstance(data, dict) or not isinstance(data.get("articles"), list):
         raise GoldError(f"{path}: expected an object with an 'articles' list")
     for item in data["articles"]:
@@ -185,6 +192,10 @@ def _score_article(
         _add(score, len(found & gold_names), len(fp_names), len(fn_names))
         if fp_names or fn_names:
             misses[kind] = {"unexpected": sorted(fp_names), "missing": sorted(fn_names)}
+    if "named" in item:
+        _score_named(report, item, article, misses)
+    if "date_values" in item:
+        _score_date_values(report, item["date_values"], article, misses)
     year = _gold_year(item)
     if year is not None:
         report.years_total += 1
@@ -237,6 +248,8 @@ def _gold_year(item: dict[str, Any]) -> int | None:
     estimate = item.get("published_at_estimate")
     if isinstance(estimate, dict) and isinstance(estimate.get("value"), str):
         return int(estimate["value"][:4])
+    if isinstance(item.get("publication_date_estimate"), str):
+        return int(item["publication_date_estimate"][:4])
     return None
 
 
@@ -257,3 +270,150 @@ def _add(score: Score, tp: int, fp: int, fn: int) -> None:
     score.tp += tp
     score.fp += fp
     score.fn += fn
+
+
+# Gold files with an `items` object (real-articles-gold-extra.json): per input, places
+# and organizations by canonical name with `*_optional` borderline ones, a top-level
+# `aliases` object of name groups (first entry canonical), and dates as
+# (text, value) with value YYYY-MM-DD, YYYY-MM or YYYY.
+
+# What went wrong, per measure, so the next change is easy to aim:
+# - fragment: a reported name that is no gold item nor part of one ("Stockholm Kozyrev");
+# - wrong type: a gold name of the other kind ("Georgia" reported as an organization);
+# - split: a piece of a longer gold name ("Europe" of "Conventional Forces in Europe");
+# - missed: a gold item not reported;
+# - wrong value (dates): the gold text found with another value.
+ERROR_KINDS = ("fragment", "wrong type", "split", "missed", "wrong value")
+_NAMED = {"location": "locations", "organization": "organizations"}
+
+
+def _items_as_articles(path: Path, gold: dict[str, Any]) -> list[dict[str, Any]]:
+    """`items` keyed by input name ("item00") as `articles` entries with a `file`."""
+    aliases = {m: _alias_table(groups) for m, groups in (gold.get("aliases") or {}).items()}
+    articles = []
+    for key, item in gold["items"].items():
+        if not isinstance(item, dict):
+            raise GoldError(f"{path}: item {key!r} is not an object")
+        found = sorted(p for p in (*path.parent.glob(f"{key}.*"), *path.parent.glob(f"*/{key}.*")))
+        if not found:
+            raise GoldError(f"{key}: no input file named {key}.* next to {path.name}")
+        named = {
+            kind: {
+                "gold": item.get(field_name) or [],
+                "optional": item.get(f"{field_name}_optional") or [],
+            }
+            for kind, field_name in _NAMED.items()
+        }
+        articles.append(
+            {
+                "publication_date_estimate": item.get("publication_date_estimate"),
+                "file": str(found[0].relative_to(path.parent)),
+                "named": named,
+                "name_aliases": aliases,
+                "date_values": {
+                    "gold": item.get("dates") or [],
+                    "optional": item.get("dates_optional") or [],
+                },
+            }
+        )
+    return articles
+
+
+def _score_named(
+    report: Report, item: dict[str, Any], article: Article, misses: dict[str, Any]
+) -> None:
+    named: dict[str, dict[str, list[str]]] = item["named"]
+    aliases: dict[str, dict[str, str]] = item["name_aliases"]
+
+    def key(kind: str, name: str) -> str:
+        folded = name.casefold().removeprefix("the ")
+        return aliases.get(_NAMED[kind], {}).get(folded, folded)
+
+    every = {k: {key(k, n) for n in (*v["gold"], *v["optional"])} for k, v in named.items()}
+    for kind, gold_lists in named.items():
+        score = getattr(report, _NAMED[kind])
+        kinds = report.error_kinds.setdefault(_NAMED[kind], Counter())
+        gold = {key(kind, n) for n in gold_lists["gold"]}
+        optional = {key(kind, n) for n in gold_lists["optional"]}
+        found = {key(kind, e.name) for e in article.entities if e.type == kind}
+        fp = found - gold - optional
+        fn = gold - found
+        _add(score, len(found & gold), len(fp), len(fn))
+        others = set().union(*(names for k, names in every.items() if k != kind))
+        longer = set().union(*every.values())
+        for name in fp:
+            if name in others:
+                kinds["wrong type"] += 1
+            elif any(_inside(name, g) for g in longer):
+                kinds["split"] += 1
+            else:
+                kinds["fragment"] += 1
+        kinds["missed"] += len(fn)
+        if fp or fn:
+            misses[_NAMED[kind]] = {"unexpected": sorted(fp), "missing": sorted(fn)}
+
+
+def _inside(part: str, whole: str) -> bool:
+    """`part` is a proper piece of `whole`, on word boundaries."""
+    return part != whole and f" {part} " in f" {whole} "
+
+
+def _score_date_values(
+    report: Report, gold: dict[str, list[dict[str, str]]], article: Article, misses: dict[str, Any]
+) -> None:
+    """A gold (text, value) is found by a mention with that value whose text contains
+    it or lies inside it; mentions of kinds the gold does not annotate (weeks,
+    decades) count neither way."""
+    kinds = report.error_kinds.setdefault("dates", Counter())
+    predicted = list(
+        dict.fromkeys((d.text.casefold(), date_value(d)) for d in article.dates if _annotated(d))
+    )
+    used: set[int] = set()
+
+    def take(text: str, value: str) -> bool:
+        for index, (p_text, p_value) in enumerate(predicted):
+            if index not in used and p_value == value and _overlap(text, p_text):
+                used.add(index)
+                return True
+        return False
+
+    missing = []
+    for mention in gold["gold"]:
+        text, value = mention["text"].casefold(), mention["value"]
+        if take(text, value):
+            report.dates.tp += 1
+            continue
+        report.dates.fn += 1
+        missing.append(f"{mention['text']} = {value}")
+        kinds["wrong value" if any(_overlap(text, t) for t, _ in predicted) else "missed"] += 1
+    for mention in gold["optional"]:
+        take(mention["text"].casefold(), mention["value"])
+    gold_texts = [m["text"].casefold() for m in gold["gold"]]
+    unexpected = []
+    for index, (text, value) in enumerate(predicted):
+        if index in used or any(_overlap(text, t) for t in gold_texts):
+            continue  # a wrong value is counted once, as a miss
+        report.dates.fp += 1
+        kinds["fragment"] += 1
+        unexpected.append(f"{text} = {value}")
+    if missing or unexpected:
+        misses["date_values"] = {"unexpected": unexpected, "missing": missing}
+
+
+def date_value(mention: DateMention) -> str:
+    """The gold's notation: a day (a range's first), else the month or year holding it."""
+    if mention.granularity == "day":
+        return mention.start
+    if mention.start[:7] == mention.end[:7]:
+        return mention.start[:7]
+    return mention.start[:4]
+
+
+def _annotated(mention: DateMention) -> bool:
+    if mention.granularity == "week":
+        return False
+    return int(mention.end[:4]) - int(mention.start[:4]) < 9  # a decade is not annotated
+
+
+def _overlap(a: str, b: str) -> bool:
+    return a in b or b in a

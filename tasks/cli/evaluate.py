@@ -18,9 +18,12 @@ def eval_command(gold: Path, fmt: str) -> None:
 
     Runs parse → normalize → enrich on every file the gold names (paths relative to
     GOLD) and prints precision, recall and F1 for citation (source, date) pairs, date
-    mentions (correct start/end), persons, locations and organizations, plus the
-    publication-year accuracy of the date estimates. Nothing is indexed. Exits 2
-    when the gold file or an input it names cannot be read.
+    mentions (correct start/end, or for gold files with an `items` object the
+    (text, value) pairs), persons, locations and organizations, plus the
+    publication-year accuracy of the date estimates. Locations, organizations and
+    dates are also counted per kind of error (fragment, wrong type, split, missed,
+    wrong value). Nothing is indexed. Exits 2 when the gold file or an input it
+    names cannot be read.
     """
     try:
         report = evaluate(gold)
@@ -40,10 +43,10 @@ def _print_table(report: Report) -> None:
     )
     rows = (
         ("citation pairs", report.citations),
-        ("dates (start/end)", report.dates),
+        ("dates", report.dates),
         ("persons", report.persons),
         ("locations", report.locations),
-        ("organizations (info)", report.organizations),
+        ("organizations", report.organizations),
     )
     for label, score in rows:
         p, r, f = (
@@ -56,6 +59,9 @@ def _print_table(report: Report) -> None:
         f"publication year      {report.year_accuracy:.3f} "
         f"({report.years_correct}/{report.years_total})"
     )
+    for measure, kinds in report.error_kinds.items():
+        counts = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()) if n)
+        click.echo(f"  {measure} errors: {counts or 'none'}")
     for error in report.errors:
         details = "; ".join(f"{k}: {v}" for k, v in error.items() if k != "file")
         click.echo(f"  {error['file']}: {details}")

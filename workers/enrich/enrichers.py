@@ -105,7 +105,7 @@ class Entities:
     """
 
     name = "entities"
-    version = "1"
+    version = "2"  # 2: organization rules, NER budget (issue 15, 11)
 
     def __init__(self, model: str | None = None) -> None:
         self._model = model
@@ -127,13 +127,14 @@ class Entities:
 
     def batch(self, articles: Sequence[Article]) -> list[Article]:
         english = [a for a in articles if entities.latin_share(a.body) >= _MIN_LATIN_SHARE]
-        found = iter(ner.recognize([a.body for a in english], model=self.model))
+        read = [ner.budget(a.body) for a in english]
+        texts = [a.body[:n] for a, n in zip(english, read, strict=True)]
+        found = iter(zip(ner.recognize(texts, model=self.model), read, strict=True))
         out = []
         for article in articles:
             if english and article is english[0]:
                 english.pop(0)
-                resolved = entities.resolve(article.body, next(found))
-                out.append(dataclasses.replace(article, entities=resolved))
+                out.append(_with_entities(article, *next(found)))
             elif article.body.strip():
                 # An English model on Cyrillic or Chinese text finds only noise.
                 note = "entities: skipped, the text is mostly not in the Latin alphabet"
@@ -145,6 +146,21 @@ class Entities:
             else:
                 out.append(dataclasses.replace(article, entities=()))
         return out
+
+
+def _with_entities(article: Article, spans: list[ner.NerSpan], read: int) -> Article:
+    """`article` with the entities of its recognized spans, its cited outlets and the
+    gazetteer; a note when NER read only the first `read` characters."""
+    cited = [(c.span, c.source) for c in article.citations if c.kind == "press" and c.span]
+    resolved = entities.resolve(article.body, spans, outlets=cited)
+    notes = article.enrich_notes
+    if read < len(article.body):
+        notes = (
+            *notes,
+            f"entities: names recognized in the first {read:,} of {len(article.body):,} "
+            "characters, the gazetteer's throughout",
+        )
+    return dataclasses.replace(article, entities=resolved, enrich_notes=notes)
 
 
 def _iso_date(value: str | None) -> date | None:

@@ -19,16 +19,25 @@ Putin" and "Vladimir Putin" come out as three strings, "Putin-Mori" as one perso
 
 from __future__ import annotations
 
-import json
+import bisect
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 
-from workers.enrich import publications
+from workers.enrich import orgs, publications
+from workers.enrich.gazetteer import Entry as Entry
+from workers.enrich.gazetteer import Gazetteer as Gazetteer
+from workers.enrich.gazetteer import gazetteer as gazetteer
+from workers.enrich.gazetteer import translit_key as translit_key
+from workers.enrich.mentions import Mention as _Mention
+from workers.enrich.mentions import (
+    acronyms,
+    bare_bodies,
+    cited_outlets,
+    ministries,
+    nested_places,
+    parts_of_known,
+)
 from workers.enrich.ner import NerSpan
 from workers.model import Entity, EntityType, Span
 
@@ -94,21 +103,6 @@ _POSSESSIVE = re.compile(r"[’']s?$")
 _TOKEN = re.compile(r"[^\s]+")
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    name: str
-    type: EntityType
-    wikidata: str | None
-
-
-@dataclass(slots=True)
-class Gazetteer:
-    by_key: dict[str, Entry]
-    pattern: re.Pattern[str]
-    by_surface: dict[str, Entry] = field(default_factory=dict)
-    first_names: frozenset[str] = frozenset()
-
-
 def latin_share(text: str) -> float:
     """Share of letters in `text` that are Latin (1.0 for text without letters)."""
     letters = [ch for ch in text[:20_000] if ch.isalpha()]
@@ -117,101 +111,27 @@ def latin_share(text: str) -> float:
     return sum(1 for ch in letters if ch < "\u0250") / len(letters)
 
 
-@lru_cache(maxsize=16_384)
-def translit_key(name: str) -> str:
-    """One key for the spellings of a Russian/Ukrainian name in English text."""
-    text = unicodedata.normalize("NFKD", name.casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.replace("’", "'").replace("x", "ks").replace("iye", "ie").replace("yo", "e")
-    words = []
-    for word in re.findall(r"[\w'-]+", text):
-        word = re.sub(r"^ye", "e", word)
-        word = re.sub(r"(?:ei|ey)$", "ey", word)
-        word = re.sub(r"(?:iy|ii|yi|i|y)$", "y", word)
-        word = re.sub(r"ander$", "andr", word)
-        words.append(word)
-    return " ".join(words)
-
-
-@lru_cache(maxsize=1)
-def gazetteer() -> Gazetteer:
-    data = json.loads(
-        resources.files("workers.enrich").joinpath("data/gazetteer.json").read_text("utf-8")
-    )
-    by_key: dict[str, Entry] = {}
-    surfaces: dict[str, Entry] = {}
-    for item in data["entities"]:
-        entry = Entry(item["name"], item["type"], item.get("wikidata"))
-        for alias in (item["name"], *item["aliases"]):
-            by_key.setdefault(translit_key(alias), entry)
-            surfaces.setdefault(alias, entry)
-    for alias, canonical in _outlet_surfaces().items():
-        entry = Entry(canonical, "organization", None)
-        by_key.setdefault(translit_key(alias), entry)
-        surfaces.setdefault(alias, entry)
-    pattern = re.compile(r"(?<!\w)" + _trie_regex(surfaces) + r"(?![\w$])")
-    first = frozenset(translit_key(n) for n in data.get("first_names", ()))
-    return Gazetteer(by_key=by_key, pattern=pattern, by_surface=surfaces, first_names=first)
-
-
-_Trie = dict[str, "_Trie"]
-
-
-def _trie_regex(words: Iterable[str]) -> str:
-    """One regex for `words` with shared prefixes factored out ("Vladimir (?:Putin|…)").
-
-    A flat alternation of a thousand names makes the regex engine try every name at
-    every position; the trie tries one branch per character (five times faster on the
-    bench corpus). Matches are the same: the text selects at most one child per
-    character, and the optional tails are greedy, so the longest name that passes the
-    caller's trailing check wins, as with names sorted longest first.
-    """
-    root: _Trie = {}
-    for word in words:
-        node = root
-        for ch in word:
-            node = node.setdefault(ch, {})
-        node[""] = {}  # a name ends here
-
-    def emit(node: _Trie) -> str:
-        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{body})?" if "" in node else body
-
-    return emit(root)
-
-
-def _outlet_surfaces() -> dict[str, str]:
-    """Outlet names as written in outlets.json (the citation table is case-folded)."""
-    data = json.loads(
-        resources.files("workers.enrich").joinpath("data/outlets.json").read_text("utf-8")
-    )
-    out: dict[str, str] = {}
-    for canonical, aliases in data["outlets"].items():
-        for alias in (canonical, *aliases):
-            if len(alias) > 3:  # "AP", "FT", "NG": too ambiguous to match in prose
-                out[alias] = canonical
-    return out
-
-
-@dataclass(slots=True)
-class _Mention:
-    start: int
-    end: int
-    type: EntityType
-    name: str
-    wikidata: str | None = None
-    known: bool = False  # from the gazetteer: canonical already
-
-
 def resolve(
-    text: str, spans: Sequence[NerSpan], gaz: Gazetteer | None = None
+    text: str,
+    spans: Sequence[NerSpan],
+    gaz: Gazetteer | None = None,
+    *,
+    outlets: Iterable[tuple[Span, str]] = (),
 ) -> tuple[Entity, ...]:
-    """Canonical entities from recognizer spans and gazetteer matches in `text`."""
+    """Canonical entities from recognizer spans and gazetteer matches in `text`.
+
+    `outlets`: the press sources the citations found, as (the parenthetical's span,
+    the source's name): an outlet cited there is an organization whatever the
+    recognizer read ("(Kabar, May 7)" is no place).
+    """
     gaz = gaz or gazetteer()
     mentions = _merge(text, spans, gaz)
+    mentions = ministries(text, mentions, gaz)
+    mentions = cited_outlets(text, mentions, outlets)
+    mentions = acronyms(text, mentions, gaz)
+    mentions = nested_places(text, mentions)
+    mentions = parts_of_known(text, mentions, gaz)
+    mentions = bare_bodies(mentions)
     mentions = _people(text, mentions, gaz)
     # Jamestown's own series are matched (so "Fortnight in Review" is not read as a
     # place called "Review") but not listed: they are citations, not subjects.
@@ -224,35 +144,158 @@ def _own_series(name: str) -> bool:
 
 
 def _merge(text: str, spans: Sequence[NerSpan], gaz: Gazetteer) -> list[_Mention]:
-    """Gazetteer matches, plus recognizer spans that do not overlap a longer/equal one."""
-    found = [
+    """Gazetteer matches, plus recognizer spans that do not overlap a longer/equal one.
+
+    Linear in the number of spans: gazetteer matches do not overlap each other, so
+    the ones a span overlaps are a contiguous run found by bisection, and a match a
+    span replaces is only marked, not removed from a list.
+    """
+    gazetted = [
         _Mention(m.start(), m.end(), e.type, e.name, e.wikidata, known=True)
         for m in gaz.pattern.finditer(text)
         if (e := gaz.by_surface[m.group()])
+        and not orgs.generic_source(m.group())
+        and not orgs.attributive(text, m.end(), m.group())
     ]
+    starts = [m.start for m in gazetted]
+    ends = [m.end for m in gazetted]
+    replaced: set[int] = set()
+    found: list[_Mention] = []
+    mid_sentence = _mid_sentence_words(text)
     for span in spans:
-        start, end = _trim(text, span.start, span.end)
-        if end <= start or "\n" in text[start:end] or not text[start].isupper():
-            continue
-        inside = [m for m in found if m.start < end and start < m.end]
-        if any(m.start <= start and end <= m.end for m in inside):
-            continue  # the gazetteer already covers it
-        if span.label == "PERSON" and "-" in text[start:end] and " " not in text[start:end]:
-            found.extend(_hyphen_parts(text, start, end, inside))
-            continue  # "Putin-Mori": two people, resolved one by one
-        if inside and not all(start <= m.start and m.end <= end for m in inside):
-            continue  # partial overlap: trust the gazetteer's boundaries
-        found = [m for m in found if m not in inside]
-        surface = text[start:end]
-        if span.label == "PERSON":
-            surface = _strip_titles(surface)
-        entry = gaz.by_key.get(translit_key(surface))
-        if entry is not None:
-            found.append(_Mention(start, end, entry.type, entry.name, entry.wikidata, True))
-        elif _usable(surface, _TYPES[span.label]):
-            found.append(_Mention(start, end, _TYPES[span.label], surface))
+        for start, end, label in _pieces(text, span):
+            lo, hi = bisect.bisect_right(ends, start), bisect.bisect_left(starts, end)
+            inside = [gazetted[i] for i in range(lo, hi) if i not in replaced]
+            if any(m.start <= start and end <= m.end for m in inside):
+                continue  # the gazetteer already covers it
+            hyphened = "-" in text[start:end] and " " not in text[start:end]
+            if label == "PERSON" and hyphened and not orgs.PLACE_AFTER.match(text, end):
+                found.extend(_hyphen_parts(text, start, end, inside))
+                continue  # "Putin-Mori": two people, resolved one by one
+            if inside and not all(start <= m.start and m.end <= end for m in inside):
+                continue  # partial overlap: trust the gazetteer's boundaries
+            new = _classify(text, start, end, label, gaz, mid_sentence)
+            if new:
+                replaced.update(i for i in range(lo, hi))
+                found.extend(new)
+    found.extend(m for i, m in enumerate(gazetted) if i not in replaced)
     found.sort(key=lambda m: m.start)
     return found
+
+
+def _pieces(text: str, span: NerSpan) -> list[tuple[int, int, str]]:
+    """The span trimmed, with its label; two pieces for a possessive chain: "the
+    Defense Ministry's Main Directorate" (two bodies), "Berezovsky's Sibneft" (an
+    owner and a company)."""
+    start, end = _trim(text, span.start, span.end)
+    if end <= start or not text[start].isupper():
+        return []
+    if ordinal := _ORDINAL.search(text, max(0, start - 8), start):
+        start = ordinal.start()  # "the 19th National Congress", "the 58th Army"
+    before = _COUNTRY_BEFORE.search(text, max(0, start - 40), start)
+    if span.label == "ORG" and before and orgs.canonical_name(text[before.start() : end]):
+        # "Ukraine's Security Service": the country is part of the name
+        return [(before.start(), end, span.label)]
+    inner = _INNER_POSSESSIVE.search(text, start, end) if span.label == "ORG" else None
+    if inner is None or orgs.canonical_name(text[start:end]):
+        return [(start, end, span.label)]
+    left = text[start : inner.start()]
+    if orgs.split_possessive(text[start:end]) is not None:
+        return [(start, inner.start(), "ORG"), (inner.end(), end, "ORG")]
+    if _is_name(left.split()) and len(left.split()) <= 3 and not _has_head(left):
+        return [(start, inner.start(), "PERSON"), (inner.end(), end, "ORG")]
+    return [(start, end, span.label)]
+
+
+_INNER_POSSESSIVE = re.compile(r"[’']s\s+(?=[A-Z])")
+_COUNTRY_BEFORE = re.compile(r"\b[A-Z][\w.]+(?:[’']s)?\s+$")
+_ORDINAL = re.compile(r"\b\d{1,3}(?:st|nd|rd|th)\s+$")
+
+
+def _classify(
+    text: str, start: int, end: int, label: str, gaz: Gazetteer, mid_sentence: frozenset[str]
+) -> list[_Mention]:
+    """What a recognizer span names, by the gazetteer and the organization rules;
+    nothing for a fragment."""
+    surface = text[start:end]
+    kind = _TYPES[label]
+    if kind == "person":
+        surface = _strip_titles(surface)
+    entry = gaz.by_key.get(translit_key(surface))
+    if entry is not None:
+        return [_Mention(start, end, entry.type, entry.name, entry.wikidata, True)]
+    if orgs.PLACE_AFTER.match(text, end) and _is_name(surface.split()):
+        kind = "location"  # "the Naursky and Shelkovskoy districts"
+    elif kind == "person" and _has_head(surface.split()[-1]) and surface[-1:].isalpha():
+        kind = "organization"  # "the Petro Poroshenko Bloc": a person's name in a party's
+    elif kind == "person":
+        return [_Mention(start, end, kind, surface)] if _usable(surface, kind) else []
+    if formal := orgs.canonical_name(surface):
+        entry = gaz.by_key.get(translit_key(formal))
+        if entry is not None:
+            return [_Mention(start, end, entry.type, entry.name, entry.wikidata, True)]
+        return [_Mention(start, end, "organization", formal)]
+    words = surface.split()
+    name = _strip_titles(surface, orgs.TITLES)
+    person = gaz.by_key.get(translit_key(name))
+    if (
+        name != surface
+        and _is_name(name.split())
+        and not _has_head(name)
+        and (len(name.split()) >= 2 or (person is not None and person.type == "person"))
+    ):
+        # "Army General Anatoly Kvashnin" read as an organization ("General Motors" is one)
+        return [_Mention(end - len(name), end, "person", name)]
+    sentence_initial = _sentence_start(text, start)
+    elsewhere = len(words) == 1 and words[0] in mid_sentence
+    if orgs.refusal(surface, sentence_initial=sentence_initial, elsewhere=elsewhere):
+        return []
+    if label == "ORG" and len(words) == 1 and translit_key(surface) in gaz.first_names:
+        return []  # a bare first name ("Isa") names no organization
+    glued = _place_then_name(start, words, gaz)
+    if glued is not None:
+        return glued
+    name = surface.replace("’", "'")
+    return [_Mention(start, end, kind, name)] if _usable(surface, kind) else []
+
+
+def _place_then_name(start: int, words: list[str], gaz: Gazetteer) -> list[_Mention] | None:
+    """A place glued to a name ("Stockholm Kozyrev") is the place and a surname."""
+    if not 2 <= len(words) <= 3 or _has_head(" ".join(words)):
+        return None
+    for size in range(len(words) - 1, 0, -1):
+        place = gaz.by_key.get(translit_key(" ".join(words[:size])))
+        person = gaz.by_key.get(translit_key(" ".join(words[size:])))
+        place_ok = place is not None and place.type == "location"
+        person_ok = person is not None and person.type == "person"
+        if not (place_ok and _is_name(words[size:])) and not (person_ok and size == 1):
+            continue
+        place_end = start + len(" ".join(words[:size]))
+        rest = " ".join(words[size:])
+        out = [_Mention(place_end + 1, place_end + 1 + len(rest), "person", rest)]
+        if person is not None and person_ok:
+            out[0].name, out[0].wikidata, out[0].known = person.name, person.wikidata, True
+        if place is not None and place_ok:
+            out.insert(0, _Mention(start, place_end, "location", place.name, place.wikidata, True))
+        return out
+    return None
+
+
+def _has_head(name: str) -> bool:
+    return any(w.casefold() in orgs.ORG_HEADS for w in name.split())
+
+
+def _sentence_start(text: str, start: int) -> bool:
+    before = text[max(0, start - 3) : start].rstrip(' \t"“(')
+    return not before or before[-1] in ".!?\n:"
+
+
+_MID_SENTENCE = re.compile(r"(?<=[\w,;]) ([A-Z][\w’'-]*)")
+
+
+def _mid_sentence_words(text: str) -> frozenset[str]:
+    """Capitalized words that stand inside a sentence somewhere in `text`."""
+    return frozenset(_MID_SENTENCE.findall(text))
 
 
 def _hyphen_parts(text: str, start: int, end: int, inside: list[_Mention]) -> list[_Mention]:
@@ -271,6 +314,7 @@ def _people(text: str, mentions: list[_Mention], gaz: Gazetteer) -> list[_Mentio
     single_people = {
         translit_key(m.name) for m in mentions if m.type == "person" and " " not in m.name
     }
+    people = {translit_key(m.name) for m in mentions if m.type == "person"}
     for m in mentions:
         words = m.name.split()
         if (
@@ -278,9 +322,11 @@ def _people(text: str, mentions: list[_Mention], gaz: Gazetteer) -> list[_Mentio
             and not m.known
             and 2 <= len(words) <= 3
             and _is_name(words)
+            and not _has_head(words[-1])
             and words[-1].casefold() not in _GENERIC
             and (
                 translit_key(words[-1]) in single_people
+                or translit_key(m.name) in people  # the same name read as a person elsewhere
                 or translit_key(words[0]) in gaz.first_names
                 or _after_title(text, m.start)
             )
@@ -342,11 +388,14 @@ def _after_title(text: str, start: int) -> bool:
     return bool(before) and before[-1].strip(",").casefold() in _PERSON_CUES
 
 
-def _strip_titles(surface: str) -> str:
+def _strip_titles(surface: str, titles: frozenset[str] = _TITLES) -> str:
     words = surface.split()
-    while len(words) > 1 and words[0].casefold().rstrip(",") in _TITLES:
+    while len(words) > 1 and words[0].casefold().rstrip(",") in titles:
         words = words[1:]
     return " ".join(words)
+
+
+_TRAILING_ACRONYM = re.compile(r"\s+\([A-Z][\w-]*\)?$")
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -355,6 +404,9 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
         start += 1
     if text.startswith(("the ", "The "), start):
         start += 4
+    acronym = _TRAILING_ACRONYM.search(text, start, end)
+    if acronym is not None:
+        end = acronym.start()  # "the Uzbek National Security Service (SNB"
     possessive = _POSSESSIVE.search(text, start, end)
     if possessive is not None:
         end = possessive.start()

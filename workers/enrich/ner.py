@@ -11,6 +11,7 @@ offsets put back together.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,9 +20,19 @@ from typing import Any
 # What recognition needs; everything else in the package is excluded.
 _EXCLUDE = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
 _LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC"})
-# Well under spaCy's 1,000,000-character limit; keeps memory per doc bounded.
-CHUNK_CHARS = 100_000
+# Long texts are recognized in paragraph-aligned pieces of at most this many
+# characters, and one `nlp.pipe` batch holds at most `_BATCH` pieces and about
+# `_BATCH_CHARS` characters: spaCy's memory grows with the characters of a batch
+# (a 250 KB article in 100,000-character pieces peaked at 854 MB; in batches of
+# 100,000 characters at about 200 MB, and its NER ran no slower).
+CHUNK_CHARS = 10_000
+# NER's cost per character is the enrich stage's whole cost (about 20 s a megabyte on
+# one busy core): past this many characters (some 80,000 words, ten times a long
+# Monitor article) a text is recognized up to a paragraph break before it, and the
+# gazetteer alone names the rest, with a note, so one huge page cannot hold a worker.
+MAX_CHARS = 500_000
 _BATCH = 32
+_BATCH_CHARS = 100_000
 # Every new word a text brings is added to the model's vocabulary for good: a worker
 # reading new articles for weeks would grow without bound (about 10 MB per 200
 # articles with many unseen names). A memory zone drops what a batch added once it is
@@ -31,6 +42,8 @@ _BATCH = 32
 # inside. See docs/adr/0004.
 UNZONED_TEXTS = 500
 _texts_seen = 0  # by this process
+_reported: set[str] = set()  # models whose absence this process has logged
+log = logging.getLogger(__name__)
 
 
 class ModelMissing(RuntimeError):
@@ -51,11 +64,15 @@ def load(model: str) -> Any:
 
     try:
         return spacy.load(model, exclude=list(_EXCLUDE))
-    except OSError as exc:
-        raise ModelMissing(
-            f"spaCy model {model!r} is not installed (pip install it, or set "
-            "MONITOR_SPACY_MODEL to an installed one)"
-        ) from exc
+    except (OSError, ImportError) as exc:
+        message = (
+            f"spaCy model {model!r} unavailable ({type(exc).__name__}): pip install it, "
+            "or set MONITOR_SPACY_MODEL to an installed one"
+        )
+        if model not in _reported:  # once per process; every document gets the note
+            _reported.add(model)
+            log.warning("entities: %s; documents get no recognized entities", message)
+        raise ModelMissing(message) from exc
 
 
 def recognize(texts: Sequence[str], *, model: str) -> list[list[NerSpan]]:
@@ -69,14 +86,38 @@ def recognize(texts: Sequence[str], *, model: str) -> list[list[NerSpan]]:
     zone = nlp.memory_zone() if _texts_seen >= UNZONED_TEXTS else contextlib.nullcontext()
     _texts_seen += len(texts)
     with zone:
-        docs = nlp.pipe((piece for _, _, piece in pieces), batch_size=_BATCH)
-        for (index, offset, _), doc in zip(pieces, docs, strict=True):
-            results[index].extend(
-                NerSpan(offset + ent.start_char, offset + ent.end_char, str(ent.label_))
-                for ent in doc.ents
-                if ent.label_ in _LABELS
-            )
+        for batch in _batches(pieces):
+            docs = nlp.pipe((piece for _, _, piece in batch), batch_size=len(batch))
+            for (index, offset, _), doc in zip(batch, docs, strict=True):
+                results[index].extend(
+                    NerSpan(offset + ent.start_char, offset + ent.end_char, str(ent.label_))
+                    for ent in doc.ents
+                    if ent.label_ in _LABELS
+                )
     return results
+
+
+def budget(text: str) -> int:
+    """How much of `text` NER reads: all of it, or up to a paragraph break before
+    `MAX_CHARS`."""
+    if len(text) <= MAX_CHARS:
+        return len(text)
+    cut = text.rfind("\n", 0, MAX_CHARS)
+    return cut if cut > MAX_CHARS // 2 else MAX_CHARS
+
+
+def _batches(pieces: list[tuple[int, int, str]]) -> Iterator[list[tuple[int, int, str]]]:
+    """Consecutive pieces, at most `_BATCH` of them and about `_BATCH_CHARS` characters."""
+    batch: list[tuple[int, int, str]] = []
+    chars = 0
+    for piece in pieces:
+        if batch and (len(batch) >= _BATCH or chars + len(piece[2]) > _BATCH_CHARS):
+            yield batch
+            batch, chars = [], 0
+        batch.append(piece)
+        chars += len(piece[2])
+    if batch:
+        yield batch
 
 
 def _chunks(text: str) -> Iterator[tuple[int, str]]:

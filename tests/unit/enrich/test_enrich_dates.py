@@ -18,8 +18,29 @@ JAN_22_2001 = Anchor(date(2001, 1, 22), date(2001, 1, 22))  # a Monday
 JAN_27_2000 = Anchor(date(2000, 1, 27), date(2000, 1, 27))
 MAY_13_2008 = Anchor(date(2008, 5, 13), date(2008, 5, 13))
 
+MAR_5_2003 = Anchor(date(2003, 3, 5), date(2003, 3, 5))
+OCT_2_1999 = Anchor(date(1999, 10, 2), date(1999, 10, 2))
+
 CASES = [
     # (sentence, anchor, [(text, start, end, granularity), ...])
+    # Issue 15: a famous date in a later year's article resolves by the anchor
+    # (the text may mean last September), unless the text gives the year.
+    (
+        "Since September 11, security at the border has tightened.",
+        MAR_5_2003,
+        [("September 11", "2002-09-11", "2002-09-11", "day")],
+    ),
+    (
+        "the attacks of September 11, 2001, changed Central Asia",
+        MAR_5_2003,
+        [("September 11, 2001", "2001-09-11", "2001-09-11", "day")],
+    ),
+    # A range starts on its first day (the gold's value for "September 27-28").
+    (
+        "talks held on September 27-28 in Tbilisi",
+        OCT_2_1999,
+        [("September 27-28", "1999-09-27", "1999-09-28", "day")],
+    ),
     (
         "Putin refused on January 17 to meet Kono.",
         JAN_22_2001,

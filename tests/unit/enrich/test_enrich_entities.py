@@ -13,18 +13,13 @@ from typing import Any
 
 import pytest
 
-from workers.enrich.entities import _trie_regex, gazetteer, resolve, translit_key
-from workers.enrich.ner import NerSpan, recognize
+from tests.support.spans import labelled_spans
+from workers.enrich.entities import gazetteer, resolve, translit_key
+from workers.enrich.gazetteer import trie_regex
+from workers.enrich.ner import recognize
 from workers.settings import get_settings
 
-
-def _spans(text: str, labelled: list[tuple[str, str]]) -> list[NerSpan]:
-    spans, cursor = [], 0
-    for surface, label in labelled:
-        start = text.index(surface, cursor)
-        spans.append(NerSpan(start, start + len(surface), label))
-        cursor = start + len(surface)
-    return spans
+_spans = labelled_spans
 
 
 def _people(text: str, labelled: list[tuple[str, str]]) -> dict[str, int]:
@@ -203,7 +198,7 @@ def test_new_words_stay_in_the_vocabulary_only_while_the_process_warms_up(
 
 def test_trie_regex_prefers_the_longest_whole_name() -> None:
     names = ["Kuril", "Kuril Islands", "Kurils", "Kuri"]
-    pattern = re.compile(r"(?<!\w)" + _trie_regex(names) + r"(?![\w$])")
+    pattern = re.compile(r"(?<!\w)" + trie_regex(names) + r"(?![\w$])")
     text = "the Kuril Islands, the Kurils, Kuril claims, Kurilsk and Kuri."
     assert [m.group() for m in pattern.finditer(text)] == [
         "Kuril Islands", "Kurils", "Kuril", "Kuri",

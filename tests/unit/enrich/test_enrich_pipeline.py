@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+import pytest
 
 from workers import pipeline
 from workers.cache import MemoryCache
@@ -129,15 +132,26 @@ def test_failed_results_are_not_cached() -> None:
     assert counting.seen  # computed, not served a cached failure
 
 
-def test_a_missing_spacy_model_is_a_note() -> None:
+def test_a_missing_spacy_model_is_a_note_and_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     from workers.enrich.enrichers import Entities
 
-    article = pipeline.process(_raw(), enrichers=(Entities(model="no_such_model_xyz"), Dates()))
-    assert article.entities == ()
-    assert len(article.enrich_notes) == 1
-    assert article.enrich_notes[0].startswith(
-        "entities: ModelMissing: spaCy model 'no_such_model_xyz'"
-    )
+    enrichers = (Entities(model="no_such_model_xyz"), Dates())
+    with caplog.at_level(logging.WARNING, logger="workers.enrich.ner"):
+        articles = pipeline.process_batch(
+            [_raw(), _raw(SEED + " Boris Yeltsin agreed.")], enrichers=enrichers
+        )
+        pipeline.process(_raw(), enrichers=enrichers)
+    for article in articles:
+        assert isinstance(article, Article)
+        assert article.entities == ()
+        assert len(article.enrich_notes) == 1
+        assert article.enrich_notes[0].startswith(
+            "entities: ModelMissing: spaCy model 'no_such_model_xyz' unavailable (OSError)"
+        )
+    warnings = [r for r in caplog.records if "no_such_model_xyz" in r.getMessage()]
+    assert len(warnings) == 1  # said once per process, not once per document
 
 
 def test_cached_notes_are_the_enricher_own() -> None:

@@ -10,6 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from tasks.cli import main
+from workers.evaluate import date_value
+from workers.model import DateMention, Granularity
 
 GOLD = Path(__file__).resolve().parents[2] / "fixtures" / "gold"
 
@@ -31,6 +33,56 @@ def test_table_report(nlp: Any) -> None:
     assert "publication year" in result.output
 
 
+def test_gold_with_items_reports_errors_per_kind(nlp: Any) -> None:
+    result = CliRunner().invoke(
+        main, ["eval", str(GOLD / "real-articles-gold-extra.json"), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["articles"] == 8
+    assert report["organizations"]["tp"] + report["organizations"]["fn"] == 29
+    assert report["locations"]["tp"] + report["locations"]["fn"] == 22
+    assert set(report["error_kinds"]) == {"locations", "organizations", "dates"}
+
+
+def test_error_kinds_name_what_went_wrong(tmp_path: Path, nlp: Any) -> None:
+    """A place reported as an organization is a wrong type, a piece of a longer gold
+    name a split, an unknown name a fragment, an absent one a miss."""
+    (tmp_path / "a.txt").write_text(
+        "Publication: Monitor Volume: 6 Issue: 28\n\n"
+        "The Georgian Foreign Ministry in Tbilisi thanked the OSCE on January 31.\n",
+        encoding="utf-8",
+    )
+    gold = {
+        "items": {
+            "a": {
+                "publication_date_estimate": "2000-02-09",
+                # Deliberately disagreeing gold: Tbilisi as an organization, the
+                # ministry under a longer name, a body the text does not name.
+                "locations": [],
+                "organizations": [
+                    "Tbilisi",
+                    "Ministry of Foreign Affairs of Georgia in Tbilisi",
+                    "Parliament of Georgia",
+                ],
+                "dates": [{"text": "January 31", "value": "2000-01-30"}],
+            }
+        }
+    }
+    path = tmp_path / "gold.json"
+    path.write_text(json.dumps(gold))
+    result = CliRunner().invoke(main, ["eval", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    kinds = json.loads(result.output)["error_kinds"]
+    assert kinds["locations"] == {"wrong type": 1}  # Tbilisi
+    assert kinds["organizations"]["split"] == 1  # the ministry inside the longer name
+    assert kinds["organizations"]["fragment"] == 1  # OSCE: not in this gold
+    assert kinds["organizations"]["missed"] == 3
+    assert kinds["dates"] == {"wrong value": 1}
+    table = CliRunner().invoke(main, ["eval", str(path)]).output
+    assert "organizations errors: fragment 1, missed 3, split 1" in table
+
+
 def test_scores_drop_when_the_gold_disagrees(tmp_path: Path, nlp: Any) -> None:
     gold = json.loads((GOLD / "seeds-gold.json").read_text())
     for article in gold["articles"]:
@@ -49,6 +101,7 @@ def test_scores_drop_when_the_gold_disagrees(tmp_path: Path, nlp: Any) -> None:
         ("{not json", "not JSON"),
         ('{"articles": 3}', "'articles' list"),
         ('{"articles": [{"file": "missing.txt"}]}', "missing.txt"),
+        ('{"items": {"item99": {}}}', "no input file named item99"),
     ],
 )
 def test_unusable_gold_exits_non_zero(tmp_path: Path, content: str | None, message: str) -> None:
@@ -59,3 +112,20 @@ def test_unusable_gold_exits_non_zero(tmp_path: Path, content: str | None, messa
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "granularity", "value"),
+    [
+        ("September 27-28", "1999-09-27", "1999-09-28", "day", "1999-09-27"),  # range: start
+        ("early May", "2008-05-01", "2008-05-10", "month", "2008-05"),
+        ("summer 2000", "2000-06-01", "2000-08-31", "month", "2000"),  # across months
+        ("early last year", "2007-01-01", "2007-04-30", "year", "2007"),
+    ],
+)
+def test_date_values_in_the_gold_notation(
+    text: str, start: str, end: str, granularity: Granularity, value: str
+) -> None:
+    """real-articles-gold-extra.json `about`: value is YYYY-MM-DD, YYYY-MM or YYYY; a
+    range gives its first date."""
+    assert date_value(DateMention(text, start, end, granularity)) == value

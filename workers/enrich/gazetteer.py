@@ -1,0 +1,114 @@
+"""The domain gazetteer: canonical names of people, places and organizations.
+
+`data/gazetteer.json` (leaders, countries, regions, institutions of the post-Soviet
+space and East Asia, Wikidata QIDs only where certain) and the outlet names of
+`data/outlets.json`, loaded once per process into a key table (one key per
+transliteration family, `translit_key`) and one prefix-factored regex that finds
+every listed surface in a text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+from workers.model import EntityType
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    name: str
+    type: EntityType
+    wikidata: str | None
+
+
+@dataclass(slots=True)
+class Gazetteer:
+    by_key: dict[str, Entry]
+    pattern: re.Pattern[str]
+    by_surface: dict[str, Entry] = field(default_factory=dict)
+    first_names: frozenset[str] = frozenset()
+
+
+@lru_cache(maxsize=16_384)
+def translit_key(name: str) -> str:
+    """One key for the spellings of a Russian/Ukrainian name in English text."""
+    text = unicodedata.normalize("NFKD", name.casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.replace("’", "'").replace("x", "ks").replace("iye", "ie").replace("yo", "e")
+    words = []
+    for word in re.findall(r"[\w'-]+", text):
+        word = re.sub(r"^ye", "e", word)
+        word = re.sub(r"(?:ei|ey)$", "ey", word)
+        word = re.sub(r"(?:iy|ii|yi|i|y)$", "y", word)
+        word = re.sub(r"ander$", "andr", word)
+        words.append(word)
+    return " ".join(words)
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> Gazetteer:
+    data = json.loads(
+        resources.files("workers.enrich").joinpath("data/gazetteer.json").read_text("utf-8")
+    )
+    by_key: dict[str, Entry] = {}
+    surfaces: dict[str, Entry] = {}
+    for item in data["entities"]:
+        entry = Entry(item["name"], item["type"], item.get("wikidata"))
+        for alias in (item["name"], *item["aliases"]):
+            by_key.setdefault(translit_key(alias), entry)
+            surfaces.setdefault(alias, entry)
+    for alias, canonical in _outlet_surfaces().items():
+        entry = Entry(canonical, "organization", None)
+        by_key.setdefault(translit_key(alias), entry)
+        surfaces.setdefault(alias, entry)
+    pattern = re.compile(r"(?<!\w)" + trie_regex(surfaces) + r"(?![\w$])")
+    first = frozenset(translit_key(n) for n in data.get("first_names", ()))
+    return Gazetteer(by_key=by_key, pattern=pattern, by_surface=surfaces, first_names=first)
+
+
+_Trie = dict[str, "_Trie"]
+
+
+def trie_regex(words: Iterable[str]) -> str:
+    """One regex for `words` with shared prefixes factored out ("Vladimir (?:Putin|…)").
+
+    A flat alternation of a thousand names makes the regex engine try every name at
+    every position; the trie tries one branch per character (five times faster on the
+    bench corpus). Matches are the same: the text selects at most one child per
+    character, and the optional tails are greedy, so the longest name that passes the
+    caller's trailing check wins, as with names sorted longest first.
+    """
+    root: _Trie = {}
+    for word in words:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a name ends here
+
+    def emit(node: _Trie) -> str:
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(root)
+
+
+def _outlet_surfaces() -> dict[str, str]:
+    """Outlet names as written in outlets.json (the citation table is case-folded)."""
+    data = json.loads(
+        resources.files("workers.enrich").joinpath("data/outlets.json").read_text("utf-8")
+    )
+    out: dict[str, str] = {}
+    for canonical, aliases in data["outlets"].items():
+        for alias in (canonical, *aliases):
+            if len(alias) > 3:  # "AP", "FT", "NG": too ambiguous to match in prose
+                out[alias] = canonical
+    return out

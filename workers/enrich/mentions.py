@@ -1,0 +1,236 @@
+"""Passes over an article's mentions that concern organizations and places.
+
+Each takes the mentions found so far (gazetteer matches and classified recognizer
+spans, in text order) and returns them corrected:
+
+- `cited_outlets`: an outlet named in a citation is an organization;
+- `ministries`: ministries the recognizer missed ("the Emergency Situations Ministry");
+- `acronyms`: "Full Name (ACR)" and each later "ACR" are one organization;
+- `nested_places`: a place named only inside a longer name is not a place;
+- `bare_bodies`: "the Foreign Ministry" after "the Georgian Foreign Ministry" is it;
+- `parts_of_known`: "the Council of Europe's Parliamentary Assembly" is PACE.
+
+All are linear in the number of mentions (bisection over sorted offsets).
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import itertools
+import re
+from collections.abc import Iterable
+
+from workers.enrich import orgs
+from workers.enrich.gazetteer import Gazetteer, translit_key, trie_regex
+from workers.model import EntityType, Span
+
+
+@dataclasses.dataclass(slots=True)
+class Mention:
+    start: int
+    end: int
+    type: EntityType
+    name: str
+    wikidata: str | None = None
+    known: bool = False  # from the gazetteer: canonical already
+
+
+def acronyms(text: str, mentions: list[Mention], gaz: Gazetteer) -> list[Mention]:
+    """One organization for "Full Name (ACR)" and each later "ACR", the acronym an alias.
+
+    The expansion's mention takes the gazetteer's name for it or for the acronym
+    (else the expansion as written); places inside it are not places ("Europe" in
+    the CSCE's name); every standing "ACR" in the text becomes a mention of it.
+    """
+    pairs = list(orgs.acronym_pairs(text))
+    for m in mentions:  # "Federal Security Service (FSB)": the initials do not spell it
+        after = orgs.ACRONYM_AFTER.match(text, m.end)
+        if m.type == "organization" and after:
+            pairs.append(orgs.Pair(m.start, m.end, after["acr"]))
+    if not pairs:
+        return mentions
+    paired: list[Mention] = []
+    names: dict[str, Mention] = {}
+    treaties: set[str] = set()
+    covers: list[tuple[int, int]] = []
+    for pair in pairs:
+        expansion = " ".join(text[pair.start : pair.end].split())
+        expansion = re.sub(r"^the\s+", "", expansion, flags=re.IGNORECASE)
+        entry = gaz.by_key.get(translit_key(expansion)) or gaz.by_key.get(
+            translit_key(pair.acronym)
+        )
+        if (entry is not None and entry.type != "organization") or orgs.treaty(text, pair):
+            treaties.add(pair.acronym)  # "(CFE)": its parts are no places, it no body
+            covers.append((pair.start, pair.end))
+            continue
+        name = entry.name if entry else orgs.canonical_name(expansion) or expansion
+        found = names.setdefault(
+            pair.acronym,
+            Mention(0, 0, "organization", name, entry.wikidata if entry else None, bool(entry)),
+        )
+        covers.append((pair.start, pair.end))
+        paired.append(dataclasses.replace(found, start=pair.start, end=pair.end))
+    covers.sort()
+    cover_starts = [a for a, _ in covers]
+    no_body = treaties - names.keys()
+    kept = []
+    for m in [*paired, *mentions]:  # a pair's reading first: it wins the same span
+        i = bisect.bisect_right(cover_starts, m.start) - 1
+        inside = i >= 0 and covers[i][0] <= m.start and m.end <= covers[i][1]
+        if inside and (m.start, m.end) != covers[i]:
+            continue  # a part of the expansion: "Europe", "Security"
+        if text[m.start : m.end] in no_body:
+            continue
+        if (pair_name := names.get(text[m.start : m.end])) is not None:
+            m.type, m.name, m.wikidata, m.known = (
+                "organization",
+                pair_name.name,
+                pair_name.wikidata,
+                pair_name.known,
+            )
+        kept.append(m)
+    if not names:
+        return kept
+    starts = sorted(m.start for m in kept)
+    standing = re.compile(r"(?<![\w-])" + trie_regex(names) + r"(?![\w-])")
+    for match in standing.finditer(text):
+        i = bisect.bisect_left(starts, match.start())
+        if i < len(starts) and starts[i] == match.start():
+            continue
+        named = names[match.group()]
+        kept.append(dataclasses.replace(named, start=match.start(), end=match.end()))
+    kept.sort(key=lambda m: m.start)
+    return _dedupe(kept)
+
+
+def cited_outlets(
+    text: str, mentions: list[Mention], outlets: Iterable[tuple[Span, str]]
+) -> list[Mention]:
+    """Press sources named in citations, as organizations over what the recognizer read."""
+    found: list[Mention] = []
+    for (start, end), name in dict.fromkeys(outlets):
+        if orgs.refusal(name, sentence_initial=False, elsewhere=True):
+            continue  # "Russian TV and agencies", "interview with the minister"
+        match = re.search(re.escape(name), text[start:end], re.IGNORECASE)
+        if match is not None:
+            a, b = start + match.start(), start + match.end()
+            found.append(Mention(a, b, "organization", name))
+    if not found:
+        return mentions
+    found.sort(key=lambda m: m.start)
+    found = _dedupe(found)
+    starts, ends = [o.start for o in found], [o.end for o in found]
+    kept: list[Mention] = []
+    known: set[int] = set()
+    for m in mentions:
+        lo, hi = bisect.bisect_right(ends, m.start), bisect.bisect_left(starts, m.end)
+        if lo < hi and not (m.known and m.type == "organization"):
+            continue  # the recognizer's reading of a cited outlet: replaced
+        if lo < hi:
+            known.update(range(lo, hi))  # the gazetteer's name for it wins
+        kept.append(m)
+    kept.extend(o for i, o in enumerate(found) if i not in known)
+    return sorted(kept, key=lambda m: m.start)
+
+
+def _dedupe(mentions: list[Mention]) -> list[Mention]:
+    """One mention per span (the first kept), in text order."""
+    seen: set[tuple[int, int]] = set()
+    out = []
+    for m in mentions:
+        if (m.start, m.end) not in seen:
+            seen.add((m.start, m.end))
+            out.append(m)
+    return out
+
+
+# "Conventional Forces in Europe", "Council of Europe": a place closing a longer name.
+_NAME_BEFORE = re.compile(r"\b([A-Z][\w’'-]*)\s+(in|of|for|on)\s+(?:the\s+)?$")
+# "North Caucasus Military District", "Black Sea Fleet": a place opening one.
+_NAME_AFTER = re.compile(r"^(?:\s+[A-Z][\w’'-]*){0,2}\s+([A-Z][\w’'-]*)\b")
+
+
+def nested_places(text: str, mentions: list[Mention]) -> list[Mention]:
+    """Places named only inside an institution's or a treaty's name are not places."""
+    out = []
+    for m in mentions:
+        if m.type == "location":
+            before = _NAME_BEFORE.search(text, max(0, m.start - 40), m.start)
+            after = _NAME_AFTER.match(text[m.end : m.end + 60])
+            closes = orgs.NAME_WORDS if before and before[2] == "of" else orgs.ABSTRACT
+            if (before and before[1].casefold() in closes) or (
+                after and after[1].casefold() in orgs.ORG_HEADS
+            ):
+                continue
+        out.append(m)
+    return out
+
+
+_POSSESSIVE_GAP = re.compile(r"[’']s\s+$")
+
+
+def parts_of_known(text: str, mentions: list[Mention], gaz: Gazetteer) -> list[Mention]:
+    """A body named after its parent's possessive takes the gazetteer's name for the
+    pair: "the Council of Europe's Parliamentary Assembly" → Parliamentary Assembly of
+    the Council of Europe."""
+    for prev, m in itertools.pairwise(mentions):
+        if m.known or m.type != "organization" or prev.type != "organization":
+            continue
+        if not _POSSESSIVE_GAP.fullmatch(text, prev.end, m.start):
+            continue
+        for name in (f"{m.name} of the {prev.name}", f"{m.name} of {prev.name}"):
+            entry = gaz.by_key.get(translit_key(name))
+            if entry is not None and entry.type == "organization":
+                m.name, m.wikidata, m.known = entry.name, entry.wikidata, True
+                break
+    return mentions
+
+
+def bare_bodies(mentions: list[Mention]) -> list[Mention]:
+    """A state body named without its country ("the Foreign Ministry") is the
+    article's one body of that kind named with its country, if it has exactly one
+    ("the Georgian Foreign Ministry" ... "the Foreign Ministry")."""
+    by_head: dict[str, dict[str, Mention]] = {}
+    for m in mentions:
+        head, _, where = m.name.rpartition(" of ")
+        if m.type == "organization" and head and where[:1].isupper():
+            by_head.setdefault(head, {}).setdefault(m.name, m)
+    if not by_head:
+        return mentions
+    for m in mentions:
+        if m.type != "organization" or m.known:
+            continue
+        named = by_head.get(orgs.bare_head(m.name) or "", {})
+        if len(named) == 1:
+            (full,) = named.values()
+            m.name, m.wikidata, m.known = full.name, full.wikidata, full.known
+    return mentions
+
+
+def ministries(text: str, mentions: list[Mention], gaz: Gazetteer) -> list[Mention]:
+    """Ministries the recognizer missed or cut, found by `orgs.ministries`: each
+    replaces the mentions inside it ("Russia" in "Russia's Defense Ministry") unless
+    one of them is already a known organization."""
+    found = list(orgs.ministries(text))
+    if not found:
+        return mentions
+    starts, ends = [m.start for m in mentions], [m.end for m in mentions]
+    drop: set[int] = set()
+    added: list[Mention] = []
+    for start, end, name in found:
+        lo, hi = bisect.bisect_right(ends, start), bisect.bisect_left(starts, end)
+        inside = range(lo, hi)
+        if any(
+            mentions[i].start < start or mentions[i].end > end or mentions[i].type == "organization"
+            for i in inside
+        ):
+            continue  # the recognizer's or the gazetteer's reading stands
+        drop.update(inside)
+        entry = gaz.by_key.get(translit_key(name))
+        if entry is not None:
+            added.append(Mention(start, end, entry.type, entry.name, entry.wikidata, True))
+        else:
+            added.append(Mention(start, end, "organization", name))
+    kept = [m for i, m in enumerate(mentions) if i not in drop]
+    return sorted([*kept, *added], key=lambda m: m.start)
