@@ -110,6 +110,7 @@ def build(raw: RawArticle, *, enrichers: Sequence[Enricher] = ENRICHERS) -> Arti
         content_hash=body_hash,
         pipeline_version=pipeline_version(enrichers),
         fetched_at=raw.fetched_at,
+        fetched_from=raw.fetched_from,
     )
 
 
