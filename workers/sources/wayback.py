@@ -22,7 +22,9 @@ and `/<slug>/` captures are one already (`urls.article_key`). A 2000s
 `/program/<slug>/` with the slug WordPress makes from the article's title
 (`wp_slug`, WordPress's `sanitize_title_with_dashes`), which is how the site's posts
 were named when it moved to WordPress. A title edited since then gives another slug
-and so a second document; docs/fetching.md "Wayback" says how to spot one.
+and so a second document; docs/fetching.md "Wayback" says how to spot one. Table
+layouts of those years are narrowed to the cell holding the header line before the
+usual extraction (`article_region`).
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from selectolax.lexbor import LexborHTMLParser
 
 from workers.cache import Cache
 from workers.fetch import Fetcher, PermanentFetchError, TransientFetchError
@@ -42,7 +46,14 @@ from workers.settings import Settings
 from workers.sources import html
 from workers.sources.base import Discovery
 from workers.sources.config import SourceConfig
-from workers.urls import URLError, article_key, canonical_url, host_of, is_article_url
+from workers.urls import (
+    PRODUCTION_HOST,
+    URLError,
+    article_key,
+    canonical_url,
+    host_of,
+    is_article_url,
+)
 
 CDX_PATH = "/cdx/search/cdx"
 PAGE_ROWS = 5000  # rows per CDX request: the server's own cap is 150,000
@@ -51,6 +62,8 @@ OLD_ARTICLE_PAGE = "/publications_details.php"
 # Captures are immutable: a fetched one is remembered for as long as checkpoints.
 CAPTURE_TTL_S = 400 * 86400
 _TIMESTAMP = re.compile(r"^\d{14}$")
+_GENERIC_SLUGS = frozenset({"", "jamestown-foundation", "the-jamestown-foundation", "jamestown"})
+_HEADER_LINE = re.compile(r"Publication:\s*\S", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,14 +188,22 @@ def wp_slug(title: str) -> str:
 
 
 def identity_url(original: str, title: str | None) -> str:
-    """The URL the capture's article is known by on the live site (module docstring)."""
+    """The URL the capture's article is known by on the live site (module docstring).
+
+    jamestown.org answers only https today, so a capture of an `http://` page is the
+    https page's article. An old page whose title is only the site's name (or missing)
+    keeps its own URL as its identity: one slug for every such page would merge them.
+    """
     url = canonical_url(original)
+    parts = urlsplit(url)
+    if parts.netloc == PRODUCTION_HOST:
+        parts = parts._replace(scheme="https")
+        url = urlunsplit(parts)
     if not is_old_article_page(url):
         return url
     slug = wp_slug(title or "")
-    if not slug:
-        raise InputError("an old article page without a title cannot be matched to its post")
-    parts = urlsplit(url)
+    if slug in _GENERIC_SLUGS:
+        return url
     return f"{parts.scheme}://{parts.netloc}/program/{slug}/"
 
 
@@ -192,7 +213,13 @@ def article_from_capture(
     """The article in a captured page, under its live identity, flagged as archived."""
     if not is_archived_article(capture.original):
         raise InputError(f"capture of {capture.original} is not an article page")
-    raw = html.article_from_html(page, url=canonical_url(capture.original), fetched_at=fetched_at)
+    try:
+        region = article_region(page)
+        raw = html.article_from_html(
+            region, url=canonical_url(capture.original), fetched_at=fetched_at
+        )
+    except RecursionError as exc:  # a hostile or broken capture, not our failure
+        raise InputError("captured page nested too deeply to read") from exc
     url = identity_url(capture.original, raw.title)
     return dataclasses.replace(
         raw,
@@ -201,6 +228,22 @@ def article_from_capture(
         source="wayback",
         fetched_from=archived(capture, base),
     )
+
+
+def article_region(page: str) -> str:
+    """The page narrowed to the table cell that holds the Monitor's header line, for
+    the site's table layouts (1990s-2000s), which have no article or main element: read
+    whole, their navigation column and copyright footer would join the body. Pages
+    with an article, `.entry-content` or main element are returned as they are."""
+    tree = LexborHTMLParser(page)
+    if tree.css_first("article, .entry-content, main") is not None:
+        return page
+    cells = [td for td in tree.css("td") if _HEADER_LINE.search(td.text() or "")]
+    if not cells:
+        return page
+    cell = min(cells, key=lambda td: len(td.text() or ""))  # the innermost
+    head = tree.head.html if tree.head is not None else ""
+    return f"<html>{head}<body><article>{cell.html}</article></body></html>"
 
 
 def archived(capture: Capture, base: str) -> dict[str, str]:
