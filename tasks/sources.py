@@ -25,10 +25,12 @@ from workers.fetch import Fetcher
 from workers.ingest import BatchReport, ItemResult
 from workers.sources.base import Item
 from workers.sources.config import SourceConfig, SourceConfigError, load_sources
+from workers.sources.wayback import Archive
 
 # Re-enqueues of transiently failed URLs before they are reported as failed.
 MAX_URL_RETRIES = 5
 _fetcher: Fetcher | None = None
+_archive: Archive | None = None
 
 
 def fetcher() -> Fetcher:
@@ -39,10 +41,20 @@ def fetcher() -> Fetcher:
     return _fetcher
 
 
+def archive() -> Archive:
+    """This process's Internet Archive fetcher (its own host, rate and one request at a time)."""
+    global _archive
+    if _archive is None:
+        _archive = Archive.from_settings(settings, cache=cache())
+    return _archive
+
+
 @worker_process_shutdown.connect
 def _close_fetcher(**_: Any) -> None:
     if _fetcher is not None:
         _fetcher.close()
+    if _archive is not None:
+        _archive.close()
 
 
 def find_source(name: str) -> SourceConfig:
@@ -63,7 +75,9 @@ def run_source_task(
 ) -> dict[str, object]:
     """Discover one source's new items and enqueue them; `config` for ad-hoc sources."""
     source_config = SourceConfig.model_validate(config) if config else find_source(name)
-    source = build_source(source_config, fetcher=fetcher(), cache=cache(), settings=settings)
+    source = build_source(
+        source_config, fetcher=fetcher(), cache=cache(), settings=settings, archive=archive()
+    )
     run = run_source(
         source,
         cache=cache(),
@@ -91,7 +105,12 @@ def retry_countdown(*, attempt: int, retry_after_s: float | None, cap_s: float) 
 
 def _ingest_urls(items: list[Item], attempt: int) -> BatchReport:
     batch = ingest_urls(
-        items, fetcher=fetcher(), cache=cache(), store=store(), ttl_s=settings.validators_ttl_s
+        items,
+        fetcher=fetcher(),
+        cache=cache(),
+        store=store(),
+        ttl_s=settings.validators_ttl_s,
+        archive=archive(),
     )
     cap = settings.visibility_timeout_s * 0.8
     blocked = [i for i in batch.retry if i in batch.blocked]

@@ -50,6 +50,10 @@ class SourceConfig(BaseModel):
     from_year: Annotated[int, Field(ge=1996, le=2100)] | None = None
     to_year: Annotated[int, Field(ge=1996, le=2100)] | None = None
 
+    @property
+    def years(self) -> tuple[int | None, int | None]:
+        return self.from_year, self.to_year
+
     @field_validator("url")
     @classmethod
     def _canonical(cls, value: str) -> str:
