@@ -142,8 +142,7 @@ def parse_cdx(body: bytes) -> CdxPage:
         Capture(row[at], row[orig])
         for row in rows
         if len(row) == len(header)
-        and isinstance(row[at], str)
-        and _TIMESTAMP.match(row[at])
+        and _is_timestamp(row[at])
         and isinstance(row[orig], str)
         and row[orig]
     ]
@@ -156,7 +155,7 @@ def parse_capture_url(url: str, base: str) -> Capture | None:
     if not url.startswith(prefix):
         return None
     stamp, _, original = url[len(prefix) :].partition("id_/")
-    return Capture(stamp, original) if _TIMESTAMP.match(stamp) and original else None
+    return Capture(stamp, original) if _is_timestamp(stamp) and original else None
 
 
 def is_old_article_page(url: str) -> bool:
@@ -363,13 +362,24 @@ class WaybackSource:
         live page is not indexed, one per article and run."""
         if not is_archived_article(capture.original):
             return
-        url = canonical_url(capture.original)
+        url = identity_url(capture.original, None)  # an old page's is known once read
         key = article_key(url)
         raw = capture.raw_url(self.archive.base)
         if key in keys or self.cache.get(fetched_key(raw)) or self.cache.get(indexed_key(url)):
             return
         keys.add(key)
         found.add(raw, capture.captured_at)
+
+
+def _is_timestamp(value: object) -> bool:
+    """14 digits that are a real time (a row with day 00 is not a capture we can name)."""
+    if not isinstance(value, str) or not _TIMESTAMP.match(value):
+        return False
+    try:
+        datetime.strptime(value, "%Y%m%d%H%M%S")
+    except ValueError:
+        return False
+    return True
 
 
 def _cdx_url(url: str) -> str:

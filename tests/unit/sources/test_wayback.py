@@ -121,6 +121,7 @@ def test_parse_cdx_skips_rows_that_are_not_captures() -> None:
         [
             ["timestamp", "original"],
             ["2009", ROOT_URL],  # not 14 digits
+            ["20090100000000", ROOT_URL],  # day 00: not a time
             ["20090412093000"],  # too short
             ["20090412093000", ""],  # no URL
             [20090412093000, ROOT_URL],  # not a string
