@@ -18,7 +18,7 @@ from workers.model import RawArticle
 from workers.stores import open_store
 from workers.stores.base import SearchQuery, StoreUnavailable
 from workers.stores.elasticsearch import ElasticsearchStore
-from workers.stores.es_indices import SetupRefused
+from workers.stores.es_indices import SetupRefused, load_template, mapping_version
 
 pytestmark = pytest.mark.integration
 __all__ = ["cluster"]
@@ -124,7 +124,8 @@ def test_first_setup_from_several_processes_makes_one_write_index(
     results = [(p.wait(60), *p.communicate()) for p in procs]
     assert [code for code, _, _ in results] == [0, 0, 0, 0], [err for _, _, err in results]
     assert {out.splitlines()[1] for _, out, _ in results} == {
-        f"alias {cluster.alias} -> {cluster.alias}-v1 (mapping version 1)"
+        f"alias {cluster.alias} -> {cluster.alias}-v1 "
+        f"(mapping version {mapping_version(load_template(cluster.alias))})"
     }
     store = _open(cluster)
     infos = store.indices.indices()
