@@ -70,6 +70,7 @@ def backfill(
     fetcher: Fetcher,
     cache: Cache,
     client: ArchiveClient,
+    site: str = "https://jamestown.org/",
     **config: object,
 ) -> tuple[SourceRun, BatchReport]:
     """One wayback source run, its batches ingested in-process (eager mode)."""
@@ -305,6 +306,30 @@ def test_a_blocked_live_url_is_served_from_its_capture_then_replaced_by_the_live
     finally:
         client.close()
         fetcher.close()
+
+
+def test_a_backfill_never_replaces_live_text_with_a_capture(
+    live: Site,
+    archive: Archive,
+    wayback_settings: Settings,
+    cache: Cache,
+    client: ArchiveClient,
+    fetcher: Fetcher,
+) -> None:
+    (page,) = live.add(1)
+    url = live.url(live.path_of(page))
+    done = _blocked_run(
+        live, url, fetcher=fetcher, cache=cache, settings=wayback_settings, client=client
+    )
+    assert done.report.counts["created"] == 1
+    old = wordpress_page(page.title, HEADER, ["Moscow said an archived sentence."])
+    archive.capture("20200101000000", live.url(f"/program/{page.slug}/"), old)
+    run, _ = backfill(
+        settings=wayback_settings, fetcher=fetcher, cache=cache, client=client, site=live.base
+    )
+    assert run.discovered == 0 and archive.capture_requests() == 0
+    (article,) = documents(wayback_settings)
+    assert article.fetched_from == {"kind": "live"}
 
 
 def test_a_short_block_is_not_served_from_the_archive(

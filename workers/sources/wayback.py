@@ -319,8 +319,9 @@ class WaybackSource:
         self.max_pages = config.max_pages or MAX_PAGES
 
     def discover(self, *, since: str | None, backfill: bool) -> Discovery:
-        """New captures of article pages; resumes an unfinished walk (`backfill` restarts
-        only a finished one)."""
+        """New captures of article pages, resuming an unfinished walk. A backfill run is
+        given no checkpoint (`crawl.run_source`), so it walks from the start again; the
+        captures fetched before are skipped without a request."""
         state = _state(since)
         resume = state.get("resume")
         newest = state.get("newest")
