@@ -10,7 +10,14 @@ of a run is its request count in seconds, which is why requests are the figure.
 Targets (issue 16): a REST backfill of N articles <= N/50 + 10 requests, a sitemap
 backfill <= N + 10, an idle incremental tick <= 5.
 
-    python -m bench.fetch [--articles 1000] [--rate 1000]
+The Internet Archive part (issue 17) backfills from the tests' fake CDX and capture
+server (`tests/integration/archive.py`): every article captured under two URL
+generations (`/program/<slug>/` and `/<slug>/`), every third also under a 2000s
+`publications_details.php` page, beside non-article pages, in CDX pages of 5,000
+rows. It prints requests per article and the wall time the same backfill takes at
+the archive's default rate (MONITOR_WAYBACK_RATE_PER_S), for the 1995-2003 Monitor.
+
+    python -m bench.fetch [--articles 1000] [--rate 1000] [--monitor-issues 2000]
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench import machine
+from tests.integration.archive import Archive, table_page, wordpress_page
 from tests.integration.site import Site
 from tests.support.redis_server import private_redis
 from workers.cache import Cache, MemoryCache, RedisCache
@@ -33,6 +41,8 @@ from workers.ingest import BatchReport
 from workers.settings import Settings
 from workers.sources.base import Item
 from workers.sources.config import SourceConfig
+from workers.sources.wayback import PAGE_ROWS
+from workers.sources.wayback import Archive as WaybackArchive
 from workers.stores import open_store
 
 
@@ -47,7 +57,13 @@ def redis_if_installed(workdir: Path) -> Iterator[str | None]:
 
 
 def one_run(
-    config: SourceConfig, *, settings: Settings, fetcher: Fetcher, cache: Cache, backfill: bool
+    config: SourceConfig,
+    *,
+    settings: Settings,
+    fetcher: Fetcher,
+    cache: Cache,
+    backfill: bool,
+    archive: WaybackArchive | None = None,
 ) -> tuple[float, BatchReport]:
     report = BatchReport()
     store = open_store(settings)
@@ -55,10 +71,12 @@ def one_run(
     def submit(batches: list[list[Item]]) -> None:
         for batch in batches:
             report.extend(
-                ingest_urls(batch, fetcher=fetcher, cache=cache, store=store, ttl_s=86400).report
+                ingest_urls(
+                    batch, fetcher=fetcher, cache=cache, store=store, ttl_s=86400, archive=archive
+                ).report
             )
 
-    source = build_source(config, fetcher=fetcher, cache=cache, settings=settings)
+    source = build_source(config, fetcher=fetcher, cache=cache, settings=settings, archive=archive)
     started = time.perf_counter()
     try:
         run_source(
@@ -128,10 +146,84 @@ def scenario(
             site.pages = [p for p in site.pages if p not in new]
 
 
+def wayback(args: argparse.Namespace, *, workdir: Path, redis_url: str | None) -> None:
+    """A wayback backfill, then an incremental run, against the fake archive."""
+    archive = Archive(max_rows=PAGE_ROWS).start()
+    n = args.articles
+    for i in range(n):
+        slug = f"monitor-item-number-{i}"
+        page = wordpress_page(f"Monitor item number {i}", "Publication: Monitor", ["Moscow."])
+        archive.capture("20100101000000", f"http://www.jamestown.org/program/{slug}/", page)
+        archive.capture("20260101000000", f"https://jamestown.org/{slug}/", page)
+        if i % 3 == 0:
+            old = f"http://www.jamestown.org/publications_details.php?article_id={i}"
+            archive.capture(
+                "20050101000000",
+                old,
+                table_page(
+                    f"Monitor item number {i}",
+                    "Publication: Monitor Volume: 1 Issue: 1",
+                    ["Moscow."],
+                ),
+            )
+        archive.capture("20100101000000", f"https://jamestown.org/analyst/analyst-{i}/", "x")
+    settings = Settings(
+        redis_url=redis_url,
+        data_dir=workdir / "wayback",
+        wayback_url=archive.base,
+        wayback_rate_per_s=args.rate,
+        batch_size=25,
+    )
+    cache: Cache = RedisCache.from_url(redis_url) if redis_url else MemoryCache()
+    if isinstance(cache, RedisCache):
+        cache.client.flushdb()
+    client = WaybackArchive.from_settings(settings, cache=cache)
+    fetcher = Fetcher.from_settings(settings, cache=cache)
+    config = SourceConfig(name="bench-wayback", kind="wayback", url="https://jamestown.org/")
+    rows = len(archive.captures)
+    default_rate = Settings().wayback_rate_per_s
+    try:
+        per_article = 0.0
+        for label in ("backfill", "incremental run"):
+            archive.hits.clear()
+            seconds, report = one_run(
+                config,
+                settings=settings,
+                fetcher=fetcher,
+                cache=cache,
+                backfill=False,
+                archive=client,
+            )
+            total = sum(archive.hits.values())
+            per_article = per_article or total / n
+            print(
+                f"wayback {label} ({rows} CDX rows, {n} articles): {seconds:6.2f}s  "
+                f"requests {total} (CDX {archive.cdx_requests()}, captures "
+                f"{archive.capture_requests()})  per article {total / n:.3f}  "
+                f"counts {report.counts}  at the default {default_rate:g}/s: "
+                f"{total / default_rate / 3600:.2f} h"
+            )
+        # The 1995-2003 Monitor: one page per issue, read at the measured cost per
+        # article (a third also under an old URL), and at worst two captures each.
+        issues = args.monitor_issues
+        for label, cost in (("as measured", per_article), ("every one under two URLs", 2.0)):
+            need = issues * cost
+            print(
+                f"wayback: the 1995-2003 Monitor, ~{issues} issues, {label}: about "
+                f"{need:,.0f} requests, {need / default_rate / 3600:.1f} h at "
+                f"{default_rate:g} request/s"
+            )
+    finally:
+        fetcher.close()
+        client.close()
+        archive.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=1000.0, help="requests/s per host")
+    parser.add_argument("--monitor-issues", type=int, default=2000)
     args = parser.parse_args()
     print(machine.describe())
     with tempfile.TemporaryDirectory() as tmp, redis_if_installed(Path(tmp)) as redis_url:
@@ -150,6 +242,7 @@ def main() -> None:
             scenario("listing", site, "listing", "/publications/edm/", **common)  # type: ignore[arg-type]
         finally:
             site.stop()
+        wayback(args, workdir=Path(tmp), redis_url=redis_url)
 
 
 if __name__ == "__main__":

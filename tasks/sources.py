@@ -26,10 +26,12 @@ from workers.ingest import BatchReport, ItemResult
 from workers.retry import countdown_cap
 from workers.sources.base import Item
 from workers.sources.config import SourceConfig, SourceConfigError, load_sources
+from workers.sources.wayback import Archive
 
 # Re-enqueues of transiently failed URLs before they are reported as failed.
 MAX_URL_RETRIES = 5
 _fetcher: Fetcher | None = None
+_archive: Archive | None = None
 
 
 def fetcher() -> Fetcher:
@@ -40,10 +42,20 @@ def fetcher() -> Fetcher:
     return _fetcher
 
 
+def archive() -> Archive:
+    """This process's Internet Archive fetcher (its own host, rate and one request at a time)."""
+    global _archive
+    if _archive is None:
+        _archive = Archive.from_settings(settings, cache=cache())
+    return _archive
+
+
 @worker_process_shutdown.connect
 def _close_fetcher(**_: Any) -> None:
     if _fetcher is not None:
         _fetcher.close()
+    if _archive is not None:
+        _archive.close()
 
 
 def find_source(name: str) -> SourceConfig:
@@ -64,7 +76,9 @@ def run_source_task(
 ) -> dict[str, object]:
     """Discover one source's new items and enqueue them; `config` for ad-hoc sources."""
     source_config = SourceConfig.model_validate(config) if config else find_source(name)
-    source = build_source(source_config, fetcher=fetcher(), cache=cache(), settings=settings)
+    source = build_source(
+        source_config, fetcher=fetcher(), cache=cache(), settings=settings, archive=archive()
+    )
     run = run_source(
         source,
         cache=cache(),
@@ -92,7 +106,12 @@ def retry_countdown(*, attempt: int, retry_after_s: float | None, cap_s: float) 
 
 def _ingest_urls(items: list[Item], attempt: int) -> BatchReport:
     batch = ingest_urls(
-        items, fetcher=fetcher(), cache=cache(), store=store(), ttl_s=settings.validators_ttl_s
+        items,
+        fetcher=fetcher(),
+        cache=cache(),
+        store=store(),
+        ttl_s=settings.validators_ttl_s,
+        archive=archive(),
     )
     cap = countdown_cap(visibility_timeout_s=settings.visibility_timeout_s)
     blocked = [i for i in batch.retry if i in batch.blocked]

@@ -20,6 +20,7 @@ saved only after the store accepted the article, so a failed write is refetched.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -47,6 +48,16 @@ from workers.sources.feed import FeedSource
 from workers.sources.listing import ListingSource
 from workers.sources.site import SiteSource
 from workers.sources.sitemap import SitemapSource
+from workers.sources.wayback import (
+    CAPTURE_TTL_S,
+    LIVE,
+    Archive,
+    Capture,
+    WaybackSource,
+    article_from_capture,
+    fetched_key,
+    indexed_key,
+)
 from workers.sources.wordpress import WordPressSource
 from workers.stores.base import Store
 from workers.urls import URLError, canonical_url
@@ -77,8 +88,18 @@ class SourceRun:
 
 
 def build_source(
-    config: SourceConfig, *, fetcher: Fetcher, cache: Cache, settings: Settings
+    config: SourceConfig,
+    *,
+    fetcher: Fetcher,
+    cache: Cache,
+    settings: Settings,
+    archive: Archive | None = None,
 ) -> Source:
+    """The source `config` describes; a `wayback` source reads through `archive` (one
+    is made from the settings when not given)."""
+    if config.kind == "wayback":
+        archive = archive or Archive.from_settings(settings, cache=cache)
+        return WaybackSource(config, archive=archive, cache=cache)
     if config.kind == "site":
         return SiteSource(config, fetcher=fetcher)
     if config.kind == "feed":
@@ -170,6 +191,7 @@ class UrlBatch:
     retry_after_s: float | None = None
     blocked: list[Item] = field(default_factory=list)
     reasons: dict[str, str] = field(default_factory=dict)
+    archived: list[str] = field(default_factory=list)  # blocked, served from a capture
 
 
 def item_url(item: Item) -> str:
@@ -184,24 +206,45 @@ def item_url(item: Item) -> str:
 
 
 def ingest_urls(
-    items: Sequence[Item], *, fetcher: Fetcher, cache: Cache, store: Store, ttl_s: int
+    items: Sequence[Item],
+    *,
+    fetcher: Fetcher,
+    cache: Cache,
+    store: Store,
+    ttl_s: int,
+    archive: Archive | None = None,
 ) -> UrlBatch:
-    """Fetch, dedupe and ingest a batch of article URLs and REST posts (module docstring)."""
+    """Fetch, dedupe and ingest a batch of article URLs, REST posts and (with `archive`)
+    archive captures (module docstring; captures: `workers.sources.wayback`)."""
     # One id written twice in one bulk write is a bug: one item per URL.
     by_url = {item_url(item): item for item in items}
-    urls = [url for url, item in by_url.items() if isinstance(item, str)]
+    captures = _captures(by_url, archive)
+    urls = [url for url, item in by_url.items() if isinstance(item, str) and url not in captures]
     with ThreadPoolExecutor(max_workers=fetcher.policy.concurrency) as pool:
         fetched = dict(zip(urls, pool.map(partial(_fetch, fetcher), urls), strict=True))
     batch = UrlBatch(BatchReport())
+    for url in captures:  # one at a time, at the archive's own pace
+        assert archive is not None
+        if cache.get(fetched_key(url)):
+            batch.report.items.append(ItemResult(url, "unchanged"))  # captures never change
+        else:
+            fetched[url] = _fetch(archive.fetcher, url, exact=True)
     loads: list[tuple[str, Callable[[], RawArticle]]] = []
-    fresh: dict[str, tuple[FetchResult | None, str]] = {}
+    fresh: dict[str, _Fresh] = {}
     for url, item in by_url.items():
+        if url in captures and url not in fetched:
+            continue
         outcome = fetched.get(url) if isinstance(item, str) else None
         if isinstance(outcome, TransientFetchError):
             batch.retry.append(item)
             batch.reasons[url] = outcome.reason
             if isinstance(outcome, BlockedFetchError):
                 batch.blocked.append(item)
+                served = _fallback(url, archive, cache) if archive is not None else None
+                if served is not None:  # indexed from the archive; the live text later
+                    fresh[url] = _Fresh(None, f"archive:{extracted_digest(served)}", "archive")
+                    loads.append((url, partial(_value, served)))
+                    batch.archived.append(url)
             if outcome.retry_after_s is not None:
                 batch.retry_after_s = max(batch.retry_after_s or 0.0, outcome.retry_after_s)
             continue
@@ -211,28 +254,110 @@ def ingest_urls(
         if outcome is not None and outcome.not_modified:
             batch.report.items.append(ItemResult(url, "unchanged"))
             continue
+        capture = captures.get(url)
         try:
-            raw = _extract(item, outcome)
+            raw = _extract(item, outcome, capture=capture, archive=archive)
         except Exception as exc:  # any failure here is this item's alone
             loads.append((url, partial(_raise, _permanent(exc))))
             continue
         digest = extracted_digest(raw)
-        if cache.get(f"seen:{url}") == digest:
+        if capture is not None and cache.get(indexed_key(raw.url or url)) == "live":
+            cache.set(fetched_key(url), "1", ttl_s=CAPTURE_TTL_S)
+            batch.report.items.append(ItemResult(url, "unchanged"))  # the live text stays
+            continue
+        if capture is None and cache.get(f"seen:{url}") == digest:
             if outcome is not None:
                 fetcher.save_validators(outcome)
             batch.report.items.append(ItemResult(url, "unchanged"))
             continue
-        fresh[url] = (outcome, digest)
+        kind = "live" if capture is None else "capture"
+        fresh[url] = _Fresh(outcome, digest, kind, raw.url or url)
         loads.append((url, partial(_value, raw)))
     report = ingest_raw(loads, store=store, cache=cache)
     for done in report.items:
+        if done.origin in captures:  # read (or refused for good): never fetched again
+            cache.set(fetched_key(done.origin), "1", ttl_s=CAPTURE_TTL_S)
         if done.status != "failed" and done.origin in fresh:
-            result, digest = fresh[done.origin]
-            if result is not None:
-                fetcher.save_validators(result)
-            cache.set(f"seen:{done.origin}", digest, ttl_s=ttl_s)
+            _remember(fresh[done.origin], done.origin, fetcher=fetcher, cache=cache, ttl_s=ttl_s)
     batch.report.extend(report)
     return batch
+
+
+@dataclass(frozen=True, slots=True)
+class _Fresh:
+    """An item on its way to the store, and what to remember once it is stored."""
+
+    result: FetchResult | None
+    digest: str
+    # "live": a live page or REST post; "archive": a blocked live URL served from its
+    # capture; "capture": a capture found by a wayback source.
+    kind: str
+    identity: str | None = None  # the article's URL, when not the item's own
+
+
+def _remember(fresh: _Fresh, url: str, *, fetcher: Fetcher, cache: Cache, ttl_s: int) -> None:
+    """After the store accepted an item: validators, content hash, where its text is from.
+    A fallback's hash is marked `archive:`, so the live page, once it answers, never
+    looks unchanged and replaces it."""
+    if fresh.result is not None:
+        fetcher.save_validators(fresh.result)
+    if fresh.kind != "capture":
+        cache.set(f"seen:{url}", fresh.digest, ttl_s=ttl_s)
+    key = indexed_key(fresh.identity or url)
+    if fresh.kind == "live":
+        cache.set(key, "live", ttl_s=CAPTURE_TTL_S)
+        cache.delete(f"blocked-since:{url}")
+    elif cache.get(key) != "live":
+        cache.set(key, "archive", ttl_s=CAPTURE_TTL_S)
+
+
+def _captures(by_url: Mapping[str, Item], archive: Archive | None) -> dict[str, Capture]:
+    """The batch's archive captures, by URL (none without an archive)."""
+    found: dict[str, Capture] = {}
+    for url, item in by_url.items():
+        capture = archive.capture_of(url) if archive and isinstance(item, str) else None
+        if capture is not None:
+            found[url] = capture
+    return found
+
+
+def _fallback(url: str, archive: Archive, cache: Cache) -> RawArticle | None:
+    """The newest capture of a live URL blocked for longer than the fallback wait, read
+    as that URL's article and flagged; None when not due yet, when the article has live
+    text already, when there is no capture, or when that capture was read already."""
+    if cache.get(indexed_key(url)) == "live":
+        return None  # an older capture never replaces the live text indexed before
+    now = datetime.now(UTC)
+    since = cache.get(f"blocked-since:{url}")
+    if since is None:
+        since = now.isoformat(timespec="seconds")
+        cache.set(f"blocked-since:{url}", since, ttl_s=CAPTURE_TTL_S)
+    if (now - datetime.fromisoformat(since)).total_seconds() < archive.fallback_after_s:
+        return None
+    try:
+        capture = _newest(url, archive, cache)
+        where = capture.raw_url(archive.base) if capture else None
+        if capture is None or where is None or cache.get(fetched_key(where)):
+            return None
+        result = archive.fetcher.get(where, conditional=False, exact=True)
+        cache.set(fetched_key(where), "1", ttl_s=CAPTURE_TTL_S)
+        raw = article_from_capture(result.text(), capture, base=archive.base)
+    except Exception:  # nothing to serve: the item waits for the live site, as before
+        return None
+    return dataclasses.replace(raw, url=url, origin=url, fetched_at=result.fetched_at)
+
+
+def _newest(url: str, archive: Archive, cache: Cache) -> Capture | None:
+    """The newest capture of `url`, looked up at most once a day."""
+    key = f"wayback-newest:{url}"
+    known = cache.get(key)
+    if known is not None:
+        data = json.loads(known)
+        return Capture(**data) if data else None
+    capture = archive.newest(url)
+    value = json.dumps(dataclasses.asdict(capture) if capture else None)
+    cache.set(key, value, ttl_s=86400)
+    return capture
 
 
 def extracted_digest(raw: RawArticle) -> str:
@@ -244,23 +369,36 @@ def extracted_digest(raw: RawArticle) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode("utf-8")).hexdigest()
 
 
-def _extract(item: Item, result: FetchResult | None) -> RawArticle:
+def _extract(
+    item: Item,
+    result: FetchResult | None,
+    *,
+    capture: Capture | None = None,
+    archive: Archive | None = None,
+) -> RawArticle:
     if isinstance(item, Mapping):
-        return html.article_from_rest(item, fetched_at=_now())
+        return dataclasses.replace(
+            html.article_from_rest(item, fetched_at=_now()), fetched_from=LIVE
+        )
     assert result is not None
     kind = result.content_type.split(";")[0].strip().lower()
     if kind and kind not in HTML_TYPES:
         raise InputError(f"not an HTML page ({kind})")
+    if capture is not None and archive is not None:
+        return article_from_capture(
+            result.text(), capture, base=archive.base, fetched_at=result.fetched_at
+        )
     # The page's own address is its identity: an old slug redirecting to the new one
     # must not index the article twice under two ids (and `www.` is the apex).
-    return html.article_from_html(
+    raw = html.article_from_html(
         result.text(), url=canonical_url(result.final_url), fetched_at=result.fetched_at
     )
+    return dataclasses.replace(raw, fetched_from=LIVE)
 
 
-def _fetch(fetcher: Fetcher, url: str) -> FetchResult | Exception:
+def _fetch(fetcher: Fetcher, url: str, *, exact: bool = False) -> FetchResult | Exception:
     try:
-        return fetcher.get(url)
+        return fetcher.get(url, conditional=not exact, exact=exact)
     except (PermanentFetchError, InputError, TransientFetchError) as exc:
         return exc
     except Exception as exc:  # an error we do not map (say httpx's): fails alone

@@ -180,9 +180,11 @@ class Fetcher:
     def close(self) -> None:
         self.client.close()
 
-    def get(self, url: str, *, conditional: bool = True) -> FetchResult:
-        """GET `url` politely. `conditional` sends the cached validators (304 possible)."""
-        canonical = canonical_url(url)
+    def get(self, url: str, *, conditional: bool = True, exact: bool = False) -> FetchResult:
+        """GET `url` politely. `conditional` sends the cached validators (304 possible);
+        `exact` sends the URL as given (an archive capture URL holds another URL, which
+        canonicalizing would mangle)."""
+        canonical = url if exact else canonical_url(url)
         self._check_host(canonical, canonical)
         self._check_paused(canonical)
         if not self.robots.allowed(canonical):

@@ -82,6 +82,9 @@ class RawArticle:
     published_at: str | None = None
     authors: tuple[str, ...] = ()
     fetched_at: str | None = None
+    # Where the text was read: {"kind": "live"}, or {"kind": "archive", "captured_at":
+    # ISO time, "capture": raw capture URL} (workers.sources.wayback). None: a file.
+    fetched_from: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return _to_json(self)  # type: ignore[no-any-return]
@@ -119,6 +122,7 @@ class Article:
     dates: tuple[DateMention, ...] = ()
     enrich_notes: tuple[str, ...] = ()
     fetched_at: str | None = None
+    fetched_from: dict[str, str] | None = None
     indexed_at: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -112,6 +112,7 @@ def build(raw: RawArticle, *, enrichers: Sequence[Enricher] = ENRICHERS) -> Arti
         pipeline_version=pipeline_version(enrichers),
         fetched_at=raw.fetched_at,
         extra=headline_fields(title, body),
+        fetched_from=raw.fetched_from,
     )
 
 

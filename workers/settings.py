@@ -218,6 +218,24 @@ class Settings(BaseSettings):
     listing_max_pages: int = Field(
         default=20, ge=1, description="Listing pages an incremental run walks at most."
     )
+    # --- the Internet Archive (issue 17: workers/sources/wayback.py) ---
+    wayback_url: str = Field(
+        default="https://web.archive.org",
+        pattern=r"^https?://[^/]+/?$",
+        description="The Wayback Machine (CDX API and raw captures); its host is allowed "
+        "for fetching. Point it at a mirror or a test server.",
+    )
+    wayback_rate_per_s: float = Field(
+        default=0.5,
+        gt=0,
+        description="Requests per second to the archive, across all workers, one at a time.",
+    )
+    wayback_fallback_after_s: int = Field(
+        default=6 * 3600,
+        ge=0,
+        description="A live article blocked (Cloudflare) for this long is read from its "
+        "newest archive capture meanwhile, flagged; the live text replaces it later.",
+    )
 
     @property
     def allowed_host_set(self) -> frozenset[str]:

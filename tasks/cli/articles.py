@@ -63,6 +63,8 @@ def ingest(
     fmt: str,
     kind: str | None,
     backfill: bool,
+    from_year: int | None,
+    to_year: int | None,
 ) -> None:
     """Ingest article files: .txt in the seed format or .json with the input fields.
 
@@ -73,9 +75,16 @@ def ingest(
     PATHS may instead be http(s) URLs: a site root, a feed, a program listing
     (/program-name/edm/) or an article page; see docs/fetching.md.
     """
-    if sources.has_urls(paths):
+    if sources.has_urls(paths, kind):
         sources.ingest_urls_command(
-            paths, kind=kind, backfill=backfill, enqueue=enqueue, batch_size=batch_size, fmt=fmt
+            paths,
+            kind=kind,
+            backfill=backfill,
+            enqueue=enqueue,
+            batch_size=batch_size,
+            fmt=fmt,
+            from_year=from_year,
+            to_year=to_year,
         )
         return
     settings = get_settings()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -47,6 +48,7 @@ from workers.sources.config import (
     interval_of,
     load_sources,
 )
+from workers.sources.wayback import Archive
 from workers.stores import open_store
 from workers.urls import (
     URLError,
@@ -58,7 +60,7 @@ from workers.urls import (
     is_http_url,
 )
 
-KINDS = ("site", "wordpress", "sitemap", "feed", "listing", "article")
+KINDS = ("site", "wordpress", "sitemap", "feed", "listing", "article", "wayback")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -70,7 +72,20 @@ def url_options(func: F) -> F:
         help="For URLs: what the URL is (default: guessed from its path). site: a site "
         "root, read by REST API, else sitemaps, else its feed; wordpress: the REST API; "
         "sitemap: a sitemap or index; feed; listing: a publication's first page; "
-        "article: one article page.",
+        "article: one article page; wayback: the site's captures in the Internet "
+        "Archive (MONITOR_WAYBACK_URL), e.g. `--kind wayback jamestown.org`.",
+    )(func)
+    func = click.option(
+        "--from",
+        "from_year",
+        type=click.IntRange(1996, 2100),
+        help="With --kind wayback: the first year of captures to read.",
+    )(func)
+    func = click.option(
+        "--to",
+        "to_year",
+        type=click.IntRange(1996, 2100),
+        help="With --kind wayback: the last year of captures to read.",
     )(func)
     return click.option(
         "--backfill",
@@ -80,8 +95,9 @@ def url_options(func: F) -> F:
     )(func)
 
 
-def has_urls(args: tuple[str, ...]) -> bool:
-    return any(is_http_url(a) for a in args)
+def has_urls(args: tuple[str, ...], kind: str | None = None) -> bool:
+    """URLs to fetch (a wayback backfill also takes a bare site name: `jamestown.org`)."""
+    return kind == "wayback" or any(is_http_url(a) for a in args)
 
 
 def classify(url: str) -> tuple[str, str]:
@@ -108,16 +124,22 @@ def classify(url: str) -> tuple[str, str]:
     )
 
 
-def source_for(kind: str, url: str, settings: Settings) -> SourceConfig:
-    """A configured source with this kind and URL (its checkpoint is shared), or an ad-hoc one."""
+def source_for(
+    kind: str, url: str, settings: Settings, *, years: tuple[int | None, int | None] = (None, None)
+) -> SourceConfig:
+    """A configured source with this kind and URL (its checkpoint is shared), or an ad-hoc
+    one; a wayback source's years are part of what it is."""
     try:
         configured = load_sources(settings, include_disabled=True)
     except SourceConfigError:
         configured = []
     for source in configured:
-        if source.kind == kind and source.url == url:
+        if source.kind == kind and source.url == url and years in ((None, None), source.years):
             return source
     fields: dict[str, Any] = {"kind": kind, "url": url}
+    if kind == "wayback":
+        fields.update(from_year=years[0], to_year=years[1])
+        url = f"{url} {years}"  # another range is another walk, with its own checkpoint
     if kind == "wordpress":
         parts = urlsplit(url)
         given = dict(parse_qsl(parts.query)).get("rest_route", "") or parts.path
@@ -135,8 +157,16 @@ def ingest_urls_command(
     enqueue: bool,
     batch_size: int | None,
     fmt: str,
+    from_year: int | None = None,
+    to_year: int | None = None,
 ) -> None:
     """`monitor ingest` for http(s) arguments (all arguments must be URLs)."""
+    if kind == "wayback":
+        args = tuple(a if is_http_url(a) else f"https://{a.strip('/')}/" for a in args)
+    elif from_year or to_year:
+        fail("--from/--to go with --kind wayback")
+    if from_year and to_year and from_year > to_year:
+        fail(f"--from {from_year} is after --to {to_year}")
     if not all(is_http_url(a) for a in args):
         fail("give either URLs or files to `monitor ingest`, not both")
     settings = get_settings()
@@ -153,26 +183,28 @@ def ingest_urls_command(
         if guessed == "article":
             articles.append(url)
         else:
-            sources.append(source_for(guessed, url, settings))
+            sources.append(source_for(guessed, url, settings, years=(from_year, to_year)))
     if enqueue:
         _enqueue(articles, sources, backfill, settings)
         return
     cache = open_cache(settings)
     fetcher = Fetcher.from_settings(settings, cache=cache)
+    archive = Archive.from_settings(settings, cache=cache)
+    ingest = partial(_ingest, fetcher=fetcher, cache=cache, settings=settings, archive=archive)
     report = BatchReport()
     try:
         size = batch_size or settings.batch_size
         batches = [articles[i : i + size] for i in range(0, len(articles), size)]
         if batches:
-            _ingest(batches, report, fetcher=fetcher, cache=cache, settings=settings)
+            ingest(batches, report)
         for config in sources:
-            source = build_source(config, fetcher=fetcher, cache=cache, settings=settings)
+            source = build_source(
+                config, fetcher=fetcher, cache=cache, settings=settings, archive=archive
+            )
             run = run_source(
                 source,
                 cache=cache,
-                submit=lambda found: _ingest(
-                    found, report, fetcher=fetcher, cache=cache, settings=settings
-                ),
+                submit=lambda found: ingest(found, report),
                 batch_size=size,
                 backfill=backfill,
                 lock_ttl_s=settings.source_lock_ttl_s,
@@ -184,6 +216,7 @@ def ingest_urls_command(
                 report.items.append(ItemResult(origin, "failed", reason=reason))
     finally:
         fetcher.close()
+        archive.close()
     from tasks.cli.articles import _print_report  # articles imports this module
 
     _print_report(report, fmt)
@@ -198,13 +231,19 @@ def _ingest(
     fetcher: Fetcher,
     cache: Cache,
     settings: Settings,
+    archive: Archive,
 ) -> None:
     store = open_store(settings)
     bar = Progress("fetch", sum(map(len, batches)))
     try:
         for urls in batches:
             batch = ingest_urls(
-                urls, fetcher=fetcher, cache=cache, store=store, ttl_s=settings.validators_ttl_s
+                urls,
+                fetcher=fetcher,
+                cache=cache,
+                store=store,
+                ttl_s=settings.validators_ttl_s,
+                archive=archive,
             )
             report.extend(batch.report)
             report.items.extend(
@@ -215,6 +254,7 @@ def _ingest(
                     "(transient: run again later)",
                 )
                 for item in batch.retry
+                if item_url(item) not in batch.archived  # indexed from its capture meanwhile
             )
             bar.advance(len(urls))
     finally:
@@ -278,12 +318,13 @@ def checkpoint_label(value: object) -> str:
         times = [
             checkpoint_label(v)
             for k, v in data.items()
-            if isinstance(v, str) and k not in ("via", "probed")
+            if isinstance(v, str) and k not in ("via", "probed", "resume")
         ]
         since = data.get("since")
         if isinstance(since, str):
             times.append(since)
-        return max(times, default="-")
+        newest = max(times, default="-")
+        return f"{newest} (walk under way)" if data.get("resume") else newest
     return value
 
 

@@ -20,7 +20,7 @@ from workers.model import InputError
 from workers.settings import Settings
 from workers.urls import URLError, canonical_url
 
-SourceKind = Literal["site", "wordpress", "sitemap", "feed", "listing"]
+SourceKind = Literal["site", "wordpress", "sitemap", "feed", "listing", "wayback"]
 
 
 class SourceConfigError(InputError):
@@ -45,6 +45,14 @@ class SourceConfig(BaseModel):
     # article slug, see workers.urls.is_article_url); a page cap (None: the setting).
     article_prefix: str | None = None
     max_pages: Annotated[int, Field(ge=1)] | None = None
+    # wayback: the years of captures to read (CDX `from`/`to`, inclusive); max_pages
+    # caps the CDX pages per run (the walk resumes on the next run).
+    from_year: Annotated[int, Field(ge=1996, le=2100)] | None = None
+    to_year: Annotated[int, Field(ge=1996, le=2100)] | None = None
+
+    @property
+    def years(self) -> tuple[int | None, int | None]:
+        return self.from_year, self.to_year
 
     @field_validator("url")
     @classmethod

@@ -1,0 +1,245 @@
+"""The Wayback Machine source's pure parts: CDX requests and answers, capture URLs,
+which captured URLs are articles, and one id for an article under every URL it had.
+
+The CDX shapes follow the wayback CDX server README (internetarchive/wayback,
+wayback-cdx-server/README.md): "Output Format (JSON)" (a header row naming the
+fields, then one row per capture; `[]` when nothing matched), "Resumption Key" (with
+`showResumeKey=true`, an empty row then `[<key>]` after the last row when more
+remain), "Filtering" (`filter=field:regex`, `from`/`to` of 1 to 14 digits),
+"Collapsing" (`collapse=urlkey`) and "Query Result Limits" (`limit=-1`: the last
+row). Raw captures are `/web/<14-digit timestamp>id_/<original URL>`.
+
+The pages are written here in the shapes of the site's generations named in issue 17:
+a 1990s-2000s table layout with the Monitor's header line and no JSON-LD, the 2000s
+`publications_details.php?...` pages, the 2010s `/program/<slug>/` WordPress pages
+and today's root-level slugs.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from workers import pipeline
+from workers.model import InputError
+from workers.sources.wayback import (
+    Capture,
+    article_from_capture,
+    cdx_query,
+    identity_url,
+    is_archived_article,
+    parse_capture_url,
+    parse_cdx,
+    wp_slug,
+)
+
+BASE = "https://web.archive.org"
+TITLE = "Russia Moves Troops To Chechen Border"
+
+# The Monitor of the 1990s-2000s: a table layout, navigation in its own cell, the
+# title in bold, the header line in the text, a copyright footer; no JSON-LD, no
+# article element, no metadata.
+TABLE_PAGE = f"""<html><head><title>{TITLE} - The Jamestown Foundation</title></head>
+<body bgcolor="#ffffff"><table width="100%"><tr>
+<td width="150" valign="top"><a href="/index.php">Home</a><br>
+<a href="/publications.php">Publications</a><br><a href="/about.php">About us</a></td>
+<td valign="top"><table><tr><td><font face="Arial" size="2">
+<b>{TITLE}</b><br><br>
+Publication: Monitor Volume: 1 Issue: 5<br><br>
+<p>Defense Ministry sources said yesterday that two regiments had been moved toward
+the border (Itar-Tass, May 22).</p>
+<p>The move follows weeks of reported clashes in the region.</p>
+<p>Moscow denied that an operation was planned.</p>
+</font></td></tr></table></td></tr></table>
+<table><tr><td><font size="1">Copyright 1995 The Jamestown Foundation</font></td></tr></table>
+</body></html>"""
+
+# Today's WordPress page of the same article.
+WORDPRESS_PAGE = f"""<html><head><title>{TITLE} - The Jamestown Foundation</title></head>
+<body><nav><a href="/">Home</a></nav><article><h1>{TITLE}</h1>
+<div class="entry-content"><p>Publication: Monitor Volume: 1 Issue: 5</p>
+<p>Defense Ministry sources said yesterday that two regiments had been moved toward
+the border (Itar-Tass, May 22).</p>
+<p>The move follows weeks of reported clashes in the region.</p>
+<p>Moscow denied that an operation was planned.</p></div></article>
+<footer>Copyright The Jamestown Foundation</footer></body></html>"""
+
+OLD_URL = "http://www.jamestown.org/publications_details.php?volume_id=1&issue_id=5&article_id=23"
+PROGRAM_URL = "http://www.jamestown.org/program/russia-moves-troops-to-chechen-border/"
+ROOT_URL = "https://jamestown.org/russia-moves-troops-to-chechen-border/"
+
+
+def test_cdx_query_asks_for_unique_200_html_captures_of_the_site_by_year() -> None:
+    query = cdx_query(BASE, url="jamestown.org", from_="1995", to="2003")
+    parts = urlsplit(query)
+    params = parse_qs(parts.query)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == f"{BASE}/cdx/search/cdx"
+    assert params["url"] == ["jamestown.org/*"]
+    assert params["output"] == ["json"]
+    assert params["filter"] == ["statuscode:200", "mimetype:text/html"]
+    assert params["collapse"] == ["urlkey"]
+    assert params["showResumeKey"] == ["true"]
+    assert (params["from"], params["to"]) == (["1995"], ["2003"])
+    assert "resumeKey" not in params
+
+
+def test_cdx_query_resumes_from_a_key_with_the_same_parameters() -> None:
+    key = "org,jamestown)/program/x 19990101000000!"
+    params = parse_qs(urlsplit(cdx_query(BASE, url="jamestown.org", resume_key=key)).query)
+    assert params["resumeKey"] == [key]
+    assert params["url"] == ["jamestown.org/*"]
+
+
+def test_parse_cdx_reads_rows_by_the_header_and_the_resume_key() -> None:
+    body = json.dumps(
+        [
+            ["original", "timestamp"],
+            [PROGRAM_URL, "20090412093000"],
+            [OLD_URL, "20050101000000"],
+            [],
+            ["org%2Cjamestown%29%2Fz+20050101000000%21"],
+        ]
+    ).encode()
+    page = parse_cdx(body)
+    assert page.captures == [
+        Capture("20090412093000", PROGRAM_URL),
+        Capture("20050101000000", OLD_URL),
+    ]
+    assert page.resume_key == "org%2Cjamestown%29%2Fz+20050101000000%21"
+
+
+def test_parse_cdx_no_captures_and_a_last_page() -> None:
+    assert parse_cdx(b"[]").captures == []
+    last = parse_cdx(json.dumps([["timestamp", "original"], ["20090412093000", ROOT_URL]]).encode())
+    assert last.resume_key is None and len(last.captures) == 1
+
+
+def test_parse_cdx_skips_rows_that_are_not_captures() -> None:
+    body = json.dumps(
+        [
+            ["timestamp", "original"],
+            ["2009", ROOT_URL],  # not 14 digits
+            ["20090100000000", ROOT_URL],  # day 00: not a time
+            ["20090412093000"],  # too short
+            ["20090412093000", ""],  # no URL
+            [20090412093000, ROOT_URL],  # not a string
+            ["20090412093000", ROOT_URL, "extra"],
+            ["20100101000000", PROGRAM_URL],
+        ]
+    ).encode()
+    assert parse_cdx(body).captures == [Capture("20100101000000", PROGRAM_URL)]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<html>Wayback Machine is down for maintenance</html>",
+        b'{"error": "too many requests"}',
+        b'[["urlkey", "digest"], ["x", "y"]]',
+        b"[1, 2]",
+        b"\xff\xfe\x00",
+    ],
+)
+def test_parse_cdx_refuses_answers_that_are_not_cdx_json(body: bytes) -> None:
+    with pytest.raises(InputError):
+        parse_cdx(body)
+
+
+def test_capture_url_round_trip_keeps_the_original_query_untouched() -> None:
+    capture = Capture("20050101000000", OLD_URL)
+    raw = capture.raw_url(BASE)
+    assert raw == f"{BASE}/web/20050101000000id_/{OLD_URL}"
+    assert parse_capture_url(raw, BASE) == capture
+    assert parse_capture_url("https://jamestown.org/x-y-z/", BASE) is None
+    assert parse_capture_url(f"{BASE}/web/2005id_/{OLD_URL}", BASE) is None
+    assert capture.captured_at == "2005-01-01T00:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("url", "article"),
+    [
+        (OLD_URL, True),
+        (PROGRAM_URL, True),
+        (ROOT_URL, True),
+        ("http://www.jamestown.org/", False),
+        ("http://www.jamestown.org/publications_details.php?volume_id=1", False),
+        ("http://www.jamestown.org/publications_details.php?article_id=abc", False),
+        ("https://jamestown.org/about-us/", False),
+        ("https://jamestown.org/analyst/paul-goble/", False),
+        ("https://jamestown.org/publications/edm/", False),
+        ("https://jamestown.org/book/a-long-book-title/", False),
+        ("ftp://jamestown.org/program/a-b-c/", False),
+    ],
+)
+def test_which_captured_urls_are_articles(url: str, article: bool) -> None:
+    assert is_archived_article(url) is article
+
+
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        (TITLE, "russia-moves-troops-to-chechen-border"),
+        ("Putin’s “Vertical” – Again", "putins-vertical-again"),
+        ("Tbilisi & Moscow: Talks in Sukhumi?", "tbilisi-moscow-talks-in-sukhumi"),
+        ("Élections à Kiev", "elections-a-kiev"),
+        ("  ", ""),
+    ],
+)
+def test_wp_slug_is_wordpress_sanitize_title(title: str, slug: str) -> None:
+    assert wp_slug(title) == slug
+
+
+def test_three_url_generations_of_one_article_have_one_id() -> None:
+    ids = set()
+    for original, stamp, page in [
+        (OLD_URL, "20050101000000", TABLE_PAGE),
+        (PROGRAM_URL, "20120101000000", WORDPRESS_PAGE),
+        (ROOT_URL, "20260101000000", WORDPRESS_PAGE),
+    ]:
+        raw = article_from_capture(page, Capture(stamp, original), base=BASE)
+        ids.add(pipeline.build(raw).id)
+    assert len(ids) == 1
+
+
+def test_table_layout_capture_extracts_cleanly_and_is_flagged() -> None:
+    capture = Capture("20050101000000", OLD_URL)
+    raw = article_from_capture(TABLE_PAGE, capture, base=BASE)
+    article = pipeline.build(raw)
+    assert article.title == TITLE
+    assert (article.publication, article.volume, article.issue) == ("Monitor", 1, 5)
+    assert article.body.startswith("Defense Ministry sources said yesterday")
+    assert article.body.endswith("Moscow denied that an operation was planned.")
+    for chrome in ("Home", "About us", "Copyright", "Publication:"):
+        assert chrome not in article.body
+    assert article.url == "https://jamestown.org/program/russia-moves-troops-to-chechen-border/"
+    assert article.source == "wayback"
+    assert article.fetched_from == {
+        "kind": "archive",
+        "captured_at": "2005-01-01T00:00:00+00:00",
+        "capture": capture.raw_url(BASE),
+    }
+
+
+def test_old_page_titled_only_with_the_site_name_keeps_its_own_identity() -> None:
+    page = TABLE_PAGE.replace(f"<title>{TITLE} - The Jamestown Foundation</title>", "")
+    page = page.replace(f"<b>{TITLE}</b>", "<h1>The Jamestown Foundation</h1>")
+    raw = article_from_capture(page, Capture("20050101000000", OLD_URL), base=BASE)
+    assert raw.url == identity_url(OLD_URL, None)
+    assert "publications_details.php" in (raw.url or "")
+
+
+def test_capture_of_a_non_article_page_yields_no_article() -> None:
+    home = Capture("20050101000000", "http://www.jamestown.org/")
+    with pytest.raises(InputError):
+        article_from_capture(WORDPRESS_PAGE, home, base=BASE)
+
+
+def test_hostile_capture_pages_fail_as_bad_input() -> None:
+    capture = Capture("20050101000000", OLD_URL)
+    with pytest.raises(InputError):
+        article_from_capture("", capture, base=BASE)
+    deep = "<table><tr><td>" * 3000 + "Publication: Monitor Volume: 1 Issue: 1 Text."
+    with pytest.raises(InputError):  # bounded: nothing readable, or too deep
+        article_from_capture(deep, capture, base=BASE)
