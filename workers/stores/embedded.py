@@ -89,7 +89,9 @@ CREATE TABLE IF NOT EXISTS article_entities (
     name TEXT NOT NULL,
     wikidata TEXT
 );
-CREATE INDEX IF NOT EXISTS article_entities_article ON article_entities (article);
+-- One row per (article, type, name): the per-article index covers the facet counts.
+DROP INDEX IF EXISTS article_entities_article;
+CREATE INDEX IF NOT EXISTS article_entities_facet ON article_entities (article, type, name);
 CREATE INDEX IF NOT EXISTS article_entities_wikidata
     ON article_entities (wikidata, type, article);
 -- Transliteration keys of every entity's name and aliases: "--person Kiriyenko".
@@ -114,7 +116,8 @@ CREATE TABLE IF NOT EXISTS article_outlets (
     outlet TEXT NOT NULL COLLATE NOCASE
 );
 CREATE INDEX IF NOT EXISTS article_outlets_outlet ON article_outlets (outlet, article);
-CREATE INDEX IF NOT EXISTS article_outlets_article ON article_outlets (article);
+DROP INDEX IF EXISTS article_outlets_article;
+CREATE INDEX IF NOT EXISTS article_outlets_facet ON article_outlets (article, outlet);
 """
 
 
@@ -271,7 +274,13 @@ class EmbeddedStore:
             self._db.execute(f"DELETE FROM {table} WHERE article = ?", (rowid,))
         self._db.executemany(
             "INSERT INTO article_entities (article, type, name, wikidata) VALUES (?, ?, ?, ?)",
-            [(rowid, e.type, e.name, e.wikidata) for e in article.entities],
+            # One row per (type, name): the facets count rows, not distinct articles.
+            [
+                (rowid, kind, name, wikidata)
+                for (kind, name), wikidata in {
+                    (e.type, e.name): e.wikidata for e in article.entities
+                }.items()
+            ],
         )
         keys = {
             (e.type, translit_key(name)) for e in article.entities for name in (e.name, *e.aliases)

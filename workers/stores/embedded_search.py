@@ -141,7 +141,7 @@ def facets_of(db: sqlite3.Connection, rowids: list[int]) -> Facets:
         SELECT type, name, n FROM (
             SELECT type, name, n, row_number() OVER (
                 PARTITION BY type ORDER BY n DESC, name) AS place
-            FROM (SELECT e.type, e.name, count(DISTINCT e.article) AS n
+            FROM (SELECT e.type, e.name, count(*) AS n
                   FROM temp.hits h CROSS JOIN article_entities e ON e.article = h.article
                   GROUP BY e.type, e.name)
         ) WHERE place <= {FACET_SIZE} ORDER BY type, n DESC, name
