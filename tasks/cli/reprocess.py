@@ -21,6 +21,7 @@ from workers import reprocess as rp
 from workers.cache import LockHeld, open_cache
 from workers.settings import get_settings, redact
 from workers.stores import open_store
+from workers.stores.base import RebuildRefused
 
 EXIT_BUSY = 4
 
@@ -121,7 +122,7 @@ def reprocess(
             "another reprocess run holds the lock; wait for it to finish or pass --wait SECONDS",
             EXIT_BUSY,
         )
-    except (ValueError, rp.ReprocessError) as exc:
+    except (ValueError, RebuildRefused) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         fail("interrupted: run the same command again to resume after the last batch", 130)
@@ -140,13 +141,7 @@ def _enqueue(selection: rp.Selection, size: int) -> None:
 
     store = open_store(settings)
     try:
-        ids = (
-            sorted(set(selection.ids))
-            if selection.ids is not None
-            else store.list_ids(
-                publication=selection.publication, since=selection.since, until=selection.until
-            )
-        )
+        ids = selection.ids_in(store)
     finally:
         store.close()
     batches = [ids[i : i + size] for i in range(0, len(ids), size)]

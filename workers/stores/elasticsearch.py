@@ -48,6 +48,7 @@ from workers.stores.base import (
     WriteStatus,
 )
 from workers.stores.es_indices import IndexManager
+from workers.stores.es_rebuild import IndexRebuild
 
 # (seq_no, primary_term) a conditional write expects the document to still have, or
 # None for "must not exist yet" (Elasticsearch's optimistic concurrency control).
@@ -166,7 +167,7 @@ class ElasticsearchStore:
     def migrating(self) -> bool:
         return self.write_index != self.alias
 
-    # -- rebuilding into a new index (workers/reprocess.py drives these) -------------
+    # -- rebuilding into a new index (`es_rebuild.IndexRebuild` drives these) -------------
 
     def outdated(self) -> bool:
         """The live index has an older mapping version (False when these credentials
@@ -175,6 +176,9 @@ class ElasticsearchStore:
             if self.indices.missing_privileges():
                 return False
             return self.indices.current_mapping_version() != self.indices.wanted_version
+
+    def rebuild(self) -> IndexRebuild:
+        return IndexRebuild(self)
 
     def begin_rebuild(self, resume: str | None) -> tuple[str, bool]:
         """The index to fill and whether it is fresh: `resume` while it exists, else one

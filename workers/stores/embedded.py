@@ -31,6 +31,7 @@ from workers.stores import embedded_search
 from workers.stores.base import (
     VOLATILE_FIELDS,
     Indexable,
+    Rebuild,
     SearchQuery,
     SearchResult,
     StoreStats,
@@ -401,6 +402,14 @@ class EmbeddedStore:
         except sqlite3.OperationalError as exc:
             raise StoreUnavailable(f"embedded store {self.path}: {exc}") from exc
         return deleted
+
+    def outdated(self) -> bool:
+        return False  # the schema is migrated when the store opens
+
+    def rebuild(self) -> Rebuild:
+        raise ValueError(
+            "--new-index needs Elasticsearch; the embedded store is rewritten in place"
+        )
 
     def close(self) -> None:
         self._db.close()
