@@ -72,6 +72,9 @@ class Selection:
 
 @dataclass(slots=True)
 class ReprocessReport:
+    """The running tally of a whole run: counts, not items (a `BatchReport` holds one
+    batch's items), so it fits in the checkpoint and in `monitor status`."""
+
     rewritten: int = 0
     unchanged: int = 0
     failed: int = 0

@@ -9,9 +9,11 @@ silently.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from workers.errors import TransientError
 from workers.model import Article, RawArticle
@@ -21,6 +23,14 @@ WriteStatus = Literal["created", "updated", "unchanged", "failed"]
 # Fields that change on every write without the article changing; left out of the
 # fingerprint that decides "unchanged".
 VOLATILE_FIELDS = ("indexed_at", "fetched_at")
+
+
+def fingerprint(doc: dict[str, Any]) -> str:
+    """What "unchanged" means to a store: the hash of the contract document
+    (`Article.to_document()`) without the fields that change on every write. Both
+    stores keep it beside the document and skip a write whose fingerprint matches."""
+    stable = {k: v for k, v in doc.items() if k not in VOLATILE_FIELDS}
+    return hashlib.sha256(json.dumps(stable, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 class StoreUnavailable(TransientError):

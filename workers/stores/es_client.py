@@ -16,10 +16,9 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
+from workers.retry import UNAVAILABLE_STATUSES
 from workers.settings import Settings, redact
 from workers.stores.base import StoreUnavailable
-
-TRANSIENT_STATUS = (429, 502, 503, 504)
 
 
 def connect(settings: Settings) -> tuple[Elasticsearch, str]:
@@ -59,7 +58,7 @@ def errors(location: str) -> Iterator[None]:
             f"elasticsearch at {location}: {type(exc).__name__}: {exc.message}"
         ) from exc
     except ApiError as exc:
-        if exc.status_code in TRANSIENT_STATUS:
+        if exc.status_code in UNAVAILABLE_STATUSES:
             raise StoreUnavailable(
                 f"elasticsearch at {location}: HTTP {exc.status_code} {exc.message}"
             ) from exc
