@@ -54,7 +54,7 @@ QUERIES = [
     "peace treaty", "Izvestia", "Kyodo", "Yeltsin Duma", "Abkhazia", "Moscow Tokyo",
     "Kadyrov", "Ukraine", "NATO", "Primakov", "Georgia Russia",
 ]  # fmt: skip
-# Terms the gazetteer widens to every spelling (issue 13), and filters on what
+# Terms the gazetteer widens to every spelling, and filters on what
 # enrichment found.
 ENTITY_QUERIES = ["Kiriyenko", "Eltsin", "US", "Kučma", "Putin OR Yeltsin", "Sergei Kiriyenko"]
 FILTERED = [

@@ -105,10 +105,7 @@ def _batch_lookup(articles: Sequence[Article], store: Store) -> FindIds:
                 local[(article.publication.casefold(), prefix)].add(article.id)
 
     def find_ids(*, publication: str, published_on: str) -> list[str]:
-        try:
-            found = set(store.find_ids(publication=publication, published_on=published_on))
-        except NotImplementedError:
-            found = set()  # a store without the lookup: links within the batch only
+        found = set(store.find_ids(publication=publication, published_on=published_on))
         return sorted(found | local.get((publication.casefold(), published_on), set()))
 
     return find_ids

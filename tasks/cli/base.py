@@ -68,8 +68,9 @@ def classify(exc: BaseException) -> tuple[str, int]:
     if isinstance(exc, ApiError):
         code = EXIT_UNAVAILABLE if exc.status_code in (401, 403) or exc.status_code >= 500 else 2
         return f"Elasticsearch answered HTTP {exc.status_code}: {exc.message}", code
-    if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
-        return f"{exc.strerror}: {exc.filename}", EXIT_USAGE
+    if isinstance(exc, OSError) and exc.filename is not None:
+        # A local file (missing, a directory, no permission, disk full): not a service.
+        return f"{exc.strerror or type(exc).__name__}: {exc.filename}", EXIT_USAGE
     if isinstance(exc, (ConnectionError, TimeoutError, OSError)):
         return f"service unavailable: {detail}", EXIT_UNAVAILABLE
     if isinstance(exc, ValueError):

@@ -33,7 +33,7 @@ def connect(settings: Settings) -> tuple[Elasticsearch, str]:
         # The transport would retry a whole request answered 429/502/503/504 at once,
         # with no backoff (its default), before `streaming_bulk` sees it; one layer
         # owns status retries: streaming_bulk with backoff for bulks, the task for
-        # the rest (issue 12, item 7).
+        # the rest.
         "retry_on_status": (),
     }
     if settings.elasticsearch_api_key is not None:
