@@ -34,8 +34,8 @@ import redis
 
 from bench import machine
 from bench.corpus import build
-from tests.support.processes import monitor, start_worker, stop
-from tests.support.redis_server import RedisServer
+from devsupport.processes import monitor, start_worker, stop
+from devsupport.redis_server import RedisServer
 from workers import normalize, pipeline
 from workers.cache import MemoryCache
 from workers.enrich import ner
