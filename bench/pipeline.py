@@ -34,8 +34,8 @@ import redis
 
 from bench import machine
 from bench.corpus import build
-from tests.support.processes import monitor, start_worker, stop
-from tests.support.redis_server import RedisServer
+from devsupport.processes import monitor, start_worker, stop
+from devsupport.redis_server import RedisServer
 from workers import normalize, pipeline
 from workers.cache import MemoryCache
 from workers.enrich import ner
@@ -54,7 +54,7 @@ QUERIES = [
     "peace treaty", "Izvestia", "Kyodo", "Yeltsin Duma", "Abkhazia", "Moscow Tokyo",
     "Kadyrov", "Ukraine", "NATO", "Primakov", "Georgia Russia",
 ]  # fmt: skip
-# Terms the gazetteer widens to every spelling (issue 13), and filters on what
+# Terms the gazetteer widens to every spelling, and filters on what
 # enrichment found.
 ENTITY_QUERIES = ["Kiriyenko", "Eltsin", "US", "Kučma", "Putin OR Yeltsin", "Sergei Kiriyenko"]
 FILTERED = [

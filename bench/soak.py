@@ -26,8 +26,8 @@ import redis
 
 from bench import machine
 from bench.corpus import build
-from tests.support.processes import monitor, start_worker, stop
-from tests.support.redis_server import RedisServer
+from devsupport.processes import monitor, start_worker, stop
+from devsupport.redis_server import RedisServer
 from workers import pipeline
 from workers.sources.files import read_file
 

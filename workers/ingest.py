@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 
 from workers import pipeline
 from workers.cache import Cache
@@ -22,15 +22,13 @@ from workers.enrich.publications import family_names
 from workers.errors import is_transient
 from workers.model import Article, InputError, RawArticle
 from workers.sources.files import read_article
-from workers.stores.base import Indexable, Store
-
-ItemStatus = Literal["created", "updated", "unchanged", "failed"]
+from workers.stores.base import Indexable, Store, WriteStatus
 
 
 @dataclass(frozen=True, slots=True)
 class ItemResult:
     origin: str
-    status: ItemStatus
+    status: WriteStatus  # an item's outcome, in the words of the store's write
     id: str | None = None
     reason: str | None = None
     stage: str | None = None  # where a failed item failed: read, parse, pipeline, index
@@ -40,6 +38,8 @@ class ItemResult:
 
 @dataclass(slots=True)
 class BatchReport:
+    """The outcome of one batch, item by item (the task's result, the DLQ's input)."""
+
     items: list[ItemResult] = field(default_factory=list)
 
     @property
@@ -105,10 +105,7 @@ def _batch_lookup(articles: Sequence[Article], store: Store) -> FindIds:
                 local[(article.publication.casefold(), prefix)].add(article.id)
 
     def find_ids(*, publication: str, published_on: str) -> list[str]:
-        try:
-            found = set(store.find_ids(publication=publication, published_on=published_on))
-        except NotImplementedError:
-            found = set()  # a store without the lookup: links within the batch only
+        found = set(store.find_ids(publication=publication, published_on=published_on))
         return sorted(found | local.get((publication.casefold(), published_on), set()))
 
     return find_ids

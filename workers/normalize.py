@@ -1,10 +1,15 @@
 """Normalize stage: canonical text, stable id and content hash.
 
-The body is the thing every later stage and the index see, and `content_hash` is what
-"unchanged" means everywhere (dedupe, enrichment cache, reprocessing), so the rules
-here are deliberately few and stable: Unicode NFC, no control characters, single
+The body is the thing every later stage and the index see, and `content_hash` (the
+hash of the normalized body) keys the enrichment cache, so the rules here are
+deliberately few and stable: Unicode NFC, no control characters, single
 spaces inside a paragraph, one blank line between paragraphs. Typographic quotes and
 dashes are kept (they carry meaning: "1997–negotiations" is two words).
+
+"Unchanged" has three meanings, each with one home: a fetched page whose extracted
+fields hash as before (`workers.crawl`), an article whose normalized body hashes as before
+(`content_hash`, here: enrichment results are reused), and a document a store need
+not rewrite (`workers.stores.base.fingerprint`, which also covers enrichment).
 """
 
 from __future__ import annotations

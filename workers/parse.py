@@ -26,7 +26,7 @@ from workers.model import InputError, RawArticle
 _HEADER_SEARCH_LINES = 6
 # Matched only against a line whose whitespace runs were collapsed to one space
 # (`_squeeze`): on raw text the lazy `.+?` before `\s+Volume` rescans each run of
-# whitespace from every position, quadratic on a long run (issue 11).
+# whitespace from every position, quadratic on a long run.
 _HEADER = re.compile(
     r"Publication: ?(?P<publication>.+?)"
     r"(?: Volume: ?(?P<volume>-?\d+))?"

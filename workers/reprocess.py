@@ -5,20 +5,11 @@ mapping (`mapping_version` moves). Two modes:
 
 - in place (both stores): each document is rewritten where it is; a document whose
   new form equals the stored one is reported "unchanged" and not written.
-- new index (Elasticsearch; the default when the live index has an older mapping
-  version): the next `<alias>-vN` is filled while the alias keeps serving the old one,
-  and the alias moves in one atomic `_aliases` call. The old index stays until
-  `monitor es prune`. Searches never see a half-built index.
-
-A rebuild loses nothing (issue 12). Ingestion goes on through the alias, into the old
-index, while the new one fills; so after the main pass, catch-up passes copy every
-document written into the old index since the rebuild began (by `indexed_at`, after an
-explicit refresh, with a margin for writes in flight), until a pass finds nothing new.
-Failed items are retried once. The swap happens only when every id of the old index is
-in the new one; otherwise it is refused and the ids are listed. Writes that reach the
-old index between the last catch-up and the swap are copied afterwards, each only if
-nobody wrote that document through the alias since (optimistic concurrency), so a
-newer document is never overwritten by an older one.
+- rebuild (`store.rebuild()`; Elasticsearch's is the default when the live index has an
+  older mapping version): a new copy is filled while the live one keeps serving, then
+  the store verifies it and makes it live (`Rebuild.verify_and_swap`). This module
+  knows no backend: how the copy is made, caught up and swapped is the store's
+  (`workers.stores.es_rebuild`).
 
 Every run holds the `reprocess` lock (Redis when `MONITOR_REDIS_URL` is set), so two
 runs cannot interleave. Progress is checkpointed in the cache after every batch (the
@@ -32,18 +23,15 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import Any
 
 from workers import pipeline
 from workers.cache import Cache
 from workers.ingest import BatchReport, ingest_raw
 from workers.model import InputError, RawArticle
-from workers.stores.base import Store
-
-if TYPE_CHECKING:
-    from workers.stores.elasticsearch import ElasticsearchStore, Expected
+from workers.stores.base import RebuildTally, Store
 
 LOCK_NAME = "reprocess"
 # A crashed run must not block the next one forever, but a healthy one must keep the
@@ -52,17 +40,8 @@ LOCK_TTL_S = 6 * 3600
 CHECKPOINT_TTL_S = 7 * 86400
 LAST_RUN_KEY = "reprocess:last"
 LAST_RUN_TTL_S = 365 * 86400
-# Catch-up passes look this far before the previous pass began: a writer stamps
-# `indexed_at` before its bulk request, which may land (after retries) much later.
-CATCH_UP_MARGIN_S = 600
-MAX_CATCH_UP_PASSES = 5
-SHOWN_IDS = 20
 
 ProgressFn = Callable[[int, int], None]
-
-
-class ReprocessError(RuntimeError):
-    """The run cannot finish safely (e.g. the new index's count does not verify)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +57,13 @@ class Selection:
     def whole_index(self) -> bool:
         return not (self.publication or self.since or self.until or self.ids is not None)
 
+    def ids_in(self, store: Store) -> list[str]:
+        """The selected ids, sorted: the given ones, or those the store lists."""
+        if self.ids is not None:
+            return sorted(set(self.ids))
+        listed = store.list_ids(publication=self.publication, since=self.since, until=self.until)
+        return sorted(listed)
+
     def key(self) -> str:
         """Stable name of the selection, so a resumed run finds its checkpoint."""
         data = json.dumps(asdict(self), sort_keys=True).encode("utf-8")
@@ -86,6 +72,9 @@ class Selection:
 
 @dataclass(slots=True)
 class ReprocessReport:
+    """The running tally of a whole run: counts, not items (a `BatchReport` holds one
+    batch's items), so it fits in the checkpoint and in `monitor status`."""
+
     rewritten: int = 0
     unchanged: int = 0
     failed: int = 0
@@ -95,7 +84,7 @@ class ReprocessReport:
     resumed_from: str | None = None
     caught_up: int = 0  # documents written during a rebuild and copied after the main pass
 
-    def add(self, other: ReprocessReport) -> None:
+    def add(self, other: RebuildTally) -> None:
         self.rewritten += other.rewritten
         self.unchanged += other.unchanged
         self.failed += other.failed
@@ -164,14 +153,9 @@ def reprocess_batch(
     )
 
 
-def is_elasticsearch(store: Store) -> TypeGuard[ElasticsearchStore]:
-    # By backend name, so the embedded mode never imports the Elasticsearch client.
-    return getattr(store, "backend", None) == "elasticsearch"
-
-
 def wants_new_index(store: Store) -> bool:
-    """True when the live Elasticsearch index was built from an older mapping."""
-    return is_elasticsearch(store) and store.outdated()
+    """True when the live index was built from an older mapping."""
+    return store.outdated()
 
 
 def run(
@@ -189,10 +173,7 @@ def run(
     with cache.lock(LOCK_NAME, ttl_s=LOCK_TTL_S, wait_s=wait_s):
         if new_index is None:
             new_index = selection.whole_index and wants_new_index(store)
-        if new_index and not is_elasticsearch(store):
-            raise ValueError(
-                "--new-index needs Elasticsearch; the embedded store is rewritten in place"
-            )
+        rebuild = store.rebuild() if new_index else None  # ValueError: in place only
         if new_index and not selection.whole_index:
             raise ValueError("--new-index rebuilds the whole index: drop the selection options")
         key = f"reprocess:{selection.key()}:{'new-index' if new_index else 'in-place'}"
@@ -200,25 +181,16 @@ def run(
         report = ReprocessReport.from_dict(state.get("report") or {})
         report.resumed_from = state.get("last")
         target = store
-        if new_index:
-            assert is_elasticsearch(store)
-            index, fresh = store.begin_rebuild(state.get("index"))
-            if fresh:
-                state = {"index": index, "started_at": _ago(CATCH_UP_MARGIN_S)}
+        if rebuild is not None:
+            if rebuild.start(state.get("index")):
+                state = {"index": rebuild.index, "started_at": rebuild.started_at}
                 report = ReprocessReport()
                 cache.set(key, json.dumps(state), ttl_s=CHECKPOINT_TTL_S)
-            report.index = state["index"]
-            target = store.migrating_to(state["index"])
+            report.index = rebuild.index
+            target = rebuild.target
 
-        ids = sorted(
-            set(selection.ids)
-            if selection.ids is not None
-            else store.list_ids(
-                publication=selection.publication, since=selection.since, until=selection.until
-            )
-        )
         _walk(
-            ids,
+            selection.ids_in(store),
             target,
             report=report,
             state=state,
@@ -228,12 +200,9 @@ def run(
             progress=progress,
             enrichers=enrichers,
         )
-        if new_index:
-            assert is_elasticsearch(store) and is_elasticsearch(target)
-            rebuild = _Rebuild(
-                store, target, report, cache=cache, batch_size=batch_size, enrichers=enrichers
-            )
-            rebuild.finish(since=state.get("started_at") or _ago(CATCH_UP_MARGIN_S))
+        if rebuild is not None:
+            rewrite = partial(_rewrite, cache=cache, batch_size=batch_size, enrichers=enrichers)
+            rebuild.verify_and_swap(report, rewrite, since=state.get("started_at"))
         cache.delete(key)
         finished = {
             **report.to_dict(),
@@ -279,113 +248,25 @@ def _walk(
             progress(done, len(ids))
 
 
-def _ago(seconds: float) -> str:
-    return (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat(timespec="seconds")
-
-
-@dataclass
-class _Rebuild:
-    """The end of a new-index run: catch up, retry, verify, swap, copy the stragglers."""
-
-    store: ElasticsearchStore
-    target: ElasticsearchStore
-    report: ReprocessReport
-    cache: Cache
-    batch_size: int
-    enrichers: Sequence[pipeline.Enricher]
-    copied: dict[str, str] = field(default_factory=dict)
-
-    def finish(self, *, since: str) -> None:
-        live = self.store.live_index()
-        assert self.report.index is not None
-        if live is not None:
-            since = self._catch_up(live, since)
-        self._retry_failures()
-        self._verify(live, self.report.index)
-        self.report.previous_index, boundary = self.store.swap_to(self.report.index)
-        if live is not None:
-            self._after_swap(live, since, boundary)
-
-    def _copy(self, ids: list[str], target: Store, report: ReprocessReport) -> None:
-        _walk(
-            sorted(ids),
-            target,
-            report=report,
-            state={},
-            cache=self.cache,
-            key="",
-            batch_size=self.batch_size,
-            progress=None,
-            enrichers=self.enrichers,
-        )
-
-    def _catch_up(self, live: str, since: str) -> str:
-        """Copy what was written into `live` since `since` until a pass finds nothing
-        new; returns where the last pass started looking."""
-        for _ in range(MAX_CATCH_UP_PASSES):
-            next_since = _ago(CATCH_UP_MARGIN_S)
-            written = self.store.written_since(live, since)
-            todo = [i for i, version in written.items() if self.copied.get(i) != version]
-            if not todo:
-                break
-            self._copy_late(todo, self.target)
-            self.copied.update(written)
-            since = next_since
-        return since
-
-    def _retry_failures(self) -> None:
-        failed = sorted({doc_id for doc_id, _ in self.report.failures})
-        if not failed:
-            return
-        again = ReprocessReport()
-        self._copy(failed, self.target, again)
-        self.report.rewritten += again.rewritten
-        self.report.unchanged += again.unchanged
-        self.report.failed, self.report.failures = again.failed, again.failures
-
-    def _verify(self, live: str | None, new: str) -> None:
-        """Every id of the live index must be in the new one (one more try for those
-        missing); else the swap is refused, naming them."""
-        expected = self.store.index_ids(live) if live else set()
-        missing = sorted(expected - self.store.index_ids(new))
-        if missing:
-            self._copy(missing, self.target, self.report)
-            missing = sorted(expected - self.store.index_ids(new))
-        failed = sorted({doc_id for doc_id, _ in self.report.failures} | set(missing))
-        if failed:
-            shown = ", ".join(failed[:SHOWN_IDS]) + (" ..." if len(failed) > SHOWN_IDS else "")
-            raise ReprocessError(
-                f"{len(failed)} document(s) of {live} are not in {new}: {shown}; the alias "
-                f"stays on {live}. Fix or remove them, then run again to resume"
-            )
-
-    def _after_swap(self, old: str, since: str, boundary: int | None) -> None:
-        """Copy what reached `old` after the last catch-up, unless newer is in place."""
-        written = self.store.written_since(old, since)
-        todo = sorted(i for i, version in written.items() if self.copied.get(i) != version)
-        if not todo:
-            return
-        # Only where the new index still holds what the rebuild wrote (or nothing):
-        # anything else was written through the alias after the swap, and is newer.
-        # The rebuild's writes are known by their sequence numbers: all at most
-        # `boundary` (also those of an earlier, interrupted process), or recorded.
-        now = self.store.versions(todo)
-
-        def rebuilt(doc_id: str) -> bool:
-            version = now.get(doc_id)
-            if version is None or version == self.target.written.get(doc_id):
-                return True
-            return boundary is not None and version[0] <= boundary
-
-        expected: dict[str, Expected] = {i: now.get(i) for i in todo if rebuilt(i)}
-        if expected:
-            self._copy_late(sorted(expected), self.store.conditional(old, expected))
-
-    def _copy_late(self, ids: list[str], target: Store) -> None:
-        """Copy documents written during the rebuild: counted apart (`caught_up`), so
-        the report's rewritten/unchanged still describe the archive once."""
-        late = ReprocessReport()
-        self._copy(ids, target, late)
-        self.report.caught_up += len(ids) - late.failed
-        self.report.failed += late.failed
-        self.report.failures.extend(late.failures)
+def _rewrite(
+    ids: list[str],
+    target: Store,
+    *,
+    cache: Cache,
+    batch_size: int,
+    enrichers: Sequence[pipeline.Enricher],
+) -> ReprocessReport:
+    """Reprocess `ids` into `target` with no checkpoint: a rebuild's extra copies."""
+    report = ReprocessReport()
+    _walk(
+        sorted(ids),
+        target,
+        report=report,
+        state={},
+        cache=cache,
+        key="",
+        batch_size=batch_size,
+        progress=None,
+        enrichers=enrichers,
+    )
+    return report

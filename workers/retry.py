@@ -18,7 +18,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+# The HTTP statuses that mean "try again later", one home for each use:
+# a fetched page: the server may answer a later request (timeouts, too early, 5xx).
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+# A service request (Elasticsearch): overloaded, or its proxy cannot reach it; the
+# request failed, not the data, so the task retries the whole batch later.
+UNAVAILABLE_STATUSES = frozenset({429, 502, 503, 504})
+# Bulk items the cluster rejected as overloaded: retried inside the bulk call.
+OVERLOADED_ITEM_STATUSES = (429, 503)
 
 
 def retry_delay(

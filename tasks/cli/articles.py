@@ -16,12 +16,15 @@ from tasks.cli import sources
 from tasks.cli.base import (
     EXIT_ITEMS_FAILED,
     Progress,
+    chunks,
     date_bound,
+    dispatch,
     echo_json,
     fail,
     format_option,
     handle_service_errors,
     main,
+    require_broker,
     warn,
 )
 from workers import pipeline
@@ -92,7 +95,7 @@ def ingest(
     _refuse_missing(errors)
     report = BatchReport([ItemResult(path, "failed", reason=why) for path, why in errors])
     size = batch_size or settings.batch_size
-    batches = [[str(f) for f in files[i : i + size]] for i in range(0, len(files), size)]
+    batches = chunks([str(f) for f in files], size)
     if enqueue:
         _enqueue(batches, report, allow_headerless=allow_headerless)
         return
@@ -126,18 +129,14 @@ def _refuse_missing(errors: list[tuple[str, str]]) -> None:
 
 def _enqueue(batches: list[list[str]], report: BatchReport, *, allow_headerless: bool) -> None:
     settings = get_settings()
-    if settings.broker_url is None:
-        fail("--async needs a broker: set MONITOR_BROKER_URL (or drop --async to run here)")
+    broker = require_broker(settings)
     from tasks.ingest import ingest_files_task  # Celery loads only when a command needs it
 
-    for batch in batches:
-        ingest_files_task.apply_async(
-            args=[batch], kwargs={"allow_headerless": allow_headerless}, queue=settings.ingest_queue
-        )
+    queue = settings.ingest_queue
+    dispatch(ingest_files_task, batches, queue=queue, allow_headerless=allow_headerless)
     files = sum(map(len, batches))
     click.echo(
-        f"enqueued {files} file(s) in {len(batches)} batch(es) on queue "
-        f"'{settings.ingest_queue}' at {redact(settings.broker_url.get_secret_value())}"  # type: ignore[union-attr]
+        f"enqueued {files} file(s) in {len(batches)} batch(es) on queue '{queue}' at {broker}"
     )
     for failure in report.failures:
         warn(f"{failure.origin}: {failure.reason}")

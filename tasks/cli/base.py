@@ -15,17 +15,17 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, NoReturn, Protocol, TypeVar
 
 import click
 import redis
 from pydantic import ValidationError
 
 from workers import __version__, logs
-from workers.settings import describe_error, redact_text
+from workers.settings import Settings, describe_error, redact, redact_text
 from workers.stores.base import StoreUnavailable
 
 EXIT_ITEMS_FAILED = 1
@@ -68,8 +68,9 @@ def classify(exc: BaseException) -> tuple[str, int]:
     if isinstance(exc, ApiError):
         code = EXIT_UNAVAILABLE if exc.status_code in (401, 403) or exc.status_code >= 500 else 2
         return f"Elasticsearch answered HTTP {exc.status_code}: {exc.message}", code
-    if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
-        return f"{exc.strerror}: {exc.filename}", EXIT_USAGE
+    if isinstance(exc, OSError) and exc.filename is not None:
+        # A local file (missing, a directory, no permission, disk full): not a service.
+        return f"{exc.strerror or type(exc).__name__}: {exc.filename}", EXIT_USAGE
     if isinstance(exc, (ConnectionError, TimeoutError, OSError)):
         return f"service unavailable: {detail}", EXIT_UNAVAILABLE
     if isinstance(exc, ValueError):
@@ -92,7 +93,7 @@ def main() -> None:
     logs.protect_default_handler()
 
 
-def fail(message: str, code: int = EXIT_USAGE) -> None:
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     one_line = " ".join(redact_text(message).split())
     click.echo(f"monitor: error: {one_line}", err=True)
     sys.exit(code)
@@ -142,6 +143,42 @@ def date_bound(value: str | None, flag: str, *, end: bool) -> str | None:
     except ValueError:
         fail(f"{flag} {value!r} is not a valid date")
     return None
+
+
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T], size: int) -> list[list[T]]:
+    """`items` in order, in lists of at most `size`: the batches a task takes (a
+    thousand items as one task would be one giant batch, past every time limit)."""
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+def require_broker(settings: Settings) -> str:
+    """The broker's URL as users may see it (redacted); one error line without one."""
+    if settings.broker_url is None:
+        fail("--async needs a broker: set MONITOR_BROKER_URL (or drop --async to run here)")
+    return redact(settings.broker_url.get_secret_value())
+
+
+class Enqueueable(Protocol):
+    """A Celery task, as far as `dispatch` needs it."""
+
+    def apply_async(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+def dispatch(task: Enqueueable, batches: Iterable[list[str]], *, queue: str, **kwargs: Any) -> int:
+    """Enqueue `task` once per batch (with `kwargs`) on `queue`; returns how many."""
+    sent = 0
+    for batch in batches:
+        task.apply_async(args=[batch], kwargs=kwargs or None, queue=queue)
+        sent += 1
+    return sent
+
+
+def read_ids(lines: Iterable[str]) -> list[str]:
+    """Article ids, one a line, blank lines skipped (`--ids FILE`, `-` for stdin)."""
+    return [line.strip() for line in lines if line.strip()]
 
 
 def echo_json(data: Any) -> None:

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from tasks.cli.base import EXIT_ITEMS_FAILED, fail, handle_service_errors, main, warn
+from tasks.cli.base import EXIT_ITEMS_FAILED, fail, handle_service_errors, main, read_ids, warn
 from workers.settings import get_settings
 from workers.stores import open_store
 
@@ -24,7 +24,7 @@ def delete(ids: tuple[str, ...], yes: bool) -> None:
     """
     wanted = [i for i in ids if i != "-"]
     if "-" in ids:
-        wanted += [line.strip() for line in sys.stdin if line.strip()]
+        wanted += read_ids(sys.stdin)
     if not wanted:
         fail("no ids given")
     if not yes:

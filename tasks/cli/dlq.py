@@ -9,7 +9,15 @@ from datetime import UTC, datetime, timedelta
 
 import click
 
-from tasks.cli.base import echo_json, fail, format_option, handle_service_errors, main
+from tasks.cli.base import (
+    chunks,
+    dispatch,
+    echo_json,
+    fail,
+    format_option,
+    handle_service_errors,
+    main,
+)
 from workers import deadletter
 from workers.settings import get_settings
 
@@ -19,12 +27,6 @@ RETRY_TASK = {
     "url": "monitor.ingest_urls",
     "article": "monitor.reprocess_ids",
 }
-
-
-def batches(refs: list[str], size: int) -> list[list[str]]:
-    """`refs` in batches of the normal size: a thousand dead letters retried as one
-    task would be one giant batch, past every time limit."""
-    return [refs[i : i + size] for i in range(0, len(refs), size)]
 
 
 _DURATION = re.compile(r"^(\d+)([smhdw])$")
@@ -88,9 +90,8 @@ def retry(ids: tuple[str, ...], retry_all: bool) -> None:
     for kind, refs in by_kind.items():
         if kind not in RETRY_TASK:
             fail(f"no task retries items of kind {kind!r}")
-        for batch in batches(refs, settings.batch_size):
-            app.tasks[RETRY_TASK[kind]].apply_async(args=[batch], queue=settings.ingest_queue)
-            sent += 1
+        task = app.tasks[RETRY_TASK[kind]]
+        sent += dispatch(task, chunks(refs, settings.batch_size), queue=settings.ingest_queue)
     left = queue.size()
     click.echo(
         f"retried {len(letters)} item(s) in {sent} batch(es); "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from importlib.resources import files
 from pathlib import Path
 
 import click
@@ -19,10 +20,11 @@ import httpx
 from tasks.cli.base import EXIT_ITEMS_FAILED, EXIT_UNAVAILABLE, fail, main, warn
 from workers.settings import Settings, get_settings, redact
 
-SAVED_OBJECTS = Path(__file__).resolve().parents[2] / "infra" / "kibana"
+# Package data, so an installed wheel has them.
+SAVED_OBJECTS = Path(str(files("tasks.cli") / "data" / "kibana"))
 IMPORT_PATH = "/api/saved_objects/_import"
 STATUS_PATH = "/api/status"
-MIN_KIBANA = (8, 9, 0)  # the highest typeMigrationVersion in infra/kibana/*.ndjson
+MIN_KIBANA = (8, 9, 0)  # the highest typeMigrationVersion in SAVED_OBJECTS
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)")
 
 

@@ -9,18 +9,23 @@ import click
 from tasks.cli.base import (
     EXIT_ITEMS_FAILED,
     Progress,
+    chunks,
     date_bound,
+    dispatch,
     echo_json,
     fail,
     format_option,
     handle_service_errors,
     main,
+    read_ids,
+    require_broker,
     warn,
 )
 from workers import reprocess as rp
 from workers.cache import LockHeld, open_cache
-from workers.settings import get_settings, redact
+from workers.settings import get_settings
 from workers.stores import open_store
+from workers.stores.base import RebuildRefused
 
 EXIT_BUSY = 4
 
@@ -80,7 +85,7 @@ def reprocess(
     settings = get_settings()
     ids = None
     if ids_file is not None:
-        ids = tuple(line.strip() for line in ids_file if line.strip())
+        ids = tuple(read_ids(ids_file))
         if not ids:
             fail("--ids: no article ids given")
     selection = rp.Selection(
@@ -121,7 +126,7 @@ def reprocess(
             "another reprocess run holds the lock; wait for it to finish or pass --wait SECONDS",
             EXIT_BUSY,
         )
-    except (ValueError, rp.ReprocessError) as exc:
+    except (ValueError, RebuildRefused) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         fail("interrupted: run the same command again to resume after the last batch", 130)
@@ -134,26 +139,16 @@ def reprocess(
 
 def _enqueue(selection: rp.Selection, size: int) -> None:
     settings = get_settings()
-    if settings.broker_url is None:
-        fail("--async needs a broker: set MONITOR_BROKER_URL (or drop --async to run here)")
+    broker = require_broker(settings)
     from tasks.reprocess import reprocess_ids_task
 
     store = open_store(settings)
     try:
-        ids = (
-            sorted(set(selection.ids))
-            if selection.ids is not None
-            else store.list_ids(
-                publication=selection.publication, since=selection.since, until=selection.until
-            )
-        )
+        ids = selection.ids_in(store)
     finally:
         store.close()
-    batches = [ids[i : i + size] for i in range(0, len(ids), size)]
-    for batch in batches:
-        reprocess_ids_task.apply_async(args=[batch], queue=settings.ingest_queue)
-    broker = redact(settings.broker_url.get_secret_value())  # type: ignore[union-attr]
-    click.echo(f"enqueued {len(ids)} article(s) in {len(batches)} batch(es) at {broker}")
+    sent = dispatch(reprocess_ids_task, chunks(ids, size), queue=settings.ingest_queue)
+    click.echo(f"enqueued {len(ids)} article(s) in {sent} batch(es) at {broker}")
 
 
 def _print(report: rp.ReprocessReport, fmt: str) -> None:

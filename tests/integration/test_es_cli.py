@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from tasks.cli.kibana import SAVED_OBJECTS
 from tests.fakes.es_cluster import Cluster, cluster
 from tests.support.redis_server import free_port, private_redis
 from workers.cache import RedisCache
@@ -166,7 +167,7 @@ def test_kibana_import_posts_every_file_with_overwrite(kibana: str) -> None:
     }
     result = run(["kibana", "import"], env)
     assert result.returncode == 0, result.stderr
-    files = sorted(Path("infra/kibana").glob("*.ndjson"))
+    files = sorted(SAVED_OBJECTS.glob("*.ndjson"))
     assert len(_FakeKibana.received) == len(files) > 0
     first = _FakeKibana.received[0]
     assert first["path"] == "/api/saved_objects/_import?overwrite=true"

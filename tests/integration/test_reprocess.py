@@ -17,8 +17,8 @@ from tests.support.articles import KeywordEnricher, indexable
 from tests.support.redis_server import private_redis
 from workers import reprocess as rp
 from workers.cache import LockHeld, MemoryCache, RedisCache
-from workers.stores import open_store
-from workers.stores.base import Indexable, SearchQuery
+from workers.stores import es_rebuild, open_store
+from workers.stores.base import Indexable, RebuildRefused, SearchQuery
 from workers.stores.elasticsearch import ElasticsearchStore
 from workers.stores.embedded import EmbeddedStore
 
@@ -274,7 +274,7 @@ def test_a_rebuild_that_cannot_copy_everything_refuses_the_swap_and_names_the_id
 
     monkeypatch.setattr(rp, "reprocess_batch", refuse_one)
     cache = MemoryCache()
-    with pytest.raises(rp.ReprocessError, match=victim) as refused:
+    with pytest.raises(RebuildRefused, match=victim) as refused:
         rp.run(es_store, cache=cache, selection=rp.Selection(), new_index=True, enrichers=[V2])
     assert f"the alias stays on {cluster.alias}-v1" in str(refused.value)
     assert es_store.indices.current_index() == f"{cluster.alias}-v1"
@@ -372,7 +372,7 @@ def test_a_resumed_rebuild_still_copies_a_late_write_of_a_document_copied_before
     # just before the swap must still reach the new index.
     # No look-back margin, and the archive written a second before the rebuild began:
     # the resumed process's catch-up finds nothing, so it never rewrites that document.
-    monkeypatch.setattr(rp, "CATCH_UP_MARGIN_S", 0)
+    monkeypatch.setattr(es_rebuild, "CATCH_UP_MARGIN_S", 0)
     time.sleep(1.1)
     cache = MemoryCache()
     first = sorted(indexable(i).article.id for i in ISSUES)[0]

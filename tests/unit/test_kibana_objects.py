@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tasks.cli.kibana import MIN_KIBANA, objects_for_alias, too_old
+from tasks.cli.kibana import MIN_KIBANA, SAVED_OBJECTS, objects_for_alias, too_old
 from workers.settings import Settings
 from workers.stores.es_indices import load_template
 
-FILES = sorted(Path("infra/kibana").glob("*.ndjson"))
+FILES = sorted(SAVED_OBJECTS.glob("*.ndjson"))
 
 
 def _objects() -> list[dict[str, Any]]:

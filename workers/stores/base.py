@@ -9,9 +9,11 @@ silently.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from workers.errors import TransientError
 from workers.model import Article, RawArticle
@@ -23,8 +25,21 @@ WriteStatus = Literal["created", "updated", "unchanged", "failed"]
 VOLATILE_FIELDS = ("indexed_at", "fetched_at")
 
 
+def fingerprint(doc: dict[str, Any]) -> str:
+    """What "unchanged" means to a store: the hash of the contract document
+    (`Article.to_document()`) without the fields that change on every write. Both
+    stores keep it beside the document and skip a write whose fingerprint matches."""
+    stable = {k: v for k, v in doc.items() if k not in VOLATILE_FIELDS}
+    return hashlib.sha256(json.dumps(stable, sort_keys=True).encode("utf-8")).hexdigest()
+
+
 class StoreUnavailable(TransientError):
     """The store cannot be reached or is overloaded right now: transient, retry later."""
+
+
+class RebuildRefused(RuntimeError):
+    """A rebuild cannot finish safely (e.g. the new index lacks documents of the live
+    one): nothing was swapped, and a run started again resumes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +141,46 @@ class StoreStats:
     newest: dict[str, str | None] | None = None
 
 
+class RebuildTally(Protocol):
+    """The counts a rebuild adds to (the reprocess report)."""
+
+    rewritten: int
+    unchanged: int
+    failed: int
+    failures: list[tuple[str, str]]
+    caught_up: int
+    previous_index: str | None
+
+    def add(self, other: RebuildTally) -> None: ...
+
+
+# Re-run the pipeline on the stored raw payloads of these ids and write them into that
+# store; returns a fresh tally of the outcome.
+Rewrite = Callable[[list[str], "Store"], RebuildTally]
+
+
+class Rebuild(Protocol):
+    """A whole-store rebuild into a new copy that replaces the live one once verified."""
+
+    index: str
+    started_at: str  # ISO time the copy began (less a margin): where catching up starts
+
+    def start(self, resume: str | None) -> bool:
+        """Pick the copy to fill (`resume`, an earlier run's `index`, while it exists);
+        True when it is fresh, False when resuming."""
+        ...
+
+    @property
+    def target(self) -> Store:
+        """Where the main pass writes."""
+        ...
+
+    def verify_and_swap(self, tally: RebuildTally, rewrite: Rewrite, *, since: str | None) -> None:
+        """Copy what was written meanwhile, verify the copy is complete, make it live;
+        raises `RebuildRefused` (the live copy stays) when it is not complete."""
+        ...
+
+
 class Store(Protocol):
     def write(self, items: Sequence[Indexable]) -> list[WriteOutcome]:
         """Upsert by article id; one outcome per item, in order."""
@@ -163,6 +218,15 @@ class Store(Protocol):
 
     def delete(self, ids: Sequence[str]) -> list[str]:
         """Remove the documents `ids` (and their raw payloads); returns those that existed."""
+        ...
+
+    def outdated(self) -> bool:
+        """The live index was built for an older mapping: a rebuild is due."""
+        ...
+
+    def rebuild(self) -> Rebuild:
+        """A rebuild into a new copy; raises ValueError when this store rewrites in
+        place only."""
         ...
 
     def close(self) -> None: ...

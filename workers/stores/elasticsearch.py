@@ -35,6 +35,7 @@ from elasticsearch import Elasticsearch, NotFoundError, helpers
 
 from workers.enrich.publications import family_names
 from workers.model import Article, RawArticle
+from workers.retry import OVERLOADED_ITEM_STATUSES, UNAVAILABLE_STATUSES
 from workers.settings import Settings
 from workers.stores import es_client, es_search
 from workers.stores import es_documents as docs
@@ -48,6 +49,7 @@ from workers.stores.base import (
     WriteStatus,
 )
 from workers.stores.es_indices import IndexManager
+from workers.stores.es_rebuild import IndexRebuild
 
 # (seq_no, primary_term) a conditional write expects the document to still have, or
 # None for "must not exist yet" (Elasticsearch's optimistic concurrency control).
@@ -166,7 +168,7 @@ class ElasticsearchStore:
     def migrating(self) -> bool:
         return self.write_index != self.alias
 
-    # -- rebuilding into a new index (workers/reprocess.py drives these) -------------
+    # -- rebuilding into a new index (`es_rebuild.IndexRebuild` drives these) -------------
 
     def outdated(self) -> bool:
         """The live index has an older mapping version (False when these credentials
@@ -175,6 +177,9 @@ class ElasticsearchStore:
             if self.indices.missing_privileges():
                 return False
             return self.indices.current_mapping_version() != self.indices.wanted_version
+
+    def rebuild(self) -> IndexRebuild:
+        return IndexRebuild(self)
 
     def begin_rebuild(self, resume: str | None) -> tuple[str, bool]:
         """The index to fill and whether it is fresh: `resume` while it exists, else one
@@ -258,7 +263,7 @@ class ElasticsearchStore:
                 max_retries=self.bulk_retries,
                 initial_backoff=self.bulk_backoff_s,
                 max_backoff=60,
-                retry_on_status=(429, 503),
+                retry_on_status=OVERLOADED_ITEM_STATUSES,
                 raise_on_error=False,
                 raise_on_exception=True,
                 # Searchable before the call returns (module docstring); not for a
@@ -273,7 +278,7 @@ class ElasticsearchStore:
                         self.written[doc_id] = (result["_seq_no"], result["_primary_term"])
                     status = expected[doc_id] if self.migrating else result.get("result")
                     outcomes[doc_id] = WriteOutcome(doc_id, _ok_status(status))
-                elif result.get("status") in es_client.TRANSIENT_STATUS:
+                elif result.get("status") in UNAVAILABLE_STATUSES:
                     overloaded.append(doc_id)
                 elif result.get("status") in (401, 403):
                     # The key, not the document: fail the batch, not into the DLQ.

@@ -14,23 +14,22 @@ filters and facets (the queries themselves are in `embedded_search`).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from workers.enrich.entities import translit_key
 from workers.enrich.publications import family_names
 from workers.headline import headline
 from workers.model import Article, RawArticle
+from workers.stores import base as stores_base
 from workers.stores import embedded_search
 from workers.stores.base import (
-    VOLATILE_FIELDS,
     Indexable,
+    Rebuild,
     SearchQuery,
     SearchResult,
     StoreStats,
@@ -207,7 +206,7 @@ class EmbeddedStore:
     def _upsert(self, item: Indexable, now: str) -> WriteOutcome:
         article = item.article
         doc = article.to_document()
-        fingerprint = _fingerprint(doc)
+        fingerprint = stores_base.fingerprint(doc)
         row = self._db.execute(
             "SELECT rowid, fingerprint FROM articles WHERE id = ?", (article.id,)
         ).fetchone()
@@ -411,6 +410,14 @@ class EmbeddedStore:
             raise StoreUnavailable(f"embedded store {self.path}: {exc}") from exc
         return deleted
 
+    def outdated(self) -> bool:
+        return False  # the schema is migrated when the store opens
+
+    def rebuild(self) -> Rebuild:
+        raise ValueError(
+            "--new-index needs Elasticsearch; the embedded store is rewritten in place"
+        )
+
     def close(self) -> None:
         self._db.close()
 
@@ -431,11 +438,6 @@ def _headline(article: Article) -> tuple[str, bool]:
     if isinstance(stored, str) and stored:
         return stored, bool(article.extra.get("headline_synthesized"))
     return headline(article.title, article.body)
-
-
-def _fingerprint(doc: dict[str, Any]) -> str:
-    stable = {k: v for k, v in doc.items() if k not in VOLATILE_FIELDS}
-    return hashlib.sha256(json.dumps(stable, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def _fts_values(article: Article) -> tuple[str, ...]:

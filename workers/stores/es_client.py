@@ -16,10 +16,9 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
+from workers.retry import UNAVAILABLE_STATUSES
 from workers.settings import Settings, redact
 from workers.stores.base import StoreUnavailable
-
-TRANSIENT_STATUS = (429, 502, 503, 504)
 
 
 def connect(settings: Settings) -> tuple[Elasticsearch, str]:
@@ -34,7 +33,7 @@ def connect(settings: Settings) -> tuple[Elasticsearch, str]:
         # The transport would retry a whole request answered 429/502/503/504 at once,
         # with no backoff (its default), before `streaming_bulk` sees it; one layer
         # owns status retries: streaming_bulk with backoff for bulks, the task for
-        # the rest (issue 12, item 7).
+        # the rest.
         "retry_on_status": (),
     }
     if settings.elasticsearch_api_key is not None:
@@ -59,7 +58,7 @@ def errors(location: str) -> Iterator[None]:
             f"elasticsearch at {location}: {type(exc).__name__}: {exc.message}"
         ) from exc
     except ApiError as exc:
-        if exc.status_code in TRANSIENT_STATUS:
+        if exc.status_code in UNAVAILABLE_STATUSES:
             raise StoreUnavailable(
                 f"elasticsearch at {location}: HTTP {exc.status_code} {exc.message}"
             ) from exc

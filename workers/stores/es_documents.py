@@ -14,13 +14,11 @@ and the raw payload (`raw`, not indexed) so reprocessing never re-fetches.
 from __future__ import annotations
 
 import calendar
-import hashlib
-import json
 import re
 from typing import Any
 
 from workers.model import Article
-from workers.stores.base import VOLATILE_FIELDS, Indexable
+from workers.stores.base import Indexable, fingerprint
 
 # Fields added to the contract document for the index only; stripped again by `get`.
 INDEX_ONLY_FIELDS = (
@@ -37,15 +35,6 @@ INDEX_ONLY_FIELDS = (
 )
 _PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 _ENTITY_FIELDS = {"person": "people", "location": "places", "organization": "organizations"}
-
-
-def fingerprint(doc: dict[str, Any]) -> str:
-    """Hash of the document without the fields that change on every write.
-
-    Computed exactly like the embedded store's, so "unchanged" means the same thing
-    in both stores."""
-    stable = {k: v for k, v in doc.items() if k not in VOLATILE_FIELDS}
-    return hashlib.sha256(json.dumps(stable, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def to_source(item: Indexable, *, indexed_at: str) -> dict[str, Any]:

@@ -20,7 +20,8 @@ Real clusters differ from a naive picture in three ways this module relies on:
 A rebuild's index carries the marker alias `<alias>-rebuilding` from its creation
 until the swap removes it in the same atomic call; prune never deletes such an index.
 
-The template is kept as JSON in `infra/elasticsearch/` (reviewable, usable with curl);
+The template is kept as JSON in `workers/stores/data/` (package data, so an installed
+wheel has it; reviewable, usable with curl);
 its `_meta.mapping_version` is what tells a run that the live index is outdated.
 """
 
@@ -29,13 +30,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from elasticsearch import ApiError, AuthorizationException, Elasticsearch, NotFoundError
 
-TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "infra" / "elasticsearch"
-TEMPLATE_FILE = TEMPLATE_PATH / "articles-template.json"
+TEMPLATE_FILE = Path(str(files("workers.stores") / "data" / "articles-template.json"))
 
 
 def load_template(alias: str, path: Path = TEMPLATE_FILE) -> dict[str, Any]:

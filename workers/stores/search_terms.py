@@ -38,7 +38,7 @@ _SCHOLARLY = str.maketrans(
     {"č": "ch", "Č": "Ch", "š": "sh", "Š": "Sh", "ž": "zh", "Ž": "Zh", "ŝ": "shch", "Ŝ": "Shch"}
 )
 # What the archive calls a country's people and things: "Ukraine" should find "the
-# Ukrainian authorities" (issue 13: "Ukraine" missed the Kuchma/Gongadze article).
+# Ukrainian authorities" (without it, "Ukraine" missed the Kuchma/Gongadze article).
 # Search-only: the enrichers must not read "Ukrainian" as the place, so this stays here.
 DEMONYMS = {
     "Russia": ("Russian", "Russians"),

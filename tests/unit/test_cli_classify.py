@@ -1,0 +1,42 @@
+"""The one line a user sees for an error no command handled (`tasks.cli.base.classify`).
+
+A local file error is the user's to fix (exit 2, naming the file), not "service
+unavailable" (exit 3): the shapes are the errno errors `open()` and `write()` raise
+(Python's OSError carries `strerror` and `filename`); a name lookup failure
+(`socket.gaierror`, an OSError with no file) is still a service that cannot be reached.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+
+import pytest
+
+from tasks.cli.base import EXIT_UNAVAILABLE, EXIT_USAGE, classify
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/data/monitor/monitor.db"),
+        NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), "/data/monitor/x"),
+        FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), "/data/monitor/x"),
+    ],
+)
+def test_a_local_file_error_names_the_file_and_is_a_usage_error(exc: OSError) -> None:
+    message, code = classify(exc)
+    assert code == EXIT_USAGE
+    assert message == f"{exc.strerror}: {exc.filename}"
+
+
+def test_an_unreachable_host_is_still_a_service_error() -> None:
+    message, code = classify(socket.gaierror(-2, "Name or service not known"))
+    assert code == EXIT_UNAVAILABLE
+    assert message.startswith("service unavailable: gaierror")
+
+
+def test_a_refused_connection_is_a_service_error() -> None:
+    _, code = classify(ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused"))
+    assert code == EXIT_UNAVAILABLE
