@@ -35,8 +35,8 @@ from tests.integration.archive import Archive, table_page, wordpress_page
 from tests.integration.site import Site
 from tests.support.redis_server import private_redis
 from workers.cache import Cache, MemoryCache, RedisCache
-from workers.crawl import build_source, ingest_urls, run_source
-from workers.fetch import Fetcher
+from workers.fetching.crawl import build_source, ingest_urls, run_source
+from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport
 from workers.settings import Settings
 from workers.sources.base import Item

@@ -1,4 +1,4 @@
-"""Source tasks: thin wrappers around `workers.crawl`.
+"""Source tasks: thin wrappers around `workers.fetching.crawl`.
 
 `monitor.run_source` is what beat calls per source: discover under the source lock,
 then fan the new URLs out to the ingest queue in batches. `monitor.ingest_urls`
@@ -20,8 +20,8 @@ from celery.signals import worker_process_shutdown
 
 from tasks.app import app, cache, settings, store
 from tasks.delivery import run_batch
-from workers.crawl import build_source, ingest_urls, item_url, run_source
-from workers.fetch import Fetcher
+from workers.fetching.crawl import build_source, ingest_urls, item_url, run_source
+from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport, ItemResult
 from workers.retry import countdown_cap
 from workers.sources.base import Item

@@ -136,7 +136,7 @@ class Settings(BaseSettings):
         "batch is retried.",
     )
 
-    # --- fetching and sources (workers/fetch.py, workers/sources/) ---
+    # --- fetching and sources (workers/fetching/fetch.py, workers/sources/) ---
     sources_file: Path | None = Field(
         default=None,
         description="TOML file of sources to fetch. Unset: the packaged jamestown.org "

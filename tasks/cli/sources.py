@@ -3,7 +3,7 @@
 
 `monitor ingest` hands http(s) arguments here (`ingest_urls_command`); the files
 path stays in `articles.py`. A URL runs as an ad-hoc source of the kind its path
-suggests (or `--kind`), through the same `workers.crawl` functions the scheduled
+suggests (or `--kind`), through the same `workers.fetching.crawl` functions the scheduled
 tasks run: in this process, or enqueued with `--async`.
 """
 
@@ -28,9 +28,9 @@ from tasks.cli.base import (
     main,
     warn,
 )
-from workers.breaker import BlockBreaker
 from workers.cache import Cache, open_cache
-from workers.crawl import (
+from workers.fetching.breaker import BlockBreaker
+from workers.fetching.crawl import (
     build_source,
     checkpoint_of,
     ingest_urls,
@@ -38,7 +38,16 @@ from workers.crawl import (
     last_run_of,
     run_source,
 )
-from workers.fetch import Fetcher
+from workers.fetching.fetch import Fetcher
+from workers.fetching.urls import (
+    URLError,
+    article_key,
+    canonical_url,
+    check_allowed,
+    host_of,
+    is_article_url,
+    is_http_url,
+)
 from workers.ingest import BatchReport, ItemResult
 from workers.settings import Settings, get_settings
 from workers.sources.base import Item
@@ -50,15 +59,6 @@ from workers.sources.config import (
 )
 from workers.sources.wayback import Archive
 from workers.stores import open_store
-from workers.urls import (
-    URLError,
-    article_key,
-    canonical_url,
-    check_allowed,
-    host_of,
-    is_article_url,
-    is_http_url,
-)
 
 KINDS = ("site", "wordpress", "sitemap", "feed", "listing", "article", "wayback")
 F = TypeVar("F", bound=Callable[..., Any])

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tasks.cli.sources import checkpoint_label, classify, source_for
+from workers.fetching.urls import URLError
 from workers.settings import Settings
-from workers.urls import URLError
 
 J = "https://jamestown.org"
 

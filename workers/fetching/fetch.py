@@ -28,16 +28,16 @@ from datetime import UTC, datetime
 import httpx
 
 from workers import __version__
-from workers.breaker import BlockBreaker
 from workers.cache import Cache
-from workers.decode import ACCEPT_ENCODING, DecodingError, decoded, encodings
 from workers.errors import TransientError
+from workers.fetching.breaker import BlockBreaker
+from workers.fetching.decode import ACCEPT_ENCODING, DecodingError, decoded, encodings
+from workers.fetching.ratelimit import RateLimiter, open_rate_limiter
+from workers.fetching.robots import MAX_ROBOTS_BYTES, RobotsRules
+from workers.fetching.urls import URLError, canonical_url, check_allowed, host_of
 from workers.model import InputError
-from workers.ratelimit import RateLimiter, open_rate_limiter
 from workers.retry import parse_retry_after, retry_delay
-from workers.robots import MAX_ROBOTS_BYTES, RobotsRules
 from workers.settings import Settings
-from workers.urls import URLError, canonical_url, check_allowed, host_of
 
 
 class TransientFetchError(TransientError):
@@ -54,7 +54,7 @@ class BlockedFetchError(TransientFetchError):
     """The site's bot protection answered a challenge instead of the page.
 
     Not the page and not a permanent error: retried later with backoff, never
-    dead-lettered for it (see `workers.breaker`)."""
+    dead-lettered for it (see `workers.fetching.breaker`)."""
 
 
 class PermanentFetchError(InputError):
@@ -167,7 +167,7 @@ class Fetcher:
         proxy = settings.http_proxy.get_secret_value() if settings.http_proxy else None
         client = httpx.Client(
             # Honest: our name and contact, never a browser's. We decode bodies
-            # ourselves (workers.decode), so we ask only for what we can bound.
+            # ourselves (workers.fetching.decode), so we ask only for what we can bound.
             headers={"User-Agent": policy.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             timeout=httpx.Timeout(policy.timeout_s),
             limits=httpx.Limits(max_connections=policy.concurrency * 2),
