@@ -3,8 +3,9 @@
 
 `monitor ingest` hands http(s) arguments here (`ingest_urls_command`); the files
 path stays in `articles.py`. A URL runs as an ad-hoc source of the kind its path
-suggests (`workers.sources.kinds`, or `--kind`), through the same `workers.fetching.crawl` functions the scheduled
-tasks run: in this process, or enqueued with `--async`.
+suggests (`workers.sources.kinds`, or `--kind`), through the same
+`workers.fetching.crawl` functions the scheduled tasks run: in this process, or
+enqueued with `--async`.
 """
 
 from __future__ import annotations
