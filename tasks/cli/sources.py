@@ -268,8 +268,9 @@ def sources(show_all: bool, fmt: str) -> None:
     """List the configured sources with their checkpoint and last run.
 
     Sources come from MONITOR_SOURCES_FILE (default: the packaged jamestown.org
-    list). Checkpoints and last runs live in the cache: without MONITOR_REDIS_URL
-    they only exist inside one process, so this shows "never".
+    list). Checkpoints and last runs live in the cache: Redis (MONITOR_REDIS_URL), or
+    without it the SQLite file cache.sqlite3 in the data directory (MONITOR_DATA_DIR),
+    so runs made here or by the workers show; a source never run shows "never".
     """
     try:
         rows = source_rows(get_settings(), include_disabled=show_all)

@@ -36,7 +36,7 @@ from workers.fetching.ratelimit import RateLimiter, open_rate_limiter
 from workers.fetching.robots import MAX_ROBOTS_BYTES, RobotsRules
 from workers.fetching.urls import URLError, canonical_url, check_allowed, host_of
 from workers.model import InputError
-from workers.retry import parse_retry_after, retry_delay
+from workers.retry import is_transient_status, parse_retry_after, retry_delay
 from workers.settings import Settings
 
 
@@ -286,7 +286,7 @@ class Fetcher:
                         state.describe() if state else blocked,
                         retry_after_s=state.pause_left_s() if state else None,
                     )
-                if status is None or status in (408, 425, 429) or status >= 500:
+                if is_transient_status(status):
                     raise TransientFetchError(
                         url,
                         f"{reason} after {attempt} attempt(s)",
@@ -341,7 +341,7 @@ class Fetcher:
         ):
             status = response.status_code
             if status != 200:
-                limit = CHALLENGE_SNIFF_BYTES if status in (403, 429, 503) else 0
+                limit = CHALLENGE_SNIFF_BYTES if status in CHALLENGE_STATUSES else 0
                 return status, _read(response, url, limit, deadline, quiet=True), response.headers
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
@@ -353,6 +353,8 @@ class Fetcher:
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 CHALLENGE_SNIFF_BYTES = 32_768
+# The statuses a bot-challenge interstitial answers with (its body is sniffed for markers).
+CHALLENGE_STATUSES = frozenset({403, 429, 503})
 # Markers of a bot-challenge interstitial (Cloudflare's managed/JS challenge pages).
 _CHALLENGE_MARKERS = (b"cf-chl-", b"challenge-platform", b"<title>just a moment...</title>")
 
@@ -362,7 +364,7 @@ def challenge(status: int, headers: httpx.Headers, body: bytes) -> str | None:
     mitigated = headers.get("cf-mitigated", "").strip().lower()
     if mitigated == "challenge":
         return f"blocked: HTTP {status} with cf-mitigated: challenge (Cloudflare)"
-    if status in (403, 429, 503) and any(m in body.lower() for m in _CHALLENGE_MARKERS):
+    if status in CHALLENGE_STATUSES and any(m in body.lower() for m in _CHALLENGE_MARKERS):
         return f"blocked: HTTP {status} challenge page (Cloudflare)"
     return None
 

@@ -1,4 +1,4 @@
-"""The Internet Archive's Wayback Machine as a second road to every article (issue 17).
+"""The Internet Archive's Wayback Machine as a second road to every article.
 
 Discovery reads the archive's CDX server (`<MONITOR_WAYBACK_URL>/cdx/search/cdx`):
 `url=<site>/*` (a prefix query), `output=json`, `fl=timestamp,original`,
