@@ -7,10 +7,10 @@ embedded store in a temp dir. The rate limit is lifted (``--rate``) so the numbe
 measured is our own cost; at the production default of 1 request/s the wall time
 of a run is its request count in seconds, which is why requests are the figure.
 
-Targets (issue 16): a REST backfill of N articles <= N/50 + 10 requests, a sitemap
+Targets: a REST backfill of N articles <= N/50 + 10 requests, a sitemap
 backfill <= N + 10, an idle incremental tick <= 5.
 
-The Internet Archive part (issue 17) backfills from the tests' fake CDX and capture
+The Internet Archive part backfills from the tests' fake CDX and capture
 server (`tests/integration/archive.py`): every article captured under two URL
 generations (`/program/<slug>/` and `/<slug>/`), every third also under a 2000s
 `publications_details.php` page, beside non-article pages, in CDX pages of 5,000
@@ -35,8 +35,8 @@ from tests.integration.archive import Archive, table_page, wordpress_page
 from tests.integration.site import Site
 from tests.support.redis_server import private_redis
 from workers.cache import Cache, MemoryCache, RedisCache
-from workers.crawl import build_source, ingest_urls, run_source
-from workers.fetch import Fetcher
+from workers.fetching.crawl import build_source, ingest_urls, run_source
+from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport
 from workers.settings import Settings
 from workers.sources.base import Item

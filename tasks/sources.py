@@ -1,4 +1,4 @@
-"""Source tasks: thin wrappers around `workers.crawl`.
+"""Source tasks: thin wrappers around `workers.fetching.crawl`.
 
 `monitor.run_source` is what beat calls per source: discover under the source lock,
 then fan the new URLs out to the ingest queue in batches. `monitor.ingest_urls`
@@ -20,16 +20,18 @@ from celery.signals import worker_process_shutdown
 
 from tasks.app import app, cache, settings, store
 from tasks.delivery import run_batch
-from workers.crawl import build_source, ingest_urls, item_url, run_source
-from workers.fetch import Fetcher
+from workers.fetching.crawl import build_source, ingest_urls, item_url, run_source
+from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport, ItemResult
-from workers.retry import countdown_cap
+from workers.retry import backoff_ceiling, countdown_cap
 from workers.sources.base import Item
 from workers.sources.config import SourceConfig, SourceConfigError, load_sources
 from workers.sources.wayback import Archive
 
 # Re-enqueues of transiently failed URLs before they are reported as failed.
 MAX_URL_RETRIES = 5
+# The first re-enqueue's delay; it doubles per retry (capped below the visibility timeout).
+URL_RETRY_BASE_S = 30.0
 _fetcher: Fetcher | None = None
 _archive: Archive | None = None
 
@@ -101,7 +103,8 @@ def ingest_urls_task(self: Task, urls: list[Item], attempt: int = 0) -> dict[str
 def retry_countdown(*, attempt: int, retry_after_s: float | None, cap_s: float) -> int:
     """The server's Retry-After (or a block's pause) if given, else our own backoff;
     never at or above `cap_s` (below the visibility timeout)."""
-    return int(max(1.0, min(cap_s, max(retry_after_s or 0, 30 * 2**attempt))))
+    backoff = backoff_ceiling(attempt=attempt, base_s=URL_RETRY_BASE_S, cap_s=cap_s)
+    return int(max(1.0, min(cap_s, max(retry_after_s or 0, backoff))))
 
 
 def _ingest_urls(items: list[Item], attempt: int) -> BatchReport:

@@ -28,6 +28,12 @@ UNAVAILABLE_STATUSES = frozenset({429, 502, 503, 504})
 OVERLOADED_ITEM_STATUSES = (429, 503)
 
 
+def is_transient_status(status: int | None) -> bool:
+    """A fetch that failed with `status` (None: connection error or timeout) may succeed
+    on a later run: a retryable status, or any 5xx (the server failed, not the page)."""
+    return status is None or status in RETRY_STATUSES or status >= 500
+
+
 def retry_delay(
     *,
     attempt: int,
@@ -61,8 +67,13 @@ def backoff_delay(
     """Seconds before retry number `attempt` (0-based): exponential and capped, with
     jitter so workers that failed together do not retry together, yet never less than
     half the step so a struggling service really gets its pause."""
-    ceiling = min(cap_s, base_s * 2**attempt)
-    return float(ceiling * (0.5 + rand() / 2))
+    return float(backoff_ceiling(attempt=attempt, base_s=base_s, cap_s=cap_s) * (0.5 + rand() / 2))
+
+
+def backoff_ceiling(*, attempt: int, base_s: float, cap_s: float) -> float:
+    """The exponential step for retry number `attempt` (0-based), capped: `base_s`
+    doubled per retry, never above `cap_s`."""
+    return float(min(cap_s, base_s * 2**attempt))
 
 
 def countdown_cap(*, visibility_timeout_s: float) -> float:

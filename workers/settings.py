@@ -136,7 +136,7 @@ class Settings(BaseSettings):
         "batch is retried.",
     )
 
-    # --- fetching and sources (workers/fetch.py, workers/sources/) ---
+    # --- fetching and sources (workers/fetching/fetch.py, workers/sources/) ---
     sources_file: Path | None = Field(
         default=None,
         description="TOML file of sources to fetch. Unset: the packaged jamestown.org "
@@ -218,7 +218,7 @@ class Settings(BaseSettings):
     listing_max_pages: int = Field(
         default=20, ge=1, description="Listing pages an incremental run walks at most."
     )
-    # --- the Internet Archive (issue 17: workers/sources/wayback.py) ---
+    # --- the Internet Archive (workers/sources/wayback.py) ---
     wayback_url: str = Field(
         default="https://web.archive.org",
         pattern=r"^https?://[^/]+/?$",

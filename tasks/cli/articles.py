@@ -5,14 +5,12 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
-from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import click
 
-from tasks.cli import sources
 from tasks.cli.base import (
     EXIT_ITEMS_FAILED,
     Progress,
@@ -24,9 +22,11 @@ from tasks.cli.base import (
     format_option,
     handle_service_errors,
     main,
+    print_report,
     require_broker,
     warn,
 )
+from tasks.cli.sources import ingest_urls_command, source_rows, url_options
 from workers import pipeline
 from workers.cache import open_cache
 from workers.deadletter import open_dead_letters
@@ -36,6 +36,7 @@ from workers.reprocess import last_run as last_reprocess
 from workers.settings import get_settings, redact
 from workers.sources.config import SourceConfigError
 from workers.sources.files import MISSING, expand_paths, read_file
+from workers.sources.kinds import has_urls
 from workers.stores import open_store, search_terms
 from workers.stores.base import Facets, SearchHit, SearchQuery
 
@@ -55,7 +56,7 @@ from workers.stores.base import Facets, SearchHit, SearchQuery
     help="Also ingest files with no 'Publication: …' header (refused by default, so a "
     "stray README in a folder is not indexed).",
 )
-@sources.url_options
+@url_options
 @format_option
 @handle_service_errors
 def ingest(
@@ -78,8 +79,8 @@ def ingest(
     PATHS may instead be http(s) URLs: a site root, a feed, a program listing
     (/program-name/edm/) or an article page; see docs/fetching.md.
     """
-    if sources.has_urls(paths, kind):
-        sources.ingest_urls_command(
+    if has_urls(paths, kind):
+        ingest_urls_command(
             paths,
             kind=kind,
             backfill=backfill,
@@ -115,7 +116,7 @@ def ingest(
             bar.advance(len(batch))
     finally:
         store.close()
-    _print_report(report, fmt)
+    print_report(report, fmt)
     if report.failures:
         raise SystemExit(EXIT_ITEMS_FAILED)
 
@@ -142,24 +143,6 @@ def _enqueue(batches: list[list[str]], report: BatchReport, *, allow_headerless:
         warn(f"{failure.origin}: {failure.reason}")
     if report.failures:
         raise SystemExit(EXIT_ITEMS_FAILED)
-
-
-def _print_report(report: BatchReport, fmt: str) -> None:
-    counts = report.counts
-    if fmt == "json":
-        echo_json(report.to_dict())
-        return
-    for failure in report.failures:
-        warn(f"{failure.origin}: {failure.reason}")
-    ingested = counts["created"] + counts["updated"]
-    notes = Counter(note for item in report.items for note in item.notes)
-    for note, times in notes.items():
-        warn(f"note on {times} article(s): {note}")
-    click.echo(
-        f"ingested {ingested} (new {counts['created']}, updated {counts['updated']}), "
-        f"unchanged {counts['unchanged']}, failed {counts['failed']}"
-        + (f", with notes {sum(1 for i in report.items if i.notes)}" if notes else "")
-    )
 
 
 @main.command()
@@ -363,7 +346,7 @@ def status(fmt: str) -> None:
     try:
         source_states = [
             {k: r[k] for k in ("name", "checkpoint", "last_run", "blocked")}
-            for r in sources.source_rows(settings, include_disabled=False)
+            for r in source_rows(settings, include_disabled=False)
         ]
     except SourceConfigError as exc:
         warn(f"sources file: {exc}")

@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from functools import wraps
@@ -25,6 +26,7 @@ import redis
 from pydantic import ValidationError
 
 from workers import __version__, logs
+from workers.ingest import BatchReport
 from workers.settings import Settings, describe_error, redact, redact_text
 from workers.stores.base import StoreUnavailable
 
@@ -167,7 +169,7 @@ class Enqueueable(Protocol):
     def apply_async(self, *args: Any, **kwargs: Any) -> Any: ...
 
 
-def dispatch(task: Enqueueable, batches: Iterable[list[str]], *, queue: str, **kwargs: Any) -> int:
+def dispatch(task: Enqueueable, batches: Iterable[list[Any]], *, queue: str, **kwargs: Any) -> int:
     """Enqueue `task` once per batch (with `kwargs`) on `queue`; returns how many."""
     sent = 0
     for batch in batches:
@@ -179,6 +181,25 @@ def dispatch(task: Enqueueable, batches: Iterable[list[str]], *, queue: str, **k
 def read_ids(lines: Iterable[str]) -> list[str]:
     """Article ids, one a line, blank lines skipped (`--ids FILE`, `-` for stdin)."""
     return [line.strip() for line in lines if line.strip()]
+
+
+def print_report(report: BatchReport, fmt: str) -> None:
+    """An ingest report: one line per failure and note, then the counts (or all as JSON)."""
+    counts = report.counts
+    if fmt == "json":
+        echo_json(report.to_dict())
+        return
+    for failure in report.failures:
+        warn(f"{failure.origin}: {failure.reason}")
+    ingested = counts["created"] + counts["updated"]
+    notes = Counter(note for item in report.items for note in item.notes)
+    for note, times in notes.items():
+        warn(f"note on {times} article(s): {note}")
+    click.echo(
+        f"ingested {ingested} (new {counts['created']}, updated {counts['updated']}), "
+        f"unchanged {counts['unchanged']}, failed {counts['failed']}"
+        + (f", with notes {sum(1 for i in report.items if i.notes)}" if notes else "")
+    )
 
 
 def echo_json(data: Any) -> None:

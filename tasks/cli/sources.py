@@ -3,34 +3,37 @@
 
 `monitor ingest` hands http(s) arguments here (`ingest_urls_command`); the files
 path stays in `articles.py`. A URL runs as an ad-hoc source of the kind its path
-suggests (or `--kind`), through the same `workers.crawl` functions the scheduled
-tasks run: in this process, or enqueued with `--async`.
+suggests (`workers.sources.kinds`, or `--kind`), through the same
+`workers.fetching.crawl` functions the scheduled tasks run: in this process, or
+enqueued with `--async`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import click
 
 from tasks.cli.base import (
     EXIT_ITEMS_FAILED,
     Progress,
+    chunks,
+    dispatch,
     echo_json,
     fail,
     format_option,
     handle_service_errors,
     main,
+    print_report,
+    require_broker,
     warn,
 )
-from workers.breaker import BlockBreaker
 from workers.cache import Cache, open_cache
-from workers.crawl import (
+from workers.fetching.breaker import BlockBreaker
+from workers.fetching.crawl import (
     build_source,
     checkpoint_of,
     ingest_urls,
@@ -38,29 +41,16 @@ from workers.crawl import (
     last_run_of,
     run_source,
 )
-from workers.fetch import Fetcher
+from workers.fetching.fetch import Fetcher
+from workers.fetching.urls import URLError, canonical_url, check_allowed, host_of, is_http_url
 from workers.ingest import BatchReport, ItemResult
 from workers.settings import Settings, get_settings
 from workers.sources.base import Item
-from workers.sources.config import (
-    SourceConfig,
-    SourceConfigError,
-    interval_of,
-    load_sources,
-)
+from workers.sources.config import SourceConfig, SourceConfigError, interval_of, load_sources
+from workers.sources.kinds import KINDS, classify, source_for
 from workers.sources.wayback import Archive
 from workers.stores import open_store
-from workers.urls import (
-    URLError,
-    article_key,
-    canonical_url,
-    check_allowed,
-    host_of,
-    is_article_url,
-    is_http_url,
-)
 
-KINDS = ("site", "wordpress", "sitemap", "feed", "listing", "article", "wayback")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -93,60 +83,6 @@ def url_options(func: F) -> F:
         help="For feed/listing/WordPress URLs: take every item, not only new ones "
         "(listings are walked to the last page).",
     )(func)
-
-
-def has_urls(args: tuple[str, ...], kind: str | None = None) -> bool:
-    """URLs to fetch (a wayback backfill also takes a bare site name: `jamestown.org`)."""
-    return kind == "wayback" or any(is_http_url(a) for a in args)
-
-
-def classify(url: str) -> tuple[str, str]:
-    """(kind, url) of a URL given on the command line, by its path."""
-    parts = urlsplit(url)
-    path = parts.path
-    if "rest_route=" in parts.query or path.startswith("/wp-json/"):
-        return "wordpress", url
-    if path in ("", "/"):
-        return "site", url
-    if path.endswith("/feed/"):
-        return "feed", url
-    if path.endswith(".xml"):
-        return "sitemap", url
-    for prefix in ("/publications/", "/program-name/"):
-        if path.startswith(prefix):
-            first = path.split("/page/", 1)[0]  # any page of a listing means the listing
-            return "listing", canonical_url(urlunsplit((parts.scheme, parts.netloc, first, "", "")))
-    if is_article_url(url) or article_key(url) != url:
-        return "article", url
-    raise URLError(
-        f"cannot tell what {url} is (not an article, listing, feed, sitemap or the REST API); "
-        f"say it with --kind {'/'.join(KINDS)}"
-    )
-
-
-def source_for(
-    kind: str, url: str, settings: Settings, *, years: tuple[int | None, int | None] = (None, None)
-) -> SourceConfig:
-    """A configured source with this kind and URL (its checkpoint is shared), or an ad-hoc
-    one; a wayback source's years are part of what it is."""
-    try:
-        configured = load_sources(settings, include_disabled=True)
-    except SourceConfigError:
-        configured = []
-    for source in configured:
-        if source.kind == kind and source.url == url and years in ((None, None), source.years):
-            return source
-    fields: dict[str, Any] = {"kind": kind, "url": url}
-    if kind == "wayback":
-        fields.update(from_year=years[0], to_year=years[1])
-        url = f"{url} {years}"  # another range is another walk, with its own checkpoint
-    if kind == "wordpress":
-        parts = urlsplit(url)
-        given = dict(parse_qsl(parts.query)).get("rest_route", "") or parts.path
-        route = given.removeprefix("/wp-json").strip("/")
-        fields.update(url=f"{parts.scheme}://{parts.netloc}/", route=route or "wp/v2/posts")
-    digest = hashlib.sha1(url.encode(), usedforsecurity=False).hexdigest()[:10]
-    return SourceConfig(name=f"adhoc-{kind}-{digest}", **fields)
 
 
 def ingest_urls_command(
@@ -194,7 +130,7 @@ def ingest_urls_command(
     report = BatchReport()
     try:
         size = batch_size or settings.batch_size
-        batches = [articles[i : i + size] for i in range(0, len(articles), size)]
+        batches = chunks(articles, size)
         if batches:
             ingest(batches, report)
         for config in sources:
@@ -217,9 +153,7 @@ def ingest_urls_command(
     finally:
         fetcher.close()
         archive.close()
-    from tasks.cli.articles import _print_report  # articles imports this module
-
-    _print_report(report, fmt)
+    print_report(report, fmt)
     if report.failures:
         raise SystemExit(EXIT_ITEMS_FAILED)
 
@@ -264,12 +198,10 @@ def _ingest(
 def _enqueue(
     articles: list[Item], sources: list[SourceConfig], backfill: bool, settings: Settings
 ) -> None:
-    if settings.broker_url is None:
-        fail("--async needs a broker: set MONITOR_BROKER_URL (or drop --async to run here)")
-    from tasks.sources import enqueue_batches, run_source_task
+    require_broker(settings)
+    from tasks.sources import ingest_urls_task, run_source_task
 
-    size = settings.batch_size
-    enqueue_batches([articles[i : i + size] for i in range(0, len(articles), size)])
+    dispatch(ingest_urls_task, chunks(articles, settings.batch_size), queue=settings.ingest_queue)
     for config in sources:
         run_source_task.apply_async(
             kwargs={"name": config.name, "backfill": backfill, "config": config.model_dump()},
@@ -336,8 +268,9 @@ def sources(show_all: bool, fmt: str) -> None:
     """List the configured sources with their checkpoint and last run.
 
     Sources come from MONITOR_SOURCES_FILE (default: the packaged jamestown.org
-    list). Checkpoints and last runs live in the cache: without MONITOR_REDIS_URL
-    they only exist inside one process, so this shows "never".
+    list). Checkpoints and last runs live in the cache: Redis (MONITOR_REDIS_URL), or
+    without it the SQLite file cache.sqlite3 in the data directory (MONITOR_DATA_DIR),
+    so runs made here or by the workers show; a source never run shows "never".
     """
     try:
         rows = source_rows(get_settings(), include_disabled=show_all)

@@ -11,7 +11,7 @@ import redis
 from tests.integration.site import Site
 from tests.support.redis_server import RedisServer
 from workers.cache import RedisCache
-from workers.fetch import Fetcher
+from workers.fetching.fetch import Fetcher
 from workers.settings import Settings
 
 

@@ -15,8 +15,8 @@ from pydantic import SecretStr
 
 from tests.integration.site import Fault, Site
 from workers.cache import Cache, RedisCache
-from workers.crawl import SourceRun, build_source, checkpoint_of, ingest_urls, run_source
-from workers.fetch import Fetcher
+from workers.fetching.crawl import SourceRun, build_source, checkpoint_of, ingest_urls, run_source
+from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport
 from workers.settings import Settings
 from workers.sources.config import SourceConfig
@@ -355,7 +355,7 @@ def test_two_workers_running_one_source_fetch_each_url_once(site, settings, redi
 
 
 def test_rate_limit_is_shared_through_redis(settings, redis_url):
-    from workers.ratelimit import open_rate_limiter
+    from workers.fetching.ratelimit import open_rate_limiter
 
     slow = settings.model_copy(update={"host_rate_per_s": 20.0, "host_burst": 1})
     limiters = [open_rate_limiter(slow) for _ in range(2)]

@@ -18,8 +18,8 @@ import pytest
 
 from tests.integration.site import Site
 from workers.cache import Cache
-from workers.crawl import SourceRun, build_source, ingest_urls, run_source
-from workers.fetch import Fetcher
+from workers.fetching.crawl import SourceRun, build_source, ingest_urls, run_source
+from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport
 from workers.settings import Settings
 from workers.sources.config import SourceConfig

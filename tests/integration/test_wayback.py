@@ -19,8 +19,8 @@ import pytest
 from tests.integration.archive import Archive, table_page, wordpress_page
 from tests.integration.site import Site
 from workers.cache import Cache
-from workers.crawl import SourceRun, UrlBatch, build_source, ingest_urls, run_source
-from workers.fetch import Fetcher
+from workers.fetching.crawl import SourceRun, UrlBatch, build_source, ingest_urls, run_source
+from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport
 from workers.model import Article
 from workers.settings import Settings

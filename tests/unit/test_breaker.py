@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from workers.breaker import BlockBreaker
 from workers.cache import MemoryCache
+from workers.fetching.breaker import BlockBreaker
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from workers.cache import MemoryCache
-from workers.fetch import (
+from workers.fetching.fetch import (
     BlockedFetchError,
     Fetcher,
     FetchPolicy,
@@ -19,7 +19,7 @@ from workers.fetch import (
     TransientFetchError,
     user_agent,
 )
-from workers.ratelimit import LocalTokenBucket
+from workers.fetching.ratelimit import LocalTokenBucket
 
 Handler = Callable[[httpx.Request], httpx.Response]
 

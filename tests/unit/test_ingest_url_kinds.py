@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.cli.sources import checkpoint_label, classify, source_for
+from tasks.cli.sources import checkpoint_label
+from workers.fetching.urls import URLError
 from workers.settings import Settings
-from workers.urls import URLError
+from workers.sources.kinds import classify, source_for
 
 J = "https://jamestown.org"
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import time
 
-from workers.ratelimit import LocalTokenBucket
+from workers.fetching.ratelimit import LocalTokenBucket
 
 
 def test_requests_are_spaced_at_the_rate_after_the_burst() -> None:

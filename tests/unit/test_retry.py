@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from workers.retry import parse_retry_after, retry_delay
+from workers.retry import is_transient_status, parse_retry_after, retry_delay
 
 POLICY = {"max_attempts": 4, "base_s": 1.0, "max_delay_s": 30.0}
 
@@ -51,3 +51,15 @@ def test_scheduled_retries_stay_below_the_visibility_timeout(timeout: int, cap: 
 
     # Redis redelivers a delayed task once it has waited the visibility timeout.
     assert countdown_cap(visibility_timeout_s=timeout) == cap < timeout
+
+
+@pytest.mark.parametrize(
+    ("status", "transient"),
+    [(None, True), (408, True), (429, True), (501, True), (599, True), (404, False), (410, False)],
+)
+def test_a_fetch_given_up_is_transient_for_any_5xx_and_the_retry_statuses(
+    status: int | None, transient: bool
+) -> None:
+    # RFC 9110 (15.6): 5xx means the server failed; 501 is not retried inside the fetch
+    # (not in RETRY_STATUSES) yet a later run may still succeed, so it is not permanent.
+    assert is_transient_status(status) is transient

@@ -3,7 +3,7 @@ from __future__ import annotations
 import threading
 
 from workers.cache import MemoryCache
-from workers.robots import RobotsRules, robots_url
+from workers.fetching.robots import RobotsRules, robots_url
 
 RULES = "User-agent: *\nDisallow: /wp-admin/\n\nUser-agent: BadBot\nDisallow: /\n"
 

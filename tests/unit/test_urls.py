@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from workers.normalize import article_id
-from workers.urls import (
+from workers.fetching.urls import (
     URLError,
     article_key,
     canonical_url,
@@ -11,6 +10,7 @@ from workers.urls import (
     is_article_url,
     is_http_url,
 )
+from workers.normalize import article_id
 
 
 @pytest.mark.parametrize(

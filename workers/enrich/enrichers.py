@@ -105,7 +105,7 @@ class Entities:
     """
 
     name = "entities"
-    version = "2"  # 2: organization rules, NER budget (issue 15, 11)
+    version = "2"  # 2: organization rules, NER budget
 
     def __init__(self, model: str | None = None) -> None:
         self._model = model

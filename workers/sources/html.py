@@ -24,6 +24,7 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
 
+from workers.fetching.urls import URLError, canonical_url, host_of
 from workers.model import InputError, RawArticle
 from workers.parse import read_byline, read_header
 from workers.sources.body import article_paragraphs, block_texts, fragment_paragraphs, remove_noise
@@ -35,9 +36,8 @@ from workers.sources.metadata import (
     publication_of,
     strip_site,
 )
-from workers.urls import URLError, canonical_url, host_of
 
-# A page this large is not an article page (fetch.py refuses bigger responses first).
+# A page this large is not an article page (fetching/fetch.py refuses bigger responses first).
 MAX_HTML_CHARS = 10_000_000
 # How far into the page the header and byline are looked for.
 _HEADER_BLOCKS = 200

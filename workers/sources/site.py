@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from workers.fetch import Fetcher
+from workers.fetching.fetch import Fetcher
 from workers.sources.base import Discovery
 from workers.sources.config import SourceConfig
 from workers.sources.feed import FeedSource

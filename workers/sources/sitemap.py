@@ -6,7 +6,7 @@ A sitemap is either an index (`<sitemapindex>` of `<sitemap><loc>`) or a URL set
 *post* sitemaps are read (`wp-sitemap-posts-post-N.xml`, Yoast `post-sitemapN.xml`):
 pages, books, reports, users and taxonomies have their own sitemaps and are not
 articles. An index of another generator, whose children cannot be told apart, is
-read whole and filtered by URL (`workers.urls.is_article_url`).
+read whole and filtered by URL (`workers.fetching.urls.is_article_url`).
 
 Incremental runs fetch the index conditionally (an unchanged index is one 304),
 skip children whose own `lastmod` is not newer than the checkpoint, fetch the rest
@@ -31,11 +31,11 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as safe_xml
 from defusedxml import DefusedXmlException
 
-from workers.fetch import Fetcher, FetchResult, PermanentFetchError, TransientFetchError
+from workers.fetching.fetch import Fetcher, FetchResult, PermanentFetchError, TransientFetchError
+from workers.fetching.urls import URLError, canonical_url, is_article_url
 from workers.model import InputError
 from workers.sources.base import Discovery, later
 from workers.sources.config import SourceConfig
-from workers.urls import URLError, canonical_url, is_article_url
 
 # Where WordPress core and Yoast put the index when robots.txt names none.
 WELL_KNOWN = ("/wp-sitemap.xml", "/sitemap_index.xml")

@@ -1,4 +1,4 @@
-"""The Internet Archive's Wayback Machine as a second road to every article (issue 17).
+"""The Internet Archive's Wayback Machine as a second road to every article.
 
 Discovery reads the archive's CDX server (`<MONITOR_WAYBACK_URL>/cdx/search/cdx`):
 `url=<site>/*` (a prefix query), `output=json`, `fl=timestamp,original`,
@@ -40,13 +40,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from selectolax.lexbor import LexborHTMLParser
 
 from workers.cache import Cache
-from workers.fetch import Fetcher, PermanentFetchError, TransientFetchError
-from workers.model import InputError, RawArticle
-from workers.settings import Settings
-from workers.sources import html
-from workers.sources.base import Discovery
-from workers.sources.config import SourceConfig
-from workers.urls import (
+from workers.fetching.fetch import Fetcher, PermanentFetchError, TransientFetchError
+from workers.fetching.urls import (
     PRODUCTION_HOST,
     URLError,
     article_key,
@@ -54,6 +49,11 @@ from workers.urls import (
     host_of,
     is_article_url,
 )
+from workers.model import InputError, RawArticle
+from workers.settings import Settings
+from workers.sources import html
+from workers.sources.base import Discovery
+from workers.sources.config import SourceConfig
 
 CDX_PATH = "/cdx/search/cdx"
 PAGE_ROWS = 5000  # rows per CDX request: the server's own cap is 150,000

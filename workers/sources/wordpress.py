@@ -30,11 +30,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from workers.fetch import Fetcher, TransientFetchError
+from workers.fetching.fetch import Fetcher, TransientFetchError
+from workers.fetching.urls import URLError, canonical_url
 from workers.model import InputError
 from workers.sources.base import Discovery
 from workers.sources.config import SourceConfig
-from workers.urls import URLError, canonical_url
 
 OVERLAP_S = 120
 # The fields a post keeps on its way to an ingest batch (messages stay small).

@@ -31,13 +31,14 @@ from functools import partial
 
 from workers.cache import Cache, LockHeld
 from workers.errors import is_transient
-from workers.fetch import (
+from workers.fetching.fetch import (
     BlockedFetchError,
     Fetcher,
     FetchResult,
     PermanentFetchError,
     TransientFetchError,
 )
+from workers.fetching.urls import URLError, canonical_url
 from workers.ingest import BatchReport, ItemResult, ingest_raw
 from workers.model import InputError, RawArticle
 from workers.settings import Settings
@@ -60,7 +61,6 @@ from workers.sources.wayback import (
 )
 from workers.sources.wordpress import WordPressSource
 from workers.stores.base import Store
-from workers.urls import URLError, canonical_url
 
 # What an article page may be served as (an unlabelled body is tried as HTML).
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})

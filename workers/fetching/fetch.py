@@ -28,16 +28,16 @@ from datetime import UTC, datetime
 import httpx
 
 from workers import __version__
-from workers.breaker import BlockBreaker
 from workers.cache import Cache
-from workers.decode import ACCEPT_ENCODING, DecodingError, decoded, encodings
 from workers.errors import TransientError
+from workers.fetching.breaker import BlockBreaker
+from workers.fetching.decode import ACCEPT_ENCODING, DecodingError, decoded, encodings
+from workers.fetching.ratelimit import RateLimiter, open_rate_limiter
+from workers.fetching.robots import MAX_ROBOTS_BYTES, RobotsRules
+from workers.fetching.urls import URLError, canonical_url, check_allowed, host_of
 from workers.model import InputError
-from workers.ratelimit import RateLimiter, open_rate_limiter
-from workers.retry import parse_retry_after, retry_delay
-from workers.robots import MAX_ROBOTS_BYTES, RobotsRules
+from workers.retry import is_transient_status, parse_retry_after, retry_delay
 from workers.settings import Settings
-from workers.urls import URLError, canonical_url, check_allowed, host_of
 
 
 class TransientFetchError(TransientError):
@@ -54,7 +54,7 @@ class BlockedFetchError(TransientFetchError):
     """The site's bot protection answered a challenge instead of the page.
 
     Not the page and not a permanent error: retried later with backoff, never
-    dead-lettered for it (see `workers.breaker`)."""
+    dead-lettered for it (see `workers.fetching.breaker`)."""
 
 
 class PermanentFetchError(InputError):
@@ -167,7 +167,7 @@ class Fetcher:
         proxy = settings.http_proxy.get_secret_value() if settings.http_proxy else None
         client = httpx.Client(
             # Honest: our name and contact, never a browser's. We decode bodies
-            # ourselves (workers.decode), so we ask only for what we can bound.
+            # ourselves (workers.fetching.decode), so we ask only for what we can bound.
             headers={"User-Agent": policy.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             timeout=httpx.Timeout(policy.timeout_s),
             limits=httpx.Limits(max_connections=policy.concurrency * 2),
@@ -286,7 +286,7 @@ class Fetcher:
                         state.describe() if state else blocked,
                         retry_after_s=state.pause_left_s() if state else None,
                     )
-                if status is None or status in (408, 425, 429) or status >= 500:
+                if is_transient_status(status):
                     raise TransientFetchError(
                         url,
                         f"{reason} after {attempt} attempt(s)",
@@ -341,7 +341,7 @@ class Fetcher:
         ):
             status = response.status_code
             if status != 200:
-                limit = CHALLENGE_SNIFF_BYTES if status in (403, 429, 503) else 0
+                limit = CHALLENGE_SNIFF_BYTES if status in CHALLENGE_STATUSES else 0
                 return status, _read(response, url, limit, deadline, quiet=True), response.headers
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
@@ -353,6 +353,8 @@ class Fetcher:
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 CHALLENGE_SNIFF_BYTES = 32_768
+# The statuses a bot-challenge interstitial answers with (its body is sniffed for markers).
+CHALLENGE_STATUSES = frozenset({403, 429, 503})
 # Markers of a bot-challenge interstitial (Cloudflare's managed/JS challenge pages).
 _CHALLENGE_MARKERS = (b"cf-chl-", b"challenge-platform", b"<title>just a moment...</title>")
 
@@ -362,7 +364,7 @@ def challenge(status: int, headers: httpx.Headers, body: bytes) -> str | None:
     mitigated = headers.get("cf-mitigated", "").strip().lower()
     if mitigated == "challenge":
         return f"blocked: HTTP {status} with cf-mitigated: challenge (Cloudflare)"
-    if status in (403, 429, 503) and any(m in body.lower() for m in _CHALLENGE_MARKERS):
+    if status in CHALLENGE_STATUSES and any(m in body.lower() for m in _CHALLENGE_MARKERS):
         return f"blocked: HTTP {status} challenge page (Cloudflare)"
     return None
 

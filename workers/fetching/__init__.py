@@ -1,0 +1,1 @@
+"""Fetching: what to fetch and how, politely (HTTP, robots.txt, rate limit, breaker, crawl)."""
