@@ -62,30 +62,30 @@ def run_batch(
     # Celery keeps the task id across retries; a retry is a new message, counted apart.
     key = f"{task.request.id}:{attempt}"
     rest, kwargs = list(task.request.args or [])[1:], dict(task.request.kwargs or {})
-    try:
-        delivered = _count_delivery(key)
-        if delivered > settings.task_max_deliveries:
-            return give_up(
-                task,
-                task_id=task.request.id,
-                items=items,
-                rest=rest,
-                kwargs=kwargs,
-                error_type="DeliveryLimitExceeded",
-                reason=f"delivered {delivered - 1} times without finishing "
-                "(its worker was killed each time: out of memory?)",
-            )
-        return _run(task, items=items, kind=kind, body=body, attempt=attempt)
-    except SoftTimeLimitExceeded:
+
+    def stop(error_type: str, reason: str) -> dict[str, Any]:
         return give_up(
             task,
             task_id=task.request.id,
             items=items,
             rest=rest,
             kwargs=kwargs,
-            error_type="SoftTimeLimitExceeded",
-            reason=f"ran past its soft time limit of {settings.task_soft_time_limit_s:.0f}s",
+            error_type=error_type,
+            reason=reason,
         )
+
+    try:
+        delivered = _count_delivery(key)
+        if delivered > settings.task_max_deliveries:
+            return stop(
+                "DeliveryLimitExceeded",
+                f"delivered {delivered - 1} times without finishing "
+                "(its worker was killed each time: out of memory?)",
+            )
+        return _run(task, items=items, kind=kind, body=body, attempt=attempt)
+    except SoftTimeLimitExceeded:
+        limit = settings.task_soft_time_limit_s
+        return stop("SoftTimeLimitExceeded", f"ran past its soft time limit of {limit:.0f}s")
     finally:
         _forget_delivery(key)  # not reached when the process dies: that is the point
 
