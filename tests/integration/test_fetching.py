@@ -13,6 +13,7 @@ import time
 import pytest
 from pydantic import SecretStr
 
+from tests.integration.runs import run_in_process
 from tests.integration.site import Fault, Site
 from workers.cache import Cache, RedisCache
 from workers.fetching.crawl import SourceRun, build_source, checkpoint_of, ingest_urls, run_source
@@ -38,25 +39,11 @@ def run(
     name: str = "test",
 ) -> tuple[SourceRun, BatchReport]:
     """One source run with its batches ingested in-process (what eager mode does)."""
-    report = BatchReport()
-    store = open_store(settings)
     url = site.base + "/" if kind == "wordpress" else site.url(path)
     config = SourceConfig(name=name, kind=kind, url=url, per_page=4)  # type: ignore[arg-type]
-    source = build_source(config, fetcher=fetcher, cache=cache, settings=settings)
-
-    def submit(batches: list[list[str]]) -> None:
-        for batch in batches:
-            result = ingest_urls(batch, fetcher=fetcher, cache=cache, store=store, ttl_s=3600)
-            report.extend(result.report)
-            assert not result.retry, result.retry
-
-    try:
-        outcome = run_source(
-            source, cache=cache, submit=submit, batch_size=settings.batch_size, backfill=backfill
-        )
-    finally:
-        store.close()
-    return outcome, report
+    return run_in_process(
+        config, settings=settings, fetcher=fetcher, cache=cache, backfill=backfill
+    )
 
 
 def test_feed_first_run_fetches_all_second_run_fetches_nothing(site, settings, fetcher, cache):

@@ -16,9 +16,10 @@ from datetime import timedelta
 
 import pytest
 
+from tests.integration.runs import run_in_process
 from tests.integration.site import Site
 from workers.cache import Cache
-from workers.fetching.crawl import SourceRun, build_source, ingest_urls, run_source
+from workers.fetching.crawl import SourceRun, ingest_urls
 from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport
 from workers.settings import Settings
@@ -47,24 +48,10 @@ def run(
     backfill: bool = False,
 ) -> tuple[SourceRun, BatchReport]:
     """One source run with its batches ingested in-process (what eager mode does)."""
-    report = BatchReport()
-    store = open_store(settings)
     config = SourceConfig(name="jamestown", kind=kind, url=site.url(path))  # type: ignore[arg-type]
-    source = build_source(config, fetcher=fetcher, cache=cache, settings=settings)
-
-    def submit(batches: list[list[object]]) -> None:
-        for batch in batches:
-            result = ingest_urls(batch, fetcher=fetcher, cache=cache, store=store, ttl_s=3600)  # type: ignore[arg-type]
-            report.extend(result.report)
-            assert not result.retry, result.reasons
-
-    try:
-        outcome = run_source(
-            source, cache=cache, submit=submit, batch_size=settings.batch_size, backfill=backfill
-        )
-    finally:
-        store.close()
-    return outcome, report
+    return run_in_process(
+        config, settings=settings, fetcher=fetcher, cache=cache, backfill=backfill
+    )
 
 
 def documents(settings: Settings) -> int:

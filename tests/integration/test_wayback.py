@@ -17,14 +17,14 @@ from pathlib import Path
 import pytest
 
 from tests.integration.archive import Archive, table_page, wordpress_page
+from tests.integration.runs import run_in_process
 from tests.integration.site import Site
 from workers.cache import Cache
-from workers.fetching.crawl import SourceRun, UrlBatch, build_source, ingest_urls, run_source
+from workers.fetching.crawl import SourceRun, UrlBatch, ingest_urls
 from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport
 from workers.model import Article
 from workers.settings import Settings
-from workers.sources.base import Item
 from workers.sources.config import SourceConfig
 from workers.sources.wayback import Archive as ArchiveClient
 from workers.stores import open_store
@@ -74,28 +74,17 @@ def backfill(
     **config: object,
 ) -> tuple[SourceRun, BatchReport]:
     """One wayback source run, its batches ingested in-process (eager mode)."""
-    report = BatchReport()
-    store = open_store(settings)
     source_config = SourceConfig(
         name="jamestown-wayback", kind="wayback", url="https://jamestown.org/", **config
     )  # type: ignore[arg-type]
-    source = build_source(
-        source_config, fetcher=fetcher, cache=cache, settings=settings, archive=client
+    return run_in_process(
+        source_config,
+        settings=settings,
+        fetcher=fetcher,
+        cache=cache,
+        archive=client,
+        batch_size=10,
     )
-
-    def submit(batches: list[list[Item]]) -> None:
-        for batch in batches:
-            done = ingest_urls(
-                batch, fetcher=fetcher, cache=cache, store=store, ttl_s=3600, archive=client
-            )
-            report.extend(done.report)
-            assert not done.retry, done.reasons
-
-    try:
-        run = run_source(source, cache=cache, submit=submit, batch_size=10)
-    finally:
-        store.close()
-    return run, report
 
 
 def documents(settings: Settings, text: str = "Moscow") -> list[Article]:
