@@ -415,8 +415,12 @@ def _total(count: int, track: Any) -> dict[str, Any] | None:
 
 def _search(fake: FakeElasticsearch, target: str, body: dict[str, Any]) -> Response:
     query = body.get("query", {"match_all": {}})
+    marked = body.get("highlight", {}).get("highlight_query")
     try:
         scored = [(q.matches(query, src), doc_id, src) for doc_id, src in fake.docs(target)]
+        if marked is not None:  # a highlight query is parsed like any query
+            for _, src in fake.docs(target):
+                q.matches(marked, src)
     except q.Unsupported as exc:
         fake.violation(f"search: {exc}")
         raise Reject(400, "fake_unsupported", str(exc)) from None
@@ -435,8 +439,8 @@ def _search(fake: FakeElasticsearch, target: str, body: dict[str, Any]) -> Respo
     total = _total(len(scored), body.get("track_total_hits"))
     start = int(body.get("from", 0))
     page = scored[start : start + int(body.get("size", 10))]
-    words = q.query_words(query)
     tags = body.get("highlight", {})
+    words = q.query_words(marked or query)
     marks = (tags.get("pre_tags", ["<em>"])[0], tags.get("post_tags", ["</em>"])[0])
     hits = []
     for score, doc_id, src in page:

@@ -37,11 +37,19 @@ from workers.stores.base import (
     WriteOutcome,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 2: entity/date/outlet tables and headlines; 3: article_facets
 # FTS columns after the rowid: the weights give title and named things more pull than
 # a word somewhere in the body.
 _FTS_COLUMNS = ("title", "body", "people", "places", "organizations", "outlets")
 _BM25_WEIGHTS = "5.0, 1.0, 2.0, 2.0, 2.0, 2.0"
+# What `_index_enrichment` fills for an article, keyed by its rowid.
+_SIDE_TABLES = (
+    "article_entities",
+    "entity_keys",
+    "article_dates",
+    "article_outlets",
+    "article_facets",
+)
 
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS articles (
@@ -88,7 +96,7 @@ CREATE TABLE IF NOT EXISTS article_entities (
     name TEXT NOT NULL,
     wikidata TEXT
 );
--- One row per (article, type, name): the per-article index covers the facet counts.
+-- One row per (article, type, name).
 DROP INDEX IF EXISTS article_entities_article;
 CREATE INDEX IF NOT EXISTS article_entities_facet ON article_entities (article, type, name);
 CREATE INDEX IF NOT EXISTS article_entities_wikidata
@@ -117,6 +125,12 @@ CREATE TABLE IF NOT EXISTS article_outlets (
 CREATE INDEX IF NOT EXISTS article_outlets_outlet ON article_outlets (outlet, article);
 DROP INDEX IF EXISTS article_outlets_article;
 CREATE INDEX IF NOT EXISTS article_outlets_facet ON article_outlets (article, outlet);
+-- What the facets count, one row per article (`embedded_search.facet_keys`): a search
+-- reads 300 short rows and counts in Python, 4 times cheaper than GROUP BY on names.
+CREATE TABLE IF NOT EXISTS article_facets (
+    article INTEGER PRIMARY KEY,
+    keys TEXT NOT NULL
+);
 """
 
 
@@ -177,8 +191,8 @@ class EmbeddedStore:
         self._db.execute("COMMIT")
 
     def _migrate(self) -> None:
-        """Schema 1 → 2: headlines and the entity/date/outlet tables, filled from the
-        stored documents (inside `_initialize`'s transaction)."""
+        """Schema 1 or 2 → 3: headlines, the entity/date/outlet tables and the facet
+        keys, filled from the stored documents (inside `_initialize`'s transaction)."""
         rows = self._db.execute("SELECT rowid, document FROM articles").fetchall()
         for rowid, document in rows:
             self._index_enrichment(rowid, Article.from_document(json.loads(document)))
@@ -269,8 +283,11 @@ class EmbeddedStore:
             "UPDATE articles SET headline = ?, headline_synthesized = ? WHERE rowid = ?",
             (text, int(synthesized), rowid),
         )
-        for table in ("article_entities", "entity_keys", "article_dates", "article_outlets"):
-            self._db.execute(f"DELETE FROM {table} WHERE article = ?", (rowid,))
+        self._forget_enrichment(rowid)
+        self._db.execute(
+            "INSERT INTO article_facets (article, keys) VALUES (?, ?)",
+            (rowid, embedded_search.facet_keys(article)),
+        )
         self._db.executemany(
             "INSERT INTO article_entities (article, type, name, wikidata) VALUES (?, ?, ?, ?)",
             # One row per (type, name): the facets count rows, not distinct articles.
@@ -296,6 +313,10 @@ class EmbeddedStore:
             "INSERT INTO article_outlets (article, outlet) VALUES (?, ?)",
             [(rowid, name) for name in sorted({c.source for c in article.citations})],
         )
+
+    def _forget_enrichment(self, rowid: int) -> None:
+        for table in _SIDE_TABLES:
+            self._db.execute(f"DELETE FROM {table} WHERE article = ?", (rowid,))
 
     def get(self, doc_id: str) -> Article | None:
         row = self._db.execute("SELECT document FROM articles WHERE id = ?", (doc_id,)).fetchone()
@@ -398,6 +419,7 @@ class EmbeddedStore:
                         continue
                     self._db.execute("DELETE FROM articles_fts WHERE rowid = ?", (row[0],))
                     self._db.execute("DELETE FROM articles WHERE rowid = ?", (row[0],))
+                    self._forget_enrichment(row[0])
                     self._db.execute(
                         "DELETE FROM internal_citations WHERE citing_id = ?", (doc_id,)
                     )

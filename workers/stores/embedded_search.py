@@ -9,12 +9,16 @@ date index newest first, and facets count at most FACET_SAMPLE hits.
 
 from __future__ import annotations
 
+import heapq
 import re
 import sqlite3
+from collections import Counter
 from typing import Any
 
+from workers.model import Article
 from workers.stores import search_terms
 from workers.stores.base import (
+    FACET_NAMES,
     FACET_SAMPLE,
     FACET_SIZE,
     Facets,
@@ -32,66 +36,37 @@ _LEAD_CHARS = 200
 _PRE, _POST = search_terms.MARK_PRE, search_terms.MARK_POST
 _WORD = re.compile(r"\w")
 _FACET_TYPES = {"person": "persons", "location": "places", "organization": "organizations"}
+# Separators inside `article_facets.keys` (ASCII unit and record separators).
+_FACET_SEP, _KEY_SEP = "\x1f", "\x1e"
+# Well below SQLite's limit on parameters in one statement.
+_ROWIDS_PER_STATEMENT = 500
 
 
 def search(db: sqlite3.Connection, query: SearchQuery) -> SearchResult:
     """Run `query` on the store's connection: ranked hits, total, facets."""
-    match = fts_query(search_terms.query_clauses(query.text))
+    clauses = search_terms.query_clauses(query.text)
+    match = fts_query(clauses)
     if not match and not (query.filtered and not query.text.strip()):
         return SearchResult(total=0, hits=[])
-    # Filters on the side tables test a rowid; only publication and dates need the
-    # article row, so the join happens only for them. The unary + keeps the rowid test
-    # away from FTS5, which would otherwise run the MATCH once per listed rowid.
-    rowid = "+articles_fts.rowid" if match else "a.rowid"
-    where, params = filters(query, rowid=rowid)
-    if match:
-        # CROSS JOIN keeps FTS5 as the outer loop: with an index on a filtered column
-        # SQLite would otherwise walk that index and run the MATCH once per article.
-        joined = "FROM articles_fts CROSS JOIN articles a ON a.rowid = articles_fts.rowid "
-        needs_row = query.publication or query.date_from or query.date_to
-        base = f"{joined if needs_row else 'FROM articles_fts '}WHERE articles_fts MATCH ?{where}"
-        params = [match, *params]
-        # `rank` is bm25 with our column weights (set in _initialize); ordering by
-        # the rank column lets FTS5 keep only the top rows instead of sorting all.
-        select = (
-            "-articles_fts.rank, "
-            f"snippet(articles_fts, {BODY_COLUMN}, '{_PRE}', '{_POST}', '…', "
-            f"{_SNIPPET_TOKENS}) {joined}WHERE articles_fts MATCH ?{where} "
-            "ORDER BY articles_fts.rank LIMIT ?"
-        )
-    else:  # filters only: newest first; the body is read for the shown rows only
-        base = f"FROM articles a WHERE 1 = 1{where}"
-        # Walking the date index newest first and probing the filters stops after
-        # `limit` rows; sorting every match first reads thousands of big rows.
-        select = (
-            f"0.0, substr(articles_fts.body, 1, {_LEAD_CHARS + 40}) FROM (SELECT a.rowid "
-            f"AS shown FROM articles a INDEXED BY articles_published_id WHERE 1 = 1{where} "
-            "ORDER BY a.published_at DESC, a.id DESC LIMIT ?"
-            ") CROSS JOIN articles a ON a.rowid = shown "
-            "CROSS JOIN articles_fts ON articles_fts.rowid = shown "
-            "ORDER BY a.published_at DESC, a.id DESC"
-        )
-    matching = f"SELECT {rowid.lstrip('+')} {base}"
     try:
+        # Ranked on the shortest phrases (the same matches, each mention counted
+        # once); snippets mark every spelling the user's words stand for.
+        ranking = fts_query(search_terms.shortest(clauses))
+        found = _ranked(db, query, ranking) if match else _newest(db, query)
+        total, shown, matched = found
+        rows = _shown_rows(db, shown, match)
         facets = sample = None
         if query.facets:
-            matched = [r[0] for r in db.execute(matching, params)]
-            total, sample = len(matched), spread(matched, FACET_SAMPLE)
+            sample = spread(matched, FACET_SAMPLE)
             facets = facets_of(db, sample)
-        else:
-            total = int(db.execute(f"SELECT count(*) {base}", params).fetchone()[0])
-        rows = db.execute(
-            "SELECT a.id, a.title, a.publication, a.published_at, a.url, a.headline, "
-            f"a.headline_synthesized, {select}",
-            (*params, query.limit),
-        ).fetchall()
     except sqlite3.OperationalError as exc:
         if "fts5" in str(exc) or "syntax" in str(exc):
             raise ValueError(f"cannot search for {query.text!r}: {exc}") from exc
         raise
     hits = []
-    for r in rows:
-        text, spans = search_terms.unmark(r[8] if match else _lead(r[8]))
+    for rowid, score in shown:
+        r = rows[rowid]
+        text, spans = search_terms.unmark(r[7] if match else _lead(r[7]))
         hits.append(
             SearchHit(
                 id=r[0],
@@ -101,7 +76,7 @@ def search(db: sqlite3.Connection, query: SearchQuery) -> SearchResult:
                 url=r[4],
                 headline=r[5] or r[1] or "",
                 headline_synthesized=bool(r[6]),
-                score=float(f"{float(r[7]):.3g}"),
+                score=float(f"{score:.3g}"),
                 snippet=text,
                 highlights=spans,
             )
@@ -114,49 +89,128 @@ def search(db: sqlite3.Connection, query: SearchQuery) -> SearchResult:
     )
 
 
-def facets_of(db: sqlite3.Connection, rowids: list[int]) -> Facets:
-    """Counts by publication, year, top entities and cited outlets over `rowids`."""
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS hits (article INTEGER PRIMARY KEY)")
-    db.execute("DELETE FROM temp.hits")
-    db.executemany("INSERT INTO temp.hits VALUES (?)", ((r,) for r in rowids))
-    top = f"ORDER BY 2 DESC, 1 LIMIT {FACET_SIZE}"
-    facets: Facets = {
-        "publication": dict(
-            db.execute(
-                "SELECT a.publication, count(*) FROM temp.hits h "
-                f"CROSS JOIN articles a ON a.rowid = h.article GROUP BY 1 {top}"
-            ).fetchall()
-        ),
-        "year": dict(
-            db.execute(
-                "SELECT substr(a.published_at, 1, 4) AS y, count(*) FROM temp.hits h "
-                "CROSS JOIN articles a ON a.rowid = h.article WHERE y IS NOT NULL "
-                "GROUP BY 1 ORDER BY 1"
-            ).fetchall()
-        ),
-    }
-    facets.update({name: {} for name in _FACET_TYPES.values()})
+def _ranked(
+    db: sqlite3.Connection, query: SearchQuery, match: str
+) -> tuple[int, list[tuple[int, float]], list[int]]:
+    """Every match with its bm25 score in one FTS5 pass: the total, the `limit` best
+    (rowid, score) and all matching rowids (in rowid order, for the facet sample).
+
+    FTS5 scores every match even for `ORDER BY rank LIMIT 10`, so scoring once and
+    picking the top here costs one pass where a count, a facet list and a ranked
+    query cost three.
+    """
+    # Filters on the side tables test a rowid; only publication and dates need the
+    # article row, so the join happens only for them. The unary + keeps the rowid test
+    # away from FTS5, which would otherwise run the MATCH once per listed rowid.
+    where, params = filters(query, rowid="+articles_fts.rowid")
+    # CROSS JOIN keeps FTS5 as the outer loop: with an index on a filtered column
+    # SQLite would otherwise walk that index and run the MATCH once per article.
+    needs_row = query.publication or query.date_from or query.date_to
+    joined = "CROSS JOIN articles a ON a.rowid = articles_fts.rowid " if needs_row else ""
+    # `rank` is bm25 with our column weights (set in EmbeddedStore._initialize); lower
+    # is better, so (rank, rowid) tuples sort best first with a stable tie order.
+    scored = db.execute(
+        f"SELECT articles_fts.rank, articles_fts.rowid FROM articles_fts {joined}"
+        f"WHERE articles_fts MATCH ?{where}",
+        [match, *params],
+    ).fetchall()
+    best = heapq.nsmallest(query.limit, scored)
+    return len(scored), [(rowid, -rank) for rank, rowid in best], [r[1] for r in scored]
+
+
+def _newest(
+    db: sqlite3.Connection, query: SearchQuery
+) -> tuple[int, list[tuple[int, float]], list[int]]:
+    """Filters only: the total, the `limit` newest matches (score 0) and, when facets
+    are asked for, every matching rowid (else none).
+
+    Walking the date index newest first and probing the filters stops after `limit`
+    rows; sorting every match first would read thousands of big rows.
+    """
+    where, params = filters(query)
+    matched: list[int] = []
+    if query.facets:
+        matched = [
+            r[0] for r in db.execute(f"SELECT a.rowid FROM articles a WHERE 1 = 1{where}", params)
+        ]
+        total = len(matched)
+    else:
+        total = int(
+            db.execute(f"SELECT count(*) FROM articles a WHERE 1 = 1{where}", params).fetchone()[0]
+        )
+    shown = db.execute(
+        f"SELECT a.rowid FROM articles a INDEXED BY articles_published_id WHERE 1 = 1{where} "
+        "ORDER BY a.published_at DESC, a.id DESC LIMIT ?",
+        (*params, query.limit),
+    ).fetchall()
+    return total, [(r[0], 0.0) for r in shown], matched
+
+
+def _shown_rows(
+    db: sqlite3.Connection, shown: list[tuple[int, float]], match: str
+) -> dict[int, tuple[Any, ...]]:
+    """The fields of the shown hits, by rowid, with a snippet of the matched words
+    (or the start of the body when nothing was matched)."""
+    if not shown:
+        return {}
+    marks = ", ".join("?" for _ in shown)
+    fields = (
+        "a.rowid, a.id, a.title, a.publication, a.published_at, a.url, a.headline, "
+        "a.headline_synthesized"
+    )
+    if match:  # snippets for these rows only: FTS5 looks up each listed rowid
+        text = f"snippet(articles_fts, {BODY_COLUMN}, '{_PRE}', '{_POST}', '…', {_SNIPPET_TOKENS})"
+        where = f"articles_fts MATCH ? AND articles_fts.rowid IN ({marks})"
+        params: list[Any] = [match, *(r for r, _ in shown)]
+    else:  # the body is read for the shown rows only
+        text = f"substr(articles_fts.body, 1, {_LEAD_CHARS + 40})"
+        where = f"articles_fts.rowid IN ({marks})"
+        params = [r for r, _ in shown]
     rows = db.execute(
-        f"""
-        SELECT type, name, n FROM (
-            SELECT type, name, n, row_number() OVER (
-                PARTITION BY type ORDER BY n DESC, name) AS place
-            FROM (SELECT e.type, e.name, count(*) AS n
-                  FROM temp.hits h CROSS JOIN article_entities e ON e.article = h.article
-                  GROUP BY e.type, e.name)
-        ) WHERE place <= {FACET_SIZE} ORDER BY type, n DESC, name
-        """
+        f"SELECT {fields}, {text} FROM articles_fts "
+        f"CROSS JOIN articles a ON a.rowid = articles_fts.rowid WHERE {where}",
+        params,
     )
-    for kind, name, count in rows:
-        if kind in _FACET_TYPES:
-            facets[_FACET_TYPES[kind]][name] = count
-    facets["outlets"] = dict(
-        db.execute(
-            "SELECT o.outlet, count(*) FROM temp.hits h "
-            f"CROSS JOIN article_outlets o ON o.article = h.article GROUP BY 1 {top}"
-        ).fetchall()
-    )
+    return {r[0]: r[1:] for r in rows}
+
+
+def facets_of(db: sqlite3.Connection, rowids: list[int]) -> Facets:
+    """Counts by publication, year, top entities and cited outlets over `rowids`.
+
+    Each article's facet values are one row of `article_facets` (`facet_keys`);
+    counting them here reads one short row per hit.
+    """
+    counts: Counter[str] = Counter()
+    for start in range(0, len(rowids), _ROWIDS_PER_STATEMENT):
+        chunk = rowids[start : start + _ROWIDS_PER_STATEMENT]
+        marks = ", ".join("?" for _ in chunk)
+        for (keys,) in db.execute(
+            f"SELECT keys FROM article_facets WHERE article IN ({marks})", chunk
+        ):
+            counts.update(keys.split(_KEY_SEP))
+    values: dict[str, dict[str, int]] = {name: {} for name in FACET_NAMES}
+    for key, count in counts.items():
+        name, _, value = key.partition(_FACET_SEP)
+        values[name][value] = count
+    facets: Facets = {}
+    for name, found in values.items():
+        if name == "year":  # every year, in order: a timeline, not a top list
+            facets[name] = dict(sorted(found.items()))
+        else:
+            top = sorted(found.items(), key=lambda item: (-item[1], item[0]))
+            facets[name] = dict(top[:FACET_SIZE])
     return facets
+
+
+def facet_keys(article: Article) -> str:
+    """The facet values `article` adds to a result set's counts, as one string
+    ("facet<US>value" pairs joined by <RS>), each value once."""
+    keys = {("publication", article.publication)}
+    if article.published_at:
+        keys.add(("year", article.published_at[:4]))
+    keys |= {(_FACET_TYPES[e.type], e.name) for e in article.entities if e.type in _FACET_TYPES}
+    keys |= {("outlets", c.source) for c in article.citations}
+    return _KEY_SEP.join(f"{name}{_FACET_SEP}{value}" for name, value in sorted(keys))
 
 
 def fts_query(clauses: list[Clause]) -> str:

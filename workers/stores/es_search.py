@@ -164,8 +164,11 @@ def aggregations() -> dict[str, Any]:
 def search_body(query: SearchQuery) -> dict[str, Any] | None:
     """The `_search` request for a `SearchQuery`, or None when nothing is searchable."""
     clauses = search_terms.query_clauses(query.text)
-    must = [q for c in clauses if not c.negated and (q := clause_query(c))]
+    # Scored on the shortest phrases, as in the embedded store (the same matches, each
+    # mention counted once); highlighted on every spelling the user's words stand for.
+    must = [q for c in search_terms.shortest(clauses) if not c.negated and (q := clause_query(c))]
     must_not = [q for c in clauses if c.negated and (q := clause_query(c))]
+    marked = [q for c in clauses if not c.negated and (q := clause_query(c))]
     if not must and not (query.filtered and not query.text.strip()):
         return None
     sort: list[Any] = [{"published_at": {"order": "desc", "missing": "_last"}}, {"id": "desc"}]
@@ -187,6 +190,8 @@ def search_body(query: SearchQuery) -> dict[str, Any] | None:
             },
         },
     }
+    if marked:
+        body["highlight"]["highlight_query"] = {"bool": {"should": marked}}
     if query.facets:
         body["aggs"] = aggregations()
     return body

@@ -29,6 +29,7 @@ _QUERY_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
 _OPERATORS = {"AND", "OR", "NOT"}
 _WIKIDATA = re.compile(r"^Q\d+$")
 _HAS_WORD = re.compile(r"\w")
+_WORDS = re.compile(r"\w+")
 # Spellings too short to search for on their own: "US" would match every "us".
 _MIN_SAFE_LETTERS = 3
 _MAX_NGRAM = 4
@@ -162,6 +163,35 @@ def query_clauses(text: str) -> list[Clause]:
     to search for, or when every clause is negated (nothing to rank)."""
     clauses = expand(parse(text))
     return clauses if any(not c.negated for c in clauses) else []
+
+
+def shortest(clauses: list[Clause]) -> list[Clause]:
+    """Each clause without the phrases that contain another of its phrases.
+
+    "Vladimir Putin" matches nothing that "Putin" does not, so the shorter clause
+    finds the same articles; in a bm25 sum the longer phrase would only count the same
+    mention twice, and each phrase costs the ranking a pass over its matches.
+    """
+
+    def words(phrase: str) -> tuple[str, ...]:
+        return tuple(_WORDS.findall(phrase.casefold()))
+
+    out = []
+    for clause in clauses:
+        spans = [words(p) for p in clause.phrases]
+        kept = tuple(
+            phrase
+            for phrase, span in zip(clause.phrases, spans, strict=True)
+            if not any(other != span and _contains(span, other) for other in spans if other)
+        )
+        out.append(Clause(kept, negated=clause.negated, entity=clause.entity))
+    return out
+
+
+def _contains(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
+    """Whether `shorter` occurs in `longer` as consecutive words."""
+    width = len(shorter)
+    return any(longer[i : i + width] == shorter for i in range(len(longer) - width + 1))
 
 
 def lookup(name: str) -> Entry | None:

@@ -12,7 +12,7 @@ from workers import pipeline
 from workers.model import Article, Entity, RawArticle
 from workers.stores import embedded_search, search_terms
 from workers.stores.base import Indexable, SearchQuery
-from workers.stores.embedded import EmbeddedStore
+from workers.stores.embedded import SCHEMA_VERSION, EmbeddedStore
 from workers.stores.embedded_search import fts_query
 
 
@@ -161,9 +161,11 @@ def test_facets_of_a_large_result_count_an_even_sample(
     assert store.search(SearchQuery("Gazprom")).facets_over is None
 
 
-def test_a_schema_1_store_is_migrated_on_open(tmp_path: Path) -> None:
-    """A store written before issue 13 (no headline column, no entity/date/outlet
-    tables) gains them from its stored documents when opened."""
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_older_store_is_migrated_on_open(tmp_path: Path, version: int) -> None:
+    """A store written before search used enrichment (schema 1: no headline column,
+    no entity/date/outlet tables) or before the facet rows (schema 2) gains what it
+    lacks from its stored documents when opened."""
     path = tmp_path / "old.sqlite3"
     old = EmbeddedStore(path)
     item = make("President Putin spoke.")
@@ -171,16 +173,32 @@ def test_a_schema_1_store_is_migrated_on_open(tmp_path: Path) -> None:
         item.article, entities=(Entity("Vladimir Putin", "person", 1, aliases=("Putin",)),)
     )
     old.write([Indexable(article, item.raw)])
-    for table in ("article_entities", "entity_keys", "article_dates", "article_outlets"):
-        old._db.execute(f"DROP TABLE {table}")
-    old._db.execute("DROP INDEX articles_published_id")
-    old._db.execute("ALTER TABLE articles DROP COLUMN headline")
-    old._db.execute("ALTER TABLE articles DROP COLUMN headline_synthesized")
-    old._db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    old._db.execute("DROP TABLE article_facets")
+    if version == 1:
+        for table in ("article_entities", "entity_keys", "article_dates", "article_outlets"):
+            old._db.execute(f"DROP TABLE {table}")
+        old._db.execute("DROP INDEX articles_published_id")
+        old._db.execute("ALTER TABLE articles DROP COLUMN headline")
+        old._db.execute("ALTER TABLE articles DROP COLUMN headline_synthesized")
+    old._db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),))
     old.close()
 
     store = EmbeddedStore(path)
-    (hit,) = store.search(SearchQuery("", person="Vladimir Putin")).hits
+    found = store.search(SearchQuery("", person="Vladimir Putin", facets=True))
+    (hit,) = found.hits
     assert hit.headline == "President Putin spoke." and hit.headline_synthesized
-    version = store._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    assert version == ("2",)
+    assert found.facets is not None and found.facets["persons"] == {"Vladimir Putin": 1}
+    stored = store._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    assert stored == (str(SCHEMA_VERSION),)
+
+
+def test_a_deleted_article_leaves_no_filter_or_facet_rows(store: EmbeddedStore) -> None:
+    item = make("President Putin spoke.")
+    article = dataclasses.replace(
+        item.article, entities=(Entity("Vladimir Putin", "person", 1, aliases=("Putin",)),)
+    )
+    store.write([Indexable(article, item.raw)])
+    assert store.delete([article.id]) == [article.id]
+    for table in ("article_entities", "entity_keys", "article_facets"):
+        count = f"SELECT count(*) FROM {table}"  # noqa: S608 - a table name from the list
+        assert store._db.execute(count).fetchone() == (0,)

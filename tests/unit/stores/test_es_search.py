@@ -36,6 +36,15 @@ def test_every_phrase_is_quoted_and_alternatives_are_or_ed(text: str, expected: 
     assert [q["simple_query_string"]["query"] for q in queries if q] == expected
 
 
+def test_scored_on_the_shortest_phrases_and_highlighted_on_every_spelling() -> None:
+    body = search_body(SearchQuery("Kyodo"))
+    assert body is not None
+    (scored,) = body["query"]["bool"]["must"]
+    assert scored["simple_query_string"]["query"] == '"Kyodo"'
+    (marked,) = body["highlight"]["highlight_query"]["bool"]["should"]
+    assert '"Kyodo News Agency"' in marked["simple_query_string"]["query"]
+
+
 def test_negated_clauses_go_to_must_not() -> None:
     body = search_body(SearchQuery("pipeline NOT budget"))
     assert body is not None

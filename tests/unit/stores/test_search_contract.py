@@ -196,6 +196,38 @@ def test_a_scholarly_transliteration_with_diacritics(store: Store) -> None:
     assert ids(store.search(SearchQuery("Ukraine", person="Kučma"))) == {KUCHMA.article.id}
 
 
+def test_a_mention_by_a_longer_name_counts_once(store: Store, empty: Opened) -> None:
+    """ "Kyodo News Agency" is one mention of Kyodo, not three (as the phrases Kyodo,
+    Kyodo News and Kyodo News Agency would each count it): two mentions rank higher."""
+    once = item(
+        raw(
+            "Monitor",
+            7,
+            20,
+            "Kyodo News Agency said the talks ended without a date for the next round.",
+            date="2001-01-21",
+        )
+    )
+    twice = item(
+        raw(
+            "Monitor",
+            7,
+            21,
+            "Kyodo said the talks ended without a date for the next round, Kyodo added.",
+            date="2001-01-22",
+        )
+    )
+    store.write([once, twice])
+    empty.refresh()
+    found = store.search(SearchQuery("Kyodo"))
+    ranked = [h.id for h in found.hits]
+    assert ranked.index(twice.article.id) < ranked.index(once.article.id)
+    # Every spelling is still marked: the whole name, not only its first word.
+    (hit,) = [h for h in found.hits if h.id == once.article.id]
+    marked = " ".join(hit.snippet[a:b] for a, b in hit.highlights)
+    assert marked == "Kyodo News Agency"
+
+
 def test_entity_terms_combine_with_words_and_operators(store: Store) -> None:
     assert ids(store.search(SearchQuery("Kiriyenko Rosatom"))) == {GUARD.article.id}
     either = store.search(SearchQuery("Kuchma OR Eltsin"))

@@ -107,3 +107,14 @@ def test_marks_round_trip_to_offsets() -> None:
     # Hostile: unbalanced or empty markers never give spans outside the text.
     text, spans = terms.unmark(f"{terms.MARK_POST}a{terms.MARK_PRE}{terms.MARK_PRE}")
     assert text == "a" and spans == ()
+
+
+def test_shortest_drops_phrases_that_contain_another_of_their_clause() -> None:
+    (clause,) = terms.shortest(terms.query_clauses("Kyodo"))
+    # "Kyodo News" and "Kyodo News Agency" match only where "Kyodo" does.
+    assert clause.phrases == ("Kyodo",)
+    (dotted,) = terms.shortest(terms.query_clauses("U.S."))
+    assert "U.S." in dotted.phrases and "U.S.A." not in dotted.phrases
+    # Different words are kept, and a negated clause keeps its sign.
+    kept = terms.shortest([Clause(("Kirienko", "Kiriyenko")), Clause(("Gazprom",), negated=True)])
+    assert kept == [Clause(("Kirienko", "Kiriyenko")), Clause(("Gazprom",), negated=True)]
