@@ -104,6 +104,21 @@ def canonical_url(url: str, *, base: str | None = None) -> str:
     return urlunsplit((scheme, netloc, _path(parts.path), _query(parts.query), ""))
 
 
+def listed_url(
+    link: str | None, *, base: str, entry: str, missing: str, errors: list[str]
+) -> str | None:
+    """The canonical URL of one entry of a listing (feed, sitemap), or None with the
+    reason added to `errors`: one bad entry is reported, the others are read."""
+    if not link:
+        errors.append(f"{entry} {missing}")
+        return None
+    try:
+        return canonical_url(link, base=base)
+    except URLError as exc:
+        errors.append(f"{entry}: {exc}")
+        return None
+
+
 def _path(path: str) -> str:
     if not path:
         return "/"

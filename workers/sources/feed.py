@@ -25,7 +25,7 @@ import feedparser
 from defusedxml import DefusedXmlException
 
 from workers.fetching.fetch import Fetcher, PermanentFetchError, TransientFetchError
-from workers.fetching.urls import URLError, canonical_url, is_article_url
+from workers.fetching.urls import is_article_url, listed_url
 from workers.model import InputError
 from workers.sources.base import Discovery, later
 from workers.sources.config import SourceConfig
@@ -56,16 +56,14 @@ def parse_feed(data: bytes, *, base_url: str) -> tuple[list[tuple[str, str | Non
         return [], errors
     items: list[tuple[str, str | None]] = []
     for number, entry in enumerate(parsed.entries, 1):
-        link = entry.get("link")
-        if not link:
-            errors.append(f"entry {number} ({entry.get('title', 'untitled')!r}) has no link")
-            continue
-        try:
-            url = canonical_url(link, base=base_url)
-        except URLError as exc:
-            errors.append(f"entry {number}: {exc}")
-            continue
-        if is_article_url(url):
+        url = listed_url(
+            entry.get("link"),
+            base=base_url,
+            entry=f"entry {number}",
+            missing=f"({entry.get('title', 'untitled')!r}) has no link",
+            errors=errors,
+        )
+        if url is not None and is_article_url(url):
             items.append((url, _entry_time(entry)))
     return items, errors
 

@@ -32,7 +32,7 @@ import defusedxml.ElementTree as safe_xml
 from defusedxml import DefusedXmlException
 
 from workers.fetching.fetch import Fetcher, FetchResult, PermanentFetchError, TransientFetchError
-from workers.fetching.urls import URLError, canonical_url, is_article_url
+from workers.fetching.urls import canonical_url, is_article_url, listed_url
 from workers.model import InputError
 from workers.sources.base import Discovery, later
 from workers.sources.config import SourceConfig
@@ -74,16 +74,15 @@ def parse_sitemap(data: bytes, *, base_url: str) -> Sitemap:
     errors: list[str] = []
     for number, node in enumerate(_children(root, child), 1):
         fields = {_local(part.tag): (part.text or "").strip() for part in node}
-        loc = fields.get("loc")
-        if not loc:
-            errors.append(f"{child} {number} has no <loc>")
-            continue
-        try:
-            url = canonical_url(loc, base=base_url)
-        except URLError as exc:
-            errors.append(f"{child} {number}: {exc}")
-            continue
-        entries.append(Entry(url, lastmod(fields.get("lastmod"))))
+        url = listed_url(
+            fields.get("loc"),
+            base=base_url,
+            entry=f"{child} {number}",
+            missing="has no <loc>",
+            errors=errors,
+        )
+        if url is not None:
+            entries.append(Entry(url, lastmod(fields.get("lastmod"))))
     return Sitemap(kind == "sitemapindex", entries, errors)
 
 
