@@ -2,9 +2,10 @@
 
 The clauses come from `search_terms` (the same as Elasticsearch's); filters on
 entities, mentioned dates and cited outlets read the side tables the store fills on
-write (`article_entities`, `entity_keys`, `article_dates`, `article_outlets`). Plans
-matter on 20,000 articles: FTS5 stays the outer loop, filter-only results walk the
-date index newest first, and facets count at most FACET_SAMPLE hits.
+write (`article_entities`, `entity_keys`, `article_dates`, `article_outlets`), facets
+read `article_facets`. Plans matter on 20,000 articles: FTS5 scores the matches once
+and stays the outer loop, filter-only results walk the date index newest first, and
+facets count at most FACET_SAMPLE hits.
 """
 
 from __future__ import annotations
@@ -52,8 +53,7 @@ def search(db: sqlite3.Connection, query: SearchQuery) -> SearchResult:
         # Ranked on the shortest phrases (the same matches, each mention counted
         # once); snippets mark every spelling the user's words stand for.
         ranking = fts_query(search_terms.shortest(clauses))
-        found = _ranked(db, query, ranking) if match else _newest(db, query)
-        total, shown, matched = found
+        total, shown, matched = _ranked(db, query, ranking) if match else _newest(db, query)
         rows = _shown_rows(db, shown, match)
         facets = sample = None
         if query.facets:
