@@ -38,6 +38,7 @@ from workers.cache import Cache, MemoryCache, RedisCache
 from workers.fetching.crawl import build_source, ingest_urls, run_source
 from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport
+from workers.pipeline import Pipeline
 from workers.settings import Settings
 from workers.sources.base import Item
 from workers.sources.config import SourceConfig
@@ -67,12 +68,19 @@ def one_run(
 ) -> tuple[float, BatchReport]:
     report = BatchReport()
     store = open_store(settings)
+    pipeline = Pipeline.from_settings(settings, cache)  # as a worker's
 
     def submit(batches: list[list[Item]]) -> None:
         for batch in batches:
             report.extend(
                 ingest_urls(
-                    batch, fetcher=fetcher, cache=cache, store=store, ttl_s=86400, archive=archive
+                    batch,
+                    fetcher=fetcher,
+                    cache=cache,
+                    store=store,
+                    ttl_s=86400,
+                    archive=archive,
+                    pipeline=pipeline,
                 ).report
             )
 

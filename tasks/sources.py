@@ -18,7 +18,7 @@ from typing import Any
 from celery import Task
 from celery.signals import worker_process_shutdown
 
-from tasks.app import app, cache, settings, store
+from tasks.app import app, cache, pipeline, settings, store
 from tasks.delivery import run_batch
 from workers.fetching.crawl import build_source, ingest_urls, item_url, run_source
 from workers.fetching.fetch import Fetcher
@@ -115,6 +115,7 @@ def _ingest_urls(items: list[Item], attempt: int) -> BatchReport:
         store=store(),
         ttl_s=settings.validators_ttl_s,
         archive=archive(),
+        pipeline=pipeline(),
     )
     cap = countdown_cap(visibility_timeout_s=settings.visibility_timeout_s)
     blocked = [i for i in batch.retry if i in batch.blocked]

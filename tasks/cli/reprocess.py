@@ -23,6 +23,7 @@ from tasks.cli.base import (
 )
 from workers import reprocess as rp
 from workers.cache import LockHeld, open_cache
+from workers.pipeline import Pipeline
 from workers.settings import get_settings
 from workers.stores import open_store
 from workers.stores.base import RebuildRefused
@@ -116,6 +117,7 @@ def reprocess(
             store,
             cache=cache,
             selection=selection,
+            pipeline=Pipeline.from_settings(settings, cache),
             new_index=new_index,
             batch_size=size,
             wait_s=wait_s,

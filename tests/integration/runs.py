@@ -8,6 +8,7 @@ from workers.cache import Cache
 from workers.fetching.crawl import SourceRun, build_source, ingest_urls, run_source
 from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport
+from workers.pipeline import Pipeline
 from workers.settings import Settings
 from workers.sources.base import Item
 from workers.sources.config import SourceConfig
@@ -28,11 +29,18 @@ def run_in_process(
     report = BatchReport()
     store = open_store(settings)
     source = build_source(config, fetcher=fetcher, cache=cache, settings=settings, archive=archive)
+    pipeline = Pipeline.from_settings(settings, cache)  # as `tasks.app.pipeline()`
 
     def submit(batches: list[list[Item]]) -> None:
         for batch in batches:
             result = ingest_urls(
-                batch, fetcher=fetcher, cache=cache, store=store, ttl_s=3600, archive=archive
+                batch,
+                fetcher=fetcher,
+                cache=cache,
+                store=store,
+                ttl_s=3600,
+                archive=archive,
+                pipeline=pipeline,
             )
             report.extend(result.report)
             assert not result.retry, result.reasons

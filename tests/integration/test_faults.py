@@ -23,7 +23,7 @@ import redis
 from bench.corpus import build
 from tests.support.processes import monitor, private_queue, start_worker, stop, wait_for
 from tests.support.redis_server import RedisServer
-from workers import pipeline
+from workers.pipeline import DEFAULT_PIPELINE
 from workers.sources.files import read_file
 
 pytestmark = pytest.mark.integration
@@ -67,7 +67,7 @@ def stored(env: dict[str, str]) -> list[tuple[str, str]]:
 
 
 def expected_ids(files: list[Path]) -> set[str]:
-    return {pipeline.build(read_file(f, max_bytes=10**7)).id for f in files}
+    return {DEFAULT_PIPELINE.build(read_file(f, max_bytes=10**7)).id for f in files}
 
 
 def status(env: dict[str, str]) -> dict[str, object]:
@@ -89,7 +89,7 @@ def assert_exactly_once(env: dict[str, str], files: list[Path]) -> None:
     ids = [row[0] for row in rows]
     assert len(ids) == len(set(ids))
     assert set(ids) == expected_ids(files)
-    assert {row[1] for row in rows} == {pipeline.pipeline_version()}
+    assert {row[1] for row in rows} == {DEFAULT_PIPELINE.version}
 
 
 def drained(env: dict[str, str], total: int) -> bool:
