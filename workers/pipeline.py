@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
@@ -31,6 +32,12 @@ from workers.parse import parse
 from workers.settings import Settings
 
 NORMALIZE_VERSION = "2"  # 2: documents carry a headline
+log = logging.getLogger(__name__)
+# Failures this process has logged at WARNING, as (enricher, error type, message): a
+# repeat goes to DEBUG, so a missing spaCy model is one warning, not one per article.
+# Forgotten when full, so a long-lived worker's memory stays bounded.
+_said: set[tuple[str, str, str]] = set()
+_SAID_MAX = 1000
 
 
 class Enricher(Protocol):
@@ -223,13 +230,40 @@ def _run(enricher: Enricher, articles: list[Article]) -> list[tuple[Article, boo
 
 
 def _contained(enricher: Enricher, article: Article) -> tuple[Article, bool]:
+    """The enricher's result, or the article with a note naming the enricher and the
+    error type. The exception's message goes to the log, not into the document: it
+    may quote the article, a path or a setting, and it is not for searchers to read."""
     try:
         return enricher(article), True
     except Exception as exc:
         if is_interrupt(exc):
             raise  # the task's time limit: not a note on this article
-        note = f"{enricher.name}: {type(exc).__name__}: {exc}"
+        note = f"{enricher.name}: {type(exc).__name__}"
+        _log_failure(enricher, article, exc, note)
         return dataclasses.replace(article, enrich_notes=(*article.enrich_notes, note)), False
+
+
+def _log_failure(enricher: Enricher, article: Article, exc: Exception, note: str) -> None:
+    """One WARNING the first time this process sees a failure, DEBUG for its repeats."""
+    key = (enricher.name, type(exc).__name__, str(exc))
+    first = key not in _said
+    if first:
+        if len(_said) >= _SAID_MAX:
+            _said.clear()
+        _said.add(key)
+    log.log(
+        logging.WARNING if first else logging.DEBUG,
+        "enricher %s failed, the document gets the note %r: %s",
+        enricher.name,
+        note,
+        exc,
+        extra={
+            "article_id": article.id,
+            "stage": "enrich",
+            "enricher": enricher.name,
+            "error_type": type(exc).__name__,
+        },
+    )
 
 
 def _cache_key(enricher: Enricher, article: Article) -> str:
