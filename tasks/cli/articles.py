@@ -16,7 +16,6 @@ from tasks.cli.base import (
     Progress,
     chunks,
     date_bound,
-    dispatch,
     echo_json,
     fail,
     format_option,
@@ -27,6 +26,7 @@ from tasks.cli.base import (
     warn,
 )
 from tasks.cli.sources import ingest_urls_command, source_rows, url_options
+from tasks.dispatch import dispatch
 from workers.cache import open_cache
 from workers.deadletter import open_dead_letters
 from workers.ingest import BatchReport, ItemResult, ingest_files

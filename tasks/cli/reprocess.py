@@ -11,7 +11,6 @@ from tasks.cli.base import (
     Progress,
     chunks,
     date_bound,
-    dispatch,
     echo_json,
     fail,
     format_option,
@@ -21,6 +20,7 @@ from tasks.cli.base import (
     require_broker,
     warn,
 )
+from tasks.dispatch import dispatch
 from workers import reprocess as rp
 from workers.cache import LockHeld, open_cache
 from workers.pipeline import Pipeline

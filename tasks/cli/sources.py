@@ -21,7 +21,6 @@ from tasks.cli.base import (
     EXIT_ITEMS_FAILED,
     Progress,
     chunks,
-    dispatch,
     echo_json,
     fail,
     format_option,
@@ -31,6 +30,7 @@ from tasks.cli.base import (
     require_broker,
     warn,
 )
+from tasks.dispatch import dispatch
 from workers.cache import Cache, open_cache
 from workers.fetching.breaker import BlockBreaker
 from workers.fetching.crawl import (
