@@ -11,7 +11,7 @@ Targets: a REST backfill of N articles <= N/50 + 10 requests, a sitemap
 backfill <= N + 10, an idle incremental tick <= 5.
 
 The Internet Archive part backfills from the tests' fake CDX and capture
-server (`tests/integration/archive.py`): every article captured under two URL
+server (`devsupport/archive.py`): every article captured under two URL
 generations (`/program/<slug>/` and `/<slug>/`), every third also under a 2000s
 `publications_details.php` page, beside non-article pages, in CDX pages of 5,000
 rows. It prints requests per article and the wall time the same backfill takes at
@@ -31,9 +31,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench import machine
-from tests.integration.archive import Archive, table_page, wordpress_page
-from tests.integration.site import Site
-from tests.support.redis_server import private_redis
+from devsupport.archive import Archive, table_page, wordpress_page
+from devsupport.redis_server import private_redis
+from devsupport.site import Site
 from workers.cache import Cache, MemoryCache, RedisCache
 from workers.fetching.crawl import build_source, ingest_urls, run_source
 from workers.fetching.fetch import Fetcher

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.integration.site import Site
+from devsupport.site import Site
 from tests.support.redis_server import RedisServer
 from workers.cache import RedisCache
 from workers.fetching.fetch import Fetcher
