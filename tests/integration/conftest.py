@@ -22,6 +22,17 @@ def redis_url(redis_server: RedisServer) -> str:
 
 
 @pytest.fixture
+def aof_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A private redis-server per test, append-only file on: for tests that stop and
+    restart it (the queue comes back) or kill workers mid-batch, which the session's
+    shared server must not see."""
+    server = RedisServer(tmp_path / "redis", appendonly=True)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def redis_client(redis_url: str) -> Iterator[redis.Redis[str]]:
     client: redis.Redis[str] = redis.Redis.from_url(redis_url, decode_responses=True)
     client.flushdb()  # our own server on a free port, never the shared one
