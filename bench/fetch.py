@@ -33,18 +33,15 @@ from pathlib import Path
 from bench import machine
 from devsupport.archive import Archive, table_page, wordpress_page
 from devsupport.redis_server import private_redis
+from devsupport.runs import run_in_process
 from devsupport.site import Site
 from workers.cache import Cache, MemoryCache, RedisCache
-from workers.fetching.crawl import build_source, ingest_urls, run_source
 from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport
-from workers.pipeline import Pipeline
 from workers.settings import Settings
-from workers.sources.base import Item
 from workers.sources.config import SourceConfig
 from workers.sources.wayback import PAGE_ROWS
 from workers.sources.wayback import Archive as WaybackArchive
-from workers.stores import open_store
 
 
 @contextmanager
@@ -66,32 +63,10 @@ def one_run(
     backfill: bool,
     archive: WaybackArchive | None = None,
 ) -> tuple[float, BatchReport]:
-    report = BatchReport()
-    store = open_store(settings)
-    pipeline = Pipeline.from_settings(settings, cache)  # as a worker's
-
-    def submit(batches: list[list[Item]]) -> None:
-        for batch in batches:
-            report.extend(
-                ingest_urls(
-                    batch,
-                    fetcher=fetcher,
-                    cache=cache,
-                    store=store,
-                    ttl_s=86400,
-                    archive=archive,
-                    pipeline=pipeline,
-                ).report
-            )
-
-    source = build_source(config, fetcher=fetcher, cache=cache, settings=settings, archive=archive)
     started = time.perf_counter()
-    try:
-        run_source(
-            source, cache=cache, submit=submit, batch_size=settings.batch_size, backfill=backfill
-        )
-    finally:
-        store.close()
+    _, report = run_in_process(
+        config, settings=settings, fetcher=fetcher, cache=cache, backfill=backfill, archive=archive
+    )
     return time.perf_counter() - started, report
 
 

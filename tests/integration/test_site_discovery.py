@@ -16,8 +16,8 @@ from datetime import timedelta
 
 import pytest
 
+from devsupport.runs import run_in_process
 from devsupport.site import Site
-from tests.integration.runs import run_in_process
 from workers.cache import Cache
 from workers.fetching.crawl import SourceRun, ingest_urls
 from workers.fetching.fetch import Fetcher

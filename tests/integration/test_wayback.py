@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from devsupport.archive import Archive, table_page, wordpress_page
+from devsupport.runs import run_in_process
 from devsupport.site import Site
-from tests.integration.runs import run_in_process
 from workers.cache import Cache
 from workers.fetching.crawl import SourceRun, UrlBatch, ingest_urls
 from workers.fetching.fetch import Fetcher

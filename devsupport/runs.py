@@ -1,6 +1,8 @@
-"""One source run as eager mode does it, for the fetching tests: discovery through
-`run_source`, every batch it hands on ingested in-process through `ingest_urls`.
-A batch item handed back for a retry fails the test (with its reason)."""
+"""One source run as eager mode does it, for the fetching tests and `bench/fetch.py`:
+discovery through `run_source`, every batch it hands on ingested in-process through
+`ingest_urls` with a worker's pipeline. A batch item handed back for a retry fails
+the run (an AssertionError with its reason): on the local look-alikes nothing is
+transient unless a test makes it so."""
 
 from __future__ import annotations
 
