@@ -120,11 +120,10 @@ def ingest_raw(
     """Load, process and write one batch. `loads` pairs an origin with its loader.
 
     The batch goes through `pipeline` together (one NER pass; by default the full
-    enricher set, no cache); internal citations are resolved
-    against the store and the batch itself just before the write. With `same_id`
-    (reprocessing: the origin is the stored id) an article whose id comes out
-    different fails instead of being written: two copies of one article would be
-    worse than a maintainer's decision.
+    enricher set, no cache); internal citations are resolved against the store and
+    the batch itself just before the write. With `same_id` (reprocessing: the origin
+    is the stored id) an article whose id comes out different fails instead of being
+    written: two copies of one article would be worse than a maintainer's decision.
     Raises whatever the store raises (e.g. `StoreUnavailable`) with nothing written.
     """
     report = BatchReport()

@@ -59,8 +59,9 @@ class BatchEnricher(Enricher, Protocol):
 # Named enricher sets, in the manner of Socorro's rulesets. Every set keeps one order:
 # the publication date first, because dates and citations resolve against the
 # (estimated) publication date; entities last, because they are the slow part and the
-# most cacheable. "full" is what ingest, reprocess and `monitor eval` run;
-# "no-entities" skips NER (spaCy is never loaded), for runs that need only the rules.
+# most cacheable. "full" is what ingest, reprocess and `monitor eval` run (the default);
+# "no-entities" skips NER, so spaCy is never loaded: for runs that need only the rules
+# (the store and search tests, which give entities by hand).
 ENRICHER_SETS: Mapping[str, tuple[Enricher, ...]] = MappingProxyType(
     {
         "full": (PublicationDate(), Dates(), Citations(), Entities()),
