@@ -33,11 +33,11 @@ from importlib import metadata  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from bench import machine  # noqa: E402
-from workers import pipeline  # noqa: E402
 from workers.enrich import ner  # noqa: E402
 from workers.enrich.enrichers import Citations, Dates, PublicationDate  # noqa: E402
 from workers.enrich.gazetteer import gazetteer  # noqa: E402
 from workers.model import Article  # noqa: E402
+from workers.pipeline import DEFAULT_PIPELINE  # noqa: E402
 from workers.settings import get_settings  # noqa: E402
 from workers.sources.files import expand_paths, read_file  # noqa: E402
 
@@ -46,7 +46,7 @@ GOLD = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "gold"
 
 def corpus(words: int) -> list[Article]:
     files, _ = expand_paths([GOLD / "seeds", GOLD / "real-articles"])
-    base = [pipeline.build(read_file(f, max_bytes=10_000_000)) for f in files]
+    base = [DEFAULT_PIPELINE.build(read_file(f, max_bytes=10_000_000)) for f in files]
     out: list[Article] = []
     while sum(a.word_count for a in out) < words:
         out.extend(base)
@@ -79,7 +79,9 @@ def one_article(size: int) -> Article:
     while len(body) < size:
         body += "\n\n".join(bodies) + "\n\n" + rosters[turn % len(rosters)] + "\n\n"
         turn += 1
-    first = pipeline.build(read_file(GOLD / "seeds" / "monitor-v7-i14.txt", max_bytes=10**7))
+    first = DEFAULT_PIPELINE.build(
+        read_file(GOLD / "seeds" / "monitor-v7-i14.txt", max_bytes=10**7)
+    )
     return dataclasses.replace(first, body=body[:size])
 
 
@@ -88,7 +90,7 @@ def run_one(size: int) -> None:
     article = one_article(size)
     ner.load(get_settings().spacy_model)
     start, cpu = time.perf_counter(), time.process_time()
-    (done,) = pipeline.enrich_batch([article])
+    (done,) = DEFAULT_PIPELINE.enrich_batch([article])
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{size} {seconds:.2f} {peak_mb:.0f} {len(done.entities)} {cpu:.2f}")
@@ -143,7 +145,7 @@ def main() -> None:
             pass
 
     def whole_stage() -> None:
-        pipeline.enrich_batch(articles)
+        DEFAULT_PIPELINE.enrich_batch(articles)
 
     regex_s = best(args.repeat, dates_and_citations)
     spacy_s = best(args.repeat, spacy_alone)

@@ -11,7 +11,7 @@ Targets: a REST backfill of N articles <= N/50 + 10 requests, a sitemap
 backfill <= N + 10, an idle incremental tick <= 5.
 
 The Internet Archive part backfills from the tests' fake CDX and capture
-server (`tests/integration/archive.py`): every article captured under two URL
+server (`devsupport/archive.py`): every article captured under two URL
 generations (`/program/<slug>/` and `/<slug>/`), every third also under a 2000s
 `publications_details.php` page, beside non-article pages, in CDX pages of 5,000
 rows. It prints requests per article and the wall time the same backfill takes at
@@ -31,19 +31,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench import machine
-from tests.integration.archive import Archive, table_page, wordpress_page
-from tests.integration.site import Site
-from tests.support.redis_server import private_redis
+from devsupport.archive import Archive, table_page, wordpress_page
+from devsupport.redis_server import private_redis
+from devsupport.runs import run_in_process
+from devsupport.site import Site
 from workers.cache import Cache, MemoryCache, RedisCache
-from workers.fetching.crawl import build_source, ingest_urls, run_source
 from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport
 from workers.settings import Settings
-from workers.sources.base import Item
 from workers.sources.config import SourceConfig
 from workers.sources.wayback import PAGE_ROWS
 from workers.sources.wayback import Archive as WaybackArchive
-from workers.stores import open_store
 
 
 @contextmanager
@@ -65,25 +63,10 @@ def one_run(
     backfill: bool,
     archive: WaybackArchive | None = None,
 ) -> tuple[float, BatchReport]:
-    report = BatchReport()
-    store = open_store(settings)
-
-    def submit(batches: list[list[Item]]) -> None:
-        for batch in batches:
-            report.extend(
-                ingest_urls(
-                    batch, fetcher=fetcher, cache=cache, store=store, ttl_s=86400, archive=archive
-                ).report
-            )
-
-    source = build_source(config, fetcher=fetcher, cache=cache, settings=settings, archive=archive)
     started = time.perf_counter()
-    try:
-        run_source(
-            source, cache=cache, submit=submit, batch_size=settings.batch_size, backfill=backfill
-        )
-    finally:
-        store.close()
+    _, report = run_in_process(
+        config, settings=settings, fetcher=fetcher, cache=cache, backfill=backfill, archive=archive
+    )
     return time.perf_counter() - started, report
 
 

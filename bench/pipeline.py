@@ -36,12 +36,13 @@ from bench import machine
 from bench.corpus import build
 from devsupport.processes import monitor, start_worker, stop
 from devsupport.redis_server import RedisServer
-from workers import normalize, pipeline
+from workers import normalize
 from workers.cache import MemoryCache
 from workers.enrich import ner
 from workers.ingest import ingest_files
 from workers.model import Article, RawArticle
 from workers.parse import parse
+from workers.pipeline import DEFAULT_PIPELINE, Pipeline
 from workers.reprocess import reprocess_batch
 from workers.settings import get_settings
 from workers.sources.files import read_file
@@ -80,10 +81,10 @@ def stage_times(raws: list[RawArticle], work: Path) -> dict[str, float]:
     """Seconds per stage over the whole corpus, each stage on the previous one's output."""
     times: dict[str, float] = {}
     times["parse"], _ = timed(lambda: [parse(r) for r in raws])
-    both, built = timed(lambda: [pipeline.build(r) for r in raws])
+    both, built = timed(lambda: [DEFAULT_PIPELINE.build(r) for r in raws])
     times["normalize"] = max(0.0, both - times["parse"])  # build = parse + normalize
     articles: list[Article] = built
-    for enricher in pipeline.ENRICHERS:
+    for enricher in DEFAULT_PIPELINE.enrichers:
         start = time.perf_counter()
         batch_run = getattr(enricher, "batch", None)
         if batch_run is not None:  # NER runs per batch, as in the workers
@@ -194,7 +195,7 @@ def search_store(raws: list[RawArticle], docs: int, work: Path) -> EmbeddedStore
     store = EmbeddedStore(work / "search.sqlite3")
     enriched = [
         Indexable(article, raw)
-        for raw, article in zip(raws, pipeline.process_batch(raws), strict=True)
+        for raw, article in zip(raws, DEFAULT_PIPELINE.process_batch(raws), strict=True)
         if isinstance(article, Article)
     ]
     items = []
@@ -273,24 +274,27 @@ def main() -> None:
         raws = [read_file(f, max_bytes=10**7) for f in files]
         words = sum(normalize.word_count(r.text) for r in raws)
         print(f"corpus: {len(files)} articles, {words:,} words, batches of {BATCH}")
-        pipeline.enrich_batch([pipeline.build(raws[0])])  # load the model outside timings
+        DEFAULT_PIPELINE.enrich_batch(
+            [DEFAULT_PIPELINE.build(raws[0])]
+        )  # load the model outside timings
 
-        cache = MemoryCache()
+        cached = Pipeline.from_settings(get_settings(), MemoryCache())
         store = EmbeddedStore(work / "inprocess.sqlite3")
         paths = [str(f) for f in files]
         seconds, _ = timed(
             lambda: [
-                ingest_files(b, store=store, max_bytes=10**7, cache=cache) for b in batches(paths)
+                ingest_files(b, store=store, max_bytes=10**7, pipeline=cached)
+                for b in batches(paths)
             ]
         )
         inprocess = len(files) / seconds
-        ids = [pipeline.build(r).id for r in raws]
+        ids = [DEFAULT_PIPELINE.build(r).id for r in raws]
         reprocess_s, _ = timed(
-            lambda: [reprocess_batch(b, store=store, cache=cache) for b in batches(ids)]
+            lambda: [reprocess_batch(b, store=store, pipeline=cached) for b in batches(ids)]
         )
         store.close()
 
-        bodies = [pipeline.build(r).body for r in raws]
+        bodies = [DEFAULT_PIPELINE.build(r).body for r in raws]
         floor1 = ner_floor(bodies, 1)
         stages = stage_times(raws, work)
         print("2 workers over Redis vs the NER floor on 2 processes, back to back:")

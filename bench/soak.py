@@ -28,7 +28,7 @@ from bench import machine
 from bench.corpus import build
 from devsupport.processes import monitor, start_worker, stop
 from devsupport.redis_server import RedisServer
-from workers import pipeline
+from workers.pipeline import DEFAULT_PIPELINE
 from workers.sources.files import read_file
 
 
@@ -57,7 +57,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         files = build(work / "corpus", count=args.articles)
-        expected = {pipeline.build(read_file(f, max_bytes=10**7)).id for f in files}
+        expected = {DEFAULT_PIPELINE.build(read_file(f, max_bytes=10**7)).id for f in files}
         server = RedisServer(work / "redis", appendonly=True)
         server.start()
         env = {
@@ -125,7 +125,7 @@ def main() -> None:
     print(
         f"articles in {len(expected)}, indexed {len(set(ids))}, duplicates "
         f"{len(ids) - len(set(ids))}, lost {lost}, dead-lettered {dead}, "
-        f"stale pipeline_version {sum(1 for r in rows if r[1] != pipeline.pipeline_version())}"
+        f"stale pipeline_version {sum(1 for r in rows if r[1] != DEFAULT_PIPELINE.version)}"
     )
     print(
         f"wall {wall:.1f}s ({len(set(ids)) / wall:.1f} articles/s) with {kills} worker kills "

@@ -35,9 +35,10 @@ from celery.signals import (
 )
 
 from tasks.schedule import beat_schedule
-from workers import logs, pipeline
+from workers import logs
 from workers.cache import Cache, open_cache
 from workers.deadletter import DeadLetterQueue, open_dead_letters
+from workers.pipeline import Pipeline
 from workers.settings import Settings, get_settings
 from workers.stores import open_store
 from workers.stores.base import Store
@@ -105,6 +106,7 @@ app = make_app(settings)
 _store: Store | None = None
 _dead_letters: DeadLetterQueue | None = None
 _cache: Cache | None = None
+_pipeline: Pipeline | None = None
 _deliveries: redis.Redis[str] | None = None
 
 
@@ -122,6 +124,14 @@ def cache() -> Cache:
     if _cache is None:
         _cache = open_cache(settings)
     return _cache
+
+
+def pipeline() -> Pipeline:
+    """This process's pipeline: the full enricher set, results cached in `cache()`."""
+    global _pipeline
+    if _pipeline is None:
+        _pipeline = Pipeline.from_settings(settings, cache())
+    return _pipeline
 
 
 def dead_letters() -> DeadLetterQueue:
@@ -167,7 +177,7 @@ def _warm_up(**_: Any) -> None:
     """Each worker process loads the spaCy model as it starts, not in its first batch."""
     started = time.perf_counter()
     try:
-        pipeline.warm_up()
+        pipeline().warm_up()
     except Exception as exc:  # the enrichers note it on every document; keep consuming
         log.warning("warm-up failed: %s: %s", type(exc).__name__, exc)
         return

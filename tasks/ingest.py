@@ -6,7 +6,7 @@ from typing import Any
 
 from celery import Task
 
-from tasks.app import app, cache, settings, store
+from tasks.app import app, pipeline, settings, store
 from tasks.delivery import run_batch
 from workers.ingest import ingest_files
 
@@ -24,7 +24,7 @@ def ingest_files_task(
             paths,
             store=store(),
             max_bytes=settings.max_article_bytes,
-            cache=cache(),
+            pipeline=pipeline(),
             allow_headerless=allow_headerless,
         ),
     )

@@ -11,7 +11,7 @@ from typing import Any
 
 from celery import Task
 
-from tasks.app import app, cache, store
+from tasks.app import app, pipeline, store
 from tasks.delivery import run_batch
 from workers.reprocess import reprocess_ids
 
@@ -23,5 +23,5 @@ def reprocess_ids_task(self: Task, ids: list[str]) -> dict[str, Any]:
         self,
         items=ids,
         kind="article",
-        body=lambda: reprocess_ids(ids, store=store(), cache=cache()),
+        body=lambda: reprocess_ids(ids, store=store(), pipeline=pipeline()),
     )

@@ -18,8 +18,9 @@ from typing import Any
 from celery import Task
 from celery.signals import worker_process_shutdown
 
-from tasks.app import app, cache, settings, store
+from tasks.app import app, cache, pipeline, settings, store
 from tasks.delivery import run_batch
+from tasks.dispatch import dispatch
 from workers.fetching.crawl import build_source, ingest_urls, item_url, run_source
 from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport, ItemResult
@@ -68,8 +69,8 @@ def find_source(name: str) -> SourceConfig:
 
 
 def enqueue_batches(batches: list[list[Item]]) -> None:
-    for batch in batches:
-        ingest_urls_task.apply_async(args=[batch], queue=settings.ingest_queue)
+    """A source run's `submit`: each batch becomes one `monitor.ingest_urls` task."""
+    dispatch(ingest_urls_task, batches, queue=settings.ingest_queue)
 
 
 @app.task(name="monitor.run_source")
@@ -115,6 +116,7 @@ def _ingest_urls(items: list[Item], attempt: int) -> BatchReport:
         store=store(),
         ttl_s=settings.validators_ttl_s,
         archive=archive(),
+        pipeline=pipeline(),
     )
     cap = countdown_cap(visibility_timeout_s=settings.visibility_timeout_s)
     blocked = [i for i in batch.retry if i in batch.blocked]

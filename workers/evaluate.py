@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workers import pipeline
 from workers.model import Article, DateMention, InputError, RawArticle
+from workers.pipeline import DEFAULT_PIPELINE, Pipeline
 from workers.sources.files import read_file
 
 MAX_INPUT_BYTES = 5_000_000
@@ -125,14 +125,10 @@ def load_gold(path: Path) -> dict[str, Any]:
     return data
 
 
-def evaluate(
-    path: Path,
-    *,
-    process: Callable[[list[RawArticle]], list[Article | Exception]] | None = None,
-) -> Report:
-    """Run the pipeline on every file the gold names and score it."""
+def evaluate(path: Path, *, pipeline: Pipeline = DEFAULT_PIPELINE) -> Report:
+    """Run `pipeline` (by default the full set, uncached) on every file the gold names
+    and score it."""
     gold = load_gold(path)
-    run = process or (lambda raws: pipeline.process_batch(raws))
     aliases = _alias_table(gold.get("source_aliases") or [])
     raws: list[RawArticle] = []
     for item in gold["articles"]:
@@ -141,7 +137,7 @@ def evaluate(
         except InputError as exc:
             raise GoldError(f"{item['file']}: {exc}") from exc
     report = Report(articles=len(raws))
-    for item, result in zip(gold["articles"], run(raws), strict=True):
+    for item, result in zip(gold["articles"], pipeline.process_batch(raws), strict=True):
         if isinstance(result, Exception):
             raise GoldError(f"{item['file']}: {result}")
         _score_article(report, item, result, aliases)

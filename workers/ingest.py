@@ -16,11 +16,10 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from workers import pipeline
-from workers.cache import Cache
 from workers.enrich.publications import family_names
 from workers.errors import is_transient
 from workers.model import Article, InputError, RawArticle
+from workers.pipeline import DEFAULT_PIPELINE, Pipeline
 from workers.sources.files import read_article
 from workers.stores.base import Indexable, Store, WriteStatus
 
@@ -115,17 +114,16 @@ def ingest_raw(
     loads: Iterable[tuple[str, Callable[[], RawArticle]]],
     *,
     store: Store,
-    enrichers: Sequence[pipeline.Enricher] = pipeline.ENRICHERS,
-    cache: Cache | None = None,
+    pipeline: Pipeline = DEFAULT_PIPELINE,
     same_id: bool = False,
 ) -> BatchReport:
     """Load, process and write one batch. `loads` pairs an origin with its loader.
 
-    The batch is enriched together (one NER pass); internal citations are resolved
-    against the store and the batch itself just before the write. With `same_id`
-    (reprocessing: the origin is the stored id) an article whose id comes out
-    different fails instead of being written: two copies of one article would be
-    worse than a maintainer's decision.
+    The batch goes through `pipeline` together (one NER pass; by default the full
+    enricher set, no cache); internal citations are resolved against the store and
+    the batch itself just before the write. With `same_id` (reprocessing: the origin
+    is the stored id) an article whose id comes out different fails instead of being
+    written: two copies of one article would be worse than a maintainer's decision.
     Raises whatever the store raises (e.g. `StoreUnavailable`) with nothing written.
     """
     report = BatchReport()
@@ -143,7 +141,7 @@ def ingest_raw(
         loaded.append(origin)
     pending: list[Indexable] = []
     origins: list[str] = []
-    results = pipeline.process_batch(raws, enrichers=enrichers, cache=cache)
+    results = pipeline.process_batch(raws)
     for origin, raw, result in zip(loaded, raws, results, strict=True):
         if isinstance(result, Exception):
             report.items.append(_failed(origin, "parse", result))
@@ -187,7 +185,7 @@ def ingest_files(
     *,
     store: Store,
     max_bytes: int,
-    cache: Cache | None = None,
+    pipeline: Pipeline = DEFAULT_PIPELINE,
     allow_headerless: bool = False,
 ) -> BatchReport:
     """Ingest a batch of article files (the unit of work of the ingest task); files
@@ -196,5 +194,5 @@ def ingest_files(
     return ingest_raw(
         ((p, partial(load, Path(p))) for p in paths),
         store=store,
-        cache=cache,
+        pipeline=pipeline,
     )

@@ -27,10 +27,10 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from workers import pipeline
 from workers.cache import Cache
 from workers.ingest import BatchReport, ingest_raw
 from workers.model import InputError, RawArticle
+from workers.pipeline import DEFAULT_PIPELINE, Pipeline
 from workers.stores.base import RebuildTally, Store
 
 LOCK_NAME = "reprocess"
@@ -110,8 +110,7 @@ def reprocess_ids(
     ids: Sequence[str],
     *,
     store: Store,
-    enrichers: Sequence[pipeline.Enricher] = pipeline.ENRICHERS,
-    cache: Cache | None = None,
+    pipeline: Pipeline = DEFAULT_PIPELINE,
 ) -> BatchReport:
     """Re-run the pipeline on the stored raw payloads of `ids` and rewrite them: the
     ingest batch body (`workers.ingest.ingest_raw`) with the store as the source.
@@ -129,8 +128,7 @@ def reprocess_ids(
     return ingest_raw(
         ((i, partial(stored, i)) for i in ids),
         store=store,
-        enrichers=enrichers,
-        cache=cache,
+        pipeline=pipeline,
         same_id=True,
     )
 
@@ -139,11 +137,10 @@ def reprocess_batch(
     ids: Sequence[str],
     *,
     store: Store,
-    enrichers: Sequence[pipeline.Enricher] = pipeline.ENRICHERS,
-    cache: Cache | None = None,
+    pipeline: Pipeline = DEFAULT_PIPELINE,
 ) -> ReprocessReport:
     """`reprocess_ids` counted the way `monitor reprocess` reports it."""
-    batch = reprocess_ids(ids, store=store, enrichers=enrichers, cache=cache)
+    batch = reprocess_ids(ids, store=store, pipeline=pipeline)
     counts = batch.counts
     return ReprocessReport(
         rewritten=counts["created"] + counts["updated"],
@@ -163,13 +160,20 @@ def run(
     *,
     cache: Cache,
     selection: Selection,
+    pipeline: Pipeline = DEFAULT_PIPELINE,
     new_index: bool | None = None,
     batch_size: int = 100,
     wait_s: float = 0,
     progress: ProgressFn | None = None,
-    enrichers: Sequence[pipeline.Enricher] = pipeline.ENRICHERS,
 ) -> ReprocessReport:
-    """Reprocess `selection` under the lock; raises `LockHeld` if another run holds it."""
+    """Reprocess `selection` under the lock; raises `LockHeld` if another run holds it.
+
+    `cache` holds the lock, the checkpoints and the last run's report; it is passed
+    on its own, not read from `pipeline.cache`, because every run needs it (two runs
+    must meet at one lock) while the pipeline's enrichment cache is optional: a
+    pipeline without one (a test, a recompute from scratch) still reprocesses under
+    the lock. In production both are the one process cache.
+    """
     with cache.lock(LOCK_NAME, ttl_s=LOCK_TTL_S, wait_s=wait_s):
         if new_index is None:
             new_index = selection.whole_index and wants_new_index(store)
@@ -189,19 +193,21 @@ def run(
             report.index = rebuild.index
             target = rebuild.target
 
+        def checkpoint(done: dict[str, Any]) -> None:
+            cache.set(key, json.dumps(done), ttl_s=CHECKPOINT_TTL_S)
+
         _walk(
             selection.ids_in(store),
             target,
             report=report,
             state=state,
-            cache=cache,
-            key=key,
+            pipeline=pipeline,
             batch_size=batch_size,
             progress=progress,
-            enrichers=enrichers,
+            checkpoint=checkpoint,
         )
         if rebuild is not None:
-            rewrite = partial(_rewrite, cache=cache, batch_size=batch_size, enrichers=enrichers)
+            rewrite = partial(_rewrite, pipeline=pipeline, batch_size=batch_size)
             rebuild.verify_and_swap(report, rewrite, since=state.get("started_at"))
         cache.delete(key)
         finished = {
@@ -224,13 +230,12 @@ def _walk(
     *,
     report: ReprocessReport,
     state: dict[str, Any],
-    cache: Cache,
-    key: str,
+    pipeline: Pipeline,
     batch_size: int,
     progress: ProgressFn | None,
-    enrichers: Sequence[pipeline.Enricher],
+    checkpoint: Callable[[dict[str, Any]], None] | None,
 ) -> None:
-    """Reprocess `ids` in batches into `target`; checkpoint after each unless `key` is ""."""
+    """Reprocess `ids` in batches into `target`; `checkpoint` the state after each."""
     last = state.get("last")
     todo = [i for i in ids if last is None or i > last]
     done = len(ids) - len(todo)
@@ -238,23 +243,18 @@ def _walk(
         progress(done, len(ids))
     for start in range(0, len(todo), batch_size):
         batch = todo[start : start + batch_size]
-        report.add(reprocess_batch(batch, store=target, enrichers=enrichers, cache=cache))
+        report.add(reprocess_batch(batch, store=target, pipeline=pipeline))
         state["last"] = batch[-1]
         state["report"] = report.to_dict()
-        if key:
-            cache.set(key, json.dumps(state), ttl_s=CHECKPOINT_TTL_S)
+        if checkpoint:
+            checkpoint(state)
         done += len(batch)
         if progress:
             progress(done, len(ids))
 
 
 def _rewrite(
-    ids: list[str],
-    target: Store,
-    *,
-    cache: Cache,
-    batch_size: int,
-    enrichers: Sequence[pipeline.Enricher],
+    ids: list[str], target: Store, *, pipeline: Pipeline, batch_size: int
 ) -> ReprocessReport:
     """Reprocess `ids` into `target` with no checkpoint: a rebuild's extra copies."""
     report = ReprocessReport()
@@ -263,10 +263,9 @@ def _rewrite(
         target,
         report=report,
         state={},
-        cache=cache,
-        key="",
+        pipeline=pipeline,
         batch_size=batch_size,
         progress=None,
-        enrichers=enrichers,
+        checkpoint=None,
     )
     return report

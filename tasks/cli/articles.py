@@ -16,7 +16,6 @@ from tasks.cli.base import (
     Progress,
     chunks,
     date_bound,
-    dispatch,
     echo_json,
     fail,
     format_option,
@@ -27,11 +26,12 @@ from tasks.cli.base import (
     warn,
 )
 from tasks.cli.sources import ingest_urls_command, source_rows, url_options
-from workers import pipeline
+from tasks.dispatch import dispatch
 from workers.cache import open_cache
 from workers.deadletter import open_dead_letters
 from workers.ingest import BatchReport, ItemResult, ingest_files
 from workers.model import InputError
+from workers.pipeline import DEFAULT_PIPELINE, Pipeline
 from workers.reprocess import last_run as last_reprocess
 from workers.settings import get_settings, redact
 from workers.sources.config import SourceConfigError
@@ -100,7 +100,9 @@ def ingest(
     if enqueue:
         _enqueue(batches, report, allow_headerless=allow_headerless)
         return
-    store, cache = open_store(settings), open_cache(settings)  # cache: a later reprocess skips NER
+    # Cached enrichment: a later reprocess of these articles skips NER.
+    pipeline = Pipeline.from_settings(settings, open_cache(settings))
+    store = open_store(settings)
     try:
         bar = Progress("ingest", len(files))
         for batch in batches:
@@ -109,7 +111,7 @@ def ingest(
                     batch,
                     store=store,
                     max_bytes=settings.max_article_bytes,
-                    cache=cache,
+                    pipeline=pipeline,
                     allow_headerless=allow_headerless,
                 )
             )
@@ -292,7 +294,9 @@ def enrich(files: tuple[Path, ...], fmt: str) -> None:
     failed = bool(errors)
     for path in paths:
         try:
-            article = pipeline.process(read_file(path, max_bytes=settings.max_article_bytes))
+            article = DEFAULT_PIPELINE.process(
+                read_file(path, max_bytes=settings.max_article_bytes)
+            )
         except InputError as exc:
             warn(f"{path}: {exc}")
             failed = True
@@ -357,7 +361,7 @@ def status(fmt: str) -> None:
         "store": {"backend": stats.backend, "location": redact(stats.location)},
         "publications": stats.publications,
         "newest": stats.newest,
-        "pipeline_version": pipeline.pipeline_version(),
+        "pipeline_version": DEFAULT_PIPELINE.version,
         "queues": queues,
         "workers": workers,
         "sources": source_states,

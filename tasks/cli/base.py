@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from functools import wraps
-from typing import Any, NoReturn, Protocol, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 import redis
@@ -161,21 +161,6 @@ def require_broker(settings: Settings) -> str:
     if settings.broker_url is None:
         fail("--async needs a broker: set MONITOR_BROKER_URL (or drop --async to run here)")
     return redact(settings.broker_url.get_secret_value())
-
-
-class Enqueueable(Protocol):
-    """A Celery task, as far as `dispatch` needs it."""
-
-    def apply_async(self, *args: Any, **kwargs: Any) -> Any: ...
-
-
-def dispatch(task: Enqueueable, batches: Iterable[list[Any]], *, queue: str, **kwargs: Any) -> int:
-    """Enqueue `task` once per batch (with `kwargs`) on `queue`; returns how many."""
-    sent = 0
-    for batch in batches:
-        task.apply_async(args=[batch], kwargs=kwargs or None, queue=queue)
-        sent += 1
-    return sent
 
 
 def read_ids(lines: Iterable[str]) -> list[str]:

@@ -11,13 +11,13 @@ import click
 
 from tasks.cli.base import (
     chunks,
-    dispatch,
     echo_json,
     fail,
     format_option,
     handle_service_errors,
     main,
 )
+from tasks.dispatch import dispatch
 from workers import deadletter
 from workers.settings import get_settings
 

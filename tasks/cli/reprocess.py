@@ -11,7 +11,6 @@ from tasks.cli.base import (
     Progress,
     chunks,
     date_bound,
-    dispatch,
     echo_json,
     fail,
     format_option,
@@ -21,8 +20,10 @@ from tasks.cli.base import (
     require_broker,
     warn,
 )
+from tasks.dispatch import dispatch
 from workers import reprocess as rp
 from workers.cache import LockHeld, open_cache
+from workers.pipeline import Pipeline
 from workers.settings import get_settings
 from workers.stores import open_store
 from workers.stores.base import RebuildRefused
@@ -116,6 +117,7 @@ def reprocess(
             store,
             cache=cache,
             selection=selection,
+            pipeline=Pipeline.from_settings(settings, cache),
             new_index=new_index,
             batch_size=size,
             wait_s=wait_s,

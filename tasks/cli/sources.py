@@ -21,7 +21,6 @@ from tasks.cli.base import (
     EXIT_ITEMS_FAILED,
     Progress,
     chunks,
-    dispatch,
     echo_json,
     fail,
     format_option,
@@ -31,6 +30,7 @@ from tasks.cli.base import (
     require_broker,
     warn,
 )
+from tasks.dispatch import dispatch
 from workers.cache import Cache, open_cache
 from workers.fetching.breaker import BlockBreaker
 from workers.fetching.crawl import (
@@ -44,6 +44,7 @@ from workers.fetching.crawl import (
 from workers.fetching.fetch import Fetcher
 from workers.fetching.urls import URLError, canonical_url, check_allowed, host_of, is_http_url
 from workers.ingest import BatchReport, ItemResult
+from workers.pipeline import Pipeline
 from workers.settings import Settings, get_settings
 from workers.sources.base import Item
 from workers.sources.config import SourceConfig, SourceConfigError, interval_of, load_sources
@@ -126,7 +127,14 @@ def ingest_urls_command(
     cache = open_cache(settings)
     fetcher = Fetcher.from_settings(settings, cache=cache)
     archive = Archive.from_settings(settings, cache=cache)
-    ingest = partial(_ingest, fetcher=fetcher, cache=cache, settings=settings, archive=archive)
+    ingest = partial(
+        _ingest,
+        fetcher=fetcher,
+        cache=cache,
+        settings=settings,
+        archive=archive,
+        pipeline=Pipeline.from_settings(settings, cache),
+    )
     report = BatchReport()
     try:
         size = batch_size or settings.batch_size
@@ -166,6 +174,7 @@ def _ingest(
     cache: Cache,
     settings: Settings,
     archive: Archive,
+    pipeline: Pipeline,
 ) -> None:
     store = open_store(settings)
     bar = Progress("fetch", sum(map(len, batches)))
@@ -178,6 +187,7 @@ def _ingest(
                 store=store,
                 ttl_s=settings.validators_ttl_s,
                 archive=archive,
+                pipeline=pipeline,
             )
             report.extend(batch.report)
             report.items.extend(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.integration.site import Site
+from devsupport.site import Site
 from tests.support.redis_server import RedisServer
 from workers.cache import RedisCache
 from workers.fetching.fetch import Fetcher
@@ -19,6 +19,17 @@ from workers.settings import Settings
 def redis_url(redis_server: RedisServer) -> str:
     """A database of the session's private redis-server (tests flush it freely)."""
     return redis_server.url(2)
+
+
+@pytest.fixture
+def aof_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A private redis-server per test, append-only file on: for tests that stop and
+    restart it (the queue comes back) or kill workers mid-batch, which the session's
+    shared server must not see."""
+    server = RedisServer(tmp_path / "redis", appendonly=True)
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

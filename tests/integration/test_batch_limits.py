@@ -16,7 +16,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,18 +37,10 @@ ARTICLE = "Publication: Monitor Volume: 6 Issue: {n}\n\nTalks in Baku on issue {
 
 
 @pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis", appendonly=True)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def env(redis_server: RedisServer, tmp_path: Path) -> dict[str, str]:
+def env(aof_redis: RedisServer, tmp_path: Path) -> dict[str, str]:
     return {
-        "MONITOR_BROKER_URL": redis_server.url(0),
-        "MONITOR_REDIS_URL": redis_server.url(1),
+        "MONITOR_BROKER_URL": aof_redis.url(0),
+        "MONITOR_REDIS_URL": aof_redis.url(1),
         "MONITOR_DATA_DIR": str(tmp_path / "var"),
         "MONITOR_INGEST_QUEUE": private_queue(),
         "MONITOR_VISIBILITY_TIMEOUT_S": "600",

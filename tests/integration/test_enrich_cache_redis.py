@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from workers import pipeline
 from workers.cache import PREFIX, RedisCache
 from workers.model import RawArticle
+from workers.pipeline import Pipeline
 
 pytestmark = pytest.mark.integration
 
@@ -28,11 +28,12 @@ def redis_url(redis_url: str, redis_client: Any) -> str:
 def test_reprocessing_unchanged_text_skips_ner(redis_url: str, ner_calls: list[int]) -> None:
     raw = RawArticle(text=SEED.read_text(encoding="utf-8"), origin=str(SEED))
     cache = RedisCache.from_url(redis_url)
-    first = pipeline.process(raw, cache=cache, cache_ttl_s=3600)
-    second = pipeline.process(raw, cache=RedisCache.from_url(redis_url))  # another worker
+    first = Pipeline(cache=cache, cache_ttl_s=3600).process(raw)
+    another_worker = Pipeline(cache=RedisCache.from_url(redis_url), cache_ttl_s=3600)
+    second = another_worker.process(raw)
     assert ner_calls == [1]
     assert second == first
     client: Any = cache.client
     keys = client.keys(f"{PREFIX}enrich:*")
-    assert len(keys) == len(pipeline.ENRICHERS)
+    assert len(keys) == len(another_worker.enrichers)
     assert all(0 < client.ttl(key) <= 3600 for key in keys)

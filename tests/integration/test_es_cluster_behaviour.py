@@ -15,6 +15,7 @@ from tests.integration.test_es_cli import MONITOR, run
 from tests.support.articles import KeywordEnricher, indexable, raw_article
 from workers.ingest import ingest_raw
 from workers.model import RawArticle
+from workers.pipeline import Pipeline
 from workers.stores import open_store
 from workers.stores.base import SearchQuery, StoreUnavailable
 from workers.stores.elasticsearch import ElasticsearchStore
@@ -46,10 +47,10 @@ def test_citation_of_an_article_written_a_moment_ago_resolves(cluster: Cluster) 
         title="The article of January 17",
         published_at="2001-01-17",
     )
-    enrichers = [KeywordEnricher()]
-    first = ingest_raw([("cited", lambda: cited)], store=store, enrichers=enrichers)
+    keywords = Pipeline((KeywordEnricher(),))
+    first = ingest_raw([("cited", lambda: cited)], store=store, pipeline=keywords)
     [written] = first.items
-    second = ingest_raw([("citing", lambda: raw_article(7))], store=store, enrichers=enrichers)
+    second = ingest_raw([("citing", lambda: raw_article(7))], store=store, pipeline=keywords)
     citing = store.get(second.items[0].id or "")
     assert citing is not None
     [internal] = [c for c in citing.citations if c.kind == "internal"]

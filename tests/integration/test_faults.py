@@ -14,7 +14,6 @@ import signal
 import sqlite3
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,26 +22,17 @@ import redis
 from bench.corpus import build
 from tests.support.processes import monitor, private_queue, start_worker, stop, wait_for
 from tests.support.redis_server import RedisServer
-from workers import pipeline
+from workers.pipeline import DEFAULT_PIPELINE
 from workers.sources.files import read_file
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    """A private server per test: these tests stop and restart it."""
-    server = RedisServer(tmp_path / "redis", appendonly=True)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def env(redis_server: RedisServer, tmp_path: Path) -> dict[str, str]:
+def env(aof_redis: RedisServer, tmp_path: Path) -> dict[str, str]:
     return {
-        "MONITOR_BROKER_URL": redis_server.url(0),
-        "MONITOR_REDIS_URL": redis_server.url(1),
+        "MONITOR_BROKER_URL": aof_redis.url(0),
+        "MONITOR_REDIS_URL": aof_redis.url(1),
         "MONITOR_DATA_DIR": str(tmp_path / "var"),
         "MONITOR_INGEST_QUEUE": private_queue(),
         # Short enough that the test sees redelivery and retries within seconds.
@@ -67,7 +57,7 @@ def stored(env: dict[str, str]) -> list[tuple[str, str]]:
 
 
 def expected_ids(files: list[Path]) -> set[str]:
-    return {pipeline.build(read_file(f, max_bytes=10**7)).id for f in files}
+    return {DEFAULT_PIPELINE.build(read_file(f, max_bytes=10**7)).id for f in files}
 
 
 def status(env: dict[str, str]) -> dict[str, object]:
@@ -89,7 +79,7 @@ def assert_exactly_once(env: dict[str, str], files: list[Path]) -> None:
     ids = [row[0] for row in rows]
     assert len(ids) == len(set(ids))
     assert set(ids) == expected_ids(files)
-    assert {row[1] for row in rows} == {pipeline.pipeline_version()}
+    assert {row[1] for row in rows} == {DEFAULT_PIPELINE.version}
 
 
 def drained(env: dict[str, str], total: int) -> bool:
@@ -146,16 +136,16 @@ def test_worker_killed_mid_run(env: dict[str, str], tmp_path: Path) -> None:
 
 
 def test_redis_restarted_mid_run(
-    env: dict[str, str], redis_server: RedisServer, tmp_path: Path
+    env: dict[str, str], aof_redis: RedisServer, tmp_path: Path
 ) -> None:
     files = build(tmp_path / "corpus", count=100)
     monitor("ingest", "--async", "--batch-size", "5", str(tmp_path / "corpus"), env=env)
     worker = start_worker(env, log=tmp_path / "w.log", concurrency=1)
     try:
         wait_for(lambda: len(stored(env)) >= 10, timeout=90, what="the first batches")
-        redis_server.stop()
+        aof_redis.stop()
         time.sleep(2)
-        redis_server.start()  # same port, same AOF file: the queue comes back
+        aof_redis.start()  # same port, same AOF file: the queue comes back
         wait_for(lambda: drained(env, 100), timeout=150, what="the run to finish after Redis")
         assert worker.poll() is None, "the worker must survive the broker restart"
     finally:

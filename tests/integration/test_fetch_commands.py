@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.site import Site
+from devsupport.site import Site
 from workers.settings import Settings
 from workers.stores import open_store
 

@@ -13,8 +13,8 @@ import time
 import pytest
 from pydantic import SecretStr
 
-from tests.integration.runs import run_in_process
-from tests.integration.site import Fault, Site
+from devsupport.runs import run_in_process
+from devsupport.site import Fault, Site
 from workers.cache import Cache, RedisCache
 from workers.fetching.crawl import SourceRun, build_source, checkpoint_of, ingest_urls, run_source
 from workers.fetching.fetch import Fetcher

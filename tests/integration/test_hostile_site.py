@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.site import Fault, Site
+from devsupport.site import Fault, Site
 from workers.settings import Settings
 from workers.stores import open_store
 from workers.stores.base import SearchQuery

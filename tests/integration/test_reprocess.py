@@ -17,6 +17,7 @@ from tests.support.articles import KeywordEnricher, indexable
 from tests.support.redis_server import private_redis
 from workers import reprocess as rp
 from workers.cache import LockHeld, MemoryCache, RedisCache
+from workers.pipeline import Pipeline
 from workers.stores import es_rebuild, open_store
 from workers.stores.base import Indexable, RebuildRefused, SearchQuery
 from workers.stores.elasticsearch import ElasticsearchStore
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.integration
 __all__ = ["cluster"]
 V1 = KeywordEnricher()
 V2 = KeywordEnricher(version="2", tag=" (v2)")
+P1, P2 = Pipeline((V1,)), Pipeline((V2,))  # the code as stored, and the changed code
 ISSUES = (7, 8, 9)
 
 
@@ -62,12 +64,12 @@ def _names(store: EmbeddedStore | ElasticsearchStore, issue: int) -> set[str]:
 
 
 def test_embedded_unchanged_pipeline_rewrites_nothing(embedded: EmbeddedStore) -> None:
-    report = rp.run(embedded, cache=MemoryCache(), selection=rp.Selection(), enrichers=[V1])
+    report = rp.run(embedded, cache=MemoryCache(), selection=rp.Selection(), pipeline=P1)
     assert (report.rewritten, report.unchanged, report.failed) == (0, 3, 0)
 
 
 def test_embedded_changed_enricher_rewrites_in_place(embedded: EmbeddedStore) -> None:
-    report = rp.run(embedded, cache=MemoryCache(), selection=rp.Selection(), enrichers=[V2])
+    report = rp.run(embedded, cache=MemoryCache(), selection=rp.Selection(), pipeline=P2)
     assert (report.rewritten, report.unchanged, report.failed) == (3, 0, 0)
     assert _names(embedded, 7) == {"Vladimir Putin (v2)", "Moscow (v2)"}
     # Selections narrow the run; unknown ids are reported, not invented.
@@ -75,7 +77,7 @@ def test_embedded_changed_enricher_rewrites_in_place(embedded: EmbeddedStore) ->
         embedded,
         cache=MemoryCache(),
         selection=rp.Selection(ids=(indexable(8).article.id, "nope")),
-        enrichers=[V1],
+        pipeline=P1,
     )
     assert (again.rewritten, again.unchanged, again.failed) == (1, 0, 1)
     assert again.failures == [("nope", "not in the store")]
@@ -99,7 +101,7 @@ def test_interrupted_run_resumes_after_the_last_batch(embedded: EmbeddedStore) -
             selection=rp.Selection(),
             batch_size=1,
             progress=interrupt,
-            enrichers=[V2],
+            pipeline=P2,
         )
     report = rp.run(
         embedded,
@@ -107,14 +109,14 @@ def test_interrupted_run_resumes_after_the_last_batch(embedded: EmbeddedStore) -
         selection=rp.Selection(),
         batch_size=1,
         progress=lambda d, t: seen.append((d, t)),
-        enrichers=[V2],
+        pipeline=P2,
     )
     first = sorted(indexable(i).article.id for i in ISSUES)[0]
     assert report.resumed_from == first
     assert (report.rewritten, report.unchanged) == (3, 0)  # counts carried over the restart
     assert seen[2:] == [(1, 3), (2, 3), (3, 3)]  # the second run started at 1 of 3
     # Finished: the checkpoint is gone, a new run starts from the top.
-    fresh = rp.run(embedded, cache=cache, selection=rp.Selection(), enrichers=[V2])
+    fresh = rp.run(embedded, cache=cache, selection=rp.Selection(), pipeline=P2)
     assert fresh.resumed_from is None and fresh.unchanged == 3
 
 
@@ -133,7 +135,7 @@ def test_new_index_swaps_the_alias_and_searches_keep_working(
         new_index=True,
         batch_size=1,
         progress=search_while_filling,
-        enrichers=[V2],
+        pipeline=P2,
     )
 
     assert during and all(total == 2 for total in during)  # the old index served throughout
@@ -169,7 +171,7 @@ def test_new_index_with_unchanged_pipeline_still_copies_everything(
     cluster: Cluster, es_store: ElasticsearchStore
 ) -> None:
     report = rp.run(
-        es_store, cache=MemoryCache(), selection=rp.Selection(), new_index=True, enrichers=[V1]
+        es_store, cache=MemoryCache(), selection=rp.Selection(), new_index=True, pipeline=P1
     )
     assert (report.rewritten, report.unchanged) == (0, 3)
     assert es_store.indices.count(f"{cluster.alias}-v2") == 3
@@ -182,7 +184,7 @@ def test_mapping_version_change_defaults_to_a_new_index(
     bumped = dict(es_store.indices.template, _meta={"mapping_version": 99})
     monkeypatch.setattr(es_store.indices, "template", bumped)
     assert rp.wants_new_index(es_store)
-    report = rp.run(es_store, cache=MemoryCache(), selection=rp.Selection(), enrichers=[V1])
+    report = rp.run(es_store, cache=MemoryCache(), selection=rp.Selection(), pipeline=P1)
     assert report.index == f"{cluster.alias}-v2"
 
 
@@ -199,9 +201,7 @@ def test_two_concurrent_runs_one_refuses_then_one_waits(
     def first() -> None:
         other = EmbeddedStore(embedded.path)
         try:
-            rp.run(
-                other, cache=redis_cache, selection=rp.Selection(), progress=hold, enrichers=[V2]
-            )
+            rp.run(other, cache=redis_cache, selection=rp.Selection(), progress=hold, pipeline=P2)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
@@ -211,11 +211,9 @@ def test_two_concurrent_runs_one_refuses_then_one_waits(
     thread.start()
     assert inside.wait(10)
     with pytest.raises(LockHeld):
-        rp.run(embedded, cache=redis_cache, selection=rp.Selection(), enrichers=[V2])
+        rp.run(embedded, cache=redis_cache, selection=rp.Selection(), pipeline=P2)
     threading.Timer(0.3, release.set).start()
-    waited = rp.run(
-        embedded, cache=redis_cache, selection=rp.Selection(), wait_s=10, enrichers=[V2]
-    )
+    waited = rp.run(embedded, cache=redis_cache, selection=rp.Selection(), wait_s=10, pipeline=P2)
     thread.join(10)
     assert errors == []
     assert waited.unchanged == 3  # ran after the first one, not interleaved with it
@@ -254,7 +252,7 @@ def test_a_failed_write_during_a_rebuild_is_retried_before_the_swap(
         {"type": "document_parsing_exception", "reason": "transient mapper failure"},
     )
     report = rp.run(
-        es_store, cache=MemoryCache(), selection=rp.Selection(), new_index=True, enrichers=[V2]
+        es_store, cache=MemoryCache(), selection=rp.Selection(), new_index=True, pipeline=P2
     )
     assert report.failed == 0 and report.previous_index == f"{cluster.alias}-v1"
     assert es_store.index_ids(f"{cluster.alias}-v2") == {indexable(i).article.id for i in ISSUES}
@@ -275,7 +273,7 @@ def test_a_rebuild_that_cannot_copy_everything_refuses_the_swap_and_names_the_id
     monkeypatch.setattr(rp, "reprocess_batch", refuse_one)
     cache = MemoryCache()
     with pytest.raises(RebuildRefused, match=victim) as refused:
-        rp.run(es_store, cache=cache, selection=rp.Selection(), new_index=True, enrichers=[V2])
+        rp.run(es_store, cache=cache, selection=rp.Selection(), new_index=True, pipeline=P2)
     assert f"the alias stays on {cluster.alias}-v1" in str(refused.value)
     assert es_store.indices.current_index() == f"{cluster.alias}-v1"
     # The half-built index is being filled: prune keeps it; the next run resumes into it.
@@ -283,7 +281,7 @@ def test_a_rebuild_that_cannot_copy_everything_refuses_the_swap_and_names_the_id
     with pytest.raises(ValueError, match="being filled by a rebuild"):
         es_store.indices.delete(f"{cluster.alias}-v2")
     monkeypatch.setattr(rp, "reprocess_batch", real)
-    report = rp.run(es_store, cache=cache, selection=rp.Selection(), new_index=True, enrichers=[V2])
+    report = rp.run(es_store, cache=cache, selection=rp.Selection(), new_index=True, pipeline=P2)
     assert report.index == f"{cluster.alias}-v2" and report.failed == 0
     assert es_store.indices.current_index() == f"{cluster.alias}-v2"
 
@@ -301,7 +299,7 @@ def test_a_write_between_the_last_catch_up_and_the_swap_is_not_lost_nor_a_newer_
         return old
 
     monkeypatch.setattr(es_store.indices, "swap", swap_with_writes)
-    rp.run(es_store, cache=MemoryCache(), selection=rp.Selection(), new_index=True, enrichers=[V2])
+    rp.run(es_store, cache=MemoryCache(), selection=rp.Selection(), new_index=True, pipeline=P2)
     live = _live_hashes(es_store, cluster)
     assert live[straggler.article.id] == straggler.article.content_hash
     assert live[newer.article.id] == newer.article.content_hash
@@ -358,7 +356,7 @@ def test_after_any_writes_during_a_rebuild_the_alias_serves_the_newest_of_everyt
         new_index=True,
         batch_size=1,
         progress=during,
-        enrichers=[V2],
+        pipeline=P2,
     )
     assert es_store.indices.current_index() == f"{cluster.alias}-v2"
     assert _live_hashes(es_store, cluster) == newest
@@ -390,7 +388,7 @@ def test_a_resumed_rebuild_still_copies_a_late_write_of_a_document_copied_before
             new_index=True,
             batch_size=1,
             progress=interrupt,
-            enrichers=[V2],
+            pipeline=P2,
         )
     resumed = open_store(cluster.settings())
     assert isinstance(resumed, ElasticsearchStore)
@@ -402,7 +400,7 @@ def test_a_resumed_rebuild_still_copies_a_late_write_of_a_document_copied_before
         return real_swap(index)
 
     monkeypatch.setattr(resumed.indices, "swap", swap_after_a_late_write)
-    report = rp.run(resumed, cache=cache, selection=rp.Selection(), new_index=True, enrichers=[V2])
+    report = rp.run(resumed, cache=cache, selection=rp.Selection(), new_index=True, pipeline=P2)
     assert report.resumed_from == first and report.caught_up == 1
     assert _live_hashes(resumed, cluster)[first] == late.article.content_hash
     resumed.close()
@@ -418,7 +416,7 @@ def test_a_writer_key_rewrites_in_place_but_may_not_rebuild(
     )
     assert isinstance(writer, ElasticsearchStore)
     assert not rp.wants_new_index(writer)  # no metadata call: in place by default
-    report = rp.run(writer, cache=MemoryCache(), selection=rp.Selection(), enrichers=[V2])
+    report = rp.run(writer, cache=MemoryCache(), selection=rp.Selection(), pipeline=P2)
     assert (report.rewritten, report.failed, report.index) == (3, 0, None)
     with pytest.raises(ValueError, match="--new-index needs an admin key"):
         rp.run(writer, cache=MemoryCache(), selection=rp.Selection(), new_index=True)

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.articles import KeywordEnricher, indexable
-from workers import pipeline
 from workers.cache import MemoryCache
 from workers.deadletter import SqliteDeadLetters
+from workers.pipeline import DEFAULT_PIPELINE
 from workers.stores.embedded import EmbeddedStore
 
 pytestmark = pytest.mark.integration
@@ -34,6 +34,6 @@ def test_task_reprocesses_a_batch_of_ids(tmp_path: Path, monkeypatch: pytest.Mon
     assert (letter.kind, letter.ref, letter.message) == ("article", "gone", "not in the store")
     article = store.get(items[0].article.id)
     assert article is not None
-    assert article.entities == pipeline.process(items[0].raw).entities
+    assert article.entities == DEFAULT_PIPELINE.process(items[0].raw).entities
     assert reprocess_ids_task.apply(args=[ids[:2]]).get()["counts"]["unchanged"] == 2
     store.close()

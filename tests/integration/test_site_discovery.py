@@ -16,8 +16,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.integration.runs import run_in_process
-from tests.integration.site import Site
+from devsupport.runs import run_in_process
+from devsupport.site import Site
 from workers.cache import Cache
 from workers.fetching.crawl import SourceRun, ingest_urls
 from workers.fetching.fetch import Fetcher

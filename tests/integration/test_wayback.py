@@ -1,6 +1,6 @@
 """The Internet Archive as a source (issue 17), against the fake CDX and capture server
-in `tests/integration/archive.py` (shapes from the wayback CDX server README) and the
-live-site look-alike in `tests/integration/site.py`, both on 127.0.0.1.
+in `devsupport/archive.py` (shapes from the wayback CDX server README) and the
+live-site look-alike in `devsupport/site.py`, both on 127.0.0.1.
 
 Captured originals name jamestown.org: they are only identities, never fetched.
 """
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.archive import Archive, table_page, wordpress_page
-from tests.integration.runs import run_in_process
-from tests.integration.site import Site
+from devsupport.archive import Archive, table_page, wordpress_page
+from devsupport.runs import run_in_process
+from devsupport.site import Site
 from workers.cache import Cache
 from workers.fetching.crawl import SourceRun, UrlBatch, ingest_urls
 from workers.fetching.fetch import Fetcher

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from workers import pipeline
 from workers.model import Article, Citation, DateMention, Entity, RawArticle
+from workers.pipeline import Pipeline
 from workers.stores.base import Indexable
 
 BODIES = {
@@ -81,4 +81,4 @@ class KeywordEnricher:
 
 def indexable(issue: int, enricher: KeywordEnricher | None = None, **kw: object) -> Indexable:
     raw = raw_article(issue, **kw)  # type: ignore[arg-type]
-    return Indexable(pipeline.process(raw, enrichers=[enricher or KeywordEnricher()]), raw)
+    return Indexable(Pipeline((enricher or KeywordEnricher(),)).process(raw), raw)

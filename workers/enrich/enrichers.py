@@ -1,7 +1,7 @@
 """The four enrichers, in pipeline order: publication date → dates → citations → entities.
 
 Each is a thin `Article -> Article` wrapper over the pure functions of its module, so
-the order and versions live in `workers.pipeline.ENRICHERS` and the logic stays
+the order and versions live in `workers.pipeline.ENRICHER_SETS` and the logic stays
 testable on plain strings. Bump `version` whenever an enricher's output may change:
 it is part of `pipeline_version` and of the enrichment cache key.
 """

@@ -11,7 +11,6 @@ offsets put back together.
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -42,8 +41,6 @@ _BATCH_CHARS = 100_000
 # inside. See docs/adr/0004.
 UNZONED_TEXTS = 500
 _texts_seen = 0  # by this process
-_reported: set[str] = set()  # models whose absence this process has logged
-log = logging.getLogger(__name__)
 
 
 class ModelMissing(RuntimeError):
@@ -65,14 +62,11 @@ def load(model: str) -> Any:
     try:
         return spacy.load(model, exclude=list(_EXCLUDE))
     except (OSError, ImportError) as exc:
-        message = (
+        # The pipeline logs it (once per process) and notes it on every document.
+        raise ModelMissing(
             f"spaCy model {model!r} unavailable ({type(exc).__name__}): pip install it, "
             "or set MONITOR_SPACY_MODEL to an installed one"
-        )
-        if model not in _reported:  # once per process; every document gets the note
-            _reported.add(model)
-            log.warning("entities: %s; documents get no recognized entities", message)
-        raise ModelMissing(message) from exc
+        ) from exc
 
 
 def recognize(texts: Sequence[str], *, model: str) -> list[list[NerSpan]]:

@@ -41,6 +41,7 @@ from workers.fetching.fetch import (
 from workers.fetching.urls import URLError, canonical_url
 from workers.ingest import BatchReport, ItemResult, ingest_raw
 from workers.model import InputError, RawArticle
+from workers.pipeline import DEFAULT_PIPELINE, Pipeline
 from workers.settings import Settings
 from workers.sources import html
 from workers.sources.base import Item, Source
@@ -213,9 +214,14 @@ def ingest_urls(
     store: Store,
     ttl_s: int,
     archive: Archive | None = None,
+    pipeline: Pipeline = DEFAULT_PIPELINE,
 ) -> UrlBatch:
     """Fetch, dedupe and ingest a batch of article URLs, REST posts and (with `archive`)
-    archive captures (module docstring; captures: `workers.sources.wayback`)."""
+    archive captures (module docstring; captures: `workers.sources.wayback`).
+
+    `cache` keeps what the fetch remembers (validators, content hashes, captures read)
+    for `ttl_s`; what `pipeline` caches is its own business (in a worker, the same
+    cache with the enrichment TTL)."""
     # One id written twice in one bulk write is a bug: one item per URL.
     by_url = {item_url(item): item for item in items}
     captures = _captures(by_url, archive)
@@ -273,7 +279,7 @@ def ingest_urls(
         kind = "live" if capture is None else "capture"
         fresh[url] = _Fresh(outcome, digest, kind, raw.url or url)
         loads.append((url, partial(_value, raw)))
-    report = ingest_raw(loads, store=store, cache=cache)
+    report = ingest_raw(loads, store=store, pipeline=pipeline)
     for done in report.items:
         if done.origin in captures:  # read (or refused for good): never fetched again
             cache.set(fetched_key(done.origin), "1", ttl_s=CAPTURE_TTL_S)

@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from workers import pipeline
 from workers.enrich import citations, dates, ner
 from workers.enrich.enrichers import Entities
 from workers.enrich.entities import resolve
 from workers.enrich.ner import NerSpan
 from workers.model import RawArticle
+from workers.pipeline import Pipeline
 
 ANCHOR = dates.Anchor(on=date(2001, 1, 22), latest=date(2001, 1, 22))
 
@@ -87,8 +87,9 @@ def test_a_huge_article_is_recognized_up_to_the_budget_and_says_so(
     paragraph = "Eduard Shevardnadze met Igor Ivanov in Tbilisi on Monday.\n\n"
     tail = "Later the Georgian Foreign Ministry thanked Moscow.\n\n"
     body = paragraph * 60 + tail
-    article = pipeline.build(RawArticle(text=body, origin="x", published_at="2001-01-22"))
-    (done,) = pipeline.enrich_batch([article], enrichers=(Entities(),))
+    entities = Pipeline((Entities(),))
+    article = entities.build(RawArticle(text=body, origin="x", published_at="2001-01-22"))
+    (done,) = entities.enrich_batch([article])
     found = {e.name for e in done.entities}
     assert {"Eduard Shevardnadze", "Igor Ivanov", "Tbilisi"} <= found  # NER and gazetteer
     assert {"Ministry of Foreign Affairs of Georgia", "Moscow"} <= found  # gazetteer past it

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from workers import pipeline
 from workers.model import InputError, RawArticle
+from workers.pipeline import DEFAULT_PIPELINE
 from workers.sources.html import MAX_HTML_CHARS, article_from_html, article_from_rest
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "extraction"
@@ -111,7 +111,7 @@ def test_old_program_layout_without_entry_content() -> None:
 def test_extracted_fields_survive_the_pipeline_and_reprocessing() -> None:
     raw = article_from_html(page("today.html"), url="https://jamestown.org/x/")
     for candidate in (raw, RawArticle.from_dict(json.loads(json.dumps(raw.to_dict())))):
-        article = pipeline.build(candidate)
+        article = DEFAULT_PIPELINE.build(candidate)
         assert (article.publication, article.volume, article.issue) == (
             "Eurasia Daily Monitor",
             22,
@@ -126,8 +126,10 @@ def test_extracted_fields_survive_the_pipeline_and_reprocessing() -> None:
 
 def test_same_article_under_old_and_new_url_is_one_document() -> None:
     html = page("today.html")
-    old = pipeline.build(article_from_html(html, url="https://jamestown.org/program/kremlin/"))
-    new = pipeline.build(
+    old = DEFAULT_PIPELINE.build(
+        article_from_html(html, url="https://jamestown.org/program/kremlin/")
+    )
+    new = DEFAULT_PIPELINE.build(
         article_from_html(
             html, url="https://jamestown.org/kremlin-tightens-grip-on-regional-budgets/"
         )

@@ -22,8 +22,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from workers import pipeline
 from workers.model import InputError
+from workers.pipeline import DEFAULT_PIPELINE
 from workers.sources.wayback import (
     Capture,
     article_from_capture,
@@ -199,14 +199,14 @@ def test_three_url_generations_of_one_article_have_one_id() -> None:
         (ROOT_URL, "20260101000000", WORDPRESS_PAGE),
     ]:
         raw = article_from_capture(page, Capture(stamp, original), base=BASE)
-        ids.add(pipeline.build(raw).id)
+        ids.add(DEFAULT_PIPELINE.build(raw).id)
     assert len(ids) == 1
 
 
 def test_table_layout_capture_extracts_cleanly_and_is_flagged() -> None:
     capture = Capture("20050101000000", OLD_URL)
     raw = article_from_capture(TABLE_PAGE, capture, base=BASE)
-    article = pipeline.build(raw)
+    article = DEFAULT_PIPELINE.build(raw)
     assert article.title == TITLE
     assert (article.publication, article.volume, article.issue) == ("Monitor", 1, 5)
     assert article.body.startswith("Defense Ministry sources said yesterday")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from workers import pipeline
 from workers.model import Article, Entity, RawArticle
+from workers.pipeline import DEFAULT_PIPELINE
 from workers.stores import embedded_search, search_terms
 from workers.stores.base import Indexable, SearchQuery
 from workers.stores.embedded import SCHEMA_VERSION, EmbeddedStore
@@ -24,7 +24,7 @@ def make(
         origin=f"test-{issue}",
         published_at=date,
     )
-    return Indexable(pipeline.process(raw), raw)
+    return Indexable(DEFAULT_PIPELINE.process(raw), raw)
 
 
 @pytest.fixture

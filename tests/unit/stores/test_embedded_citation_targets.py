@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from workers.enrich.enrichers import Citations, Dates, PublicationDate
 from workers.ingest import ingest_raw, resolve_targets
 from workers.model import Article, Citation, RawArticle
+from workers.pipeline import ENRICHER_SETS, Pipeline
 from workers.stores.embedded import EmbeddedStore
 
-ENRICHERS = (PublicationDate(), Dates(), Citations())  # no NER needed here
+NO_NER = Pipeline(ENRICHER_SETS["no-entities"])  # no NER needed here
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ CITING = _raw(
 
 
 def _ingest(store: EmbeddedStore, *raws: RawArticle) -> list[str]:
-    report = ingest_raw([_load(r) for r in raws], store=store, enrichers=ENRICHERS)  # type: ignore[misc]
+    report = ingest_raw([_load(r) for r in raws], store=store, pipeline=NO_NER)  # type: ignore[misc]
     return [item.id for item in report.items if item.id]
 
 

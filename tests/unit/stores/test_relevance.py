@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 
 from tests.fakes.es_cluster import Cluster, cluster
-from workers import pipeline
 from workers.model import RawArticle
+from workers.pipeline import DEFAULT_PIPELINE
 from workers.sources.files import read_file
 from workers.stores import open_store
 from workers.stores.base import Indexable, SearchQuery, Store
@@ -55,7 +55,7 @@ def process_samples() -> tuple[list[Indexable], dict[str, str]]:
         if sample.suffix not in (".txt", ".json"):
             continue
         raw: RawArticle = read_file(sample, max_bytes=10_000_000)
-        article = pipeline.process(raw)
+        article = DEFAULT_PIPELINE.process(raw)
         items.append(Indexable(article, raw))
         names[article.id] = sample.name
     return items, names

@@ -21,16 +21,15 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.es_cluster import Cluster, cluster
-from workers import pipeline
-from workers.enrich.enrichers import Citations, Dates, PublicationDate
 from workers.ingest import ingest_raw
 from workers.model import Entity, RawArticle
+from workers.pipeline import ENRICHER_SETS, Pipeline
 from workers.stores import open_store
 from workers.stores.base import Indexable, SearchQuery, SearchResult, Store
 from workers.stores.embedded import EmbeddedStore
 
 __all__ = ["cluster"]
-FAST = (PublicationDate(), Dates(), Citations())  # no NER: entities are given below
+FAST = Pipeline(ENRICHER_SETS["no-entities"])  # no NER: entities are given below
 
 
 def person(name: str, *aliases: str, wikidata: str | None = None) -> Entity:
@@ -57,7 +56,7 @@ def raw(
 
 
 def item(raw_article: RawArticle, *entities: Entity) -> Indexable:
-    article = pipeline.process(raw_article, enrichers=FAST)
+    article = FAST.process(raw_article)
     return Indexable(dataclasses.replace(article, entities=entities), raw_article)
 
 
@@ -338,9 +337,9 @@ def test_scores_have_sensible_precision(store: Store) -> None:
 def test_cited_by_across_two_ingests(empty: Opened) -> None:
     """The citing article is ingested first, the one it cites in a later run: the
     citation is unresolved when written, and still counts once its target is there."""
-    ingest_raw([("kuchma", lambda: KUCHMA.raw)], store=empty.store, enrichers=FAST)
+    ingest_raw([("kuchma", lambda: KUCHMA.raw)], store=empty.store, pipeline=FAST)
     empty.refresh()
-    ingest_raw([("kono", lambda: KONO.raw)], store=empty.store, enrichers=FAST)
+    ingest_raw([("kono", lambda: KONO.raw)], store=empty.store, pipeline=FAST)
     empty.refresh()
     assert empty.store.cited_by(KONO.article.id) == [KUCHMA.article.id]
     assert empty.store.cited_by(KUCHMA.article.id) == []

@@ -1,6 +1,8 @@
-"""One source run as eager mode does it, for the fetching tests: discovery through
-`run_source`, every batch it hands on ingested in-process through `ingest_urls`.
-A batch item handed back for a retry fails the test (with its reason)."""
+"""One source run as eager mode does it, for the fetching tests and `bench/fetch.py`:
+discovery through `run_source`, every batch it hands on ingested in-process through
+`ingest_urls` with a worker's pipeline. A batch item handed back for a retry fails
+the run (an AssertionError with its reason): on the local look-alikes nothing is
+transient unless a test makes it so."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from workers.cache import Cache
 from workers.fetching.crawl import SourceRun, build_source, ingest_urls, run_source
 from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport
+from workers.pipeline import Pipeline
 from workers.settings import Settings
 from workers.sources.base import Item
 from workers.sources.config import SourceConfig
@@ -28,11 +31,18 @@ def run_in_process(
     report = BatchReport()
     store = open_store(settings)
     source = build_source(config, fetcher=fetcher, cache=cache, settings=settings, archive=archive)
+    pipeline = Pipeline.from_settings(settings, cache)  # as `tasks.app.pipeline()`
 
     def submit(batches: list[list[Item]]) -> None:
         for batch in batches:
             result = ingest_urls(
-                batch, fetcher=fetcher, cache=cache, store=store, ttl_s=3600, archive=archive
+                batch,
+                fetcher=fetcher,
+                cache=cache,
+                store=store,
+                ttl_s=3600,
+                archive=archive,
+                pipeline=pipeline,
             )
             report.extend(result.report)
             assert not result.retry, result.reasons

@@ -1,4 +1,5 @@
-"""A small jamestown.org look-alike served over real HTTP on 127.0.0.1 for the tests.
+"""A small jamestown.org look-alike served over real HTTP on 127.0.0.1 for the tests
+and `bench/fetch.py`.
 
 Two shapes, as the site was and as it is (issue 16, "What the site looks like now"):
 
