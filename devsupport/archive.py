@@ -23,8 +23,9 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from devsupport.quiet_http import QuietHandler
 
 CDX = "/cdx/search/cdx"
 
@@ -130,10 +131,7 @@ def _matches(capture: Stored, wanted: str) -> bool:
 
 
 def _handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             # The raw path: an original URL after `id_/` keeps its own `?query`.
             path = self.path
@@ -153,14 +151,6 @@ def _handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
                 self._send(status, body, {"Content-Type": "text/html; charset=utf-8"})
             else:
                 self._send(404, b"not found", {})
-
-        def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
 
     return Handler
 

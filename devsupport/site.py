@@ -42,6 +42,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from devsupport.quiet_http import QuietHandler
+
 
 @dataclass
 class Page:
@@ -345,11 +347,8 @@ class Site:
 
 
 def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
 
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
@@ -409,14 +408,5 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                     self._send(304, b"", {"ETag": etag})
                     return
             self._send(status, body, headers)
-
-        def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if body:
-                self.wfile.write(body)
 
     return Handler
