@@ -29,6 +29,7 @@ challenge (403 and `cf-mitigated: challenge`).
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import html
 import json
@@ -71,6 +72,7 @@ class Fault:
 class Site:
     per_page = 10
     sitemap_size = 2000  # URLs per core sitemap page
+    gzip_sitemaps = False  # the URL sets as `.xml.gz` files (other generators do this)
 
     def __init__(self, *, rebuilt: bool = False) -> None:
         self.rebuilt = rebuilt
@@ -279,7 +281,10 @@ class Site:
             "wp-sitemap-taxonomies-category-1.xml",
             "wp-sitemap-users-1.xml",
         ]
-        entries = "".join(f"<sitemap><loc>{self.base}/{c}</loc></sitemap>" for c in children)
+        suffix = ".gz" if self.gzip_sitemaps else ""
+        entries = "".join(
+            f"<sitemap><loc>{self.base}/{c}{suffix}</loc></sitemap>" for c in children
+        )
         return (
             '<?xml version="1.0" encoding="UTF-8"?><sitemapindex '
             f'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</sitemapindex>'
@@ -326,8 +331,13 @@ class Site:
         if path == "/wp-sitemap.xml" and self.sitemaps:
             return 200, self.sitemap_index(), xml_type
         if path.startswith("/wp-sitemap-") and self.sitemaps:
-            body = self.sitemap_urls(path.lstrip("/"))
-            return not_found if body is None else (200, body, xml_type)
+            packed = path.endswith(".gz")
+            body = self.sitemap_urls(path.lstrip("/").removesuffix(".gz"))
+            if body is None or packed != self.gzip_sitemaps:
+                return not_found
+            if packed:  # a gzip file, as sitemaps.org allows: no Content-Encoding
+                return 200, gzip.compress(body), {"Content-Type": "application/x-gzip"}
+            return 200, body, xml_type
         for listing in ("/program-name/edm/", "/publications/edm/"):
             if path.startswith(listing):
                 rest = path.removeprefix(listing).strip("/")

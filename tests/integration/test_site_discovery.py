@@ -120,6 +120,17 @@ def test_rest_route_form_when_pretty_permalinks_are_off(site, settings, fetcher,
     assert any(k.startswith("/?") and "rest_route=" in k for k in site.hits)
 
 
+def test_gzip_sitemap_files_are_read(site, settings, fetcher, cache):
+    """sitemaps.org lets a sitemap be a `.xml.gz` file (gzip bytes, no Content-Encoding)."""
+    site.rest = False
+    site.gzip_sitemaps = True
+    site.sitemap_size = 10
+    site.add(15)
+    done, report = run(site, settings=settings, fetcher=fetcher, cache=cache, backfill=True)
+    assert done.via == "sitemap" and report.counts["created"] == 15 and not report.failures
+    assert "/wp-sitemap-posts-post-2.xml.gz" in site.hits
+
+
 def test_sitemaps_when_the_api_is_closed(site, settings, fetcher, cache):
     site.rest = False
     site.sitemap_size = 10

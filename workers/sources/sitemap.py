@@ -31,6 +31,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as safe_xml
 from defusedxml import DefusedXmlException
 
+from workers.fetching.decode import decoded
 from workers.fetching.fetch import Fetcher, FetchResult, PermanentFetchError, TransientFetchError
 from workers.fetching.urls import canonical_url, is_article_url, listed_url
 from workers.model import InputError
@@ -39,8 +40,12 @@ from workers.sources.config import SourceConfig
 
 # Where WordPress core and Yoast put the index when robots.txt names none.
 WELL_KNOWN = ("/wp-sitemap.xml", "/sitemap_index.xml")
-_POST_SITEMAP = re.compile(r"/(?:wp-sitemap-posts-post-\d+|post-sitemap\d*)\.xml$")
-_ANY_KNOWN = re.compile(r"/(?:wp-sitemap-[a-z]+-|[a-z_-]+-sitemap\d*\.xml$)")
+_POST_SITEMAP = re.compile(r"/(?:wp-sitemap-posts-post-\d+|post-sitemap\d*)\.xml(?:\.gz)?$")
+_ANY_KNOWN = re.compile(r"/(?:wp-sitemap-[a-z]+-|[a-z_-]+-sitemap\d*\.xml(?:\.gz)?$)")
+# sitemaps.org: a sitemap file may be gzip-compressed (`sitemap.xml.gz`, served as a
+# gzip file, not with Content-Encoding) and is at most 50 MB uncompressed.
+_GZIP_MAGIC = b"\x1f\x8b"
+MAX_UNPACKED_BYTES = 52_428_800
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +62,10 @@ class Sitemap:
 
 
 def parse_sitemap(data: bytes, *, base_url: str) -> Sitemap:
-    """An index or a URL set; `InputError` when the document is unsafe or neither."""
+    """An index or a URL set, plain or gzip-compressed; `InputError` when the document
+    is unsafe, too large once unpacked, or neither."""
     try:
-        root = safe_xml.fromstring(data)
+        root = safe_xml.fromstring(unpacked(data))
     except DefusedXmlException as exc:
         raise InputError(f"sitemap refused: {type(exc).__name__} (unsafe XML)") from exc
     except ParseError as exc:
@@ -84,6 +90,19 @@ def parse_sitemap(data: bytes, *, base_url: str) -> Sitemap:
         if url is not None:
             entries.append(Entry(url, lastmod(fields.get("lastmod"))))
     return Sitemap(kind == "sitemapindex", entries, errors)
+
+
+def unpacked(data: bytes, *, max_bytes: int = MAX_UNPACKED_BYTES) -> bytes:
+    """`data` inflated when it is a gzip file, as it is otherwise. Inflated in bounded
+    steps and counted, so a compression bomb stops at `max_bytes`."""
+    if not data.startswith(_GZIP_MAGIC):
+        return data
+    out = bytearray()
+    for piece in decoded([data], ["gzip"]):
+        out += piece
+        if len(out) > max_bytes:
+            raise InputError(f"sitemap larger than {max_bytes:,} bytes once unpacked")
+    return bytes(out)
 
 
 def _local(tag: str) -> str:

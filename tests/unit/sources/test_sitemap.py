@@ -4,10 +4,18 @@ Yoast's (`post-sitemap.xml`, `post-sitemap2.xml`)."""
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 
 from workers.model import InputError
-from workers.sources.sitemap import Entry, lastmod, parse_sitemap, post_sitemaps
+from workers.sources.sitemap import (
+    MAX_UNPACKED_BYTES,
+    Entry,
+    lastmod,
+    parse_sitemap,
+    post_sitemaps,
+)
 
 NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
 BASE = "https://jamestown.org/"
@@ -91,3 +99,27 @@ def test_hostile_or_wrong_documents_are_one_error(data: bytes, message: str) -> 
 )
 def test_lastmod_is_utc(value: str | None, expected: str | None) -> None:
     assert lastmod(value) == expected
+
+
+URLSET = (
+    f'<?xml version="1.0" encoding="UTF-8"?><urlset {NS}>'
+    "<url><loc>https://jamestown.org/kremlin-tightens-control/</loc></url></urlset>"
+).encode()
+
+
+def test_a_gzip_file_reads_as_the_plain_one() -> None:
+    """sitemaps.org: a sitemap may be gzip-compressed (`post-sitemap.xml.gz`)."""
+    plain = parse_sitemap(URLSET, base_url=BASE)
+    assert parse_sitemap(gzip.compress(URLSET), base_url=BASE) == plain
+    packed = [Entry(f"{BASE}post-sitemap.xml.gz", None), Entry(f"{BASE}page-sitemap.xml.gz", None)]
+    assert post_sitemaps(packed) == (packed[:1], True)
+
+
+def test_a_gzip_bomb_or_a_cut_file_is_one_error() -> None:
+    # 60 MB of whitespace inside a urlset packs into ~60 KB; the protocol's limit is 50 MB.
+    bomb = gzip.compress(b"<urlset>" + b" " * (MAX_UNPACKED_BYTES + 10_000_000) + b"</urlset>")
+    assert len(bomb) < 200_000
+    with pytest.raises(InputError, match="larger than 52,428,800 bytes once unpacked"):
+        parse_sitemap(bomb, base_url=BASE)
+    with pytest.raises(InputError, match="truncated gzip"):
+        parse_sitemap(gzip.compress(URLSET)[:-12], base_url=BASE)
