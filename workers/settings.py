@@ -277,7 +277,11 @@ class Settings(BaseSettings):
         description="CA certificate (PEM) that signed the cluster's HTTPS certificate.",
     )
     elasticsearch_request_timeout_s: float = Field(
-        default=30.0, gt=0, description="Per-request timeout for Elasticsearch calls."
+        default=30.0,
+        gt=0,
+        description="Per-request timeout for Elasticsearch calls; a timed-out request is "
+        "not resent at once (a command against a silent host fails after one timeout, a "
+        "task retries with backoff).",
     )
     elasticsearch_alias: str = Field(
         default="monitor-articles",

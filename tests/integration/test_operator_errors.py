@@ -8,8 +8,11 @@ unreachable service is a closed port on 127.0.0.1.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -119,6 +122,39 @@ def test_every_command_with_every_service_unreachable_is_one_line_and_exit_3(
         line = assert_one_error_line(result, 3, " ".join(args))
         assert "Traceback" not in result.stderr
         assert "unavailable" in line or "unreachable" in line, line
+
+
+@pytest.fixture
+def silent_host() -> Iterator[tuple[int, list[socket.socket]]]:
+    """A port that accepts connections and never answers (a black-holed host)."""
+    server = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):  # closed at teardown
+            while True:
+                accepted.append(server.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield server.getsockname()[1], accepted
+    server.close()
+    for conn in accepted:
+        conn.close()
+
+
+def test_a_silent_elasticsearch_costs_one_timeout_not_three(
+    tmp_path: Path, silent_host: tuple[int, list[socket.socket]]
+) -> None:
+    port, accepted = silent_host
+    env = {
+        "MONITOR_ELASTICSEARCH_URL": f"http://127.0.0.1:{port}",
+        "MONITOR_ELASTICSEARCH_REQUEST_TIMEOUT_S": "2",
+        "MONITOR_DATA_DIR": str(tmp_path / "var"),
+    }
+    result = monitor("search", "Putin", env=env, timeout=60)
+    line = assert_one_error_line(result, 3, "search")
+    assert "timed out" in line.lower(), line
+    assert len(accepted) == 1, f"{len(accepted)} attempts"
 
 
 def test_commands_needing_redis_fail_alone_when_only_redis_is_down(tmp_path: Path) -> None:

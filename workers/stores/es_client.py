@@ -29,7 +29,10 @@ def connect(settings: Settings) -> tuple[Elasticsearch, str]:
         "request_timeout": settings.elasticsearch_request_timeout_s,
         # A refused connection fails fast; the task-level retry owns the long backoff.
         "max_retries": 2,
-        "retry_on_timeout": True,
+        # A request that timed out is not sent again at once: against a host that
+        # accepts and never answers, that made a command wait three timeouts (90 s by
+        # default) before its error, and an overloaded node gets the load again.
+        "retry_on_timeout": False,
         # The transport would retry a whole request answered 429/502/503/504 at once,
         # with no backoff (its default), before `streaming_bulk` sees it; one layer
         # owns status retries: streaming_bulk with backoff for bulks, the task for
