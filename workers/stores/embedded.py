@@ -96,7 +96,7 @@ CREATE TABLE IF NOT EXISTS article_entities (
     name TEXT NOT NULL,
     wikidata TEXT
 );
--- One row per (article, type, name).
+-- One row per (article, type, name): the index finds an article's rows.
 DROP INDEX IF EXISTS article_entities_article;
 CREATE INDEX IF NOT EXISTS article_entities_facet ON article_entities (article, type, name);
 CREATE INDEX IF NOT EXISTS article_entities_wikidata

@@ -39,8 +39,6 @@ _WORD = re.compile(r"\w")
 _FACET_TYPES = {"person": "persons", "location": "places", "organization": "organizations"}
 # Separators inside `article_facets.keys` (ASCII unit and record separators).
 _FACET_SEP, _KEY_SEP = "\x1f", "\x1e"
-# Well below SQLite's limit on parameters in one statement.
-_ROWIDS_PER_STATEMENT = 500
 
 
 def search(db: sqlite3.Connection, query: SearchQuery) -> SearchResult:
@@ -93,7 +91,8 @@ def _ranked(
     db: sqlite3.Connection, query: SearchQuery, match: str
 ) -> tuple[int, list[tuple[int, float]], list[int]]:
     """Every match with its bm25 score in one FTS5 pass: the total, the `limit` best
-    (rowid, score) and all matching rowids (in rowid order, for the facet sample).
+    (rowid, score) and, when facets are asked for, all matching rowids (in rowid
+    order, for the facet sample; else none).
 
     FTS5 scores every match even for `ORDER BY rank LIMIT 10`, so scoring once and
     picking the top here costs one pass where a count, a facet list and a ranked
@@ -115,7 +114,8 @@ def _ranked(
         [match, *params],
     ).fetchall()
     best = heapq.nsmallest(query.limit, scored)
-    return len(scored), [(rowid, -rank) for rank, rowid in best], [r[1] for r in scored]
+    matched = [r[1] for r in scored] if query.facets else []
+    return len(scored), [(rowid, -rank) for rank, rowid in best], matched
 
 
 def _newest(
@@ -175,19 +175,18 @@ def _shown_rows(
 
 
 def facets_of(db: sqlite3.Connection, rowids: list[int]) -> Facets:
-    """Counts by publication, year, top entities and cited outlets over `rowids`.
+    """Counts by publication, year, top entities and cited outlets over `rowids` (at
+    most FACET_SAMPLE of them: one statement's parameters).
 
     Each article's facet values are one row of `article_facets` (`facet_keys`);
     counting them here reads one short row per hit.
     """
     counts: Counter[str] = Counter()
-    for start in range(0, len(rowids), _ROWIDS_PER_STATEMENT):
-        chunk = rowids[start : start + _ROWIDS_PER_STATEMENT]
-        marks = ", ".join("?" for _ in chunk)
-        for (keys,) in db.execute(
-            f"SELECT keys FROM article_facets WHERE article IN ({marks})", chunk
-        ):
-            counts.update(keys.split(_KEY_SEP))
+    marks = ", ".join("?" for _ in rowids)
+    for (keys,) in db.execute(
+        f"SELECT keys FROM article_facets WHERE article IN ({marks})", rowids
+    ):
+        counts.update(keys.split(_KEY_SEP))
     values: dict[str, dict[str, int]] = {name: {} for name in FACET_NAMES}
     for key, count in counts.items():
         name, _, value = key.partition(_FACET_SEP)
