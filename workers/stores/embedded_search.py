@@ -203,7 +203,9 @@ def facets_of(db: sqlite3.Connection, rowids: list[int]) -> Facets:
 
 def facet_keys(article: Article) -> str:
     """The facet values `article` adds to a result set's counts, as one string
-    ("facet<US>value" pairs joined by <RS>), each value once."""
+    ("facet<US>value" pairs joined by <RS>), each value once. Neither separator can
+    occur in a value: normalize removes control characters from the body the names
+    come from and treats them as spaces in metadata."""
     keys = {("publication", article.publication)}
     if article.published_at:
         keys.add(("year", article.published_at[:4]))
