@@ -19,6 +19,7 @@ from typing import Any
 
 from workers.model import Article
 from workers.stores.base import Indexable, fingerprint
+from workers.stores.search_terms import name_keys
 
 # Fields added to the contract document for the index only; stripped again by `get`.
 INDEX_ONLY_FIELDS = (
@@ -26,6 +27,7 @@ INDEX_ONLY_FIELDS = (
     "places",
     "organizations",
     "names",
+    "name_keys",
     "outlets",
     "internal_targets",
     "internal_citation_count",
@@ -61,6 +63,9 @@ def facets(article: Article) -> dict[str, Any]:
         names.extend((entity.name, *entity.aliases))
     internal = [c.target_id for c in article.citations if c.kind == "internal" and c.target_id]
     out["names"] = list(dict.fromkeys(names))
+    # Romanization keys of the names in the text (search_terms.name_keys), matched by
+    # a query's keys: the embedded store's `keys` column.
+    out["name_keys"] = name_keys(article.title or "", article.body)
     out["outlets"] = sorted({c.source for c in article.citations})
     out["internal_targets"] = sorted(set(internal))
     out["internal_citation_count"] = sum(1 for c in article.citations if c.kind == "internal")
