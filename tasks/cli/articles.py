@@ -243,7 +243,8 @@ def search(
     click.echo(f"{result.total} article(s) match {asked}; showing {len(result.hits)}")
     for clause in search_terms.query_clauses(query):
         for term in clause.terms:  # say what each term was widened to, by itself
-            if term.entity:
+            others = [s for s in term.spellings if s.casefold() != term.typed.casefold()]
+            if term.entity and others:
                 click.echo(f"  ({term.typed} as {term.entity}: {', '.join(term.spellings)})")
             elif term.synonyms:
                 click.echo(f"  ({term.typed} also as {', '.join(term.synonyms)})")
