@@ -11,7 +11,8 @@ a real cluster, see tests/fakes/es_cluster.py):
 - recall@10: share of a query's relevant articles in its top ten;
 - and for a query no article answers: nothing may come back at all.
 
-Run as a script for the per-query table: `.venv/bin/python -m tests.unit.stores.test_relevance_judged`.
+Run as a script for the per-query table:
+`.venv/bin/python -m tests.unit.stores.test_relevance_judged`.
 """
 
 from __future__ import annotations
