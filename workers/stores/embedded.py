@@ -21,7 +21,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from workers.enrich.entities import translit_key
 from workers.enrich.publications import family_names
 from workers.headline import headline
 from workers.model import Article, RawArticle
@@ -183,7 +182,7 @@ class EmbeddedStore:
                 "SELECT value FROM meta WHERE key = 'schema_version'"
             ).fetchone()[0]
             if int(stored) < SCHEMA_VERSION:
-                self._migrate(int(stored))
+                self._migrate()
             self._db.execute(
                 "INSERT INTO articles_fts (articles_fts, rank) VALUES ('rank', ?)",
                 (f"bm25({_BM25_WEIGHTS})",),
@@ -193,9 +192,10 @@ class EmbeddedStore:
             raise
         self._db.execute("COMMIT")
 
-    def _migrate(self, stored: int) -> None:
-        """Schema 1, 2 or 3 → 4: headlines, the entity/date/outlet tables and the facet
-        keys, and the full-text table with its name-key column, filled from the stored
+    def _migrate(self) -> None:
+        """Schema 1, 2 or 3 → 4: headlines, the entity/date/outlet tables, the facet
+        keys, entity keys with romanization and surname keys, and the full-text table
+        with its name-key column, filled from the stored
         documents (inside `_initialize`'s transaction). FTS5 cannot add a column, so a
         schema-3 full-text table is made anew."""
         rows = self._db.execute("SELECT rowid, document FROM articles").fetchall()
@@ -208,8 +208,7 @@ class EmbeddedStore:
             self._db.execute(fts[: fts.index(";")])
         for rowid, document in rows:
             article = Article.from_document(json.loads(document))
-            if stored < 3:
-                self._index_enrichment(rowid, article)
+            self._index_enrichment(rowid, article)  # schema 4: romanization keys
             if rebuild_fts:
                 self._insert_fts(rowid, article)
         self._db.execute(
@@ -317,9 +316,7 @@ class EmbeddedStore:
                 }.items()
             ],
         )
-        keys = {
-            (e.type, translit_key(name)) for e in article.entities for name in (e.name, *e.aliases)
-        }
+        keys = {(e.type, key) for e in article.entities for key in search_terms.entity_keys(e)}
         self._db.executemany(
             "INSERT INTO entity_keys (article, type, key) VALUES (?, ?, ?)",
             [(rowid, kind, key) for kind, key in sorted(keys)],

@@ -138,6 +138,7 @@ def entity_clause(wanted: search_terms.EntityFilter) -> dict[str, Any]:
     should = [
         _ci(f"entities.{field}", name) for name in wanted.names for field in ("name", "aliases")
     ]
+    should += [{"term": {"entities.keys": key}} for key in wanted.keys]
     if wanted.wikidata:
         should.append({"term": {"entities.wikidata": wanted.wikidata}})
     return {

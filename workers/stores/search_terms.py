@@ -26,7 +26,7 @@ from functools import lru_cache
 from workers.enrich import publications
 from workers.enrich.citations import canonical_source
 from workers.enrich.entities import Entry, gazetteer, translit_key
-from workers.model import EntityType
+from workers.model import Entity, EntityType
 
 # Highlight markers inside the stores (private-use characters no article contains);
 # `unmark` turns them into offsets, the CLI into bold or **stars**.
@@ -76,6 +76,9 @@ _KEY_RULES = tuple(
         (r"(.)\1+", r"\1"),
     )
 )
+# Romanization keys among an entity's keys start with this, apart from the gazetteer's
+# transliteration keys (`entity_keys`).
+_RULED = "~"
 # A capitalized word of at least this many letters is a name worth a key in the index.
 _KEYED_LETTERS = 4
 _NAME_WORD = re.compile(r"\b[A-Z][\w'’ʹʼ-]*")
@@ -438,7 +441,11 @@ def _safe(spelling: str) -> bool:
 
 
 def entity_filter(kind: str, value: str) -> EntityFilter:
-    """`--person/--place/--org VALUE`: canonical name, any alias, or a Wikidata id."""
+    """`--person/--place/--org VALUE`: canonical name, any alias, or a Wikidata id.
+
+    The keys are those `entity_keys` gives an entity: a known entity's spellings, and
+    the romanization keys of the value, so a name no list holds matches by rule
+    ("Jamadaev") and a surname alone finds every person of that name ("Yamadaev")."""
     entity_type = ENTITY_TYPES[kind]
     value = " ".join(value.split())
     if _WIKIDATA.match(value):
@@ -449,8 +456,23 @@ def entity_filter(kind: str, value: str) -> EntityFilter:
     if found is not None:
         names = [*searchable_spellings(found.name), value]
         wikidata = found.wikidata
-    keys = tuple(dict.fromkeys(translit_key(n) for n in names))
-    return EntityFilter(entity_type, tuple(dict.fromkeys(names)), keys, wikidata)
+    keys = [translit_key(n) for n in names]
+    keys += [_RULED + k for n in names if (k := phrase_key(_POSSESSIVE.sub("", n)))]
+    return EntityFilter(
+        entity_type, tuple(dict.fromkeys(names)), tuple(dict.fromkeys(keys)), wikidata
+    )
+
+
+def entity_keys(entity: Entity) -> set[str]:
+    """What `entity_filter` keys match an entity by: the transliteration key of its
+    name and aliases (the gazetteer's lookup), their romanization keys (marked apart,
+    `_RULED`), and for a person of several words the key of the surname alone."""
+    names = (entity.name, *entity.aliases)
+    keys = {translit_key(n) for n in names}
+    keys |= {_RULED + k for n in names if (k := phrase_key(n))}
+    if entity.type == "person":
+        keys |= {_RULED + name_key(n.split()[-1]) for n in names if len(n.split()) > 1}
+    return keys
 
 
 def outlet(name: str) -> str:

@@ -429,3 +429,34 @@ def test_explain_names_what_each_hit_matched(modern: Store) -> None:
 def test_a_query_past_the_term_cap_is_refused(modern: Store) -> None:
     with pytest.raises(ValueError, match="at most 64 words"):
         modern.search(SearchQuery(" OR ".join(f"w{n}" for n in range(2000))))
+
+
+def test_person_filters_by_romanization_and_by_surname(empty: Opened) -> None:
+    """Persons no list holds: `--person` finds them by another romanization, and a
+    surname alone finds every person of that name (a family)."""
+    brothers = item(
+        raw(
+            "North Caucasus Weekly",
+            9,
+            19,
+            "Kadyrov moved against the Yamadaev brothers, Sulim Yamadaev and Badrudi Yamadaev.",
+            date="2008-05-16",
+        ),
+        person("Sulim Yamadaev", "Yamadaev"),
+        person("Badrudi Yamadaev"),
+        person("Ramzan Kadyrov", "Kadyrov"),
+    )
+    other = item(
+        raw("North Caucasus Weekly", 9, 20, "Sulim Khamzatov spoke.", date="2008-05-23"),
+        person("Sulim Khamzatov"),
+    )
+    empty.store.write([brothers, other])
+    empty.refresh()
+    for value in ("Yamadayev", "Jamadaev", "Badrudi Yamadayev", "Sulim Jamadaev"):
+        assert ids(empty.store.search(SearchQuery("", person=value))) == {brothers.article.id}, (
+            value
+        )
+    # A first name alone is no surname: "Sulim" finds neither by that rule.
+    assert ids(empty.store.search(SearchQuery("", person="Sulim"))) == set()
+    # The type still holds: no place is named Yamadaev.
+    assert ids(empty.store.search(SearchQuery("", place="Yamadayev"))) == set()
