@@ -31,7 +31,13 @@ from workers import __version__
 from workers.cache import Cache
 from workers.errors import TransientError
 from workers.fetching.breaker import BlockBreaker
-from workers.fetching.decode import ACCEPT_ENCODING, DecodingError, decoded, encodings
+from workers.fetching.decode import (
+    ACCEPT_ENCODING,
+    DecodingError,
+    decoded,
+    encodings,
+    html_text,
+)
 from workers.fetching.ratelimit import RateLimiter, open_rate_limiter
 from workers.fetching.robots import MAX_ROBOTS_BYTES, RobotsRules
 from workers.fetching.urls import URLError, canonical_url, check_allowed, host_of
@@ -128,17 +134,9 @@ class FetchResult:
         return self.status == 304
 
     def text(self) -> str:
-        charset = "utf-8"
-        for part in self.content_type.split(";")[1:]:
-            name, _, value = part.strip().partition("=")
-            if name.lower() == "charset" and value:
-                charset = value.strip("\"' ")
-        try:
-            return self.body.decode(charset, errors="replace")
-        except (LookupError, UnicodeError):
-            # An unknown charset, or one like `idna` that is not a text encoding at
-            # all (its codec raises UnicodeError whatever `errors` says): read UTF-8.
-            return self.body.decode("utf-8", errors="replace")
+        """The body as text, its encoding sniffed as the HTML standard says (BOM, header,
+        `<meta>`, default): `workers.fetching.decode.html_text`."""
+        return html_text(self.body, self.content_type)
 
 
 class Fetcher:
