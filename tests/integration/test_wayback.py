@@ -216,7 +216,8 @@ def test_the_archive_is_asked_politely_and_429_is_waited_out(
     archive.faults.append((503, {}))
     run, report = backfill(settings=wayback_settings, fetcher=fetcher, cache=cache, client=client)
     assert run.errors == [] and report.counts["created"] == 1
-    assert archive.cdx_requests() == 3  # 429, 503, then the answer
+    # 429, 503, then the answer: two requests more than the walk's own
+    assert archive.faults == [] and archive.cdx_requests() == run.requests + 2
     (agent,) = archive.agents
     assert "contact:" in agent and "MonitorIngest" in agent
     assert client.fetcher.policy.concurrency == 1
@@ -376,3 +377,128 @@ def test_monitor_ingest_kind_wayback_backfills_and_sources_shows_the_checkpoint(
     wrong = monitor("ingest", "--from", "2004", "https://jamestown.org/")
     assert wrong.returncode == 2 and wrong.stderr.startswith("monitor: error: --from/--to")
     assert "Traceback" not in wrong.stderr
+
+
+# ---- early ends and broken answers (issues 22 and 23) ---------------------------------
+# CDXServer.java (internetarchive/wayback, wayback-cdx-server, `writeCdxResponse`):
+#     while (cdx.hasNext() && ((writeLimit == 0) || (writeCount < writeLimit)) &&
+#            (allCount < readLimit) && ...) { rawLine = cdx.next(); allCount++; ...
+#         filter / collapse `continue` ... writeCount += outputProcessor.writeLine(line); }
+#     if (query.showResumeKey && (line != null) && (writeLimit > 0) &&
+#            (writeCount >= writeLimit)) { ... writeResumeKey(resumeKey); }
+# with readLimit = queryMaxLimit for a non-paged query. Every line read counts, filtered
+# out or not, and the key is printed only when the *row* limit was reached: a scan cut
+# short by queryMaxLimit ends with fewer rows and no key, like a finished walk.
+
+
+def _site_of_years(archive: Archive, years: range, *, images_per_year: int) -> list[str]:
+    """One article page a year (captured in December), each followed in urlkey order by
+    image captures (the `wp-content/uploads` lines the mimetype filter drops)."""
+    titles = []
+    for year in years:
+        title = f"Monitor report of the year {year}"
+        archive.capture(
+            f"{year}1201000000",
+            f"https://jamestown.org/y{year}-monitor-report/",
+            wordpress_page(title, HEADER, [f"Moscow said something in {year}.", *TEXT]),
+        )
+        for n in range(images_per_year):
+            archive.capture(
+                f"{year}0301000000",
+                f"https://jamestown.org/y{year}-monitor-report/image-{n}.jpg",
+                "x",
+                mimetype="image/jpeg",
+            )
+        titles.append(title)
+    return titles
+
+
+def test_a_walk_cut_by_the_servers_scan_limit_narrows_the_range_until_every_year_is_read(
+    archive: Archive,
+    wayback_settings: Settings,
+    fetcher: Fetcher,
+    cache: Cache,
+    client: ArchiveClient,
+) -> None:
+    titles = _site_of_years(archive, range(2001, 2007), images_per_year=5)
+    # The whole range is 36 lines; the server stops after 10: rows for 2001 and 2002,
+    # fewer than the limit, no resume key, nothing after 2002 in a range up to 2006.
+    archive.max_scan = 10
+    run, _ = backfill(
+        settings=wayback_settings,
+        fetcher=fetcher,
+        cache=cache,
+        client=client,
+        from_year=2001,
+        to_year=2006,
+        max_pages=4,
+    )
+    assert run.discovered == 3  # 2001 and 2002 from the cut answer, then 2003
+    state = json.loads(run.checkpoint or "{}")
+    assert state["windows"] == [["2004", "2004"], ["2005", "2005"], ["2006", "2006"]]
+
+    again, _ = backfill(
+        settings=wayback_settings,
+        fetcher=fetcher,
+        cache=cache,
+        client=client,
+        from_year=2001,
+        to_year=2006,
+    )
+    assert again.errors == [] and again.discovered == 3
+    assert "windows" not in json.loads(again.checkpoint or "{}")  # finished only now
+    assert sorted(a.title for a in documents(wayback_settings)) == titles
+
+
+def test_a_resume_key_that_never_changes_stops_the_walk_with_a_word(
+    archive: Archive,
+    wayback_settings: Settings,
+    fetcher: Fetcher,
+    cache: Cache,
+    client: ArchiveClient,
+) -> None:
+    for n in range(3):
+        archive.capture(
+            f"2005010{n + 1}000000",
+            f"https://jamestown.org/program/item-{n}/",
+            wordpress_page(f"Item {n}", HEADER, TEXT),
+        )
+    archive.max_rows = 1
+    archive.stuck_key = "org,jamestown)/program/item-0 20050101000000!"
+    run, _ = backfill(
+        settings=wayback_settings,
+        fetcher=fetcher,
+        cache=cache,
+        client=client,
+        from_year=2005,
+        to_year=2005,
+    )
+    assert any("resume key" in reason and "again" in reason for _, reason in run.errors)
+    # The year: its first key, the same key again, so its twelve months: January's key
+    # repeats too (reported, January cannot be narrowed), the eleven others are empty.
+    # Before, the same request was sent 50 times and the run ended with no word.
+    assert archive.cdx_requests() == 2 + 2 + 11
+    assert "windows" not in json.loads(run.checkpoint or "{}")
+
+
+def test_a_bad_cdx_row_is_skipped_alone_with_its_reason(
+    archive: Archive,
+    wayback_settings: Settings,
+    fetcher: Fetcher,
+    cache: Cache,
+    client: ArchiveClient,
+) -> None:
+    # issue 22: a row whose original is `http://[::1/x/` (urlsplit: "Invalid IPv6 URL")
+    archive.capture("20050101000000", "http://[::1/x/", "x", filed_as="https://jamestown.org/x/")
+    archive.capture("20050601000000", OLD, table_page(TITLE, HEADER, TEXT))
+    run, report = backfill(
+        settings=wayback_settings,
+        fetcher=fetcher,
+        cache=cache,
+        client=client,
+        from_year=2005,
+        to_year=2005,
+    )
+    assert [origin for origin, _ in run.errors] == ["http://[::1/x/"]
+    assert "CDX row skipped" in run.errors[0][1]
+    assert report.counts["created"] == 1

@@ -26,10 +26,13 @@ from workers.model import InputError
 from workers.pipeline import DEFAULT_PIPELINE
 from workers.sources.wayback import (
     Capture,
+    CdxPage,
+    Walked,
     article_from_capture,
     cdx_query,
     identity_url,
     is_archived_article,
+    narrower,
     parse_capture_url,
     parse_cdx,
     wp_slug,
@@ -140,6 +143,7 @@ def test_parse_cdx_skips_rows_that_are_not_captures() -> None:
         b'[["urlkey", "digest"], ["x", "y"]]',
         b"[1, 2]",
         b"\xff\xfe\x00",
+        b"[" * 100_000 + b"]" * 100_000,  # issue 22: was a RecursionError
     ],
 )
 def test_parse_cdx_refuses_answers_that_are_not_cdx_json(body: bytes) -> None:
@@ -243,3 +247,49 @@ def test_hostile_capture_pages_fail_as_bad_input() -> None:
     deep = "<table><tr><td>" * 3000 + "Publication: Monitor Volume: 1 Issue: 1 Text."
     with pytest.raises(InputError):  # bounded: nothing readable, or too deep
         article_from_capture(deep, capture, base=BASE)
+
+
+# ---- early ends (issue 23): CDXServer.java prints a resume key only when the row limit
+# was reached, and stops after queryMaxLimit lines read: a cut answer has no key.
+def test_narrower_cuts_years_then_months_then_stops() -> None:
+    assert narrower("2001", "2003") == [("2001", "2001"), ("2002", "2002"), ("2003", "2003")]
+    assert narrower("20050315000000", "202603")[0] == ("20050315000000", "2005")
+    assert narrower("20050315000000", "202603")[-1] == ("2026", "202603")
+    assert narrower("2005", "2005") == [(f"2005{m:02d}", f"2005{m:02d}") for m in range(1, 13)]
+    assert narrower("20261105000000", "202612") == [
+        ("20261105000000", "202611"),
+        ("202612", "202612"),
+    ]
+    assert narrower("200503", "200503") is None
+
+
+def _page(*stamps: str, key: str | None = None) -> CdxPage:
+    return CdxPage([Capture(s, f"https://jamestown.org/a-b-{s}/") for s in stamps], key)
+
+
+def test_a_short_answer_without_a_key_that_stops_early_is_narrowed() -> None:
+    step = Walked().step(_page("20010101000000", "20020101000000"), ("2001", "2006"), None)
+    assert step.replace == narrower("2001", "2006") and step.error is None
+
+
+def test_a_short_answer_that_reaches_the_last_year_is_the_end_of_the_window() -> None:
+    step = Walked().step(_page("20010101000000", "20060101000000"), ("2001", "2006"), None)
+    assert step.replace == [] and step.resume is None
+    assert Walked().step(_page(), ("2001", "2006"), None).replace == []  # nothing there
+
+
+def test_the_newest_row_of_every_page_of_the_window_counts() -> None:
+    walked = Walked()
+    assert walked.step(_page("20060101000000", key="k1"), ("2001", "2006"), None).resume == "k1"
+    assert walked.step(_page("20010101000000"), ("2001", "2006"), "k1").replace == []
+
+
+def test_a_resume_key_seen_before_narrows_or_ends_the_window_with_an_error() -> None:
+    walked = Walked()
+    assert walked.step(_page("20050101000000", key="k"), ("2005", "2005"), None).resume == "k"
+    again = walked.step(_page("20050101000000", key="k"), ("2005", "2005"), "k")
+    assert again.replace == narrower("2005", "2005") and again.resume is None
+    month = Walked()
+    month.step(_page("20050101000000", key="k"), ("200501", "200501"), None)
+    stuck = month.step(_page("20050101000000", key="k"), ("200501", "200501"), "k")
+    assert stuck.replace == [] and stuck.error is not None and "again" in stuck.error
