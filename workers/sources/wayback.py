@@ -379,6 +379,9 @@ class WaybackSource:
                 found.errors.append((query, step.error))
             if step.replace is not None:
                 windows[0:1] = step.replace
+        # WordPress-generation captures first: an old page read after its article's
+        # /program/ or root capture takes that URL instead of a guess (`identity`).
+        found.items.sort(key=lambda item: is_old_article_page(item.url.partition("id_/")[2]))
         state_out: dict[str, object] = {"newest": newest} if newest else {}
         if windows:  # not finished: the windows left, the first one's resume key
             state_out["windows"] = windows
