@@ -502,3 +502,152 @@ def test_a_bad_cdx_row_is_skipped_alone_with_its_reason(
     assert [origin for origin, _ in run.errors] == ["http://[::1/x/"]
     assert "CDX row skipped" in run.errors[0][1]
     assert report.counts["created"] == 1
+
+
+# ---- seven articles, three URL generations, one windows-1252 page (issue 23) ----------
+# Each WordPress slug differs from the slug its title would give (WordPress slugs were
+# cut and edited by hand), so only the text can tell which old page is which post.
+# Items 1 and 2, and items 4 and 5, open with the same lead, as items of one daily
+# Monitor issue often do. The 2000s page of item 0 exists only as a windows-1252
+# capture served as `text/html` with no charset, the way such captures are replayed.
+_LEAD_A = (
+    "Russian President Boris Yeltsin yesterday signed a decree dismissing the government "
+    "of Prime Minister Viktor Chernomyrdin and named Sergei Kirienko acting prime minister."
+)
+_LEAD_B = (
+    "Georgian President Eduard Shevardnadze said yesterday that the Russian peacekeeping "
+    "contingent in Abkhazia protects the separatist regime along the Inguri river."
+)
+SEVEN = [
+    (
+        "Moscow Mayor Hedges His Bets",
+        "",
+        "Moscow bookmakers were taking a \u00a32 bet on Yuri Luzhkov\u2019s \u201cFatherland\u201d "
+        "movement \u2014 sterling, for the British press corps \u2014 and the odds shortened all "
+        "week as regional governors lined up behind the mayor. Luzhkov himself denied any "
+        "plan to run for the presidency, telling reporters that the capital\u2019s budget "
+        "needed him more than the Kremlin did (Interfax, August 4).",
+    ),
+    (
+        "Yeltsin Fires The Cabinet",
+        "yeltsin-sacks-government",
+        f"{_LEAD_A} The Duma now has one week to consider the nomination. Communist leader "
+        "Gennady Zyuganov said his faction would not back a candidate deputies know almost "
+        "nothing about, and Grigory Yavlinsky demanded a program before any vote is held "
+        "(Itar-Tass, March 24).",
+    ),
+    (
+        "Markets Shrug Off The Dismissal",
+        "markets-calm-kirienko",
+        f"{_LEAD_A} The ruble held its ground on the Moscow interbank exchange and shares in "
+        "the oil companies rose slightly, which traders put down to hopes that the liberal "
+        "technocrat from Nizhny Novgorod would keep the tight money policy agreed with the "
+        "International Monetary Fund (Reuters, March 24).",
+    ),
+    (
+        "Chechen Leaders Meet In Grozny",
+        "maskhadov-basaev-meeting-1998",
+        "Chechen President Aslan Maskhadov met field commanders in Grozny on Tuesday to "
+        "discuss the kidnappings that have kept foreign aid workers out of the republic. "
+        "Shamil Basaev, who had resigned as first deputy prime minister in January, stayed "
+        "away; aides said he was ill, while Moscow papers said he was forming a rival "
+        "congress of the peoples of Chechnya and Dagestan (NTV, July 14).",
+    ),
+    (
+        "Shevardnadze Rebukes Moscow Over Abkhazia",
+        "shevardnadze-peacekeepers-izvestia",
+        f"{_LEAD_B} Interviewed by Izvestia, he said he had done his utmost to have United "
+        "Nations peacekeepers introduced and complained that the 1992 and 1997 agreements "
+        "guaranteeing Georgia\u2019s territorial integrity, signed by Yeltsin, remained a dead "
+        "letter (Izvestia, June 18).",
+    ),
+    (
+        "Tbilisi Asks For A New Mandate",
+        "georgia-cis-mandate-vote",
+        f"{_LEAD_B} Georgia\u2019s parliament voted to ask the CIS heads of state to change "
+        "the mandate of the force, so that it would protect the return of refugees to the "
+        "Gali district, and to withdraw it if they refuse when the mandate lapses at the "
+        "end of July (Prime News, June 20).",
+    ),
+    (
+        "Ukraine Debates The Gas Debt",
+        "naftohaz-debt-talks",
+        "Ukrainian and Russian negotiators failed again in Kyiv to agree on how the gas debt "
+        "of some $1.4 billion should be repaid. Moscow wants shares in the pipelines that "
+        "carry its gas to Europe; Kyiv offers bonds and barter, and its prime minister said "
+        "that the pipelines were not for sale at any price (UNIAN, October 2).",
+    ),
+]
+
+
+def test_seven_articles_under_three_url_generations_are_seven_documents_with_text_intact(
+    archive: Archive,
+    wayback_settings: Settings,
+    fetcher: Fetcher,
+    cache: Cache,
+    client: ArchiveClient,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from workers.fetching.urls import article_key
+    from workers.sources.wayback import wp_slug
+
+    old = (
+        "http://www.jamestown.org/publications_details.php?volume_id=4&issue_id={n}&article_id={n}"
+    )
+    for n, (title, slug, text) in enumerate(SEVEN):
+        header = f"Publication: Monitor Volume: 4 Issue: {n + 10}"
+        paragraphs = [text, "The Jamestown Foundation will follow the story."]
+        page = table_page(title, header, paragraphs)
+        if n == 0:  # the 2000s page alone, windows-1252, no charset anywhere
+            archive.capture(
+                "20030801000000",
+                old.format(n=n),
+                page.encode("windows-1252"),
+                content_type="text/html",
+            )
+            continue
+        assert slug != wp_slug(title)
+        archive.capture(f"2005010{n}000000", old.format(n=n), page)
+        curly = [p.replace("'", "\u2019") for p in paragraphs]
+        if n % 2:
+            archive.capture(
+                f"2012010{n}000000",
+                f"http://www.jamestown.org/program/{slug}/",
+                wordpress_page(title, header, curly),
+            )
+        if n % 3:
+            archive.capture(
+                f"2026010{n}000000",
+                f"https://jamestown.org/{slug}/",
+                wordpress_page(title, header, curly),
+            )
+        if not n % 2 and not n % 3:  # item 6: only the /program/ generation besides
+            archive.capture(
+                f"2012010{n}000000",
+                f"http://www.jamestown.org/program/{slug}/",
+                wordpress_page(title, header, curly),
+            )
+    caplog.set_level("INFO", logger="workers.fetching.crawl")
+
+    run, report = backfill(
+        settings=wayback_settings, fetcher=fetcher, cache=cache, client=client, from_year=2003
+    )
+
+    assert run.errors == [] and report.failures == []
+    docs = documents(wayback_settings, "Jamestown Foundation will follow")
+    assert len(docs) == 7
+    by_title = {doc.title: doc for doc in docs}
+    assert set(by_title) == {title for title, _, _ in SEVEN}
+    for title, slug, text in SEVEN:
+        body = by_title[title].body
+        assert text.split(" (")[0][:120] in body, title  # text intact, quotes and all
+        if slug:  # under its WordPress URL (/program/<slug>/ and /<slug>/ are one id)
+            assert (
+                article_key(by_title[title].url or "") == f"https://jamestown.org/program/{slug}/"
+            )
+    assert (
+        "\u00a32 bet" in by_title[SEVEN[0][0]].body and "\ufffd" not in by_title[SEVEN[0][0]].body
+    )
+    # Every old page of items 1-6 was matched to its WordPress capture, and reported.
+    matched = [r.message for r in caplog.records if "identity: matched" in r.message]
+    assert len(matched) == 6

@@ -27,10 +27,11 @@ bands of 4, each band a cache key listing the articles that share it
 Each indexed article's print is kept under its identity (`textprint:<article key>`)
 with whether that identity is an old page's guess (`old`) and the document id.
 
-Who wins. A match to a WordPress-generation identity (/program/ or root) takes that
-identity. An old page's guessed identity yields to a WordPress one: the capture
-that brings the WordPress URL keeps it, and the document indexed earlier under the
-guess is deleted (`Resolution.superseded`), so the live page, when it is fetched,
+Who wins. A capture that matches an article indexed already is that article: it is
+reported and not indexed again (a new text for it comes from the live site). An old
+page's guessed identity yields to a WordPress one: the capture that brings the
+WordPress URL is indexed under it, and the document indexed earlier under the guess
+is deleted (`Resolution.superseded`), so the live page, when it is fetched,
 overwrites the one document instead of adding a second.
 """
 
@@ -209,7 +210,8 @@ class Resolution:
     urls: dict[str, str] = field(default_factory=dict)  # capture URL -> identity URL
     old: dict[str, bool] = field(default_factory=dict)  # capture URL -> identity is a guess
     prints: dict[str, TextPrint] = field(default_factory=dict)  # capture URL -> its print
-    duplicates: dict[str, str] = field(default_factory=dict)  # capture -> capture kept
+    # capture URL -> the capture of this batch, or the indexed article's URL, it repeats
+    duplicates: dict[str, str] = field(default_factory=dict)
     # old identities to delete once the capture (the key) that replaces them is written
     superseded: dict[str, Known] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # every match made or refused
@@ -219,8 +221,11 @@ def resolve(captures: Sequence[tuple[str, str, bool, TextPrint]], index: PrintIn
     """Identities for a batch's captures, given as (capture URL, identity URL so far,
     whether that identity is an old page's guess, print), in batch order.
 
-    Each is matched against the index and the captures before it in the batch. Two
-    captures of one batch that match are one article: the one with a WordPress
+    Each is matched against the index and the captures before it in the batch. A
+    capture of an article indexed already is a duplicate (reported, not rewritten: the
+    WordPress generations come first, `WaybackSource.discover`), unless it brings a
+    WordPress URL to an article known only by an old page's guess (module docstring).
+    Two captures of one batch that match are one article: the one with a WordPress
     identity is kept (or the first), the other reported as a duplicate of it."""
     out = Resolution()
     batch: list[tuple[str, Known]] = []  # (capture URL, its article so far)
@@ -258,11 +263,7 @@ def resolve(captures: Sequence[tuple[str, str, bool, TextPrint]], index: PrintIn
             out.urls[capture], out.old[capture] = url, old
             continue
         out.notes.append(f"matched {capture} to {other.url} {score}")
-        if earlier is not None:
-            out.duplicates[capture] = earlier
-        else:
-            out.urls[capture], out.old[capture] = other.url, other.old
-            batch.append((capture, Known(other.url, other.old, mine, other.doc_id)))
+        out.duplicates[capture] = earlier or other.url  # indexed already: not rewritten
     return out
 
 

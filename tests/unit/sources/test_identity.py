@@ -108,11 +108,11 @@ GUESS = "https://jamestown.org/program/yeltsin-dismisses-the-government/"
 REAL = "https://jamestown.org/program/yeltsin-fires-cabinet/"
 
 
-def test_an_old_page_takes_the_wordpress_identity_of_the_article_already_indexed() -> None:
+def test_an_old_page_of_an_article_indexed_under_its_wordpress_url_is_that_article() -> None:
     index = PrintIndex(MemoryCache())
     index.remember(Known(REAL, False, textprint(ITEM_A_LATER), "monitor-1"))
     out = resolve([(OLD, GUESS, True, textprint(ITEM_A))], index)
-    assert out.urls == {OLD: REAL} and out.old == {OLD: False}
+    assert out.duplicates == {OLD: REAL} and OLD not in out.urls
     assert out.notes and out.notes[0].startswith(f"matched {OLD} to {REAL}")
 
 
