@@ -59,6 +59,7 @@ from workers.sources.wayback import (
     Capture,
     WaybackSource,
     article_from_capture,
+    articles_from_capture,
     fetched_key,
     indexed_key,
     is_old_article_page,
@@ -269,12 +270,12 @@ def ingest_urls(
             continue
         capture = captures.get(url)
         try:
-            raw = _extract(item, outcome, capture=capture, archive=archive)
+            if capture is not None and archive is not None:  # identities settled below
+                extracted += _capture_items(url, outcome, capture=capture, archive=archive)
+                continue
+            raw = _extract(item, outcome)
         except Exception as exc:  # any failure here is this item's alone
             loads.append((url, partial(_raise, _permanent(exc))))
-            continue
-        if capture is not None:
-            extracted.append((url, raw))  # given its identity with the batch's others
             continue
         digest = extracted_digest(raw)
         if cache.get(f"seen:{url}") == digest:
@@ -441,31 +442,39 @@ def extracted_digest(raw: RawArticle) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode("utf-8")).hexdigest()
 
 
-def _extract(
-    item: Item,
-    result: FetchResult | None,
-    *,
-    capture: Capture | None = None,
-    archive: Archive | None = None,
-) -> RawArticle:
+def _extract(item: Item, result: FetchResult | None) -> RawArticle:
     if isinstance(item, Mapping):
         return dataclasses.replace(
             html.article_from_rest(item, fetched_at=_now()), fetched_from=LIVE
         )
     assert result is not None
-    kind = result.content_type.split(";")[0].strip().lower()
-    if kind and kind not in HTML_TYPES:
-        raise InputError(f"not an HTML page ({kind})")
-    if capture is not None and archive is not None:
-        return article_from_capture(
-            result.text(), capture, base=archive.base, fetched_at=result.fetched_at
-        )
+    _check_html(result)
     # The page's own address is its identity: an old slug redirecting to the new one
     # must not index the article twice under two ids (and `www.` is the apex).
     raw = html.article_from_html(
         result.text(), url=canonical_url(result.final_url), fetched_at=result.fetched_at
     )
     return dataclasses.replace(raw, fetched_from=LIVE)
+
+
+def _capture_items(
+    url: str, result: FetchResult | Exception | None, *, capture: Capture, archive: Archive
+) -> list[tuple[str, RawArticle]]:
+    """A capture's articles by origin: the capture URL, and `#item-N` for the further
+    items of a daily issue page (`wayback.articles_from_capture`)."""
+    if isinstance(result, Exception) or result is None:
+        raise result or InputError("capture not fetched")
+    _check_html(result)
+    raws = articles_from_capture(
+        result.text(), capture, base=archive.base, fetched_at=result.fetched_at
+    )
+    return [(url if n == 0 else f"{url}#item-{n + 1}", raw) for n, raw in enumerate(raws)]
+
+
+def _check_html(result: FetchResult) -> None:
+    kind = result.content_type.split(";")[0].strip().lower()
+    if kind and kind not in HTML_TYPES:
+        raise InputError(f"not an HTML page ({kind})")
 
 
 def _fetch(fetcher: Fetcher, url: str, *, exact: bool = False) -> FetchResult | Exception:

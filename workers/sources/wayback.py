@@ -44,6 +44,7 @@ usual extraction (`article_region`).
 from __future__ import annotations
 
 import dataclasses
+import html as html_lib
 import json
 import re
 import unicodedata
@@ -79,6 +80,13 @@ CAPTURE_TTL_S = 400 * 86400
 _TIMESTAMP = re.compile(r"^\d{14}$")
 _GENERIC_SLUGS = frozenset({"", "jamestown-foundation", "the-jamestown-foundation", "jamestown"})
 _HEADER_LINE = re.compile(r"Publication:\s*\S", re.IGNORECASE)
+# An item title in an issue page: a bold or heading element, its text alone.
+_ITEM_TITLE = re.compile(
+    r"<(b|strong|h[2-4])\b[^>]*>(.{1,300}?)</\1\s*>", re.IGNORECASE | re.DOTALL
+)
+_TAGS = re.compile(r"<[^>]{0,2000}>")
+MIN_ITEM_WORDS = 30  # an issue item's text at least (a Monitor item is 150-600 words)
+MAX_ITEMS = 50  # title lines beyond this: not an issue page (a bound for hostile pages)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +252,75 @@ def article_from_capture(
         source="wayback",
         fetched_from=archived(capture, base),
     )
+
+
+def articles_from_capture(
+    page: str, capture: Capture, *, base: str, fetched_at: str | None = None
+) -> list[RawArticle]:
+    """The articles in a captured page: one, or each item of a daily issue page that
+    holds several (`issue_items`), each under its own identity (its title's guess
+    until its text matches a WordPress post, `workers.sources.identity`)."""
+    try:
+        items = issue_items(article_region(page))
+    except RecursionError as exc:
+        raise InputError("captured page nested too deeply to read") from exc
+    if len(items) < 2:
+        return [article_from_capture(page, capture, base=base, fetched_at=fetched_at)]
+    found = []
+    for title, fragment in items:
+        item_page = (
+            f"<html><head><title>{html_lib.escape(title)}</title></head><body><article>"
+            f'<h1>{html_lib.escape(title)}</h1><div class="entry-content">{fragment}</div>'
+            "</article></body></html>"
+        )
+        found.append(article_from_capture(item_page, capture, base=base, fetched_at=fetched_at))
+    return found
+
+
+def issue_items(region: str) -> list[tuple[str, str]]:
+    """A daily issue page's items as (title, HTML holding the header line and the item's
+    paragraphs), or [] for a page of one article.
+
+    The 1990s-2000s issue pages put the Monitor's header line once, then each item
+    under a bold or heading title line (`<b>`, `<strong>`, `<h2>`-`<h4>`) of a few
+    words without a full stop, followed by its paragraphs; a title before the header
+    line is the page's own. Two or more such titles after the header line, each with
+    `MIN_ITEM_WORDS` of text, make an issue page."""
+    header = _HEADER_LINE.search(region)
+    if header is None:
+        return []
+    line_end = region.find("<", header.end())
+    header_line = _TAGS.sub("", region[header.start() : line_end if line_end > 0 else None])
+    titles = []
+    for match in _ITEM_TITLE.finditer(region, line_end if line_end > 0 else header.end()):
+        if _is_item_title(region, match):
+            titles.append(match)
+            if len(titles) > MAX_ITEMS:
+                return []  # not a daily issue (it had about ten items): read whole
+    if len(titles) < 2:
+        return []
+    items = []
+    for n, match in enumerate(titles):
+        end = titles[n + 1].start() if n + 1 < len(titles) else len(region)
+        fragment = region[match.end() : end]
+        if len(_TAGS.sub(" ", fragment).split()) < MIN_ITEM_WORDS:
+            return []  # a title without an item's text: not an issue page
+        title = html_lib.unescape(" ".join(_TAGS.sub("", match[2]).split()))
+        items.append((title, f"<p>{html_lib.escape(header_line.strip())}</p>{fragment}"))
+    return items
+
+
+def _is_item_title(region: str, match: re.Match[str]) -> bool:
+    """A title line: alone between tags (not a bold phrase inside a paragraph), 2 to 15
+    words, no closing full stop or colon unless every word is capitalized."""
+    before = region[max(0, match.start() - 200) : match.start()].rstrip()
+    after = region[match.end() : match.end() + 200].lstrip()
+    if not (before.endswith(">") and after[:1] in ("<", "")):
+        return False
+    words = html_lib.unescape(_TAGS.sub("", match[2])).split()
+    if not 2 <= len(words) <= 15:
+        return False
+    return not words[-1].endswith((".", ":")) or all(w[:1].isupper() for w in words)
 
 
 def article_region(page: str) -> str:

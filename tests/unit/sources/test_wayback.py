@@ -29,9 +29,11 @@ from workers.sources.wayback import (
     CdxPage,
     Walked,
     article_from_capture,
+    articles_from_capture,
     cdx_query,
     identity_url,
     is_archived_article,
+    issue_items,
     narrower,
     parse_capture_url,
     parse_cdx,
@@ -293,3 +295,66 @@ def test_a_resume_key_seen_before_narrows_or_ends_the_window_with_an_error() -> 
     month.step(_page("20050101000000", key="k"), ("200501", "200501"), None)
     stuck = month.step(_page("20050101000000", key="k"), ("200501", "200501"), "k")
     assert stuck.replace == [] and stuck.error is not None and "again" in stuck.error
+
+
+# ---- daily issue pages holding several items (issue 23) -------------------------------
+# The 1990s daily Monitor put one header line over the issue, then each item under a
+# bold title line (the dev set's real-articles/item10.txt shows one such title inside a
+# body: "Chernomyrdin Takes His Distance."). Written here in that shape.
+ISSUE_ITEMS = [
+    (
+        "Yeltsin Names Kirienko",
+        "Russian President Boris Yeltsin has formally nominated Sergei Kirienko, 35, as his "
+        "choice for prime minister and called on the Duma to endorse that choice. The Duma "
+        "has three chances to approve the president's choice (BBC, March 27).",
+    ),
+    (
+        "Chernomyrdin Takes His Distance.",
+        "Former Prime Minister Viktor Chernomyrdin said he would run for president in 2000 "
+        "and that he had left the government <b>on good terms</b> with Yeltsin, though his "
+        "aides spoke of betrayal in private (NTV, March 28).",
+    ),
+    (
+        "Duma Sets A Date For The Vote",
+        "Speaker Gennady Seleznev said the Duma would hold its first vote on April 10 and "
+        "that the Communist faction had not yet decided how to vote, after a meeting of "
+        "the council of the chamber on Friday (Interfax, March 27).",
+    ),
+]
+ISSUE_PAGE = (
+    "<html><head><title>Monitor Vol 4 Issue 60 - The Jamestown Foundation</title></head>"
+    '<body><table><tr><td width="150"><a href="/">Home</a></td><td><font size="2">'
+    "<b>The Monitor</b><br><br>Publication: Monitor Volume: 4 Issue: 60<br><br>"
+    + "".join(f"<p><b>{title}</b></p><p>{text}</p>" for title, text in ISSUE_ITEMS)
+    + "</font></td></tr></table><table><tr><td>Copyright The Jamestown Foundation</td></tr>"
+    "</table></body></html>"
+)
+ISSUE_URL = "http://www.jamestown.org/publications_details.php?volume_id=4&issue_id=60&article_id=1"
+
+
+def test_an_issue_page_with_several_items_becomes_several_articles() -> None:
+    raws = articles_from_capture(ISSUE_PAGE, Capture("19980330000000", ISSUE_URL), base=BASE)
+    assert [raw.title for raw in raws] == [title for title, _ in ISSUE_ITEMS]
+    for raw, (_, text) in zip(raws, ISSUE_ITEMS, strict=True):
+        assert raw.text.startswith(text[:40])  # its own text, from its start
+        assert (raw.publication, raw.volume, raw.issue) == ("Monitor", 4, 60)
+        assert "Copyright" not in raw.text and "Home" not in raw.text
+    assert len({raw.url for raw in raws}) == 3  # three identities
+    # the bold phrase inside a paragraph is not a title: item 2 is whole
+    assert "on good terms with Yeltsin" in raws[1].text
+
+
+def test_a_page_of_one_article_is_not_split() -> None:
+    (raw,) = articles_from_capture(TABLE_PAGE, Capture("20050101000000", OLD_URL), base=BASE)
+    assert raw.title == TITLE
+    assert issue_items(ISSUE_PAGE.replace("<p><b>Duma Sets", "<p>Duma Sets")) != []
+    # one titled item after the header is one article, not an issue
+    one = ISSUE_PAGE.split("<p><b>Chernomyrdin")[0] + "</font></td></tr></table></body></html>"
+    assert issue_items(one) == []
+
+
+def test_a_page_of_a_hundred_thousand_title_lines_is_read_whole_in_linear_time() -> None:
+    """Each candidate looks at most 200 characters around it and the count is capped:
+    a hostile page of title lines is not split (and not read quadratically)."""
+    hostile = ISSUE_PAGE.replace("</font>", "<p><b>Title line</b></p>" * 100_000 + "</font>")
+    assert issue_items(hostile) == []
