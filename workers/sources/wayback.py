@@ -16,7 +16,7 @@ reached (CDXServer.java, `writeCdxResponse`): a prefix query whose filters drop 
 lines can end short, without a key, exactly like a finished walk. So a walk is a list
 of date windows (`from`/`to`), first the whole range asked. An answer short of
 `PAGE_ROWS`, without a key, whose rows stop before the window's last year (or, for a
-window of one year, its last month) replaces its window by the window's years (or
+window of one past year, its last month) replaces its window by the window's years (or
 months); a month is the narrowest window and is read as it answers. A resume key
 already seen in a window (a server sending the same key again) narrows it the same
 way, or ends a month with an error in the run's report instead of 50 identical
@@ -578,9 +578,12 @@ def narrower(low: str, high: str) -> list[tuple[str, str]] | None:
 
 def _stops_early(newest: str, low: str, high: str) -> bool:
     """Whether rows whose newest timestamp is `newest` stop before the window's last
-    year (a window of years) or last month (a window within one year)."""
+    year (a window of years) or last month (a window within one past year; this year's
+    captures are still coming in, so an incremental run's window is taken as it is)."""
     if low[:4] < high[:4]:
         return newest[:4] < high[:4]
+    if high[:4] >= datetime.now(UTC).strftime("%Y"):
+        return False
     return newest[:6] < (high[:6] if len(high) >= 6 else f"{high[:4]}12")
 
 

@@ -157,3 +157,9 @@ def _follow_up() -> str:
     """A follow-up item that repeats nine tenths of ITEM_A and ends otherwise."""
     words = ITEM_A.split()
     return " ".join(words[: len(words) * 9 // 10]) + " " + " ".join(ITEM_B.split()[-15:])
+
+
+def test_a_huge_body_is_fingerprinted_from_its_first_words_in_bounded_memory() -> None:
+    huge = ITEM_A + " " + "Moscow said. " * 2_000_000  # 26 MB of text
+    assert textprint(huge).words == 20_000
+    assert compare(textprint(huge), Known("u", False, textprint(huge))).matched

@@ -358,3 +358,17 @@ def test_a_page_of_a_hundred_thousand_title_lines_is_read_whole_in_linear_time()
     a hostile page of title lines is not split (and not read quadratically)."""
     hostile = ISSUE_PAGE.replace("</font>", "<p><b>Title line</b></p>" * 100_000 + "</font>")
     assert issue_items(hostile) == []
+
+
+def test_this_years_window_is_taken_as_it_answers() -> None:
+    """An incremental run asks from the newest capture to now: captures of this year
+    are still coming in, so rows ending in January are no sign of a cut (one request
+    per idle run, as before)."""
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    window = (f"{now.year}0101000000", now.strftime("%Y%m"))
+    step = Walked().step(_page(f"{now.year}0101000000"), window, None)
+    assert step.replace == [] and step.error is None
+    past = (f"{now.year - 1}0101000000", f"{now.year - 1}12")
+    assert Walked().step(_page(f"{now.year - 1}0101000000"), past, None).replace
