@@ -345,7 +345,10 @@ def test_a_short_block_is_not_served_from_the_archive(
 def test_monitor_ingest_kind_wayback_backfills_and_sources_shows_the_checkpoint(
     tmp_path: Path, archive: Archive, redis_url: str, redis_client: object
 ) -> None:
-    archive.capture("20050101000000", OLD, table_page(TITLE, HEADER, TEXT))
+    archive.capture("20050101000000", OLD, table_page(TITLE, HEADER, TEXT * 6))
+    # Its WordPress post, under a slug WordPress cut: matched by text, said on stderr.
+    post = "https://jamestown.org/program/troops-to-chechen-border/"
+    archive.capture("20060101000000", post, wordpress_page(TITLE, HEADER, TEXT * 6))
     clean = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
     sources = tmp_path / "sources.toml"
     sources.write_text(
@@ -368,11 +371,13 @@ def test_monitor_ingest_kind_wayback_backfills_and_sources_shows_the_checkpoint(
 
     done = monitor("ingest", "--kind", "wayback", "--from", "2004", "--to", "2006", "jamestown.org")
     assert done.returncode == 0, done.stderr
-    assert "ingested 1 (new 1" in done.stdout
+    assert "ingested 1 (new 1" in done.stdout, done.stdout
+    assert f"monitor: identity: matched {archive.base}/web/20050101000000id_/{OLD}" in done.stderr
+    assert f"to {post}" in done.stderr
     listed = monitor("sources", "--all")
     assert listed.returncode == 0, listed.stderr
     line = next(x for x in listed.stdout.splitlines() if x.startswith("jamestown-wayback"))
-    assert "2005-01-01T00:00:00+00:00" in line and "found 1" in line
+    assert "2006-01-01T00:00:00+00:00" in line and "found 2" in line
 
     wrong = monitor("ingest", "--from", "2004", "https://jamestown.org/")
     assert wrong.returncode == 2 and wrong.stderr.startswith("monitor: error: --from/--to")
