@@ -656,3 +656,39 @@ def test_seven_articles_under_three_url_generations_are_seven_documents_with_tex
     # Every old page of items 1-6 was matched to its WordPress capture, and reported.
     matched = [r.message for r in caplog.records if "identity: matched" in r.message]
     assert len(matched) == 6
+
+
+def test_a_daily_issue_page_becomes_its_items_and_each_joins_its_post(
+    archive: Archive,
+    wayback_settings: Settings,
+    fetcher: Fetcher,
+    cache: Cache,
+    client: ArchiveClient,
+) -> None:
+    """A 1990s issue page (one header line, three titled items) is three articles; the
+    item that also has a WordPress post is matched to it by its text: three documents."""
+    items = [(title, text) for title, _, text in SEVEN[1:4]]
+    body = "".join(f"<p><b>{title}</b></p><p>{text}</p>" for title, text in items)
+    issue = (
+        "<html><head><title>The Monitor</title></head><body><table><tr><td>"
+        '<a href="/">Home</a></td><td><b>The Monitor</b><br><br>'
+        f"Publication: Monitor Volume: 4 Issue: 60<br><br>{body}</td></tr></table>"
+        "</body></html>"
+    )
+    page = "http://www.jamestown.org/publications_details.php?volume_id=4&issue_id=60&article_id=1"
+    archive.capture("19990101000000", page, issue)
+    post = "https://jamestown.org/program/markets-calm-kirienko/"
+    title, text = items[1]
+    archive.capture("20120101000000", post, wordpress_page(title, "Publication: Monitor", [text]))
+
+    run, report = backfill(
+        settings=wayback_settings, fetcher=fetcher, cache=cache, client=client, from_year=1999
+    )
+
+    assert run.errors == [] and report.failures == []
+    docs = documents(wayback_settings, "yesterday OR Chechen OR ruble")
+    assert sorted(d.title for d in docs) == sorted(t for t, _ in items)
+    markets = next(d for d in docs if d.title == title)
+    assert markets.url == post
+    origins = {item.origin for item in report.items}
+    assert {f"{archive.base}/web/19990101000000id_/{page}#item-{n}" for n in (2, 3)} <= origins

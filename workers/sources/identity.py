@@ -198,12 +198,13 @@ class PrintIndex:
             "id": known.doc_id,
             "print": known.print.to_json(),
         }
-        self.cache.set(_print_key(key), json.dumps(value), ttl_s=PRINT_TTL_S)
-        for band in known.print.bands():
-            members = _members(self.cache.get(band))
+        updates = {_print_key(key): json.dumps(value)}
+        bands = known.print.bands()
+        for band, current in zip(bands, self.cache.get_many(bands), strict=True):
+            members = _members(current)
             if key not in members:
-                members = [*members, key][-MAX_BAND_MEMBERS:]
-                self.cache.set(band, json.dumps(members), ttl_s=PRINT_TTL_S)
+                updates[band] = json.dumps([*members, key][-MAX_BAND_MEMBERS:])
+        self.cache.set_many(updates, ttl_s=PRINT_TTL_S)  # 2 round trips, not 33
 
     def forget(self, url: str) -> None:
         """An identity that gave way to another (its bands drop it lazily: a band entry
