@@ -59,15 +59,17 @@ class WriteOutcome:
 
 @dataclass(frozen=True, slots=True)
 class SearchQuery:
-    """One search. `text` may be empty when a filter says what to find; filters are
-    taken as the user wrote them (aliases, codes) and resolved by the store through
-    `workers.stores.search_terms`."""
+    """One search. Empty `text` lists the newest articles (those the filters let
+    through); filters are taken as the user wrote them (aliases, codes) and resolved
+    by the store through `workers.stores.search_terms`. `offset` skips that many hits
+    of the ranking: the pages of the search page."""
 
     text: str
     publication: str | None = None
     date_from: str | None = None
     date_to: str | None = None
     limit: int = 10
+    offset: int = 0
     person: str | None = None
     place: str | None = None
     org: str | None = None

@@ -169,13 +169,14 @@ def search_body(query: SearchQuery) -> dict[str, Any] | None:
     must = [q for c in search_terms.shortest(clauses) if not c.negated and (q := clause_query(c))]
     must_not = [q for c in clauses if c.negated and (q := clause_query(c))]
     marked = [q for c in clauses if not c.negated and (q := clause_query(c))]
-    if not must and not (query.filtered and not query.text.strip()):
+    if not must and query.text.strip():  # only operators or negations: nothing to rank
         return None
     sort: list[Any] = [{"published_at": {"order": "desc", "missing": "_last"}}, {"id": "desc"}]
     body: dict[str, Any] = {
         "query": {"bool": {"must": must, "must_not": must_not, "filter": filters(query)}},
         "sort": ["_score", *sort] if must else sort,
         "size": query.limit,
+        "from": query.offset,
         "track_total_hits": True,
         "_source": _SOURCE,
         "highlight": {
