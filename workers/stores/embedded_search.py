@@ -91,8 +91,8 @@ def _ranked(
     db: sqlite3.Connection, query: SearchQuery, match: str
 ) -> tuple[int, list[tuple[int, float]], list[int]]:
     """Every match with its bm25 score in one FTS5 pass: the total, the `limit` best
-    after the first `offset` (rowid, score) and, when facets are asked for, all matching rowids (in rowid
-    order, for the facet sample; else none).
+    after the first `offset` (rowid, score) and, when facets are asked for, all
+    matching rowids (in rowid order, for the facet sample; else none).
 
     FTS5 scores every match even for `ORDER BY rank LIMIT 10`, so scoring once and
     picking the top here costs one pass where a count, a facet list and a ranked

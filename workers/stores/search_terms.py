@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 
 from workers.enrich import publications
@@ -30,6 +31,7 @@ _OPERATORS = {"AND", "OR", "NOT"}
 _WIKIDATA = re.compile(r"^Q\d+$")
 _HAS_WORD = re.compile(r"\w")
 _WORDS = re.compile(r"\w+")
+_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 # Spellings too short to search for on their own: "US" would match every "us".
 _MIN_SAFE_LETTERS = 3
 _MAX_NGRAM = 4
@@ -266,6 +268,28 @@ def publication(name: str) -> str:
     'Eurasia Daily Monitor'); an unknown name is searched as given."""
     found = publications.lookup(name)
     return found.name if found is not None else " ".join(name.split())
+
+
+def date_bound(value: str, *, end: bool) -> str:
+    """A date filter as the user wrote it ('2001', '2001-03', '2001-03-27') as an ISO
+    day: the first day of that period, or its last when it is an upper bound. Checked,
+    never guessed: ValueError says what is wrong."""
+    match = _PARTIAL_DATE.match(value.strip())
+    if match is None:
+        raise ValueError("is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)")
+    year, month, day = match.groups()
+    try:
+        if day:
+            return date(int(year), int(month), int(day)).isoformat()
+        if month:
+            first = date(int(year), int(month), 1)
+            if not end:
+                return first.isoformat()
+            next_month = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+            return date.fromordinal(next_month.toordinal() - 1).isoformat()
+    except ValueError:
+        raise ValueError("is not a valid date") from None
+    return f"{year}-12-31" if end else f"{year}-01-01"
 
 
 def unmark(marked: str) -> tuple[str, tuple[tuple[int, int], ...]]:
