@@ -23,6 +23,8 @@ from importlib import resources
 from typing import Any, TypeVar
 
 import jinja2
+from elastic_transport import TransportError
+from elasticsearch import ApiError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -36,6 +38,7 @@ from tasks import export
 from tasks.web import views
 from tasks.web.forms import EXPORT_ROWS, MAX_QUERY_CHARS, BadRequest, SearchForm, parse_form
 from workers.settings import redact_text
+from workers.stores import search_terms
 from workers.stores.base import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -79,9 +82,20 @@ class StoreThread:
         future = asyncio.wrap_future(self._pool.submit(self._call, work))
         return await asyncio.wait_for(future, self.timeout_s)
 
+    def warm(self) -> None:
+        """Load the gazetteer (every search reads it) before the first request, in
+        the store thread, so that request is not the one that waits for it."""
+        self._pool.submit(search_terms.query_clauses, "Moscow")
+
     def close(self) -> None:
-        self._pool.submit(self._close).result()
-        self._pool.shutdown()
+        """Close the store once the call under way ends (bounded: a stuck call is
+        left to the store's own timeouts, and the process exits anyway)."""
+        closing = self._pool.submit(self._close)
+        self._pool.shutdown(wait=False)
+        try:
+            closing.result(timeout=self.timeout_s)
+        except TimeoutError:
+            log.warning("the store was still busy at shutdown; left open")
 
 
 def _templates() -> jinja2.Environment:
@@ -185,13 +199,16 @@ def create_app(
         return error_page(503, f"the store did not answer within {timeout_s:g} s; try again")
 
     async def on_error(request: Request, exc: Exception) -> Response:
+        # A 500 also reaches the server log with its traceback (Starlette re-raises
+        # it after this page); the others are one line.
         status, message = classify(exc)
-        if status == 500:
-            log.exception("unexpected error on %s", request.url.path, exc_info=exc)
+        if status != 500:
+            log.warning("%s %s: %s", request.url.path, status, message)
         return error_page(status, message)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        store.warm()
         yield
         store.close()
 
@@ -212,17 +229,25 @@ def create_app(
             BadRequest: on_bad_request,
             HTTPException: on_http,
             TimeoutError: on_timeout,
+            **dict.fromkeys(EXPECTED_ERRORS, on_error),
             Exception: on_error,
         },
         lifespan=lifespan,
     )
 
 
+# What a store may raise that is not a bug: handled as a page of its own status.
+EXPECTED_ERRORS: tuple[type[Exception], ...] = (
+    ValueError,
+    StoreUnavailable,
+    TransportError,
+    ApiError,
+    OSError,
+)
+
+
 def classify(exc: BaseException) -> tuple[int, str]:
     """The status and one sentence for an error a page did not handle itself."""
-    from elastic_transport import TransportError
-    from elasticsearch import ApiError
-
     if isinstance(exc, ValueError):  # the store refused the query as written
         return 400, str(exc)
     if isinstance(exc, (StoreUnavailable, TransportError, ConnectionError, OSError)):

@@ -12,23 +12,27 @@ body: article text is untrusted input.
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import subprocess
 import sys
 import threading
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
+from tests.fakes.es_cluster import Cluster
+from tests.fakes.fake_elasticsearch import FakeElasticsearch
 from tests.support.articles import raw_article
 from tests.support.processes import ROOT, env_with, stop, wait_for
 from workers.headline import headline_fields
 from workers.model import Entity, RawArticle
 from workers.pipeline import ENRICHER_SETS, Pipeline
+from workers.stores import open_store
 from workers.stores.base import Indexable
+from workers.stores.embedded import EmbeddedStore
 
 FAST = Pipeline(ENRICHER_SETS["no-entities"])  # real dates and citations, no NER
 SCRIPT_TITLE = '<script>document.title="pwned-title"</script>Kirienko & Kuchma <b>talk</b>'
@@ -143,6 +147,9 @@ def serve(env: Mapping[str, str], *, host: str = "127.0.0.1") -> Iterator[Served
         yield Served(url, process, lines)
     finally:
         stop(process)  # type: ignore[arg-type]
+        reader.join(timeout=10)
+        if process.stderr is not None:
+            process.stderr.close()
 
 
 def _answers(url: str) -> bool:
@@ -152,5 +159,21 @@ def _answers(url: str) -> bool:
         return False
 
 
-def embedded_env(data_dir: Path) -> dict[str, str]:
-    return {"MONITOR_DATA_DIR": str(data_dir), "PYTHONPATH": os.fspath(ROOT)}
+@contextmanager
+def indexed(backend: str, data_dir: Path) -> Iterator[dict[str, str]]:
+    """ARTICLES in the embedded store or in a FakeElasticsearch; yields the
+    environment under which `monitor serve` reads them."""
+    if backend == "embedded":
+        store = EmbeddedStore(data_dir / "monitor.sqlite3")
+        store.write(list(ARTICLES))
+        store.close()
+        yield {"MONITOR_DATA_DIR": str(data_dir)}
+        return
+    with FakeElasticsearch() as fake:
+        cluster = Cluster(fake.url, f"monitor-web-{uuid.uuid4().hex[:8]}", data_dir, fake)
+        store = open_store(cluster.settings())
+        store.write(list(ARTICLES))
+        store.close()
+        cluster.refresh()
+        yield cluster.env()
+        assert fake.violations == [], "FakeElasticsearch flagged requests"
