@@ -18,7 +18,7 @@ from workers.stores.base import SearchQuery
 
 MAX_QUERY_CHARS = 500
 MAX_FILTER_CHARS = 200
-PAGE_SIZE = 20
+PAGE_SIZE = 10  # as the CLI: each shown hit costs a snippet (FTS5 reads its text)
 MAX_PAGE_SIZE = 100
 # Elasticsearch refuses `from + size` past index.max_result_window (10,000 by
 # default); the embedded store keeps the same bound so both page alike.

@@ -1,4 +1,4 @@
-"""A small index of articles that cite each other, and a real `monitor serve` process.
+"""A small index of articles that cite each other (and `serve`, a real `monitor serve`).
 
 The articles are written in the Monitor's style (header line, parenthetical press
 citations, "see the Monitor, January 17" for an internal one), modelled on
@@ -12,21 +12,15 @@ body: article text is untrusted input.
 from __future__ import annotations
 
 import dataclasses
-import re
-import subprocess
-import sys
-import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
+from devsupport.serve import Served, serve
 from tests.fakes.es_cluster import Cluster
 from tests.fakes.fake_elasticsearch import FakeElasticsearch
 from tests.support.articles import raw_article
-from tests.support.processes import ROOT, env_with, stop, wait_for
 from workers.headline import headline_fields
 from workers.model import Entity, RawArticle
 from workers.pipeline import ENRICHER_SETS, Pipeline
@@ -34,6 +28,7 @@ from workers.stores import open_store
 from workers.stores.base import Indexable
 from workers.stores.embedded import EmbeddedStore
 
+__all__ = ["ARTICLES", "HOSTILE", "KONO", "KUCHMA", "Served", "indexed", "serve"]
 FAST = Pipeline(ENRICHER_SETS["no-entities"])  # real dates and citations, no NER
 SCRIPT_TITLE = '<script>document.title="pwned-title"</script>Kirienko & Kuchma <b>talk</b>'
 SCRIPT_BODY = "<script>document.title='pwned-body'</script>"
@@ -109,54 +104,6 @@ HOSTILE = Indexable(
     _HOSTILE.raw,
 )
 ARTICLES = (KONO, KUCHMA, HOSTILE)
-
-
-@dataclasses.dataclass
-class Served:
-    url: str
-    process: subprocess.Popen[str]
-    stderr: list[str]  # every line the server wrote so far
-
-
-@contextmanager
-def serve(env: Mapping[str, str], *, host: str = "127.0.0.1") -> Iterator[Served]:
-    """`monitor serve --port 0` as a subprocess; yields once the page answers."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tasks.cli", "serve", "--host", host, "--port", "0"],
-        env=env_with(env),
-        cwd=ROOT,
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-        start_new_session=True,
-    )
-    lines: list[str] = []
-    # Drained all along, so a chatty server never blocks on a full pipe.
-    reader = threading.Thread(target=lambda: lines.extend(process.stderr or ()), daemon=True)
-    reader.start()
-    try:
-        wait_for(
-            lambda: bool(lines) or process.poll() is not None,
-            timeout=60,
-            what="monitor serve to start",
-        )
-        found = re.search(r"at (http://\S+/)", lines[0] if lines else "")
-        assert found, f"monitor serve said {lines!r}"
-        url = found.group(1)
-        wait_for(lambda: _answers(url), timeout=60, what=f"{url} to answer")
-        yield Served(url, process, lines)
-    finally:
-        stop(process)  # type: ignore[arg-type]
-        reader.join(timeout=10)
-        if process.stderr is not None:
-            process.stderr.close()
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=5).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 @contextmanager
