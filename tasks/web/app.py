@@ -106,7 +106,6 @@ def _templates() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["web_url"] = views.web_url
     env.globals["article_url"] = views.article_url
     env.globals["max_query_chars"] = MAX_QUERY_CHARS
     env.globals["export_rows"] = EXPORT_ROWS
@@ -166,20 +165,21 @@ def create_app(
             raise HTTPException(404, f"no article with id {doc_id!r}")
         return timed(page("article.html", shown=shown, form=SearchForm()), started)
 
-    async def export_rows(request: Request) -> tuple[SearchForm, list[dict[str, object]]]:
+    async def exported(request: Request) -> tuple[int, list[dict[str, object]]]:
+        """The total and the first EXPORT_ROWS rows of the search the URL asks for."""
         form = parse_form(request.query_params)
         found = await store.run(lambda s: s.search(form.query(facets=False, export=True)))
-        return form, export.search_rows(found)
+        return found.total, export.search_rows(found)
 
     async def export_csv(request: Request) -> Response:
-        _, rows = await export_rows(request)
+        _, rows = await exported(request)
         out = io.StringIO()
         export.write_csv(rows, export.SEARCH_COLUMNS, out)
         return _download(out.getvalue(), "text/csv; charset=utf-8", "monitor-search.csv")
 
     async def export_json(request: Request) -> Response:
-        _, rows = await export_rows(request)
-        body = json.dumps({"total": len(rows), "hits": rows}, ensure_ascii=False, indent=2)
+        total, rows = await exported(request)
+        body = json.dumps({"total": total, "hits": rows}, ensure_ascii=False, indent=2)
         return _download(body, "application/json", "monitor-search.json")
 
     async def stylesheet(request: Request) -> Response:

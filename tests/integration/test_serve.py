@@ -184,6 +184,7 @@ def test_exports_have_the_cli_columns_and_the_page_order(server: Served) -> None
     assert hostile["title"] == SCRIPT_TITLE  # data, unchanged (not HTML)
     data = get(server, "export.json", q="Kirienko").json()
     assert [h["id"] for h in data["hits"]] == page_order
+    assert data["total"] == len(page_order)
     assert set(data["hits"][0]) == set(SEARCH_COLUMNS)
 
 
