@@ -9,7 +9,7 @@ article pages. Server time is what the app reports in its `Server-Timing` header
 The same asks of `store.search` alone, in-process, say what the page adds: on a
 shared machine the absolute figures move with the load, the difference much less.
 
-    python -m bench.serve [--articles 300] [--docs 20000] [--rounds 5]
+    python -m bench.serve [--articles 300] [--docs 20000] [--rounds 5] [--data-dir DIR]
 """
 
 from __future__ import annotations
@@ -66,15 +66,24 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=300)
     parser.add_argument("--docs", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="keep the store here, and reuse the one found there (building it costs "
+        "minutes of NER; a second run measures at once)",
+    )
     args = parser.parse_args()
     print(machine.describe())
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        files = build(work / "corpus", count=args.articles)
-        raws = [read_file(f, max_bytes=10**7) for f in files]
-        search_store(raws, args.docs, work).close()
-        (work / "search.sqlite3").rename(work / "monitor.sqlite3")  # settings.embedded_db
-        print(f"{len(raws)} corpus articles enriched, repeated to {args.docs:,}")
+        work = args.data_dir or Path(tmp)
+        if (work / "monitor.sqlite3").exists():
+            print(f"reusing the store in {work}")
+        else:
+            files = build(work / "corpus", count=args.articles)
+            raws = [read_file(f, max_bytes=10**7) for f in files]
+            search_store(raws, args.docs, work).close()
+            (work / "search.sqlite3").rename(work / "monitor.sqlite3")  # settings.embedded_db
+            print(f"{len(raws)} corpus articles enriched, repeated to {args.docs:,}")
         asks = {
             "words and spellings": [{"q": q} for q in QUERIES + ENTITY_QUERIES],
             "filters": FILTERED,
