@@ -144,19 +144,25 @@ def create_app(
     def page(name: str, code: int = 200, **context: Any) -> HTMLResponse:
         return HTMLResponse(templates.get_template(name).render(**context), status_code=code)
 
-    def timed(response: Response, started: float) -> Response:
-        # Server time, readable in a browser's network panel and by the bench.
-        response.headers["server-timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+    def timed(response: Response, started: tuple[float, float]) -> Response:
+        """Server time, readable in a browser's network panel and by the bench: `app`
+        is the wall time of the request, `cpu` the process's CPU time meanwhile (on
+        a busy machine the first grows with the load, the second far less)."""
+        wall, cpu = (
+            (time.perf_counter() - started[0]) * 1000,
+            (time.process_time() - started[1]) * 1000,
+        )
+        response.headers["server-timing"] = f"app;dur={wall:.1f}, cpu;dur={cpu:.1f}"
         return response
 
     async def search(request: Request) -> Response:
-        started = time.perf_counter()
+        started = time.perf_counter(), time.process_time()
         form = parse_form(request.query_params)
         found = await store.run(lambda s: views.search_page(s, form))
         return timed(page("search.html", result=found, form=form), started)
 
     async def article(request: Request) -> Response:
-        started = time.perf_counter()
+        started = time.perf_counter(), time.process_time()
         doc_id = request.query_params.get("id", "").strip()
         if not doc_id or len(doc_id) > 2000:
             raise BadRequest("give an article id: /article?id=ID (ids are on the search page)")
