@@ -23,10 +23,12 @@ class Served:
 
 
 @contextmanager
-def serve(env: Mapping[str, str], *, host: str = "127.0.0.1") -> Iterator[Served]:
-    """`monitor serve --port 0` as a subprocess; yields once the page answers."""
+def serve(env: Mapping[str, str], *, host: str | None = None) -> Iterator[Served]:
+    """`monitor serve --port 0` as a subprocess (on its default host unless given);
+    yields once the page answers."""
+    hosts = ["--host", host] if host else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "tasks.cli", "serve", "--host", host, "--port", "0"],
+        [sys.executable, "-m", "tasks.cli", "serve", *hosts, "--port", "0"],
         env=env_with(env),
         cwd=ROOT,
         stderr=subprocess.PIPE,

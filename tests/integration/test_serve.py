@@ -164,8 +164,10 @@ def test_nothing_writes(server: Served) -> None:
 
 
 def test_answers_only_to_local_host_names(server: Served) -> None:
-    """A page on another site cannot read this one by pointing its own name at
-    127.0.0.1 (DNS rebinding): the Host header must be a local name."""
+    """It listens on 127.0.0.1 unless told otherwise, and a page on another site
+    cannot read it by pointing its own name at 127.0.0.1 (DNS rebinding): the Host
+    header must be a local name."""
+    assert server.url.startswith("http://127.0.0.1:")  # `serve` gives no --host
     refused = httpx.get(server.url, headers={"host": "attacker.example"}, timeout=30)
     assert refused.status_code == 400
     port = server.url.rsplit(":", 1)[1].strip("/")
