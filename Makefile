@@ -46,7 +46,7 @@ test-browser: $(STAMP)
 
 ## screenshots: regenerate docs/img/search.png and article.png from the browser tests' flow
 screenshots: $(STAMP)
-	MONITOR_SCREENSHOTS=docs/img $(BIN)/pytest -q -m browser tests/browser -k "embedded and analyst"
+	MONITOR_TEST_SCREENSHOTS=docs/img $(BIN)/pytest -q -m browser tests/browser -k "embedded and analyst"
 
 ## test-es: the Elasticsearch store suite against real 8.x and 9.x clusters (needs Docker)
 ES_COMPOSE := docker compose -f infra/elasticsearch/test-clusters.yml
