@@ -69,7 +69,6 @@ class SearchQuery:
     date_from: str | None = None
     date_to: str | None = None
     limit: int = 10
-    offset: int = 0
     person: str | None = None
     place: str | None = None
     org: str | None = None
@@ -77,6 +76,7 @@ class SearchQuery:
     mentions_to: str | None = None
     cites: str | None = None
     facets: bool = False
+    offset: int = 0
 
     @property
     def filtered(self) -> bool:
