@@ -59,7 +59,8 @@ def serve(env: Mapping[str, str], *, host: str | None = None) -> Iterator[Served
 
 
 def _answers(url: str) -> bool:
+    """Whether the server is up (the stylesheet needs no store)."""
     try:
-        return httpx.get(url, timeout=5).status_code == 200
+        return httpx.get(f"{url}style.css", timeout=5).status_code == 200
     except httpx.HTTPError:
         return False

@@ -223,3 +223,23 @@ def test_a_huge_request_line_is_refused_and_the_server_stays_up(server: Served) 
             answer = raw.recv(200)
     assert answer.startswith(b"HTTP/1.1 400") or answer == b""
     assert get(server).status_code == 200
+
+
+def test_an_unreachable_elasticsearch_is_a_503_page(
+    tmp_path: Path,
+) -> None:
+    """The page starts without its store; a store it cannot reach is a page saying
+    so, every time, and never a traceback or a dead server."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # nothing listens once the socket is closed
+    env = {
+        "MONITOR_ELASTICSEARCH_URL": f"http://127.0.0.1:{port}",
+        "MONITOR_DATA_DIR": str(tmp_path),
+    }
+    with serve(env) as served:
+        for _ in range(2):
+            page = httpx.get(served.url, params={"q": "Kono"}, timeout=60)
+            assert page.status_code == 503
+            assert "The index is not answering" in page.text
+            assert "unavailable" in page.text and "Traceback" not in page.text
