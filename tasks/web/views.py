@@ -180,7 +180,7 @@ def article_page(store: Store, doc_id: str) -> ArticlePage | None:
         entities=_entities(article),
         dates=[
             Linked(
-                f"{d.text}",
+                d.text,
                 _search_url(mentions_from=d.start, mentions_to=d.end),
                 d.start if d.start == d.end else f"{d.start} – {d.end}",
             )
