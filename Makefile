@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format unit integration docs bench soak clean test-es
+.PHONY: run test lint format unit integration docs bench soak clean test-es test-browser screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,browser]'
 	touch $(STAMP)
 
 ## run: ingest the sample articles into the embedded store and search them (no servers)
@@ -17,6 +17,8 @@ run: $(STAMP)
 	$(BIN)/monitor ingest samples/
 	$(BIN)/monitor search "Kuril Islands"
 	$(BIN)/monitor status
+	@echo
+	@echo '"$(BIN)/monitor serve" opens the search page in a browser at http://127.0.0.1:8700'
 
 ## lint: formatting, lint rules and strict typing
 lint: $(STAMP)
@@ -37,6 +39,14 @@ unit: $(STAMP)
 
 integration: $(STAMP)
 	$(BIN)/pytest tests/integration
+
+## test-browser: the search page in a real headless Chromium (Debian's chromium package)
+test-browser: $(STAMP)
+	$(BIN)/pytest -m browser tests/browser
+
+## screenshots: regenerate docs/img/search.png and article.png from the browser tests' flow
+screenshots: $(STAMP)
+	MONITOR_TEST_SCREENSHOTS=docs/img $(BIN)/pytest -q -m browser tests/browser -k "embedded and analyst"
 
 ## test-es: the Elasticsearch store suite against real 8.x and 9.x clusters (needs Docker)
 ES_COMPOSE := docker compose -f infra/elasticsearch/test-clusters.yml

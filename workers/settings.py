@@ -310,6 +310,13 @@ class Settings(BaseSettings):
     kibana_api_key: SecretStr | None = Field(
         default=None, description="Kibana API key (defaults to the Elasticsearch API key)."
     )
+    serve_request_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="`monitor serve`: longest a page may take to ask the store; a slower "
+        "answer is a 503 page (the store's own timeouts still bound the query itself).",
+    )
 
     @field_validator("http_proxy")
     @classmethod

@@ -16,6 +16,7 @@ from tasks.cli import (  # noqa: F401  (each module registers its commands)
     evaluate,
     kibana,
     reprocess,
+    serve,
     show,
     sources,
 )

@@ -241,13 +241,8 @@ def search(
         click.echo(f"no articles match {asked}")
         return
     click.echo(f"{result.total} article(s) match {asked}; showing {len(result.hits)}")
-    for clause in search_terms.query_clauses(query):
-        for term in clause.terms:  # say what each term was widened to, by itself
-            others = [s for s in term.spellings if s.casefold() != term.typed.casefold()]
-            if term.entity and others:
-                click.echo(f"  ({term.typed} as {term.entity}: {', '.join(term.spellings)})")
-            elif term.synonyms:
-                click.echo(f"  ({term.typed} also as {', '.join(term.synonyms)})")
+    for line in search_terms.widened(query):  # what each term was widened to
+        click.echo(f"  ({line})")
     # Highlights: bold on a terminal, **stars** in a pipe or file; never [brackets],
     # which the Monitor itself uses for editorial insertions.
     marks = ("\x1b[1m", "\x1b[0m") if sys.stdout.isatty() else ("**", "**")

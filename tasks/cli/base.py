@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
 from functools import wraps
 from typing import Any, NoReturn, TypeVar
 
@@ -28,12 +26,12 @@ from pydantic import ValidationError
 from workers import __version__, logs
 from workers.ingest import BatchReport
 from workers.settings import Settings, describe_error, redact, redact_text
+from workers.stores import search_terms
 from workers.stores.base import StoreUnavailable
 
 EXIT_ITEMS_FAILED = 1
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
-_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -124,27 +122,13 @@ def handle_service_errors(func: F) -> F:
 
 
 def date_bound(value: str | None, flag: str, *, end: bool) -> str | None:
-    """'2001' → 2001-01-01 (or 2001-12-31 as an upper bound); checked, never guessed."""
+    """'2001' → 2001-01-01 (or 2001-12-31 as an upper bound); a bad date is one error line."""
     if value is None:
         return None
-    match = _PARTIAL_DATE.match(value.strip())
-    if match is None:
-        fail(f"{flag} {value!r} is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)")
-    assert match is not None
-    year, month, day = match.groups()
     try:
-        if day:
-            return date(int(year), int(month), int(day)).isoformat()
-        if month:
-            first = date(int(year), int(month), 1)
-            if not end:
-                return first.isoformat()
-            next_month = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-            return date.fromordinal(next_month.toordinal() - 1).isoformat()
-        return f"{year}-12-31" if end else f"{year}-01-01"
-    except ValueError:
-        fail(f"{flag} {value!r} is not a valid date")
-    return None
+        return search_terms.date_bound(value, end=end)
+    except ValueError as exc:
+        fail(f"{flag} {value!r} {exc}")
 
 
 T = TypeVar("T")

@@ -80,7 +80,8 @@ def test_ingest_then_get_search_and_stats(cluster: Cluster, store: Elasticsearch
     assert store.search(SearchQuery("Putin", publication="china brief")).total == 1
     assert store.search(SearchQuery("Putin NOT Kommersant")).total == 1
     assert store.search(SearchQuery("Kommersant OR Interfax")).total == 2
-    assert store.search(SearchQuery("   ")).total == 0
+    assert store.search(SearchQuery("   ")).total == 3  # no words: the newest
+    assert store.search(SearchQuery("!! ?")).total == 0  # nothing searchable
 
     stats = store.stats()
     assert stats.documents == 3

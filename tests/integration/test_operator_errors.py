@@ -2,8 +2,8 @@
 
 Every command runs as a user runs it (a real `monitor` subprocess). Services are real
 where they can be: a private redis-server that demands passwords (ACL), and
-FakeElasticsearch over real HTTP (docs/architecture.md, "Where each part is tested": no Elasticsearch here). An
-unreachable service is a closed port on 127.0.0.1.
+FakeElasticsearch over real HTTP (no Elasticsearch here: docs/architecture.md, "Where
+each part is tested"). An unreachable service is a closed port on 127.0.0.1.
 """
 
 from __future__ import annotations

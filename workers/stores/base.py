@@ -59,9 +59,10 @@ class WriteOutcome:
 
 @dataclass(frozen=True, slots=True)
 class SearchQuery:
-    """One search. `text` may be empty when a filter says what to find; filters are
-    taken as the user wrote them (aliases, codes) and resolved by the store through
-    `workers.stores.search_terms`."""
+    """One search. Empty `text` lists the newest articles (those the filters let
+    through); filters are taken as the user wrote them (aliases, codes) and resolved
+    by the store through `workers.stores.search_terms`. `offset` skips that many hits
+    of the ranking: the pages of the search page."""
 
     text: str
     publication: str | None = None
@@ -76,6 +77,7 @@ class SearchQuery:
     cites: str | None = None
     facets: bool = False
     explain: bool = False  # fill SearchHit.matched
+    offset: int = 0
 
     @property
     def filtered(self) -> bool:

@@ -332,9 +332,10 @@ class ElasticsearchStore:
         if body is None:
             return SearchResult(total=0, hits=[])
         with es_client.errors(self.location):
-            # `_source` is spelled `source` by the client's keyword arguments.
+            # The client spells `_source` and `from` as `source` and `from_`.
             response = self.client.search(
-                index=self.alias, **{k.lstrip("_"): v for k, v in body.items()}
+                index=self.alias,
+                **{"from_" if k == "from" else k.lstrip("_"): v for k, v in body.items()},
             )
         clauses = search_terms.query_clauses(query.text) if query.explain else None
         return es_search.parse_response(response.body, facets=query.facets, clauses=clauses)

@@ -47,7 +47,7 @@ def search(db: sqlite3.Connection, query: SearchQuery) -> SearchResult:
     """Run `query` on the store's connection: ranked hits, total, facets."""
     clauses = search_terms.query_clauses(query.text)
     match = fts_query(clauses)
-    if not match and not (query.filtered and not query.text.strip()):
+    if not match and query.text.strip():  # only operators or negations: nothing to rank
         return SearchResult(total=0, hits=[])
     try:
         # Ranked on the shortest phrases (the same matches, each mention counted
@@ -96,8 +96,8 @@ def _ranked(
     db: sqlite3.Connection, query: SearchQuery, clauses: list[Clause]
 ) -> tuple[int, list[tuple[int, float]], list[int]]:
     """Every match with its bm25 score in one FTS5 pass: the total, the `limit` best
-    (rowid, score) and, when facets are asked for, all matching rowids (in rowid
-    order, for the facet sample; else none).
+    after the first `offset` (rowid, score) and, when facets are asked for, all
+    matching rowids (in rowid order, for the facet sample; else none).
 
     FTS5 scores every match even for `ORDER BY rank LIMIT 10`, so scoring once and
     picking the top here costs one pass where a count, a facet list and a ranked
@@ -140,10 +140,15 @@ def _ranked(
             for rank, rowid in scored
             if counts[rowid] >= need
         ]
-        best = [(rowid, -rank) for _, rank, rowid in heapq.nsmallest(query.limit, scored)]
+        best = [
+            (rowid, -rank)
+            for _, rank, rowid in heapq.nsmallest(query.offset + query.limit, scored)[
+                query.offset :
+            ]
+        ]
         matched = sorted(r[2] for r in scored) if query.facets else []
         return len(scored), best, matched
-    best_plain = heapq.nsmallest(query.limit, scored)
+    best_plain = heapq.nsmallest(query.offset + query.limit, scored)[query.offset :]
     matched = [r[1] for r in scored] if query.facets else []
     return len(scored), [(rowid, -rank) for rank, rowid in best_plain], matched
 
@@ -169,11 +174,12 @@ def _explain(
 def _newest(
     db: sqlite3.Connection, query: SearchQuery
 ) -> tuple[int, list[tuple[int, float]], list[int]]:
-    """Filters only: the total, the `limit` newest matches (score 0) and, when facets
-    are asked for, every matching rowid (else none).
+    """Filters only (or nothing at all): the total, the `limit` newest matches after
+    the first `offset` (score 0) and, when facets are asked for, every matching rowid
+    (else none).
 
-    Walking the date index newest first and probing the filters stops after `limit`
-    rows; sorting every match first would read thousands of big rows.
+    Walking the date index newest first and probing the filters stops after `offset +
+    limit` rows; sorting every match first would read thousands of big rows.
     """
     where, params = filters(query)
     matched: list[int] = []
@@ -188,8 +194,8 @@ def _newest(
         )
     shown = db.execute(
         f"SELECT a.rowid FROM articles a INDEXED BY articles_published_id WHERE 1 = 1{where} "
-        "ORDER BY a.published_at DESC, a.id DESC LIMIT ?",
-        (*params, query.limit),
+        "ORDER BY a.published_at DESC, a.id DESC LIMIT ? OFFSET ?",
+        (*params, query.limit, query.offset),
     ).fetchall()
     return total, [(r[0], 0.0) for r in shown], matched
 

@@ -219,7 +219,7 @@ def search_body(query: SearchQuery) -> dict[str, Any] | None:
     must, should = text_query(clauses)
     must_not = [q for c in clauses if c.negated and (q := clause_query(c))]
     marked = [q for c in clauses if not c.negated and (q := clause_query(c))]
-    if not must and not (query.filtered and not query.text.strip()):
+    if not must and query.text.strip():  # only operators or negations: nothing to rank
         return None
     if query.explain:
         should += explain_queries(clauses)
@@ -235,6 +235,7 @@ def search_body(query: SearchQuery) -> dict[str, Any] | None:
         },
         "sort": ["_score", *sort] if must else sort,
         "size": query.limit,
+        "from": query.offset,
         "track_total_hits": True,
         "_source": _SOURCE,
         "highlight": {

@@ -21,6 +21,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 
 from workers.enrich import publications
@@ -38,6 +39,7 @@ _HAS_WORD = re.compile(r"\w")
 _WORDS = re.compile(r"\w+")
 # A word of a name, the soft sign's apostrophe inside it ("Shamil'", "Tat'yana").
 _KEY_WORDS = re.compile(r"\w(?:[\w'’ʹʼ]*\w)?")
+_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 # Spellings too short to search for on their own: "US" would match every "us".
 _MIN_SAFE_LETTERS = 3
 # More words than this in one query is not an analyst's question: refused with a
@@ -277,6 +279,21 @@ def required(clauses: list[Clause]) -> int:
 MIN_SHOULD_MATCH = "2<-1 4<75%"
 
 
+def widened(text: str) -> list[str]:
+    """What each typed term was widened to, one line per term ("Kiriyenko as Sergei
+    Kirienko: Sergei Kirienko, Kirienko, …", "militants also as militant, rebel, …"):
+    what the CLI's table and the search page print under the count."""
+    lines = []
+    for clause in query_clauses(text):
+        for term in clause.terms:
+            others = [s for s in term.spellings if s.casefold() != term.typed.casefold()]
+            if term.entity and others:
+                lines.append(f"{term.typed} as {term.entity}: {', '.join(term.spellings)}")
+            elif term.synonyms:
+                lines.append(f"{term.typed} also as {', '.join(term.synonyms)}")
+    return lines
+
+
 def explain_parts(clauses: list[Clause]) -> list[tuple[str, Clause]]:
     """Each thing a search looks for, labelled for `--explain`, as a one-phrase clause
     a store can test an article against: the words as typed, a known entity's other
@@ -485,6 +502,28 @@ def publication(name: str) -> str:
     'Eurasia Daily Monitor'); an unknown name is searched as given."""
     found = publications.lookup(name)
     return found.name if found is not None else " ".join(name.split())
+
+
+def date_bound(value: str, *, end: bool) -> str:
+    """A date filter as the user wrote it ('2001', '2001-03', '2001-03-27') as an ISO
+    day: the first day of that period, or its last when it is an upper bound. Checked,
+    never guessed: ValueError says what is wrong."""
+    match = _PARTIAL_DATE.match(value.strip())
+    if match is None:
+        raise ValueError("is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)")
+    year, month, day = match.groups()
+    try:
+        if day:
+            return date(int(year), int(month), int(day)).isoformat()
+        if month:
+            first = date(int(year), int(month), 1)
+            if not end:
+                return first.isoformat()
+            next_month = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+            return date.fromordinal(next_month.toordinal() - 1).isoformat()
+    except ValueError:
+        raise ValueError("is not a valid date") from None
+    return f"{year}-12-31" if end else f"{year}-01-01"
 
 
 def unmark(marked: str) -> tuple[str, tuple[tuple[int, int], ...]]:

@@ -79,8 +79,16 @@ def test_negated_clauses_go_to_must_not() -> None:
     assert body is not None
     bool_ = body["query"]["bool"]
     assert [text_part(q) for q in bool_["must_not"]] == ['"budget"']
-    assert search_body(SearchQuery("   ")) is None
+    assert search_body(SearchQuery("!! ?")) is None  # nothing to search for
     assert search_body(SearchQuery('""')) is None
+
+
+def test_an_empty_query_is_the_newest_page() -> None:
+    body = search_body(SearchQuery("   ", limit=20, offset=40))
+    assert body is not None
+    assert body["query"]["bool"]["must"] == []
+    assert body["sort"][0] == {"published_at": {"order": "desc", "missing": "_last"}}
+    assert (body["from"], body["size"]) == (40, 20)
 
 
 def test_entity_filter_is_one_nested_entity_with_a_required_should() -> None:

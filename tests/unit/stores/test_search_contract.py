@@ -260,8 +260,26 @@ def test_filter_only_results_are_newest_first(store: Store) -> None:
     assert [h.id for h in found.hits] == [GUARD.article.id, KIRIENKO.article.id]
 
 
-def test_an_empty_query_without_filters_finds_nothing(store: Store) -> None:
-    assert store.search(SearchQuery("   ")).total == 0
+def test_an_empty_query_without_filters_lists_the_newest(store: Store) -> None:
+    """What the search page shows before anything is typed."""
+    found = store.search(SearchQuery("   ", limit=2))
+    assert found.total == len(ALL)
+    assert [h.id for h in found.hits] == [GUARD.article.id, COURT.article.id]
+    # Text without a word in it: nothing to search for, nothing listed.
+    assert store.search(SearchQuery("!! ?")).total == 0
+
+
+@pytest.mark.parametrize("text", ["", "Kirienko OR Kuchma OR Kono OR Ukraine"])
+def test_offset_pages_through_the_ranking(store: Store, text: str) -> None:
+    everything = [h.id for h in store.search(SearchQuery(text, limit=10)).hits]
+    assert len(everything) >= 4
+    pages = [
+        [h.id for h in store.search(SearchQuery(text, limit=2, offset=start)).hits]
+        for start in range(0, len(everything), 2)
+    ]
+    assert [i for page in pages for i in page] == everything
+    past = store.search(SearchQuery(text, limit=2, offset=len(everything)))
+    assert past.hits == [] and past.total == len(everything)
 
 
 def test_mentioned_dates_are_separate_from_publication_dates(store: Store) -> None:
