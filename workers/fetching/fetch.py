@@ -184,7 +184,10 @@ class Fetcher:
         """GET `url` politely. `conditional` sends the cached validators (304 possible);
         `exact` sends the URL as given (an archive capture URL holds another URL, which
         canonicalizing would mangle)."""
-        canonical = url if exact else canonical_url(url)
+        try:
+            canonical = url if exact else canonical_url(url)
+        except URLError as exc:  # a bad URL from a listing is that item's error
+            raise PermanentFetchError(url, str(exc)) from exc
         self._check_host(canonical, canonical)
         self._check_paused(canonical)
         if not self.robots.allowed(canonical):

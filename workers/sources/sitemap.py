@@ -87,8 +87,12 @@ def parse_sitemap(data: bytes, *, base_url: str) -> Sitemap:
             missing="has no <loc>",
             errors=errors,
         )
-        if url is not None:
+        if url is None:
+            continue
+        try:
             entries.append(Entry(url, lastmod(fields.get("lastmod"))))
+        except InputError as exc:
+            errors.append(f"{child} {number}: {exc}")
     return Sitemap(kind == "sitemapindex", entries, errors)
 
 
@@ -114,16 +118,21 @@ def _children(root: Element, name: str) -> Iterator[Element]:
 
 
 def lastmod(value: str | None) -> str | None:
-    """A W3C datetime (`2025-10-01`, `…T10:00:00+03:00`, `…Z`) as UTC ISO seconds."""
+    """A W3C datetime (`2025-10-01`, `…T10:00:00+03:00`, `…Z`) as UTC ISO seconds;
+    None when absent or not a date. `InputError` when it is a date that has no UTC
+    time (`0001-01-01T00:00:00+01:00` is in year 0): that entry's error alone."""
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value[:64].replace("Z", "+00:00"))
     except ValueError:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+    try:
+        return moment.astimezone(UTC).isoformat(timespec="seconds")
+    except (OverflowError, ValueError) as exc:
+        raise InputError(f"<lastmod> {value[:64]!r} is out of range") from exc
 
 
 def post_sitemaps(entries: list[Entry]) -> tuple[list[Entry], bool]:
