@@ -31,6 +31,7 @@ from workers import __version__
 from workers.cache import Cache
 from workers.errors import TransientError
 from workers.fetching.breaker import BlockBreaker
+from workers.fetching.deadline import deadline_transport, within
 from workers.fetching.decode import ACCEPT_ENCODING, DecodingError, decoded, encodings
 from workers.fetching.ratelimit import RateLimiter, open_rate_limiter
 from workers.fetching.robots import MAX_ROBOTS_BYTES, RobotsRules
@@ -170,9 +171,11 @@ class Fetcher:
             # ourselves (workers.fetching.decode), so we ask only for what we can bound.
             headers={"User-Agent": policy.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             timeout=httpx.Timeout(policy.timeout_s),
-            limits=httpx.Limits(max_connections=policy.concurrency * 2),
+            # Every socket operation within the request's total deadline (headers too).
+            transport=deadline_transport(
+                limits=httpx.Limits(max_connections=policy.concurrency * 2), proxy=proxy
+            ),
             follow_redirects=False,  # followed by hand: every hop is checked
-            proxy=proxy,
             trust_env=False,  # the proxy is MONITOR_HTTP_PROXY, not whatever the env says
         )
         return cls(client=client, cache=cache, limiter=open_rate_limiter(settings), policy=policy)
@@ -338,8 +341,27 @@ class Fetcher:
         self.limiter.acquire(host_of(url))
         deadline = time.monotonic() + self.policy.deadline_s
         timeout = httpx.Timeout(min(self.policy.timeout_s, self.policy.deadline_s))
+        try:
+            return self._exchange(url, headers, timeout, max_bytes, deadline)
+        except httpx.TimeoutException as exc:
+            if time.monotonic() < deadline - _CLOCK_SLACK_S:
+                raise  # one slow read: retried here like any timeout
+            # The whole request is over its time, headers included: as for a slow body.
+            raise TransientFetchError(
+                url, f"response not complete within the deadline ({type(exc).__name__})"
+            ) from exc
+
+    def _exchange(
+        self,
+        url: str,
+        headers: dict[str, str],
+        timeout: httpx.Timeout,
+        max_bytes: int,
+        deadline: float,
+    ) -> tuple[int, bytes, httpx.Headers]:
         with (
             self._slots,
+            within(deadline),
             self.client.stream("GET", url, headers=headers, timeout=timeout) as response,
         ):
             status = response.status_code
@@ -355,6 +377,8 @@ class Fetcher:
 
 
 _REDIRECTS = (301, 302, 303, 307, 308)
+# A socket timeout may fire a little before the instant it was computed to end at.
+_CLOCK_SLACK_S = 0.05
 CHALLENGE_SNIFF_BYTES = 32_768
 # The statuses a bot-challenge interstitial answers with (its body is sniffed for markers).
 CHALLENGE_STATUSES = frozenset({403, 429, 503})
