@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import partial
+from typing import Any
 
 from workers.cache import Cache, LockHeld
 from workers.errors import is_transient
@@ -262,7 +263,13 @@ def ingest_urls(
             continue
         capture = captures.get(url)
         try:
-            raw = _extract(item, outcome, capture=capture, archive=archive)
+            raw = _extract(
+                item,
+                outcome,
+                capture=capture,
+                archive=archive,
+                max_bytes=fetcher.policy.max_article_bytes,
+            )
         except Exception as exc:  # any failure here is this item's alone
             loads.append((url, partial(_raise, _permanent(exc))))
             continue
@@ -345,7 +352,7 @@ def _fallback(url: str, archive: Archive, cache: Cache) -> RawArticle | None:
         where = capture.raw_url(archive.base) if capture else None
         if capture is None or where is None or cache.get(fetched_key(where)):
             return None
-        result = archive.fetcher.get(where, conditional=False, exact=True)
+        result = archive.fetcher.get(where, conditional=False, exact=True, article=True)
         cache.set(fetched_key(where), "1", ttl_s=CAPTURE_TTL_S)
         raw = article_from_capture(result.text(), capture, base=archive.base)
     except Exception:  # nothing to serve: the item waits for the live site, as before
@@ -381,8 +388,10 @@ def _extract(
     *,
     capture: Capture | None = None,
     archive: Archive | None = None,
+    max_bytes: int,
 ) -> RawArticle:
     if isinstance(item, Mapping):
+        _check_post_size(item, max_bytes)
         return dataclasses.replace(
             html.article_from_rest(item, fetched_at=_now()), fetched_from=LIVE
         )
@@ -402,9 +411,21 @@ def _extract(
     return dataclasses.replace(raw, fetched_from=LIVE)
 
 
+def _check_post_size(post: Mapping[str, Any], max_bytes: int) -> None:
+    """A REST post's content is held to the article limit, as a fetched page is."""
+    content = post.get("content")
+    rendered = content.get("rendered") if isinstance(content, Mapping) else None
+    size = len(rendered.encode("utf-8", "replace")) if isinstance(rendered, str) else 0
+    if size > max_bytes:
+        raise InputError(
+            f"REST post content is {size:,} bytes, over the {max_bytes:,}-byte article "
+            "limit (MONITOR_MAX_ARTICLE_BYTES)"
+        )
+
+
 def _fetch(fetcher: Fetcher, url: str, *, exact: bool = False) -> FetchResult | Exception:
     try:
-        return fetcher.get(url, conditional=not exact, exact=exact)
+        return fetcher.get(url, conditional=not exact, exact=exact, article=True)
     except (PermanentFetchError, InputError, TransientFetchError) as exc:
         return exc
     except Exception as exc:  # an error we do not map (say httpx's): fails alone

@@ -72,7 +72,8 @@ class PermanentFetchError(InputError):
 class FetchPolicy:
     user_agent: str
     allowed_hosts: frozenset[str]
-    max_bytes: int = 5_000_000
+    max_bytes: int = 5_000_000  # any response (a feed, a sitemap, a REST page)
+    max_article_bytes: int = 2_000_000  # an article's page: what a file may be, too
     max_attempts: int = 4
     backoff_s: float = 1.0
     max_delay_s: float = 60.0
@@ -91,6 +92,7 @@ class FetchPolicy:
             user_agent=user_agent(settings.contact),
             allowed_hosts=settings.allowed_host_set,
             max_bytes=settings.max_page_bytes,
+            max_article_bytes=settings.max_article_bytes,
             max_attempts=settings.fetch_max_attempts,
             backoff_s=settings.fetch_backoff_s,
             max_delay_s=settings.fetch_max_delay_s,
@@ -183,10 +185,13 @@ class Fetcher:
     def close(self) -> None:
         self.client.close()
 
-    def get(self, url: str, *, conditional: bool = True, exact: bool = False) -> FetchResult:
+    def get(
+        self, url: str, *, conditional: bool = True, exact: bool = False, article: bool = False
+    ) -> FetchResult:
         """GET `url` politely. `conditional` sends the cached validators (304 possible);
         `exact` sends the URL as given (an archive capture URL holds another URL, which
-        canonicalizing would mangle)."""
+        canonicalizing would mangle); `article`: the response is one article's page,
+        held to the article limit (MONITOR_MAX_ARTICLE_BYTES) as well."""
         try:
             canonical = url if exact else canonical_url(url)
         except URLError as exc:  # a bad URL from a listing is that item's error
@@ -196,7 +201,10 @@ class Fetcher:
         if not self.robots.allowed(canonical):
             raise PermanentFetchError(canonical, "disallowed by robots.txt")
         headers = self._validator_headers(canonical) if conditional else {}
-        return self._get(canonical, headers=headers, max_bytes=self.policy.max_bytes)
+        limit = self.policy.max_bytes
+        if article:
+            limit = min(limit, self.policy.max_article_bytes)
+        return self._get(canonical, headers=headers, max_bytes=limit)
 
     def save_validators(self, result: FetchResult) -> None:
         """Remember ETag/Last-Modified so the next GET of this URL can be a 304."""
