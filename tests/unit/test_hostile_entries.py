@@ -1,5 +1,5 @@
-"""Issue 22, point 1 and 9: one bad listing entry fails alone; the port is part of a
-host's identity.
+"""Issue 22, points 1, 7 and 9: one bad listing entry fails alone; limits hold on
+every road; the port is part of a host's identity.
 
 The hostile values are the audit's: a `<loc>`/`<link>` of `http://[::1/x/` (urlsplit
 raises "Invalid IPv6 URL", a ValueError), a `<lastmod>`/feed date of
@@ -9,11 +9,15 @@ redirect pointing at `http://127.0.0.1:6391/`, a Redis on the allowed machine.
 
 from __future__ import annotations
 
+import gzip
+
 import httpx
 import pytest
 
+from workers.fetching.crawl import _extract
 from workers.fetching.fetch import PermanentFetchError
 from workers.fetching.urls import URLError, canonical_url, check_allowed, host_of
+from workers.model import InputError
 from workers.sources.feed import parse_feed
 from workers.sources.html import article_from_html
 from workers.sources.sitemap import parse_sitemap
@@ -146,3 +150,41 @@ def test_a_listed_url_that_is_not_a_url_is_a_fetch_error() -> None:
     fetcher = make(lambda r: httpx.Response(200, text="ok"))
     with pytest.raises(PermanentFetchError, match="not a valid URL"):
         fetcher.get(BAD_URL)
+
+
+# --- point 7: the article size limit on every road; sitemaps bounded per file --------
+
+
+def test_an_article_page_is_held_to_the_article_limit_and_a_listing_is_not() -> None:
+    body = b"<p>" + b"(Interfax, March " * 1000 + b"</p>"  # 17 KB
+    fetcher = make(
+        lambda r: httpx.Response(200, content=body), max_bytes=100_000, max_article_bytes=10_000
+    )
+    with pytest.raises(PermanentFetchError, match="over the 10,000-byte limit"):
+        fetcher.get("https://jamestown.org/program/a/", article=True)
+    assert fetcher.get("https://jamestown.org/feed/").body == body  # a feed may be larger
+
+
+def test_a_rest_post_over_the_article_limit_fails_alone() -> None:
+    post = {
+        "type": "post",
+        "link": "https://jamestown.org/program/huge-post-here/",
+        "title": {"rendered": "Huge"},
+        "content": {"rendered": "<p>" + "(Interfax, March " * 1000 + "</p>"},
+    }
+    with pytest.raises(InputError, match="REST post content is 17,007 bytes, over the 10,000"):
+        _extract(post, None, max_bytes=10_000)
+    assert _extract(post, None, max_bytes=20_000).title == "Huge"
+
+
+def test_a_sitemap_is_read_up_to_the_protocols_entry_limit() -> None:
+    entries = "".join(
+        f"<url><loc>https://jamestown.org/post-number-{i}-here/</loc></url>" for i in range(12)
+    )
+    data = gzip.compress(f"<urlset {NS}>{entries}</urlset>".encode())
+    sitemap = parse_sitemap(data, base_url="https://jamestown.org/", max_entries=10)
+    assert len(sitemap.entries) == 10
+    assert sitemap.entries[-1].url == "https://jamestown.org/post-number-9-here/"
+    assert sitemap.errors == [
+        "more than 10 entries (the sitemaps.org limit per file); the rest are not read"
+    ]
