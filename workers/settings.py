@@ -77,7 +77,8 @@ class Settings(BaseSettings):
     max_article_bytes: int = Field(
         default=2_000_000,
         ge=1,
-        description="Inputs larger than this are refused as bad input.",
+        description="Inputs larger than this are refused as bad input: a file, a fetched "
+        "article page or archive capture (decoded bytes), a REST post's content.",
     )
     log_level: str = Field(
         default="INFO", description="Python logging level (DEBUG, INFO, WARNING, ERROR)."
@@ -150,8 +151,9 @@ class Settings(BaseSettings):
     )
     allowed_hosts: str = Field(
         default="jamestown.org",
-        description="Comma-separated hosts that may be fetched (redirects included); "
-        "www. and staging. map to jamestown.org, and staging is never fetched.",
+        description="Comma-separated hosts that may be fetched (redirects included), on "
+        "their default ports; host:port for another port, host:* for any; www. and "
+        "staging. map to jamestown.org, and staging is never fetched.",
     )
     host_rate_per_s: float = Field(
         default=1.0, gt=0, description="Requests per second per host, across all workers."
@@ -202,7 +204,8 @@ class Settings(BaseSettings):
     max_page_bytes: int = Field(
         default=5_000_000,
         ge=1,
-        description="Responses larger than this (after decompression) are refused.",
+        description="Responses larger than this (after decompression) are refused: feeds, "
+        "sitemaps, REST pages (an article page: MONITOR_MAX_ARTICLE_BYTES).",
     )
     max_redirects: int = Field(default=5, ge=0, description="Redirect hops followed per URL.")
     robots_ttl_s: int = Field(default=3600, ge=1, description="How long robots.txt is cached.")
