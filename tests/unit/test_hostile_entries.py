@@ -16,7 +16,7 @@ import pytest
 
 from workers.fetching.crawl import _extract
 from workers.fetching.fetch import PermanentFetchError
-from workers.fetching.urls import URLError, canonical_url, check_allowed, host_of
+from workers.fetching.urls import URLError, canonical_url, check_allowed, host_of, site_of
 from workers.model import InputError
 from workers.sources.feed import parse_feed
 from workers.sources.html import article_from_html
@@ -127,10 +127,13 @@ def test_another_port_on_an_allowed_host_is_refused(url: str, allowed: set[str])
         check_allowed(url, allowed)
 
 
-def test_host_identity_keeps_a_non_default_port() -> None:
+def test_host_identity_keeps_a_non_default_port_and_politeness_does_not() -> None:
     assert host_of("https://JamesTown.org:443/x/") == "jamestown.org"
     assert host_of("http://127.0.0.1:6391/") == "127.0.0.1:6391"
     assert host_of("http://[::1]:80/") == "[::1]"
+    # Rate limits and blocks are per machine: one bucket whatever the port.
+    assert site_of("http://127.0.0.1:6391/") == site_of("http://127.0.0.1/") == "127.0.0.1"
+    assert site_of(BAD_URL) == ""
 
 
 def test_a_redirect_to_another_port_is_refused_before_it_is_requested() -> None:

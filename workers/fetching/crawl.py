@@ -354,7 +354,9 @@ def _fallback(url: str, archive: Archive, cache: Cache) -> RawArticle | None:
             return None
         result = archive.fetcher.get(where, conditional=False, exact=True, article=True)
         cache.set(fetched_key(where), "1", ttl_s=CAPTURE_TTL_S)
-        raw = article_from_capture(result.text(), capture, base=archive.base)
+        page = result.text()
+        html.check_parsable(page)
+        raw = article_from_capture(page, capture, base=archive.base)
     except Exception:  # nothing to serve: the item waits for the live site, as before
         return None
     return dataclasses.replace(raw, url=url, origin=url, fetched_at=result.fetched_at)
@@ -400,9 +402,9 @@ def _extract(
     if kind and kind not in HTML_TYPES:
         raise InputError(f"not an HTML page ({kind})")
     if capture is not None and archive is not None:
-        return article_from_capture(
-            result.text(), capture, base=archive.base, fetched_at=result.fetched_at
-        )
+        page = result.text()
+        html.check_parsable(page)  # a capture is parsed whole first (`article_region`)
+        return article_from_capture(page, capture, base=archive.base, fetched_at=result.fetched_at)
     # The page's own address is its identity: an old slug redirecting to the new one
     # must not index the article twice under two ids (and `www.` is the apex).
     raw = html.article_from_html(

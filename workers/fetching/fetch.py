@@ -35,7 +35,7 @@ from workers.fetching.deadline import deadline_transport, within
 from workers.fetching.decode import ACCEPT_ENCODING, DecodingError, decoded, encodings
 from workers.fetching.ratelimit import RateLimiter, open_rate_limiter
 from workers.fetching.robots import MAX_ROBOTS_BYTES, RobotsRules
-from workers.fetching.urls import URLError, canonical_url, check_allowed, host_of
+from workers.fetching.urls import URLError, canonical_url, check_allowed, site_of
 from workers.model import InputError
 from workers.retry import is_transient_status, parse_retry_after, retry_delay
 from workers.settings import Settings
@@ -232,7 +232,7 @@ class Fetcher:
             raise PermanentFetchError(origin, str(exc)) from exc
 
     def _check_paused(self, url: str) -> None:
-        state = self.breaker.state(host_of(url))
+        state = self.breaker.state(site_of(url))
         if state is None:
             return
         self._blocked_hosts.add(state.host)
@@ -266,7 +266,7 @@ class Fetcher:
                     current, attempt = self._redirect(url, current, resp_headers, visited), 0
                     continue
                 if status in (200, 304):
-                    self._clear_block(host_of(current))
+                    self._clear_block(site_of(current))
                     return FetchResult(
                         url=url,
                         final_url=current,
@@ -294,7 +294,7 @@ class Fetcher:
             )
             if delay is None:
                 if blocked is not None:
-                    state = self.breaker.state(host_of(current))
+                    state = self.breaker.state(site_of(current))
                     raise BlockedFetchError(
                         url,
                         state.describe() if state else blocked,
@@ -331,7 +331,7 @@ class Fetcher:
         return target
 
     def _record_block(self, url: str, reason: str) -> None:
-        host = host_of(url)
+        host = site_of(url)
         self._blocked_hosts.add(host)
         self.breaker.blocked(host, reason)
 
@@ -346,7 +346,7 @@ class Fetcher:
         """One request within the policy's total deadline; the body read for a 200 (and
         the start of an error page, to recognize a challenge), decoded by us and
         counted as decoded, so a compression bomb stops at `max_bytes`."""
-        self.limiter.acquire(host_of(url))
+        self.limiter.acquire(site_of(url))
         deadline = time.monotonic() + self.policy.deadline_s
         timeout = httpx.Timeout(min(self.policy.timeout_s, self.policy.deadline_s))
         try:

@@ -161,6 +161,16 @@ def host_of(url: str) -> str:
     return _authority(host, port)
 
 
+def site_of(url: str) -> str:
+    """The lowercase host name of `url`, without the port: the unit of politeness (the
+    rate limit) and of blocks (the breaker), since those concern the machine and its
+    bot protection, whatever port a page is on."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
 def _authority(host: str, port: int | None) -> str:
     shown = f"[{host}]" if ":" in host else host  # an IPv6 address keeps its brackets
     return shown if port is None else f"{shown}:{port}"

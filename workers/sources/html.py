@@ -136,14 +136,20 @@ def article_from_rest(post: Mapping[str, Any], *, fetched_at: str | None = None)
     )
 
 
-def _parse(html: str) -> LexborHTMLParser:
+def check_parsable(html: str) -> None:
+    """`InputError` for a page the HTML parser must not see: not text, over the size
+    bound, or nested past `MAX_DEPTH` (lexbor's time grows with the square of the
+    depth). Called before every parse of fetched markup."""
     if not isinstance(html, str):
         raise InputError(f"a page must be text, not {type(html).__name__}")
     if len(html) > MAX_HTML_CHARS:
         raise InputError(f"page is {len(html):,} characters, over {MAX_HTML_CHARS:,}")
-    depth = too_deep(html)
-    if depth is not None:  # the parser's time grows with the square of the depth
+    if too_deep(html) is not None:
         raise InputError(f"page nests over {MAX_DEPTH:,} elements deep (not parsed)")
+
+
+def _parse(html: str) -> LexborHTMLParser:
+    check_parsable(html)
     html = html.replace("\x00", "")
     if not html.strip():
         raise InputError("empty page")
