@@ -7,6 +7,7 @@ The cases are the second hostile-input audit's (issue 22); the servers are
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -19,6 +20,8 @@ import pytest
 
 from devsupport.site import Fault, Site
 from tests.integration.test_hostile_site import MEASURE, MONITOR
+from tests.support.processes import monitor, private_queue, start_worker, stop, wait_for
+from tests.support.redis_server import RedisServer
 from workers.cache import MemoryCache
 from workers.fetching.fetch import Fetcher, TransientFetchError
 from workers.settings import Settings
@@ -207,3 +210,63 @@ def test_a_run_of_every_bad_case_beside_good_entries_indexes_every_good_one(
     assert f"<lastmod> {YEAR_ZERO!r} is out of range" in stderr
     assert "more than 50,000 entries" in stderr
     assert "entry 2 ('b') has no link" in stderr and "entry 3: date" in stderr
+
+
+def _documents(env: dict[str, str]) -> int:
+    result = monitor("status", "--format", "json", env=env)
+    assert result.returncode == 0, result.stderr
+    return int(json.loads(result.stdout)["documents"])
+
+
+def test_in_a_worker_bad_entries_fail_alone_and_the_checkpoint_moves(
+    redis_server: RedisServer, data_dir: Path, tmp_path: Path
+) -> None:
+    """The audit's worker case: a run_source task on a sitemap holding `http://[::1/x/`
+    and a year-0 `<lastmod>` ended in a traceback, nothing indexed and the checkpoint
+    stuck, the same failure every tick. Now: the good entries are indexed, each bad
+    one is an error of the run, the checkpoint is the newest good `lastmod`, and the
+    next tick finds nothing new."""
+    site = Site().start()
+    good = site.add(3)
+    stamps = [f"2025-01-0{i + 1}T00:00:00+00:00" for i in range(3)]
+    sitemap = urlset(
+        [(site.url(site.path_of(p)), stamp) for p, stamp in zip(good, stamps, strict=True)]
+        + [(BAD_URL, None), (site.url("/program/year-zero-here/"), YEAR_ZERO)]
+    )
+    for _ in range(2):  # one per tick
+        site.faults["/hostile-sitemap.xml"].append(Fault(status=200, headers=XML, body=sitemap))
+    for db in (0, 1):
+        redis_server.client(db).flushdb()
+    env = {
+        "MONITOR_BROKER_URL": redis_server.url(0),
+        "MONITOR_REDIS_URL": redis_server.url(1),
+        "MONITOR_DATA_DIR": str(data_dir),
+        "MONITOR_INGEST_QUEUE": private_queue(),
+        "MONITOR_ALLOWED_HOSTS": site.base.removeprefix("http://"),
+        "MONITOR_HOST_RATE_PER_S": "500",
+        "MONITOR_HOST_BURST": "50",
+    }
+    cache = redis_server.client(1)
+    log = tmp_path / "worker.log"
+    worker = start_worker(env, log=log, hostname="hostile")
+    try:
+        tick = monitor("ingest", "--async", site.url("/hostile-sitemap.xml"), env=env)
+        assert tick.returncode == 0, tick.stderr
+        wait_for(lambda: _documents(env) == 3, timeout=120, what="the 3 good entries")
+        [key] = cache.keys("monitor:lastrun:*")
+        first = json.loads(cache.get(key) or "{}")
+        monitor("ingest", "--async", site.url("/hostile-sitemap.xml"), env=env)
+        wait_for(
+            lambda: json.loads(cache.get(key) or "{}") != first,
+            timeout=60,
+            what="the second tick's run record",
+        )
+        second = json.loads(cache.get(key) or "{}")
+    finally:
+        stop(worker)
+        site.stop()
+    assert first["discovered"] == 3 and first["checkpoint"] == stamps[-1]
+    reasons = " | ".join(reason for _, reason in first["errors"])
+    assert "not a valid URL" in reasons and "is out of range" in reasons
+    assert second["discovered"] == 0 and second["checkpoint"] == stamps[-1]
+    assert "Traceback" not in log.read_text()
