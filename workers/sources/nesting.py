@@ -24,8 +24,9 @@ import re
 # below where parsing gets slow (10,000 levels parse in about 0.6 s here).
 MAX_DEPTH = 10_000
 
-# A comment's start, or a whole tag and its name.
-_TAG = re.compile(r"<(?:(!--)|(/?)([a-z][^\s/>]*)[^>]*>)")
+# A comment's start or a tag's name; the tag's end is found with `str.find`, never by
+# the pattern, so text full of `<` without `>` costs one pass, not one per `<`.
+_TAG = re.compile(r"<(!--|/?[a-z][^\s/<>]*)")
 _VOID = frozenset(
     [
         "area",
@@ -81,14 +82,20 @@ def too_deep(html: str, *, limit: int = MAX_DEPTH) -> int | None:
     resume = foreign = 0
     for match in _TAG.finditer(lower):
         if match.start() < resume:
-            continue  # inside a comment or a raw-text element
-        comment, end_tag, name = match.groups()
-        if comment:
+            continue  # inside a comment, a raw-text element or a tag
+        name = match.group(1)
+        if name == "!--":
             end = lower.find("-->", match.end())
             if end < 0:
                 break  # the rest of the page is a comment
             resume = end + 3
-        elif end_tag:
+            continue
+        close = lower.find(">", match.end())
+        if close < 0:
+            break  # an unfinished tag at the end: the parser drops it
+        resume = close + 1
+        if name[0] == "/":
+            name = name[1:]
             if open_count.get(name, 0) > 0:
                 while True:
                     popped = stack.pop()
@@ -96,10 +103,10 @@ def too_deep(html: str, *, limit: int = MAX_DEPTH) -> int | None:
                     foreign -= popped in _FOREIGN
                     if popped == name:
                         break
-        elif name in _VOID or (foreign and lower[match.end() - 2] == "/"):
+        elif name in _VOID or (foreign and lower[close - 1] == "/"):
             continue
         elif name in _RAW_TEXT:
-            end = lower.find(f"</{name}", match.end())
+            end = lower.find(f"</{name}", resume)
             if end < 0:
                 break  # the rest of the page is this element's text
             resume = end

@@ -52,6 +52,22 @@ def test_wide_pages_and_markup_that_is_not_nesting_pass(name: str, html: str) ->
     assert too_deep(html) is None, name
 
 
+@pytest.mark.parametrize(
+    ("name", "html"),
+    [
+        ("tag starts without an end", "<a" * 500_000),
+        ("tag starts with spaces", "<a " * 500_000),
+        ("comment starts", "<!--" * 500_000),
+        ("script starts", "<script>" * 250_000),
+        ("bare brackets", "<" * 2_000_000),
+    ],
+)
+def test_the_scan_is_linear_on_text_full_of_brackets(name: str, html: str) -> None:
+    started = time.monotonic()
+    too_deep(html)
+    assert time.monotonic() - started < 5, name  # a pattern scanning to '>' per '<': hours
+
+
 def test_the_six_thousand_deep_page_of_issue_11_is_still_read() -> None:
     html = "<div>" * 6000 + "Text at the bottom." + "</div>" * 6000
     assert too_deep(html) is None
