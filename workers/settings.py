@@ -38,8 +38,9 @@ _SECRET_PARAM = re.compile(
     r"(?:[^&\s'\"<>]|&(?![\w.-]+=))*",
     re.IGNORECASE,
 )
-# A URL in free text: up to a space, a quote or an angle bracket.
-_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>]*", re.IGNORECASE)
+# A URL in free text: up to a space, a quote or an angle bracket. The scheme is at
+# most 32 characters, so text like `a.a.a.…` costs a bounded try per word, not a scan.
+_URL = re.compile(r"\b[a-z][a-z0-9+.-]{0,31}://[^\s'\"<>]*", re.IGNORECASE)
 # Every secret value a Settings object of this process holds (see `redact_text`).
 _KNOWN_SECRETS: set[str] = set()
 
