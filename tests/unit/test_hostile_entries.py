@@ -37,6 +37,8 @@ def test_a_malformed_ipv6_url_is_a_url_error_not_a_crash() -> None:
     with pytest.raises(URLError, match="not a valid URL"):
         check_allowed(BAD_URL, {"jamestown.org"})
     assert host_of(BAD_URL) == ""
+    # An IPv6 host keeps its brackets (it lost them: "http://::1:8080/x/").
+    assert canonical_url("http://[::1]:8080/x") == "http://[::1]:8080/x/"
 
 
 def test_bad_sitemap_entries_are_skipped_alone_with_their_reasons() -> None:

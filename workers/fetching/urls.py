@@ -103,7 +103,7 @@ def canonical_url(url: str, *, base: str | None = None) -> str:
         port = parts.port
     except ValueError as exc:
         raise URLError(f"URL has an invalid port: {url!r}") from exc
-    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    netloc = _authority(host, None if port == _DEFAULT_PORTS[scheme] else port)
     return urlunsplit((scheme, netloc, _path(parts.path), _query(parts.query), ""))
 
 
