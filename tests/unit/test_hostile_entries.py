@@ -20,6 +20,7 @@ from workers.fetching.urls import URLError, canonical_url, check_allowed, host_o
 from workers.model import InputError
 from workers.sources.feed import parse_feed
 from workers.sources.html import article_from_html
+from workers.sources.listing import article_links
 from workers.sources.sitemap import parse_sitemap
 
 from .test_fetch import make
@@ -193,3 +194,9 @@ def test_a_sitemap_is_read_up_to_the_protocols_entry_limit() -> None:
     assert sitemap.errors == [
         "more than 10 entries (the sitemaps.org limit per file); the rest are not read"
     ]
+
+
+def test_a_listing_page_nested_too_deep_is_refused_before_parsing() -> None:
+    page = "<html><body>" + "<div>" * 100_000 + "<a href='/program/x-y-z/'>x</a>"
+    with pytest.raises(InputError, match="nests over 10,000 elements deep"):
+        article_links(page, base_url="https://jamestown.org/publications/edm/")
