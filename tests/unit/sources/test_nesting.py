@@ -26,6 +26,13 @@ GOOD = "<p>Moscow and Tbilisi disagreed again on the border, the ministry said.<
         # The tree builder nests one div per pair: closing the <p>s must not hide it.
         ("div p pairs", "<div><p>x" * 20_000),
         ("self-closing divs", "<div/>" * 20_000 + GOOD),
+        # End tags the tree builder does not honour must not close anything here:
+        # each of these nests at least one level per repetition in lexbor.
+        ("misnested bold", "<b><div></b>" * 20_000),
+        ("misnested link", "<a><div></a>" * 20_000),
+        ("a closed paragraph's end tag", "<p><div></p>" * 20_000),
+        ("an end tag behind a table", "<div><table><td></div>" * 20_000),
+        ("table tags outside a table", "<tr><td><div></td></tr>" * 20_000),
     ],
 )
 def test_deep_pages_are_refused_before_parsing_and_fast(name: str, html: str) -> None:
@@ -46,6 +53,10 @@ def test_deep_pages_are_refused_before_parsing_and_fast(name: str, html: str) ->
         ("divs in a comment", "<!--" + "<div>" * 20_000 + "-->" + GOOD),
         ("divs in a script", "<script>" + "'<div>'+" * 20_000 + "</script>" + GOOD),
         ("divs in attributes", "<a title='<div>'>x</a>" * 20_000),
+        ("unclosed bold in paragraphs", "<p><b>x" * 20_000),
+        ("unclosed font around paragraphs", "<font face=arial><p>x" * 20_000),
+        ("unclosed cells", "<table><tr><td>x<td>y</table>" * 20_000),
+        ("misnested inline tags", "<b><i>x</b></i>" * 20_000),
     ],
 )
 def test_wide_pages_and_markup_that_is_not_nesting_pass(name: str, html: str) -> None:
