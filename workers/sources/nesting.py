@@ -170,14 +170,14 @@ def too_deep(html: str, *, limit: int = MAX_DEPTH) -> int | None:
                 break  # the rest of the page is this element's text
             resume = end
         else:
-            closes = _CLOSES.get(name)
-            while closes and stack and stack[-1] in closes:
-                pop()
             if (name in _BLOCKS or name == "p") and where.get("p"):
                 at = where["p"][-1]
                 if _closable(stack, "p", at, bounds, []):  # a block closes an open <p>
                     while len(stack) > at:
                         pop()
+            closes = _CLOSES.get(name)
+            while closes and stack and stack[-1] in closes:
+                pop()
             if name in _BOUNDARIES:
                 bounds.append(len(stack))
             where.setdefault(name, []).append(len(stack))

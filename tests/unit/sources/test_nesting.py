@@ -57,6 +57,8 @@ def test_deep_pages_are_refused_before_parsing_and_fast(name: str, html: str) ->
         ("unclosed font around paragraphs", "<font face=arial><p>x" * 20_000),
         ("unclosed cells", "<table><tr><td>x<td>y</table>" * 20_000),
         ("misnested inline tags", "<b><i>x</b></i>" * 20_000),
+        ("list items holding paragraphs", "<ul>" + "<li><p>x" * 20_000 + "</ul>"),
+        ("cells holding paragraphs", "<table><tr>" + "<td><p>x" * 20_000 + "</table>"),
     ],
 )
 def test_wide_pages_and_markup_that_is_not_nesting_pass(name: str, html: str) -> None:
