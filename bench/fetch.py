@@ -94,7 +94,7 @@ def scenario(
     settings = Settings(
         redis_url=redis_url,
         data_dir=workdir / label,
-        allowed_hosts="127.0.0.1",
+        allowed_hosts="127.0.0.1:*",
         host_rate_per_s=args.rate,
         host_burst=max(1, int(args.rate / 10)),
         batch_size=25,

@@ -69,6 +69,10 @@ class Fault:
     redirect: str | None = None
     stream_bytes: int = 0  # a huge body sent in chunks without Content-Length
     drip_s: float = 0.0  # a 200 whose body comes one byte every drip_s seconds, forever
+    # The status line, then one header byte every drip_headers_s seconds (header
+    # slowloris, issue 22), `drip_header_bytes` of them, then a small page.
+    drip_headers_s: float = 0.0
+    drip_header_bytes: int = 60
 
 
 CHALLENGE = Fault(status=403, headers={"cf-mitigated": "challenge"})
@@ -393,6 +397,20 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 time.sleep(fault.sleep_s)
             if fault is not None and fault.redirect:
                 self._send(302, b"", {"Location": fault.redirect})
+                return
+            if fault is not None and fault.drip_headers_s:
+                self.close_connection = True
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                for _ in range(fault.drip_header_bytes):  # until done or the client hangs up
+                    self.wfile.write(b"a")
+                    self.wfile.flush()
+                    time.sleep(fault.drip_headers_s)
+                page = b"<html><body><p>Slow headers, then a page.</p></body></html>"
+                self.wfile.write(
+                    b"\r\nContent-Type: text/html\r\nConnection: close\r\n"
+                    + f"Content-Length: {len(page)}\r\n\r\n".encode()
+                    + page
+                )
                 return
             if fault is not None and fault.drip_s:
                 self.send_response(200)

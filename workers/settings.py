@@ -31,14 +31,17 @@ _URL_SCHEMES = {
     "elasticsearch_url": ("http", "https"),
     "kibana_url": ("http", "https"),
 }
-# Query parameters whose values are credentials (`?password=…`, `&token=…`).
+# Query parameters whose values are credentials (`?password=…`, `&token=…`). The value
+# runs to the next parameter (`&name=`), a space or a quote: a password typed into a
+# URL unescaped may hold `#`, `/`, `?`, `@`, `;`, even a lone `&`.
 _SECRET_PARAM = re.compile(
     r"([?&;](?:password|passwd|pwd|pass|secret|token|access_token|api_key|apikey|key|auth)=)"
-    r"[^&;#\s'\"]*",
+    r"(?:[^&\s'\"<>]|&(?![\w.-]+=))*",
     re.IGNORECASE,
 )
-# The user-info part of any URL in a text: `scheme://user:password@`.
-_URL_USERINFO = re.compile(r"\b([a-z][a-z0-9+.-]*://)[^/\s@'\"]*@", re.IGNORECASE)
+# A URL in free text: up to a space, a quote or an angle bracket. The scheme is at
+# most 32 characters, so text like `a.a.a.…` costs a bounded try per word, not a scan.
+_URL = re.compile(r"\b[a-z][a-z0-9+.-]{0,31}://[^\s'\"<>]*", re.IGNORECASE)
 # Every secret value a Settings object of this process holds (see `redact_text`).
 _KNOWN_SECRETS: set[str] = set()
 
@@ -76,7 +79,8 @@ class Settings(BaseSettings):
     max_article_bytes: int = Field(
         default=2_000_000,
         ge=1,
-        description="Inputs larger than this are refused as bad input.",
+        description="Inputs larger than this are refused as bad input: a file, a fetched "
+        "article page or archive capture (decoded bytes), a REST post's content.",
     )
     log_level: str = Field(
         default="INFO", description="Python logging level (DEBUG, INFO, WARNING, ERROR)."
@@ -149,8 +153,9 @@ class Settings(BaseSettings):
     )
     allowed_hosts: str = Field(
         default="jamestown.org",
-        description="Comma-separated hosts that may be fetched (redirects included); "
-        "www. and staging. map to jamestown.org, and staging is never fetched.",
+        description="Comma-separated hosts that may be fetched (redirects included), on "
+        "their default ports; host:port for another port, host:* for any; www. and "
+        "staging. map to jamestown.org, and staging is never fetched.",
     )
     host_rate_per_s: float = Field(
         default=1.0, gt=0, description="Requests per second per host, across all workers."
@@ -201,7 +206,8 @@ class Settings(BaseSettings):
     max_page_bytes: int = Field(
         default=5_000_000,
         ge=1,
-        description="Responses larger than this (after decompression) are refused.",
+        description="Responses larger than this (after decompression) are refused: feeds, "
+        "sitemaps, REST pages (an article page: MONITOR_MAX_ARTICLE_BYTES).",
     )
     max_redirects: int = Field(default=5, ge=0, description="Redirect hops followed per URL.")
     robots_ttl_s: int = Field(default=3600, ge=1, description="How long robots.txt is cached.")
@@ -395,21 +401,42 @@ def get_settings() -> Settings:
 
 
 def redact(url: str) -> str:
-    """A URL safe to print: user info and credential query parameters replaced by '***'."""
-    scheme, sep, rest = url.partition("://")
-    netloc, slash, path = rest.partition("/")
-    if sep and "@" in netloc:
-        host = netloc.rpartition("@")[2]  # a password may itself contain '@'
-        url = f"{scheme}://***@{host}{slash}{path}"
-    return _SECRET_PARAM.sub(r"\1***", url)
+    """A URL safe to print: user info and credential query parameters replaced by '***'.
+
+    The user info runs to the URL's *last* `@`, not to the first `/`: a password may
+    hold `/`, `?`, `#` and `@` unescaped (`redis://u:ab/cd@h:1/0`; base64 passwords
+    hold `/`). Both readings are masked together, so a query password holding `@`
+    cannot pass for the user info's end and leave itself shown; an `@` in a path
+    costs the host its display, never a secret."""
+    scheme, sep, _ = url.partition("://")
+    spans = [(m.end(1), m.end()) for m in _SECRET_PARAM.finditer(url)]
+    at = url.rfind("@")
+    if sep and at >= len(scheme) + len(sep):
+        spans.append((len(scheme) + len(sep), at))
+    return _masked(url, spans)
+
+
+def _masked(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` with each span (merged where they overlap) replaced by '***'."""
+    out: list[str] = []
+    done = 0
+    for start, end in sorted(spans):
+        if out and start <= done:  # overlaps or touches the previous span: extend it
+            if end > done:
+                done = end
+            continue
+        out += [text[done:start], "***"]
+        done = end
+    out.append(text[done:])
+    return "".join(out)
 
 
 def redact_text(text: str) -> str:
-    """`text` with every credential removed: URL user info, `?password=`-style query
-    values, and each secret value a Settings object of this process was given (so a
-    library's error message that quotes a password, or a bare API key, never reaches a
-    terminal, a log line or a dead-letter entry)."""
-    text = _URL_USERINFO.sub(r"\1***@", text)
+    """`text` with every credential removed: each URL as `redact` shows it,
+    `?password=`-style values elsewhere, and each secret value a Settings object of
+    this process was given (so a library's error message that quotes a password, or a
+    bare API key, never reaches a terminal, a log line or a dead-letter entry)."""
+    text = _URL.sub(lambda m: redact(m.group(0)), text)
     text = _SECRET_PARAM.sub(r"\1***", text)
     for secret in sorted(_KNOWN_SECRETS, key=len, reverse=True):
         text = text.replace(secret, "***")
@@ -425,8 +452,7 @@ def _remember_secrets(settings: Settings) -> None:
         if not text:
             continue
         if "://" in text:  # a URL: its password and credential parameters, not the host
-            netloc = text.partition("://")[2].partition("/")[0]
-            userinfo = netloc.rpartition("@")[0]
+            userinfo = text.partition("://")[2].rpartition("@")[0]  # as `redact` reads it
             parts = [userinfo.partition(":")[2]] if userinfo else []
             parts += [m.group(0).partition("=")[2] for m in _SECRET_PARAM.finditer(text)]
         else:

@@ -42,7 +42,7 @@ from workers.fetching.crawl import (
     run_source,
 )
 from workers.fetching.fetch import Fetcher
-from workers.fetching.urls import URLError, canonical_url, check_allowed, host_of, is_http_url
+from workers.fetching.urls import URLError, canonical_url, check_allowed, is_http_url, site_of
 from workers.ingest import BatchReport, ItemResult
 from workers.pipeline import Pipeline
 from workers.settings import Settings, get_settings
@@ -233,7 +233,7 @@ def source_rows(settings: Settings, *, include_disabled: bool) -> list[dict[str,
     )
     rows = []
     for source in load_sources(settings, include_disabled=include_disabled):
-        block = breaker.state(host_of(source.url))
+        block = breaker.state(site_of(source.url))
         rows.append(
             {
                 "name": source.name,

@@ -52,7 +52,7 @@ def settings(tmp_path: Path, redis_url: str, redis_client: redis.Redis[str]) -> 
     return Settings(
         redis_url=redis_url,
         data_dir=tmp_path / "var",
-        allowed_hosts="127.0.0.1",
+        allowed_hosts="127.0.0.1:*",
         host_rate_per_s=500,
         host_burst=50,
         fetch_timeout_s=0.5,

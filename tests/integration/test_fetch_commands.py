@@ -33,7 +33,7 @@ def env(tmp_path: Path, site: Site, redis_url: str, redis_client: object) -> dic
         "MONITOR_DATA_DIR": str(tmp_path / "var"),
         "MONITOR_REDIS_URL": redis_url,
         "MONITOR_SOURCES_FILE": str(sources),
-        "MONITOR_ALLOWED_HOSTS": "127.0.0.1",
+        "MONITOR_ALLOWED_HOSTS": "127.0.0.1:*",
         "MONITOR_HOST_RATE_PER_S": "500",
         "MONITOR_HOST_BURST": "50",
         "MONITOR_FETCH_BACKOFF_S": "0.01",

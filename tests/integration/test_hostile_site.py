@@ -103,7 +103,7 @@ def test_good_pages_are_indexed_and_each_hostile_one_fails_alone(tmp_path: Path)
     site, env = hostile_site()
     env.update(
         MONITOR_DATA_DIR=str(tmp_path / "var"),
-        MONITOR_ALLOWED_HOSTS="127.0.0.1",
+        MONITOR_ALLOWED_HOSTS="127.0.0.1:*",
         MONITOR_HOST_RATE_PER_S="500",
         MONITOR_HOST_BURST="50",
         MONITOR_FETCH_BACKOFF_S="0.01",

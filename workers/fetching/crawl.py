@@ -29,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import partial
+from typing import Any
 
 from workers.cache import Cache, LockHeld
 from workers.errors import is_transient
@@ -273,7 +274,7 @@ def ingest_urls(
             if capture is not None and archive is not None:  # identities settled below
                 extracted += _capture_items(url, outcome, capture=capture, archive=archive)
                 continue
-            raw = _extract(item, outcome)
+            raw = _extract(item, outcome, max_bytes=fetcher.policy.max_article_bytes)
         except Exception as exc:  # any failure here is this item's alone
             loads.append((url, partial(_raise, _permanent(exc))))
             continue
@@ -412,9 +413,11 @@ def _fallback(url: str, archive: Archive, cache: Cache) -> RawArticle | None:
         where = capture.raw_url(archive.base) if capture else None
         if capture is None or where is None or cache.get(fetched_key(where)):
             return None
-        result = archive.fetcher.get(where, conditional=False, exact=True)
+        result = archive.fetcher.get(where, conditional=False, exact=True, article=True)
         cache.set(fetched_key(where), "1", ttl_s=CAPTURE_TTL_S)
-        raw = article_from_capture(result.text(), capture, base=archive.base)
+        page = result.text()
+        html.check_parsable(page)
+        raw = article_from_capture(page, capture, base=archive.base)
     except Exception:  # nothing to serve: the item waits for the live site, as before
         return None
     return dataclasses.replace(raw, url=url, origin=url, fetched_at=result.fetched_at)
@@ -442,8 +445,9 @@ def extracted_digest(raw: RawArticle) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode("utf-8")).hexdigest()
 
 
-def _extract(item: Item, result: FetchResult | None) -> RawArticle:
+def _extract(item: Item, result: FetchResult | None, *, max_bytes: int) -> RawArticle:
     if isinstance(item, Mapping):
+        _check_post_size(item, max_bytes)
         return dataclasses.replace(
             html.article_from_rest(item, fetched_at=_now()), fetched_from=LIVE
         )
@@ -465,9 +469,9 @@ def _capture_items(
     if isinstance(result, Exception) or result is None:
         raise result or InputError("capture not fetched")
     _check_html(result)
-    raws = articles_from_capture(
-        result.text(), capture, base=archive.base, fetched_at=result.fetched_at
-    )
+    page = result.text()
+    html.check_parsable(page)  # a capture is parsed whole first (`article_region`)
+    raws = articles_from_capture(page, capture, base=archive.base, fetched_at=result.fetched_at)
     return [(url if n == 0 else f"{url}#item-{n + 1}", raw) for n, raw in enumerate(raws)]
 
 
@@ -477,9 +481,21 @@ def _check_html(result: FetchResult) -> None:
         raise InputError(f"not an HTML page ({kind})")
 
 
+def _check_post_size(post: Mapping[str, Any], max_bytes: int) -> None:
+    """A REST post's content is held to the article limit, as a fetched page is."""
+    content = post.get("content")
+    rendered = content.get("rendered") if isinstance(content, Mapping) else None
+    size = len(rendered.encode("utf-8", "replace")) if isinstance(rendered, str) else 0
+    if size > max_bytes:
+        raise InputError(
+            f"REST post content is {size:,} bytes, over the {max_bytes:,}-byte article "
+            "limit (MONITOR_MAX_ARTICLE_BYTES)"
+        )
+
+
 def _fetch(fetcher: Fetcher, url: str, *, exact: bool = False) -> FetchResult | Exception:
     try:
-        return fetcher.get(url, conditional=not exact, exact=exact)
+        return fetcher.get(url, conditional=not exact, exact=exact, article=True)
     except (PermanentFetchError, InputError, TransientFetchError) as exc:
         return exc
     except Exception as exc:  # an error we do not map (say httpx's): fails alone

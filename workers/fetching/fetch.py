@@ -31,6 +31,7 @@ from workers import __version__
 from workers.cache import Cache
 from workers.errors import TransientError
 from workers.fetching.breaker import BlockBreaker, block_reason
+from workers.fetching.deadline import deadline_transport, within
 from workers.fetching.decode import (
     ACCEPT_ENCODING,
     DecodingError,
@@ -40,7 +41,7 @@ from workers.fetching.decode import (
 )
 from workers.fetching.ratelimit import RateLimiter, open_rate_limiter
 from workers.fetching.robots import MAX_ROBOTS_BYTES, RobotsRules
-from workers.fetching.urls import URLError, canonical_url, check_allowed, host_of
+from workers.fetching.urls import URLError, canonical_url, check_allowed, site_of
 from workers.model import InputError
 from workers.retry import is_transient_status, parse_retry_after, retry_delay
 from workers.settings import Settings
@@ -77,7 +78,8 @@ class PermanentFetchError(InputError):
 class FetchPolicy:
     user_agent: str
     allowed_hosts: frozenset[str]
-    max_bytes: int = 5_000_000
+    max_bytes: int = 5_000_000  # any response (a feed, a sitemap, a REST page)
+    max_article_bytes: int = 2_000_000  # an article's page: what a file may be, too
     max_attempts: int = 4
     backoff_s: float = 1.0
     max_delay_s: float = 60.0
@@ -96,6 +98,7 @@ class FetchPolicy:
             user_agent=user_agent(settings.contact),
             allowed_hosts=settings.allowed_host_set,
             max_bytes=settings.max_page_bytes,
+            max_article_bytes=settings.max_article_bytes,
             max_attempts=settings.fetch_max_attempts,
             backoff_s=settings.fetch_backoff_s,
             max_delay_s=settings.fetch_max_delay_s,
@@ -168,9 +171,11 @@ class Fetcher:
             # ourselves (workers.fetching.decode), so we ask only for what we can bound.
             headers={"User-Agent": policy.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             timeout=httpx.Timeout(policy.timeout_s),
-            limits=httpx.Limits(max_connections=policy.concurrency * 2),
+            # Every socket operation within the request's total deadline (headers too).
+            transport=deadline_transport(
+                limits=httpx.Limits(max_connections=policy.concurrency * 2), proxy=proxy
+            ),
             follow_redirects=False,  # followed by hand: every hop is checked
-            proxy=proxy,
             trust_env=False,  # the proxy is MONITOR_HTTP_PROXY, not whatever the env says
         )
         return cls(client=client, cache=cache, limiter=open_rate_limiter(settings), policy=policy)
@@ -178,17 +183,26 @@ class Fetcher:
     def close(self) -> None:
         self.client.close()
 
-    def get(self, url: str, *, conditional: bool = True, exact: bool = False) -> FetchResult:
+    def get(
+        self, url: str, *, conditional: bool = True, exact: bool = False, article: bool = False
+    ) -> FetchResult:
         """GET `url` politely. `conditional` sends the cached validators (304 possible);
         `exact` sends the URL as given (an archive capture URL holds another URL, which
-        canonicalizing would mangle)."""
-        canonical = url if exact else canonical_url(url)
+        canonicalizing would mangle); `article`: the response is one article's page,
+        held to the article limit (MONITOR_MAX_ARTICLE_BYTES) as well."""
+        try:
+            canonical = url if exact else canonical_url(url)
+        except URLError as exc:  # a bad URL from a listing is that item's error
+            raise PermanentFetchError(url, str(exc)) from exc
         self._check_host(canonical, canonical)
         self._check_paused(canonical)
         if not self.robots.allowed(canonical):
             raise PermanentFetchError(canonical, "disallowed by robots.txt")
         headers = self._validator_headers(canonical) if conditional else {}
-        return self._get(canonical, headers=headers, max_bytes=self.policy.max_bytes)
+        limit = self.policy.max_bytes
+        if article:
+            limit = min(limit, self.policy.max_article_bytes)
+        return self._get(canonical, headers=headers, max_bytes=limit)
 
     def save_validators(self, result: FetchResult) -> None:
         """Remember ETag/Last-Modified so the next GET of this URL can be a 304."""
@@ -216,7 +230,7 @@ class Fetcher:
             raise PermanentFetchError(origin, str(exc)) from exc
 
     def _check_paused(self, url: str) -> None:
-        state = self.breaker.state(host_of(url))
+        state = self.breaker.state(site_of(url))
         if state is None:
             return
         self._blocked_hosts.add(state.host)
@@ -250,7 +264,7 @@ class Fetcher:
                     current, attempt = self._redirect(url, current, resp_headers, visited), 0
                     continue
                 if status in (200, 304):
-                    self._clear_block(host_of(current))
+                    self._clear_block(site_of(current))
                     return FetchResult(
                         url=url,
                         final_url=current,
@@ -278,7 +292,7 @@ class Fetcher:
             )
             if delay is None:
                 if blocked is not None:
-                    state = self.breaker.state(host_of(current))
+                    state = self.breaker.state(site_of(current))
                     raise BlockedFetchError(
                         url,
                         state.describe() if state else blocked,
@@ -315,7 +329,7 @@ class Fetcher:
         return target
 
     def _record_block(self, url: str, reason: str) -> None:
-        host = host_of(url)
+        host = site_of(url)
         self._blocked_hosts.add(host)
         self.breaker.blocked(host, reason)
 
@@ -330,11 +344,30 @@ class Fetcher:
         """One request within the policy's total deadline; the body read for a 200 (and
         the start of an error page, to recognize a challenge), decoded by us and
         counted as decoded, so a compression bomb stops at `max_bytes`."""
-        self.limiter.acquire(host_of(url))
+        self.limiter.acquire(site_of(url))
         deadline = time.monotonic() + self.policy.deadline_s
         timeout = httpx.Timeout(min(self.policy.timeout_s, self.policy.deadline_s))
+        try:
+            return self._exchange(url, headers, timeout, max_bytes, deadline)
+        except httpx.TimeoutException as exc:
+            if time.monotonic() < deadline - _CLOCK_SLACK_S:
+                raise  # one slow read: retried here like any timeout
+            # The whole request is over its time, headers included: as for a slow body.
+            raise TransientFetchError(
+                url, f"response not complete within the deadline ({type(exc).__name__})"
+            ) from exc
+
+    def _exchange(
+        self,
+        url: str,
+        headers: dict[str, str],
+        timeout: httpx.Timeout,
+        max_bytes: int,
+        deadline: float,
+    ) -> tuple[int, bytes, httpx.Headers]:
         with (
             self._slots,
+            within(deadline),
             self.client.stream("GET", url, headers=headers, timeout=timeout) as response,
         ):
             status = response.status_code
@@ -350,6 +383,8 @@ class Fetcher:
 
 
 _REDIRECTS = (301, 302, 303, 307, 308)
+# A socket timeout may fire a little before the instant it was computed to end at.
+_CLOCK_SLACK_S = 0.05
 CHALLENGE_SNIFF_BYTES = 32_768
 # The statuses a bot-challenge interstitial answers with (its body is sniffed for markers).
 CHALLENGE_STATUSES = frozenset({403, 429, 503})

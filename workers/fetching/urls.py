@@ -86,9 +86,12 @@ class URLError(InputError):
 
 def canonical_url(url: str, *, base: str | None = None) -> str:
     """The one spelling of `url` (resolved against `base` first, if given)."""
-    if base is not None:
-        url = urljoin(base, url)
-    parts = urlsplit(url.strip())
+    try:
+        if base is not None:
+            url = urljoin(base, url)
+        parts = urlsplit(url.strip())
+    except ValueError as exc:  # "Invalid IPv6 URL" and the like: a bad entry, not a bug
+        raise URLError(f"not a valid URL ({exc}): {url[:200]!r}") from exc
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
         raise URLError(f"not an http(s) URL: {url!r}")
@@ -100,7 +103,7 @@ def canonical_url(url: str, *, base: str | None = None) -> str:
         port = parts.port
     except ValueError as exc:
         raise URLError(f"URL has an invalid port: {url!r}") from exc
-    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    netloc = _authority(host, None if port == _DEFAULT_PORTS[scheme] else port)
     return urlunsplit((scheme, netloc, _path(parts.path), _query(parts.query), ""))
 
 
@@ -144,24 +147,66 @@ def _query(query: str) -> str:
 
 
 def host_of(url: str) -> str:
-    """The lowercase host name of `url` (no port)."""
-    return (urlsplit(url).hostname or "").lower()
+    """The host identity of `url`: the lowercase host name, with `:port` when the port
+    is not the scheme's default (a Redis on 127.0.0.1:6391 is not the site on
+    127.0.0.1:80); "" when `url` is not a URL."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return ""
+    host = (parts.hostname or "").lower().rstrip(".")
+    if not host or port == _DEFAULT_PORTS.get(parts.scheme.lower()):
+        port = None
+    return _authority(host, port)
+
+
+def site_of(url: str) -> str:
+    """The lowercase host name of `url`, without the port: the unit of politeness (the
+    rate limit) and of blocks (the breaker), since those concern the machine and its
+    bot protection, whatever port a page is on."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def _authority(host: str, port: int | None) -> str:
+    shown = f"[{host}]" if ":" in host else host  # an IPv6 address keeps its brackets
+    return shown if port is None else f"{shown}:{port}"
 
 
 def check_allowed(url: str, allowed_hosts: Collection[str]) -> None:
-    """Raise `URLError` unless `url` is http(s) on an allowed, non-refused host.
+    """Raise `URLError` unless `url` is http(s) on an allowed, non-refused host and port.
+
+    The port is part of the identity: an entry `jamestown.org` allows the default ports
+    (80 for http, 443 for https) only, `127.0.0.1:8080` that port only, and
+    `127.0.0.1:*` any port (local test sites). So a listing or a redirect that points
+    at another service on an allowed machine (a Redis on 127.0.0.1:6391) is refused.
 
     `url` is checked as given, before alias mapping: a redirect to the staging mirror
     is refused even though its canonical form names production.
     """
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in _DEFAULT_PORTS:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise URLError(f"not a valid URL ({exc}): {url[:200]!r}") from exc
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
         raise URLError(f"not an http(s) URL: {url!r}")
     host = (parts.hostname or "").lower().rstrip(".")
     if host in REFUSED_HOSTS:
         raise URLError(f"{host} is a staging mirror and is never fetched")
-    if HOST_ALIASES.get(host, host) not in allowed_hosts and host not in allowed_hosts:
-        raise URLError(f"host {host!r} is not in the allowed hosts ({', '.join(allowed_hosts)})")
+    default = port is None or port == _DEFAULT_PORTS[scheme]
+    for name in dict.fromkeys([host, HOST_ALIASES.get(host, host)]):
+        spelled = {_authority(name, None if default else port), _authority(name, None) + ":*"}
+        if default:
+            spelled.add(_authority(name, _DEFAULT_PORTS[scheme]))
+        if spelled & set(allowed_hosts):
+            return
+    where = _authority(host, None if default else port)
+    raise URLError(f"host {where!r} is not in the allowed hosts ({', '.join(allowed_hosts)})")
 
 
 def is_http_url(text: str) -> bool:

@@ -63,8 +63,12 @@ def parse_feed(data: bytes, *, base_url: str) -> tuple[list[tuple[str, str | Non
             missing=f"({entry.get('title', 'untitled')!r}) has no link",
             errors=errors,
         )
-        if url is not None and is_article_url(url):
+        if url is None or not is_article_url(url):
+            continue
+        try:
             items.append((url, _entry_time(entry)))
+        except InputError as exc:
+            errors.append(f"entry {number}: {exc}")
     return items, errors
 
 
@@ -75,7 +79,13 @@ def _entry_time(entry: feedparser.FeedParserDict) -> str | None:
     )
     if stamp is None:
         return None
-    moment = datetime.fromtimestamp(calendar.timegm(stamp), UTC)
+    try:
+        moment = datetime.fromtimestamp(calendar.timegm(stamp), UTC)
+    except (OverflowError, ValueError, OSError) as exc:
+        # feedparser gives year 0 for 0001-01-01T00:00:00+01:00, 10000 for 9999-12-31-05:00
+        raise InputError(
+            f"date {time.strftime('%Y-%m-%dT%H:%M:%S', stamp)!r} is out of range"
+        ) from exc
     return moment.isoformat(timespec="seconds")
 
 

@@ -11,7 +11,8 @@ The body comes from `workers.sources.body` (the entry content, its chrome remove
 read by trafilatura). See docs/fetching.md "Extraction".
 
 Every failure on bad input is an `InputError`: walks over the tree are iterative, a
-page or JSON-LD block over its size bound is refused or skipped, NUL bytes dropped.
+page or JSON-LD block over its size bound is refused or skipped, a page nested past
+`workers.sources.nesting.MAX_DEPTH` is refused before it is parsed, NUL bytes dropped.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from workers.sources.metadata import (
     publication_of,
     strip_site,
 )
+from workers.sources.nesting import MAX_DEPTH, too_deep
 
 # A page this large is not an article page (fetching/fetch.py refuses bigger responses first).
 MAX_HTML_CHARS = 10_000_000
@@ -134,11 +136,20 @@ def article_from_rest(post: Mapping[str, Any], *, fetched_at: str | None = None)
     )
 
 
-def _parse(html: str) -> LexborHTMLParser:
+def check_parsable(html: str) -> None:
+    """`InputError` for a page the HTML parser must not see: not text, over the size
+    bound, or nested past `MAX_DEPTH` (lexbor's time grows with the square of the
+    depth). Called before every parse of fetched markup."""
     if not isinstance(html, str):
         raise InputError(f"a page must be text, not {type(html).__name__}")
     if len(html) > MAX_HTML_CHARS:
         raise InputError(f"page is {len(html):,} characters, over {MAX_HTML_CHARS:,}")
+    if too_deep(html) is not None:
+        raise InputError(f"page nests over {MAX_DEPTH:,} elements deep (not parsed)")
+
+
+def _parse(html: str) -> LexborHTMLParser:
+    check_parsable(html)
     html = html.replace("\x00", "")
     if not html.strip():
         raise InputError("empty page")

@@ -21,8 +21,10 @@ from selectolax.lexbor import LexborHTMLParser
 
 from workers.fetching.fetch import Fetcher, PermanentFetchError, TransientFetchError
 from workers.fetching.urls import URLError, canonical_url, is_article_url
+from workers.model import InputError
 from workers.sources.base import Discovery
 from workers.sources.config import SourceConfig
+from workers.sources.html import check_parsable
 
 # Backfill without a configured cap still stops somewhere (EDM has ~500 pages).
 BACKFILL_PAGE_CAP = 5000
@@ -34,7 +36,9 @@ def listing_page_url(first: str, page: int) -> str:
 
 
 def article_links(html: str, *, base_url: str, prefix: str | None = None) -> list[str]:
-    """Canonical article URLs linked from a listing page, in page order, deduplicated."""
+    """Canonical article URLs linked from a listing page, in page order, deduplicated;
+    `InputError` for a page the parser must not see (nested too deep, too large)."""
+    check_parsable(html)
     tree = LexborHTMLParser(html)
     host = urlsplit(base_url).netloc
     links: list[str] = []
@@ -98,7 +102,13 @@ class ListingSource:
                 break
             if page == 1:
                 first_result = result
-            links = article_links(result.text(), base_url=url, prefix=self.config.article_prefix)
+            try:
+                links = article_links(
+                    result.text(), base_url=url, prefix=self.config.article_prefix
+                )
+            except InputError as exc:
+                found.errors.append((url, str(exc)))
+                break
             if not links:
                 if page == 1:
                     found.errors.append((url, "listing page has no article links"))

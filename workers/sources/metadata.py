@@ -121,7 +121,10 @@ def iso_date(value: str | None) -> str | None:
         return None
     # In UTC when the zone is given: the REST API's `date_gmt` and Yoast's
     # `datePublished` (+00:00) then give one article the same day by either path.
-    return (moment.astimezone(UTC) if moment.tzinfo else moment).date().isoformat()
+    try:
+        return (moment.astimezone(UTC) if moment.tzinfo else moment).date().isoformat()
+    except (OverflowError, ValueError):
+        return None  # 0001-01-01T00:00:00+01:00 has no UTC day: the field alone is unknown
 
 
 def clean_name(value: str) -> str | None:
