@@ -368,6 +368,7 @@ class WaybackSource:
         """Add a capture worth fetching: an article page, not fetched before, whose
         live page is not indexed, one per article and run."""
         if not is_archived_article(capture.original):
+            found.skip("not an article (archived page)")
             return
         url = identity_url(capture.original, None)  # an old page's is known once read
         key = article_key(url)

@@ -151,11 +151,12 @@ def test_header_inside_the_body_and_no_h1() -> None:
     # The seed files' layout on a page: a title line, then the header, then prose.
     html = (
         "<html><body><div class='entry-content'><p>Old Title</p>"
-        "<p>Publication: Monitor Volume: 3 Issue: 5</p><p>Body text here.</p></div></body></html>"
+        "<p>Publication: Monitor Volume: 3 Issue: 5</p><p>Body text here, long enough to be read as "
+        "an article.</p></div></body></html>"
     )
     raw = article_from_html(html, url="https://jamestown.org/program/old/")
     assert (raw.title, raw.publication, raw.volume, raw.issue) == ("Old Title", "Monitor", 3, 5)
-    assert raw.text == "Body text here.\n"
+    assert raw.text == "Body text here, long enough to be read as an article.\n"
 
 
 def test_rest_post_gives_every_field() -> None:
@@ -181,23 +182,24 @@ def test_header_and_byline_in_rest_content_win() -> None:
     post = rest_post()
     post["content"]["rendered"] = (
         "<p>Publication: Terrorism Monitor Volume: 23 Issue: 9</p><p>By: Jacob Zenn</p>"
-        "<p>The first paragraph of the analysis.</p>"
+        "<p>The first paragraph of the analysis, in a few more words.</p>"
     )
     raw = article_from_rest(post)
     assert (raw.publication, raw.volume, raw.issue) == ("Terrorism Monitor", 23, 9)
     assert raw.authors == ("Jacob Zenn",)
-    assert raw.text == "The first paragraph of the analysis.\n"
+    assert raw.text == "The first paragraph of the analysis, in a few more words.\n"
 
 
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        ({"type": "page"}, "not a post"),
+        ({"type": "page"}, r"not an article \(page\)"),
         ({"link": None}, "no 'link'"),
-        ({"content": {"rendered": "  "}}, "no 'content.rendered'"),
-        ({"content": "text"}, "no 'content.rendered'"),
+        ({"content": {"rendered": "  "}}, "no text"),
+        ({"content": "text"}, "no text"),
         ({"link": "javascript:alert(1)"}, "http"),
-        ({"content": {"rendered": "<div class='share'>Share</div>"}}, "no article text"),
+        ({"content": {"rendered": "<div class='share'>Share</div>"}}, "no text"),
+        ({"content": {"rendered": "<p>Attachment</p>"}}, "too little text"),
     ],
 )
 def test_rest_items_without_an_article_are_input_errors(
@@ -247,21 +249,23 @@ def test_pages_without_article_text_are_input_errors(html: str) -> None:
 
 def test_six_thousand_nested_divs() -> None:
     html = (
-        "<html><body><article><div class='entry-content'>"
+        "<html><head><title>Deep</title></head><body><article><div class='entry-content'>"
         + "<div>" * 6000
         + "<p>Deep paragraph at the bottom of the nesting.</p>"
         + "</div>" * 6000
-        + "<p>Closing paragraph.</p></div></article></body></html>"
+        + "<p>Closing paragraph, after it.</p></div></article></body></html>"
     )
     raw = article_from_html(html, url="https://jamestown.org/deep/")
-    assert paragraphs(raw) == ["Deep paragraph at the bottom of the nesting.", "Closing paragraph."]
+    assert paragraphs(raw) == [
+        "Deep paragraph at the bottom of the nesting.",
+        "Closing paragraph, after it.",
+    ]
 
 
 def test_six_thousand_nested_divs_without_a_container() -> None:
-    html = "<div>" * 6000 + "Text at the bottom." + "</div>" * 6000
-    assert (
-        article_from_html(html, url="https://jamestown.org/deep/").text == "Text at the bottom.\n"
-    )
+    text = "Text at the bottom of six thousand divs, with no title above it. " * 5
+    html = "<div>" * 6000 + text + "</div>" * 6000
+    assert article_from_html(html, url="https://jamestown.org/deep/").text == text.strip() + "\n"
 
 
 def test_page_over_the_size_bound_is_refused() -> None:
@@ -289,12 +293,13 @@ def test_nul_bytes_lone_surrogates_and_bogus_charsets() -> None:
     html = (
         "<html><head><meta charset='idna'><meta http-equiv='Content-Type' "
         "content='text/html; charset=x-bogus'></head><body><div class='entry-content'>"
-        "<p>Before\x00after.</p><p>Broken \udcff byte.</p></div></body></html>"
+        "<h1>Encodings</h1><p>Before\x00after.</p><p>Broken \udcff byte, and then the "
+        "article goes on and on.</p></div></body></html>"
     )
     raw = article_from_html(html, url="https://jamestown.org/enc/")
     first, second = paragraphs(raw)
     assert first == "Beforeafter."
-    assert second.startswith("Broken") and second.endswith("byte.")
+    assert second.startswith("Broken") and second.endswith("goes on and on.")
     raw.text.encode("utf-8")  # storable: no lone surrogate left
 
 
@@ -312,13 +317,14 @@ def test_hostile_json_ld_is_skipped_and_the_rest_is_read(ld: str) -> None:
     html = (
         f"<html><head><title>Fallback Title</title><script type='application/ld+json'>{ld}"
         "</script><meta property='article:published_time' content='2024-05-06T00:00:00Z'>"
-        "</head><body><div class='entry-content'><p>The body.</p></div></body></html>"
+        "</head><body><div class='entry-content'><p>The body, long enough to be read as an article."
+        "</p></div></body></html>"
     )
     raw = article_from_html(html, url="https://jamestown.org/ld/")
     assert (raw.title, raw.published_at, raw.text) == (
         "Fallback Title",
         "2024-05-06",
-        "The body.\n",
+        "The body, long enough to be read as an article.\n",
     )
 
 
@@ -332,7 +338,8 @@ def test_layout_class_naming_chrome_on_the_article_wrapper_keeps_the_article() -
     # Themes mark layout states on wrappers ("no-sidebar", "has-share-buttons"): the
     # wrapper holding the article is not chrome; the real share box inside it is.
     html = (
-        "<html><body><div class='container no-sidebar'><div class='post-wrap has-share'>"
+        "<html><head><title>Wrapped</title></head><body>"
+        "<div class='container no-sidebar'><div class='post-wrap has-share'>"
         "<p>The first paragraph of a long enough article about the regions.</p>"
         "<p>The second paragraph goes on about the budget rules in some detail.</p>"
         "<div class='share-box'>Share on X</div></div></div></body></html>"
