@@ -65,10 +65,10 @@ class BatchReport:
         return [item for item in self.items if item.status == "skipped"]
 
     def skip_reasons(self) -> dict[str, int]:
-        """Skipped entries and items per reason, most frequent first."""
+        """Skipped entries and items per reason, most frequent first (ties by name)."""
         reasons = Counter(item.reason or "unknown" for item in self.skipped)
         reasons.update(self.discovery_skips)
-        return dict(reasons.most_common())
+        return dict(sorted(reasons.items(), key=lambda pair: (-pair[1], pair[0])))
 
     def extend(self, other: BatchReport) -> None:
         self.items.extend(other.items)

@@ -22,13 +22,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from workers.fetching.urls import URLError, canonical_url, host_of
 from workers.model import InputError, NotAnArticle, RawArticle
 from workers.normalize import normalize_title, word_count
 from workers.parse import read_byline, read_header
 from workers.sources.body import article_paragraphs, block_texts, fragment_paragraphs, remove_noise
+from workers.sources.bylines import analyst_names, byline_names
 from workers.sources.metadata import (
     clean_name,
     guessed_meta,
@@ -73,8 +74,10 @@ def article_from_html(html: str, *, url: str, fetched_at: str | None = None) -> 
     # title must match the body's first line to be dropped from it.
     title = _first_title(meta.title, _h1(tree), top.line_before_header, _page_title(tree))
     header = read_header(top.header_line) if top.header_line else None
-    byline = read_byline(top.byline) if top.byline else None
-    authors = _names(byline) if byline is not None else meta.authors
+    byline = byline_names(top.byline) if top.byline else None
+    # The analyst, not the account that uploaded the post (workers.sources.bylines).
+    analysts = analyst_names(_article_root(tree))
+    authors = _names(byline) if byline is not None else _names(analysts) or meta.authors
     published_at = meta.published_at
     if not (title and published_at and (authors or byline is not None)):
         guessed = guessed_meta(html, url=url)
@@ -125,7 +128,7 @@ def article_from_rest(post: Mapping[str, Any], *, fetched_at: str | None = None)
     body = fragment_paragraphs(container)
     title = normalize_title(_rendered(post, "title"))
     header = read_header(top.header_line) if top.header_line else None
-    byline = read_byline(top.byline) if top.byline else None
+    byline = byline_names(top.byline) if top.byline else None
     embedded = post.get("_embedded")
     embedded = embedded if isinstance(embedded, Mapping) else {}
     return RawArticle(
@@ -138,7 +141,11 @@ def article_from_rest(post: Mapping[str, Any], *, fetched_at: str | None = None)
         volume=header.volume if header else None,
         issue=header.issue if header else None,
         published_at=_rest_date(post),
-        authors=_names(byline) if byline is not None else _rest_authors(embedded),
+        # The byline in the content, else its analyst links, else the embedded author
+        # unless that is an account name (`admin`): see workers.sources.bylines.
+        authors=_names(byline)
+        if byline is not None
+        else _names(analyst_names(container)) or _rest_authors(embedded),
         fetched_at=fetched_at,
     )
 
@@ -163,7 +170,16 @@ def _top_lines(tree: LexborHTMLParser) -> _Top:
     header_at = next((i for i, b in enumerate(blocks) if _is_header(b)), None)
     start = 0 if header_at is None else header_at + 1
     stop = len(blocks) if header_at is None else header_at + 3
-    byline = next((b for b in blocks[start:stop] if read_byline(b) is not None), None)
+    # "By:" anywhere in the window; "By Name" (no colon) only near its top.
+    near = start + _TOP_PARAGRAPHS
+    byline = next(
+        (
+            b
+            for i, b in enumerate(blocks[start:stop], start)
+            if byline_names(b, colonless=i < near) is not None
+        ),
+        None,
+    )
     if header_at is None:
         return _Top(byline=byline)
     before = blocks[header_at - 1] if header_at > 0 else None
@@ -227,6 +243,15 @@ def _identity(canonical: str | None, url: str) -> str:
         if host_of(stated) == host_of(fetched):
             return stated
     return fetched
+
+
+def _article_root(tree: LexborHTMLParser) -> LexborNode | None:
+    """Where a byline's analyst links may be: the article, not the site's sidebar."""
+    for selector in ("article", "main", ".entry-content", ".post"):
+        node = tree.css_first(selector)
+        if node is not None:
+            return node
+    return None
 
 
 def _h1(tree: LexborHTMLParser) -> str | None:
