@@ -51,7 +51,7 @@ class BatchReport:
 
     @property
     def counts(self) -> dict[str, int]:
-        counts = Counter(item.status for item in self.items)
+        counts: Counter[str] = Counter(item.status for item in self.items)
         counts["skipped"] += sum(self.discovery_skips.values())
         kinds = ("created", "updated", "unchanged", "failed", "skipped")
         return {s: counts.get(s, 0) for s in kinds}

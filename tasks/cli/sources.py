@@ -161,8 +161,6 @@ def ingest_urls_command(
             for origin, reason in run.errors:
                 report.items.append(ItemResult(origin, "failed", reason=reason))
             report.discovery_skips.update(run.skipped)
-            if run.status == "failed":
-                warn(f"{config.url}: the run failed: {run.cause}")
     finally:
         fetcher.close()
         archive.close()

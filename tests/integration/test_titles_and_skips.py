@@ -187,6 +187,15 @@ def test_a_feed_of_pages_the_short_slug_rule_leaves_out_says_so(
     assert report.items == []
 
 
+def test_a_sitemap_of_pages_counts_what_it_leaves_out(
+    site: YoastSite, settings: Settings, fetcher: Fetcher, cache: Cache
+) -> None:
+    url = site.url("/wp-sitemap-posts-page-1.xml")  # WordPress core's page sitemap
+    config = SourceConfig(name="pages", kind="sitemap", url=url)  # type: ignore[arg-type]
+    done, _ = run_in_process(config, settings=settings, fetcher=fetcher, cache=cache)
+    assert done.discovered == 0 and done.skipped == {"not an article (about-us)": 1}
+
+
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -303,7 +312,8 @@ def test_monitor_sources_shows_a_failed_run_and_its_cause(
     env = {**env, "MONITOR_SOURCES_FILE": str(sources)}
     done = monitor(env, "ingest", dead)
     assert done.returncode == 1
-    assert "the run failed" in done.stderr
+    # run_source's WARNING (the CLI prints warnings as they come), then the error itself.
+    assert "source dead-feed failed: every request failed: " in done.stderr
     table = monitor(env, "sources")
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
