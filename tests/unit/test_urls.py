@@ -8,8 +8,8 @@ from workers.fetching.urls import (
     canonical_url,
     check_allowed,
     is_article_url,
-    not_article_reason,
     is_http_url,
+    not_article_reason,
 )
 from workers.normalize import article_id
 

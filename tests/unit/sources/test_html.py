@@ -158,8 +158,8 @@ def test_header_inside_the_body_and_no_h1() -> None:
     # The seed files' layout on a page: a title line, then the header, then prose.
     html = (
         "<html><body><div class='entry-content'><p>Old Title</p>"
-        "<p>Publication: Monitor Volume: 3 Issue: 5</p><p>Body text here, long enough to be read as "
-        "an article.</p></div></body></html>"
+        "<p>Publication: Monitor Volume: 3 Issue: 5</p>"
+        "<p>Body text here, long enough to be read as an article.</p></div></body></html>"
     )
     raw = article_from_html(html, url="https://jamestown.org/program/old/")
     assert (raw.title, raw.publication, raw.volume, raw.issue) == ("Old Title", "Monitor", 3, 5)
