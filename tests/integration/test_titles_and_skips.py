@@ -322,3 +322,5 @@ def test_monitor_sources_shows_a_failed_run_and_its_cause(
     assert lines[row + 2].startswith("  FAILED: ") and "127.0.0.1" in lines[row + 2]
     rows = json.loads(monitor(env, "sources", "--format", "json").stdout)
     assert rows[0]["last_run"]["status"] == "failed"
+    status = monitor(env, "status").stdout
+    assert "FAILED: " in status and "127.0.0.1" in status.split("FAILED: ", 1)[1]

@@ -49,8 +49,8 @@ def byline_names(line: str, *, colonless: bool = True) -> tuple[str, ...] | None
     """The names of a byline line, `()` for an empty "By:", `None` for other lines.
 
     "By: …" always is a byline (`parse.read_byline`); "By …" without the colon only
-    when `colonless` and every name after it reads as a name ("By Paul Goble", not
-    "By approving the budget, Moscow…").
+    when `colonless` and every name after it reads as a full name ("By Paul Goble",
+    not "By approving the budget, Moscow…" or a menu's "By Region").
     """
     names = read_byline(line)
     if names is not None or not colonless:
@@ -61,9 +61,14 @@ def byline_names(line: str, *, colonless: bool = True) -> tuple[str, ...] | None
     if len(text) > _MAX_BYLINE_CHARS:
         return None
     found = split_authors(text[3:])
-    if found and len(found) <= _MAX_NAMES and all(map(looks_like_name, found)):
+    # Two words at least ("By Region", a menu's entry, is no byline).
+    if found and len(found) <= _MAX_NAMES and all(_full_name(n) for n in found):
         return found
     return None
+
+
+def _full_name(text: str) -> bool:
+    return looks_like_name(text) and len(text.split()) >= 2
 
 
 def looks_like_name(text: str) -> bool:

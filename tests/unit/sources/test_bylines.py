@@ -29,6 +29,8 @@ from workers.sources.bylines import analyst_names, byline_names, is_account_name
         ("By approving additional defense spending, the Baltic States answered.", None),
         ("By March 2020 the talks had stalled", None),
         ("by the way", None),
+        ("By Region", None),  # a menu entry, not a byline
+        ("By: Goble", ("Goble",)),  # with the colon the page says it is a byline
         ("Bypass roads in Donbas", None),
         ("By " + "Paul " * 100, None),  # too long for a byline
         ("By " + " " * 1_000_000 + "Paul Goble", ("Paul Goble",)),
