@@ -73,3 +73,19 @@ def test_skips_count_by_reason_with_those_of_discovery() -> None:
     as_dict = report.to_dict()
     assert as_dict["skipped_reasons"] == report.skip_reasons()
     assert [s["origin"] for s in as_dict["skipped"]] == ["a", "b", "d"]  # type: ignore[index]
+
+
+def test_a_stored_payload_with_an_entity_title_is_cleaned_when_rebuilt() -> None:
+    """Documents stored before issue 21 keep `&#8217;` in their raw payload's title:
+    `monitor reprocess` (a new NORMALIZE_VERSION) rebuilds them clean, same id."""
+    raw = RawArticle(
+        text="Moscow and Tbilisi disagreed again on the line at the border.\n",
+        origin="https://jamestown.org/why-moscow-doesnt-blink/",
+        url="https://jamestown.org/why-moscow-doesnt-blink/",
+        title="Why Moscow Doesn&#8217;t Blink",
+        source="web",
+    )
+    clean = RawArticle(**{**raw.to_dict(), "authors": (), "title": "Why Moscow Doesn’t Blink"})
+    built, fresh = NO_NER.build(raw), NO_NER.build(clean)
+    assert built.title == "Why Moscow Doesn’t Blink" and built.id == fresh.id
+    assert built.extra == fresh.extra  # the headline too
