@@ -146,6 +146,7 @@ def _run(
         extra={
             **context,
             "counts": report.counts,
+            "skipped": report.skip_reasons(),  # what held no article, per reason
             "duration_ms": round((time.perf_counter() - started) * 1000, 1),
         },
     )

@@ -73,7 +73,13 @@ def enqueue_batches(batches: list[list[Item]]) -> None:
     dispatch(ingest_urls_task, batches, queue=settings.ingest_queue)
 
 
-@app.task(name="monitor.run_source")
+class SourceRunFailed(Exception):
+    """A source run whose every request failed (`crawl.run_status`): the task ends as
+    failed, not as a quiet "succeeded" tick. Expected (`throws`): Celery logs it
+    without a traceback; `run_source` has logged the cause at WARNING."""
+
+
+@app.task(name="monitor.run_source", throws=(SourceRunFailed,))
 def run_source_task(
     name: str, backfill: bool = False, config: dict[str, Any] | None = None
 ) -> dict[str, object]:
@@ -91,6 +97,8 @@ def run_source_task(
         lock_ttl_s=settings.source_lock_ttl_s,
         ttl_s=settings.validators_ttl_s,
     )
+    if run.status == "failed":
+        raise SourceRunFailed(f"source {name} failed: {run.cause}")
     return run.to_dict()
 
 

@@ -14,20 +14,24 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from workers.enrich.publications import family_names
 from workers.errors import is_transient
-from workers.model import Article, InputError, RawArticle
+from workers.model import Article, InputError, NotAnArticle, RawArticle
 from workers.pipeline import DEFAULT_PIPELINE, Pipeline
 from workers.sources.files import read_article
 from workers.stores.base import Indexable, Store, WriteStatus
+
+# An item's outcome: the store's write, or `skipped` (it holds no article: never
+# written, never dead-lettered; `reason` says why).
+ItemStatus = WriteStatus | Literal["skipped"]
 
 
 @dataclass(frozen=True, slots=True)
 class ItemResult:
     origin: str
-    status: WriteStatus  # an item's outcome, in the words of the store's write
+    status: ItemStatus
     id: str | None = None
     reason: str | None = None
     stage: str | None = None  # where a failed item failed: read, parse, pipeline, index
@@ -40,18 +44,35 @@ class BatchReport:
     """The outcome of one batch, item by item (the task's result, the DLQ's input)."""
 
     items: list[ItemResult] = field(default_factory=list)
+    # Entries a source run left out before any fetch (a feed's books), per reason:
+    # counted with the skipped items, never listed one by one (a Wayback walk skips
+    # thousands).
+    discovery_skips: Counter[str] = field(default_factory=Counter)
 
     @property
     def counts(self) -> dict[str, int]:
-        counts = Counter(item.status for item in self.items)
-        return {s: counts.get(s, 0) for s in ("created", "updated", "unchanged", "failed")}
+        counts: Counter[str] = Counter(item.status for item in self.items)
+        counts["skipped"] += sum(self.discovery_skips.values())
+        kinds = ("created", "updated", "unchanged", "failed", "skipped")
+        return {s: counts.get(s, 0) for s in kinds}
 
     @property
     def failures(self) -> list[ItemResult]:
         return [item for item in self.items if item.status == "failed"]
 
+    @property
+    def skipped(self) -> list[ItemResult]:
+        return [item for item in self.items if item.status == "skipped"]
+
+    def skip_reasons(self) -> dict[str, int]:
+        """Skipped entries and items per reason, most frequent first (ties by name)."""
+        reasons = Counter(item.reason or "unknown" for item in self.skipped)
+        reasons.update(self.discovery_skips)
+        return dict(sorted(reasons.items(), key=lambda pair: (-pair[1], pair[0])))
+
     def extend(self, other: BatchReport) -> None:
         self.items.extend(other.items)
+        self.discovery_skips.update(other.discovery_skips)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -59,6 +80,8 @@ class BatchReport:
             "failed": [
                 {"origin": i.origin, "reason": i.reason, "stage": i.stage} for i in self.failures
             ],
+            "skipped": [{"origin": i.origin, "reason": i.reason} for i in self.skipped],
+            "skipped_reasons": self.skip_reasons(),
             "notes": dict(Counter(note for item in self.items for note in item.notes)),
         }
 
@@ -172,6 +195,9 @@ def ingest_raw(
 
 
 def _failed(origin: str, stage: str, exc: Exception) -> ItemResult:
+    """The item's failure; a page that holds no article is `skipped` instead."""
+    if isinstance(exc, NotAnArticle):
+        return ItemResult(origin, "skipped", reason=str(exc), stage=stage)
     if not isinstance(exc, InputError):
         stage = "pipeline" if stage == "parse" else stage
         reason = f"{type(exc).__name__}: {exc}"

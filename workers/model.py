@@ -32,6 +32,13 @@ class InputError(PermanentError):
     """
 
 
+class NotAnArticle(InputError):
+    """A page or post that holds no article (a broken template, an attachment page,
+    a book on a feed): *skipped* with its reason, never indexed and never
+    dead-lettered, since running it again cannot make it an article. The message is
+    a short category ("no text"), so a run can count its skips by reason."""
+
+
 @dataclass(frozen=True, slots=True)
 class Entity:
     name: str

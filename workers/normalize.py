@@ -15,6 +15,7 @@ not rewrite (`workers.stores.base.fingerprint`, which also covers enrichment).
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import unicodedata
 
@@ -27,6 +28,13 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINE = re.compile(r"\n\s*\n")
 _WORD = re.compile(r"\w+(?:[’'.-]\w+)*")
+# A tag left in a title ("Russia's <em>New</em> Line"): a letter, `/` or `!` after `<`,
+# so "Russia <> Ukraine" and "a < b" keep their brackets.
+_TAG = re.compile(r"<[A-Za-z/!][^<>]{0,1000}>")
+# Entity layers undone at most: `&amp;#8217;` (encoded twice) needs two rounds.
+_ENTITY_ROUNDS = 3
+# A longer "title" is a page's text in the wrong field; it is cut at a word.
+MAX_TITLE_CHARS = 1000
 
 
 def normalize_text(text: str) -> str:
@@ -49,6 +57,36 @@ def normalize_field(value: str | None) -> str | None:
         return None
     cleaned = " ".join(unicodedata.normalize("NFC", value).translate(_INVISIBLE).split())
     return cleaned or None
+
+
+def normalize_title(value: str | None) -> str | None:
+    """The one title cleaning every road goes through (page metadata, REST, files,
+    stored raw payloads at reprocess): HTML entities decoded, tags dropped, then
+    `normalize_field`'s spaces and NFC.
+
+    Why here and not in each reader: Yoast's JSON-LD `headline` keeps `&#8217;`
+    (`get_the_title()` with tags stripped, never decoded), `og:title` is sometimes
+    encoded twice (`&amp;#8217;`), REST's `title.rendered` decodes once; one article
+    read by two roads must get one title. Entities are decoded until nothing changes
+    (at most `_ENTITY_ROUNDS` layers), so the function is idempotent on real titles;
+    a title whose *text* is an entity's spelling ("the &amp; entity") is read as
+    the character, a loss nothing on jamestown.org shows.
+    """
+    if value is None:
+        return None
+    text = value[: MAX_TITLE_CHARS * 4]
+    for _ in range(_ENTITY_ROUNDS):
+        decoded = html.unescape(text)
+        if decoded == text:
+            break
+        text = decoded
+    # Inline markup (`<em>`) sits inside words; only a line break separates them.
+    text = _TAG.sub(lambda tag: " " if tag[0][:3].lower() == "<br" else "", text)
+    text = _CONTROL.sub(" ", text)
+    cleaned = normalize_field(text)
+    if cleaned is not None and len(cleaned) > MAX_TITLE_CHARS:
+        cleaned = cleaned[:MAX_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
+    return cleaned
 
 
 def content_hash(body: str) -> str:

@@ -31,7 +31,7 @@ from workers.model import Article, InputError, RawArticle
 from workers.parse import parse
 from workers.settings import Settings
 
-NORMALIZE_VERSION = "2"  # 2: documents carry a headline
+NORMALIZE_VERSION = "3"  # 2: documents carry a headline; 3: titles entity-decoded
 log = logging.getLogger(__name__)
 # Failures this process has logged at WARNING, as (enricher, error type, message): a
 # repeat goes to DEBUG, so a missing spaCy model is one warning, not one per article.
@@ -131,7 +131,7 @@ class Pipeline:
         if not body:
             raise InputError("no article body after normalization")
         publication = normalize.normalize_field(parsed.publication) or "Unknown"
-        title = normalize.normalize_field(parsed.title)
+        title = normalize.normalize_title(parsed.title)
         url = normalize.normalize_field(raw.url)
         body_hash = normalize.content_hash(body)
         return Article(

@@ -29,6 +29,7 @@ from tasks.cli.sources import ingest_urls_command, source_rows, url_options
 from tasks.dispatch import dispatch
 from workers.cache import open_cache
 from workers.deadletter import open_dead_letters
+from workers.fetching.crawl import failure_cause
 from workers.ingest import BatchReport, ItemResult, ingest_files
 from workers.model import InputError
 from workers.pipeline import DEFAULT_PIPELINE, Pipeline
@@ -410,6 +411,8 @@ def status(fmt: str) -> None:
         last = source["last_run"]
         when = last.get("finished_at", "?") if isinstance(last, dict) else "never"
         click.echo(f"source      {source['name']:<22} last run {when}")
+        if isinstance(last, dict) and last.get("status") == "failed":
+            click.echo(f"            FAILED: {failure_cause(last.get('errors') or [])}")
         if source["blocked"]:
             click.echo(f"            {source['blocked']}")
     if queues is None:

@@ -32,6 +32,8 @@ from workers.stores.base import StoreUnavailable
 EXIT_ITEMS_FAILED = 1
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
+# Skipped items listed one a line before the summary; the rest only in JSON.
+MAX_SKIP_LINES = 20
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -153,7 +155,8 @@ def read_ids(lines: Iterable[str]) -> list[str]:
 
 
 def print_report(report: BatchReport, fmt: str) -> None:
-    """An ingest report: one line per failure and note, then the counts (or all as JSON)."""
+    """An ingest report: one line per failure, note and skipped item, then the counts
+    and the skips per reason (or all as JSON)."""
     counts = report.counts
     if fmt == "json":
         echo_json(report.to_dict())
@@ -164,11 +167,24 @@ def print_report(report: BatchReport, fmt: str) -> None:
     notes = Counter(note for item in report.items for note in item.notes)
     for note, times in notes.items():
         warn(f"note on {times} article(s): {note}")
+    for item in report.skipped[:MAX_SKIP_LINES]:
+        warn(f"{item.origin}: skipped: {item.reason}")
+    if len(report.skipped) > MAX_SKIP_LINES:
+        more = len(report.skipped) - MAX_SKIP_LINES
+        warn(f"… and {more} more skipped (--format json lists them)")
     click.echo(
         f"ingested {ingested} (new {counts['created']}, updated {counts['updated']}), "
         f"unchanged {counts['unchanged']}, failed {counts['failed']}"
         + (f", with notes {sum(1 for i in report.items if i.notes)}" if notes else "")
     )
+    if counts["skipped"]:
+        click.echo(skip_summary(report.skip_reasons()))
+
+
+def skip_summary(reasons: dict[str, int]) -> str:
+    """`skipped 3: not an article (book), 1: no text`: what a run left out, and why."""
+    parts = [f"{n}: {reason}" for reason, n in reasons.items()]
+    return "skipped " + ", ".join(parts)
 
 
 def echo_json(data: Any) -> None:

@@ -28,6 +28,7 @@ from tasks.cli.base import (
     main,
     print_report,
     require_broker,
+    skip_summary,
     warn,
 )
 from tasks.dispatch import dispatch
@@ -36,6 +37,7 @@ from workers.fetching.breaker import BlockBreaker
 from workers.fetching.crawl import (
     build_source,
     checkpoint_of,
+    failure_cause,
     ingest_urls,
     item_url,
     last_run_of,
@@ -158,6 +160,7 @@ def ingest_urls_command(
                 warn(f"{config.url}: another run of this source is in progress; skipped")
             for origin, reason in run.errors:
                 report.items.append(ItemResult(origin, "failed", reason=reason))
+            report.discovery_skips.update(run.skipped)
     finally:
         fetcher.close()
         archive.close()
@@ -249,6 +252,19 @@ def source_rows(settings: Settings, *, include_disabled: bool) -> list[dict[str,
     return rows
 
 
+def last_run_label(last: dict[str, Any]) -> str:
+    """When the last run ended and what it did: `… found 3, skipped 2, errors 1`,
+    `… FAILED` for a run whose every request failed (the cause on the next line)."""
+    if last.get("status") == "failed":
+        return f"{last['finished_at']} FAILED"
+    errors = len(last.get("errors") or [])
+    skipped = sum((last.get("skipped") or {}).values())
+    label = f"{last['finished_at']} found {last['discovered']}"
+    label += f", skipped {skipped}" if skipped else ""
+    label += f", errors {errors}"
+    return label + (f", via {last['via']}" if last.get("via") else "")
+
+
 def checkpoint_label(value: object) -> str:
     """The newest time in a checkpoint, which may be JSON (a site's per-way checkpoints,
     the REST API's time with its overlap ids); `--format json` shows it whole."""
@@ -295,16 +311,14 @@ def sources(show_all: bool, fmt: str) -> None:
     click.echo(f"{'name':<18} {'kind':<9} {'every':>7}  {'checkpoint':<25} last run")
     for row in rows:
         last = row["last_run"]
-        if isinstance(last, dict):
-            errors = len(last.get("errors") or [])
-            seen = f"{last['finished_at']} found {last['discovered']}, errors {errors}"
-            if last.get("via"):
-                seen += f", via {last['via']}"
-        else:
-            seen = "never"
+        seen = last_run_label(last) if isinstance(last, dict) else "never"
         name = str(row["name"]) + ("" if row["enabled"] else " (off)")
         checkpoint = checkpoint_label(row["checkpoint"])
         click.echo(f"{name:<18} {row['kind']:<9} {row['interval_s']:>6}s  {checkpoint:<25} {seen}")
         click.echo(f"  {row['url']}")
+        if isinstance(last, dict) and last.get("status") == "failed":
+            click.echo(f"  FAILED: {failure_cause(last.get('errors') or [])}")
+        elif isinstance(last, dict) and last.get("skipped"):
+            click.echo(f"  {skip_summary(dict(last['skipped']))}")
         if row["blocked"]:
             click.echo(f"  {row['blocked']}")

@@ -95,7 +95,7 @@ def test_idle_rest_tick_is_one_request_and_changes_come_through(site, settings, 
     assert idle.discovered == 0 and report.items == []
     assert site.requests() == 1 and "modified_after=" in next(iter(site.hits))
 
-    site.change("caucasus-article-7", "A new text about Abkhazia.\nWith a second paragraph.")
+    site.change("caucasus-article-7", "A new text about Abkhazia.\nWith a second paragraph on it.")
     changed, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
     assert changed.discovered == 1 and report.counts["updated"] == 1
 
@@ -151,7 +151,7 @@ def test_sitemaps_when_the_api_is_closed(site, settings, fetcher, cache):
     assert idle.discovered == 0 and report.items == []
     assert site.requests() <= 5
 
-    site.change("caucasus-article-3", "Changed about Ajaria.\nSecond paragraph.")
+    site.change("caucasus-article-3", "Changed text about Ajaria and Batumi.\nOn the port, too.")
     site.hits.clear()
     changed, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
     assert changed.discovered == 1 and report.counts["updated"] == 1
@@ -283,6 +283,6 @@ def test_overlap_dedupe_survives_a_post_changed_twice(site, settings, fetcher, c
     [page] = site.add(1)
     run(site, settings=settings, fetcher=fetcher, cache=cache)
     page.modified += timedelta(seconds=30)  # edited within the overlap window
-    site.change(page.slug, "Edited text about Batumi.\nSecond paragraph.")
+    site.change(page.slug, "Edited text about Batumi and the port.\nOn the talks, too.")
     again, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
     assert again.discovered == 1 and report.counts["updated"] == 1

@@ -257,7 +257,7 @@ def test_a_blocked_live_url_is_served_from_its_capture_then_replaced_by_the_live
     captured = wordpress_page(
         page.title,
         "Publication: Eurasia Daily Monitor Volume: 22 Issue: 1",
-        ["Moscow said an archived sentence.", "Second archived paragraph."],
+        ["Moscow said an archived sentence.", "Second archived paragraph, on the port."],
     )
     archive.capture("20250601000000", url, captured)
     settings = wayback_settings.model_copy(update={"wayback_fallback_after_s": 0})

@@ -73,7 +73,8 @@ def test_bad_feed_entries_are_skipped_alone_with_their_reasons() -> None:
         "<dc:date>9999-12-31T23:59:59-05:00</dc:date></item>"
         "</channel></rss>"
     ).encode()
-    items, errors = parse_feed(data, base_url="https://jamestown.org/feed/")
+    feed = parse_feed(data, base_url="https://jamestown.org/feed/")
+    items, errors = feed.items, feed.errors
     assert items == [("https://jamestown.org/good-one-here/", None)]
     # feedparser itself drops a link that is not a URL: the entry is reported linkless
     assert errors[0] == "entry 2 ('b') has no link"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
 import unicodedata
+
+import pytest
 
 from workers import normalize
 
@@ -70,3 +73,44 @@ def test_titled_article_keeps_its_id_when_text_is_corrected() -> None:
 
 def test_control_characters_are_dropped_but_tabs_and_newlines_are_whitespace() -> None:
     assert normalize.normalize_text("a\x00b\x07c\x9f\td\r\ne") == "abc d\n\ne"
+
+
+# Titles (issue 21): one cleaning for every road, so one article has one title.
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        # Yoast's JSON-LD headline: get_the_title() with tags stripped, never decoded.
+        ("Why Moscow doesn&#8217;t Blink", "Why Moscow doesn’t Blink"),
+        # og:title encoded twice (`&amp;#8217;`), and three times.
+        ("Why Moscow doesn&amp;#8217;t Blink", "Why Moscow doesn’t Blink"),
+        ("Why Moscow doesn&amp;amp;#8217;t Blink", "Why Moscow doesn’t Blink"),
+        ("Russia&#8217;s <em>New</em> Line", "Russia’s New Line"),
+        ("Russia<em>’</em>s Line<br/>Two", "Russia’s Line Two"),
+        ("  Line\n\tbroken&nbsp;here\u200b ", "Line broken here"),
+        ("Russia <> Ukraine: a &lt; b", "Russia <> Ukraine: a < b"),
+        ("Cafe\u0301 Society", "Caf\u00e9 Society"),
+        ("Bell\x07 and \x00NUL", "Bell and NUL"),
+        ("&#8203;&nbsp;", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_titles_are_decoded_tag_free_and_single_spaced(
+    given: str | None, expected: str | None
+) -> None:
+    assert normalize.normalize_title(given) == expected
+
+
+def test_a_cleaned_title_cleans_to_itself() -> None:
+    for title in ("Why Moscow doesn&amp;#8217;t Blink", "a &lt;b&gt; c", "AT&amp;T"):
+        once = normalize.normalize_title(title)
+        assert normalize.normalize_title(once) == once
+
+
+def test_a_huge_title_is_cut_at_a_word_in_bounded_time() -> None:
+    hostile = ("word&amp;amp; " * 200_000) + "<" * 100_000
+    started = time.perf_counter()
+    title = normalize.normalize_title(hostile)
+    assert time.perf_counter() - started < 2
+    assert title is not None and len(title) <= normalize.MAX_TITLE_CHARS + 1
+    assert title.endswith("…") and "amp;" not in title

@@ -9,6 +9,7 @@ from workers.fetching.urls import (
     check_allowed,
     is_article_url,
     is_http_url,
+    not_article_reason,
 )
 from workers.normalize import article_id
 
@@ -110,3 +111,22 @@ def test_old_and_new_article_addresses_make_one_id() -> None:
     assert article_key("https://jamestown.org/publications/edm/") == (
         "https://jamestown.org/publications/edm/"
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("https://jamestown.org/kremlin-tightens-control-again/", None),
+        ("https://jamestown.org/program/old/", None),
+        ("https://jamestown.org/", "not an article (home page)"),
+        ("https://jamestown.org/hello-world/", "not an article (short slug)"),
+        ("https://jamestown.org/book/the-long-war/", "not an article (book)"),
+        ("https://jamestown.org/analyst/paul-goble/", "not an article (analyst)"),
+        ("https://jamestown.org/2024/05/06/a-dated-post-link/", "not an article (page)"),
+        ("https://jamestown.org/a-post-with-a-query/?p=5", "not an article (page with a query)"),
+    ],
+)
+def test_why_a_url_is_not_an_article_is_a_short_category(url: str, reason: str | None) -> None:
+    """Issue 21: a run counts what it skipped by these reasons."""
+    assert not_article_reason(url) == reason
+    assert is_article_url(url) is (reason is None)

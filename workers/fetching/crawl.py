@@ -46,7 +46,7 @@ from workers.model import InputError, RawArticle
 from workers.pipeline import DEFAULT_PIPELINE, Pipeline
 from workers.settings import Settings
 from workers.sources import html
-from workers.sources.base import Item, Source
+from workers.sources.base import Discovery, Item, Source
 from workers.sources.config import SourceConfig
 from workers.sources.feed import FeedSource
 from workers.sources.identity import Known, PrintIndex, Resolution, resolve, textprint
@@ -73,6 +73,7 @@ log = logging.getLogger(__name__)
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # Checkpoints outlive any sensible schedule; the cache requires a TTL on every key.
 CHECKPOINT_TTL_S = 400 * 86400
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +90,35 @@ class SourceRun:
     errors: list[tuple[str, str]] = field(default_factory=list)
     locked: bool = False
     via: str | None = None
+    skipped: dict[str, int] = field(default_factory=dict)  # entries left out, per reason
+    status: str = "succeeded"  # or "failed": `run_status`
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
+
+    @property
+    def cause(self) -> str | None:
+        """Why a failed run failed (`failure_cause`); None for a run that did not."""
+        return failure_cause(self.errors) if self.status == "failed" else None
+
+
+def failure_cause(errors: Sequence[Sequence[str]]) -> str:
+    """A run's cause in one line: its first error and where, and how many more (also
+    what `monitor sources` shows from a stored run record)."""
+    if not errors or len(errors[0]) != 2:
+        return "no request answered"
+    origin, reason = errors[0]
+    more = len(errors) - 1
+    return f"{reason} ({origin})" + (f", and {more} more error(s)" if more else "")
+
+
+def run_status(found: Discovery) -> str:
+    """`failed` when the run's requests all failed (no answer, nothing found, an
+    error: the site's DNS is down, the host refuses): such a run is not a quiet tick
+    and must not read as one. Anything answered is `succeeded`, errors or not."""
+    if found.errors and not found.items and found.requests == 0:
+        return "failed"
+    return "succeeded"
 
 
 def build_source(
@@ -179,8 +206,17 @@ def run_source(
                 requests=found.requests,
                 errors=found.errors,
                 via=found.via,
+                skipped=dict(found.skipped.most_common()),
+                status=run_status(found),
             )
             cache.set(f"lastrun:{source.name}", json.dumps(run.to_dict()), ttl_s=CHECKPOINT_TTL_S)
+            if run.status == "failed":
+                log.warning(
+                    "source %s failed: every request failed: %s",
+                    source.name,
+                    run.cause,
+                    extra={"source": source.name, "stage": "discover"},
+                )
             return run
     except LockHeld:
         return SourceRun(source.name, started, _now(), 0, 0, None, 0, locked=True)

@@ -236,11 +236,25 @@ def is_article_url(url: str) -> bool:
     pages, `/about-us/` or `/privacy-policy/`, are one or two). Sources that know the
     post type (the REST API, post sitemaps) do not need this guess.
     """
+    return not_article_reason(url) is None
+
+
+def not_article_reason(url: str) -> str | None:
+    """Why `is_article_url` refuses `url` (a short category a run counts its skips
+    by: "not an article (book)", "not an article (short slug)"), or `None`."""
     parts = urlsplit(url)
+    segments = [part for part in parts.path.split("/") if part]
+    if not segments:
+        return "not an article (home page)"
     slug = _slug_of(parts.path)
-    if slug is None or parts.query:
-        return False
-    return parts.path.startswith(ARTICLE_PREFIX) or slug.count("-") >= 2
+    if slug is None:
+        first = segments[0].lower()
+        return f"not an article ({first})" if first in NOT_ARTICLES else "not an article (page)"
+    if parts.query:
+        return "not an article (page with a query)"
+    if parts.path.startswith(ARTICLE_PREFIX) or slug.count("-") >= 2:
+        return None
+    return "not an article (short slug)"  # a page; a short post is found by REST or sitemaps
 
 
 def article_key(url: str) -> str:

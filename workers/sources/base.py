@@ -8,6 +8,7 @@ its next run (a modification time, a date); the crawl stores it per source.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -33,15 +34,19 @@ class Discovered:
 
 @dataclass(slots=True)
 class Discovery:
-    """What a run found: items in source order, the next checkpoint, per-item errors.
+    """What a run found: items in source order, the next checkpoint, per-item errors,
+    and the entries it skipped.
 
     `errors` are (origin, reason) pairs: a bad feed entry or an unreadable listing
-    page is reported and the rest of the run goes on.
+    page is reported and the rest of the run goes on. `skipped` counts entries left
+    out on purpose per reason ("not an article (book)"): a feed whose every entry is
+    skipped must say so, not end as "found 0".
     """
 
     items: list[Discovered] = field(default_factory=list)
     checkpoint: str | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
     requests: int = 0
     via: str | None = None  # the way a `site` source read the site this run
     # Run once the items are safely submitted (e.g. saving the feed's ETag): done
@@ -56,6 +61,10 @@ class Discovery:
         if url not in self._urls:
             self._urls.add(url)
             self.items.append(Discovered(url, modified, post))
+
+    def skip(self, reason: str) -> None:
+        """Count one entry left out, by its reason (a short category)."""
+        self.skipped[reason] += 1
 
 
 class Source(Protocol):

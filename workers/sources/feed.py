@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import calendar
 import time
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from xml.etree.ElementTree import ParseError
@@ -25,14 +27,24 @@ import feedparser
 from defusedxml import DefusedXmlException
 
 from workers.fetching.fetch import Fetcher, PermanentFetchError, TransientFetchError
-from workers.fetching.urls import is_article_url, listed_url
+from workers.fetching.urls import listed_url, not_article_reason
 from workers.model import InputError
 from workers.sources.base import Discovery, later
 from workers.sources.config import SourceConfig
 
 
-def parse_feed(data: bytes, *, base_url: str) -> tuple[list[tuple[str, str | None]], list[str]]:
-    """(url, modified) per entry, and per-entry error messages.
+@dataclass(slots=True)
+class Feed:
+    """A feed's article entries as (url, modified), per-entry errors, and the entries
+    left out per reason (books, reports, short slugs)."""
+
+    items: list[tuple[str, str | None]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+
+
+def parse_feed(data: bytes, *, base_url: str) -> Feed:
+    """The feed's entries (`Feed`).
 
     Raises `InputError` when the document is unsafe or not a feed at all; a feed that
     is not well-formed but still yields entries is read with a warning in the errors.
@@ -53,8 +65,8 @@ def parse_feed(data: bytes, *, base_url: str) -> tuple[list[tuple[str, str | Non
     if not parsed.entries:
         if errors:
             raise InputError(errors[0].split(";")[0])
-        return [], errors
-    items: list[tuple[str, str | None]] = []
+        return Feed(errors=errors)
+    feed = Feed(errors=errors)
     for number, entry in enumerate(parsed.entries, 1):
         url = listed_url(
             entry.get("link"),
@@ -63,13 +75,17 @@ def parse_feed(data: bytes, *, base_url: str) -> tuple[list[tuple[str, str | Non
             missing=f"({entry.get('title', 'untitled')!r}) has no link",
             errors=errors,
         )
-        if url is None or not is_article_url(url):
+        if url is None:
+            continue
+        reason = not_article_reason(url)
+        if reason is not None:
+            feed.skipped[reason] += 1
             continue
         try:
-            items.append((url, _entry_time(entry)))
+            feed.items.append((url, _entry_time(entry)))
         except InputError as exc:
             errors.append(f"entry {number}: {exc}")
-    return items, errors
+    return feed
 
 
 def _entry_time(entry: feedparser.FeedParserDict) -> str | None:
@@ -112,12 +128,13 @@ class FeedSource:
         if result.not_modified:
             return found
         try:
-            items, errors = parse_feed(result.body, base_url=result.final_url)
+            feed = parse_feed(result.body, base_url=result.final_url)
         except InputError as exc:
             found.errors.append((self.config.url, str(exc)))
             return found
-        found.errors.extend((self.config.url, e) for e in errors)
-        for url, modified in items:
+        found.errors.extend((self.config.url, e) for e in feed.errors)
+        found.skipped.update(feed.skipped)
+        for url, modified in feed.items:
             if backfill or since is None or modified is None or modified > since:
                 found.add(url, modified)
             found.checkpoint = later(found.checkpoint, modified)

@@ -23,12 +23,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from workers.fetching.urls import URLError, canonical_url, host_of
-from workers.model import InputError, RawArticle
+from workers.model import InputError, NotAnArticle, RawArticle
+from workers.normalize import normalize_title, word_count
 from workers.parse import read_byline, read_header
 from workers.sources.body import article_paragraphs, block_texts, fragment_paragraphs, remove_noise
+from workers.sources.bylines import analyst_names, byline_names
 from workers.sources.metadata import (
     clean_name,
     guessed_meta,
@@ -46,6 +48,11 @@ _HEADER_BLOCKS = 200
 _HEADER_NODES = 20_000
 # Body paragraphs this close to the top are checked for a repeated title/header/byline.
 _TOP_PARAGRAPHS = 8
+# What a page must hold to be an article (`refusal`). The shortest real items, the
+# 1990s daily Monitor's, run to a hundred words; a broken template or an attachment
+# page shows a word or a caption.
+MIN_WORDS = 10
+MIN_UNTITLED_WORDS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,24 +65,29 @@ class _Top:
 
 
 def article_from_html(html: str, *, url: str, fetched_at: str | None = None) -> RawArticle:
-    """The article on one page; `InputError` when the page holds no article text."""
+    """The article on one page; `NotAnArticle` when the page holds none (`refusal`),
+    `InputError` when it cannot be read."""
     tree = _parse(html)
     meta = page_meta(tree)
     remove_noise(tree.root)
     top = _top_lines(tree)
     body = article_paragraphs(tree)
-    title = meta.title or _h1(tree) or top.line_before_header or _page_title(tree)
+    # Every candidate cleaned (`normalize_title`): JSON-LD keeps `&#8217;`, and the
+    # title must match the body's first line to be dropped from it.
+    title = _first_title(meta.title, _h1(tree), top.line_before_header, _page_title(tree))
     header = read_header(top.header_line) if top.header_line else None
-    byline = read_byline(top.byline) if top.byline else None
-    authors = _names(byline) if byline is not None else meta.authors
+    byline = byline_names(top.byline) if top.byline else None
+    # The analyst, not the account that uploaded the post (workers.sources.bylines).
+    analysts = analyst_names(_article_root(tree))
+    authors = _names(byline) if byline is not None else _names(analysts) or meta.authors
     published_at = meta.published_at
     if not (title and published_at and (authors or byline is not None)):
         guessed = guessed_meta(html, url=url)
-        title = title or guessed.title
+        title = title or normalize_title(guessed.title)
         published_at = published_at or guessed.published_at
         authors = authors if byline is not None else authors or guessed.authors
     return RawArticle(
-        text=_body_text(body, skip={title, top.header_line, top.byline}),
+        text=_body_text(body, skip={title, top.header_line, top.byline}, title=title),
         origin=url,
         source="web",
         url=_identity(meta.canonical, url),
@@ -102,13 +114,13 @@ def article_from_rest(post: Mapping[str, Any], *, fetched_at: str | None = None)
         raise InputError(f"a REST post must be a JSON object, not {type(post).__name__}")
     kind = post.get("type", "post")
     if kind != "post":
-        raise InputError(f"REST item of type {kind!r} is not a post (not an article)")
+        raise NotAnArticle(f"not an article ({str(kind)[:40]})")
     link = post.get("link")
     if not isinstance(link, str) or not link.strip():
         raise InputError("REST post has no 'link'")
     content = _rendered(post, "content")
     if content is None:
-        raise InputError("REST post has no 'content.rendered'")
+        raise NotAnArticle("no text")
     tree = _parse(f"<html><body><div class='entry-content'>{content}</div></body></html>")
     remove_noise(tree.root)
     top = _top_lines(tree)
@@ -116,13 +128,13 @@ def article_from_rest(post: Mapping[str, Any], *, fetched_at: str | None = None)
     if container is None:  # pragma: no cover - the wrapper is ours
         raise InputError("REST post content could not be read")
     body = fragment_paragraphs(container)
-    title = _plain(_rendered(post, "title"))
+    title = normalize_title(_rendered(post, "title"))
     header = read_header(top.header_line) if top.header_line else None
-    byline = read_byline(top.byline) if top.byline else None
+    byline = byline_names(top.byline) if top.byline else None
     embedded = post.get("_embedded")
     embedded = embedded if isinstance(embedded, Mapping) else {}
     return RawArticle(
-        text=_body_text(body, skip={title, top.header_line, top.byline}),
+        text=_body_text(body, skip={title, top.header_line, top.byline}, title=title),
         origin=link,
         source="web",
         url=canonical_url(link),
@@ -131,7 +143,11 @@ def article_from_rest(post: Mapping[str, Any], *, fetched_at: str | None = None)
         volume=header.volume if header else None,
         issue=header.issue if header else None,
         published_at=_rest_date(post),
-        authors=_names(byline) if byline is not None else _rest_authors(embedded),
+        # The byline in the content, else its analyst links, else the embedded author
+        # unless that is an account name (`admin`): see workers.sources.bylines.
+        authors=_names(byline)
+        if byline is not None
+        else _names(analyst_names(container)) or _rest_authors(embedded),
         fetched_at=fetched_at,
     )
 
@@ -165,7 +181,16 @@ def _top_lines(tree: LexborHTMLParser) -> _Top:
     header_at = next((i for i, b in enumerate(blocks) if _is_header(b)), None)
     start = 0 if header_at is None else header_at + 1
     stop = len(blocks) if header_at is None else header_at + 3
-    byline = next((b for b in blocks[start:stop] if read_byline(b) is not None), None)
+    # "By:" anywhere in the window; "By Name" (no colon) only near its top.
+    near = start + _TOP_PARAGRAPHS
+    byline = next(
+        (
+            b
+            for i, b in enumerate(blocks[start:stop], start)
+            if byline_names(b, colonless=i < near) is not None
+        ),
+        None,
+    )
     if header_at is None:
         return _Top(byline=byline)
     before = blocks[header_at - 1] if header_at > 0 else None
@@ -179,17 +204,36 @@ def _is_header(line: str) -> bool:
         return True  # a header with a bad number: read_header reports it later
 
 
-def _body_text(paragraphs: list[str], *, skip: set[str | None]) -> str:
+def refusal(*, title: str | None, text: str) -> str | None:
+    """Why an extracted page or post holds no article, or `None` when it does.
+
+    The rule: some text (`no text`), at least `MIN_WORDS` words of it, and without a
+    title at least `MIN_UNTITLED_WORDS`. The reasons are categories, not counts, so
+    a run can say `skipped 3: no text, 1: too little text`.
+    """
+    words = word_count(text)
+    if words == 0:
+        return "no text"
+    if words < MIN_WORDS:
+        return f"too little text (under {MIN_WORDS} words)"
+    if not title and words < MIN_UNTITLED_WORDS:
+        return f"no title and little text (under {MIN_UNTITLED_WORDS} words)"
+    return None
+
+
+def _body_text(paragraphs: list[str], *, skip: set[str | None], title: str | None) -> str:
     """Paragraphs joined by blank lines, without the title/header/byline repeated at
-    the top or an empty 'By:'; `InputError` when nothing is left."""
+    the top or an empty 'By:'; `NotAnArticle` when what is left is no article."""
     body = [
         p
         for i, p in enumerate(paragraphs)
         if i >= _TOP_PARAGRAPHS or (p not in skip and read_byline(p) != ())
     ]
-    if not body:
-        raise InputError("no article text found in the page")
-    return "\n\n".join(body) + "\n"
+    text = "\n\n".join(body) + "\n"
+    reason = refusal(title=title, text=text)
+    if reason is not None:
+        raise NotAnArticle(reason)
+    return text
 
 
 def _identity(canonical: str | None, url: str) -> str:
@@ -212,6 +256,15 @@ def _identity(canonical: str | None, url: str) -> str:
     return fetched
 
 
+def _article_root(tree: LexborHTMLParser) -> LexborNode | None:
+    """Where a byline's analyst links may be: the article, not the site's sidebar."""
+    for selector in ("article", "main", ".entry-content", ".post"):
+        node = tree.css_first(selector)
+        if node is not None:
+            return node
+    return None
+
+
 def _h1(tree: LexborHTMLParser) -> str | None:
     for selector in ("article h1", "h1.entry-title", "h1"):
         node = tree.css_first(selector)
@@ -227,6 +280,10 @@ def _page_title(tree: LexborHTMLParser) -> str | None:
     return strip_site(" ".join(node.text().split()))
 
 
+def _first_title(*candidates: str | None) -> str | None:
+    return next((t for t in map(normalize_title, candidates) if t), None)
+
+
 def _names(names: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n for n in map(clean_name, names) if n))
 
@@ -235,14 +292,6 @@ def _rendered(post: Mapping[str, Any], key: str) -> str | None:
     value = post.get(key)
     text = value.get("rendered") if isinstance(value, Mapping) else None
     return text if isinstance(text, str) and text.strip() else None
-
-
-def _plain(fragment: str | None) -> str | None:
-    """Text of a rendered REST title ('Russia&#8217;s <em>New</em> Line')."""
-    if fragment is None:
-        return None
-    text = _parse(f"<p>{fragment}</p>").text() if "<" in fragment else fragment
-    return " ".join(html_lib.unescape(text).split()) or None
 
 
 def _rest_date(post: Mapping[str, Any]) -> str | None:

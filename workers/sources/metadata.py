@@ -35,6 +35,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from workers.enrich.publications import lookup_header
 from workers.sources.body import MAX_HEURISTIC_TAGS
+from workers.sources.bylines import is_account_name
 
 # schema.org types that are articles (https://schema.org/Article and its subtypes).
 _ARTICLE_TYPES = frozenset(
@@ -128,10 +129,11 @@ def iso_date(value: str | None) -> str | None:
 
 
 def clean_name(value: str) -> str | None:
-    """An author name as printed, without a leading "By", or `None` for a URL/blank."""
+    """An author name as printed, without a leading "By", or `None` for a URL, a blank
+    or a WordPress account name (`admin`: the uploader, not the analyst)."""
     name = " ".join(value.split())
     name = re.sub(r"^by\b:?\s*", "", name, flags=re.IGNORECASE)
-    if not name or "://" in name or len(name) > 100:
+    if not name or "://" in name or len(name) > 100 or is_account_name(name):
         return None
     return name
 

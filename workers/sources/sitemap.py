@@ -6,7 +6,8 @@ A sitemap is either an index (`<sitemapindex>` of `<sitemap><loc>`) or a URL set
 *post* sitemaps are read (`wp-sitemap-posts-post-N.xml`, Yoast `post-sitemapN.xml`):
 pages, books, reports, users and taxonomies have their own sitemaps and are not
 articles. An index of another generator, whose children cannot be told apart, is
-read whole and filtered by URL (`workers.fetching.urls.is_article_url`).
+read whole and filtered by URL (`workers.fetching.urls.is_article_url`); what the
+filter leaves out is counted in the run's skips.
 
 Incremental runs fetch the index conditionally (an unchanged index is one 304),
 skip children whose own `lastmod` is not newer than the checkpoint, fetch the rest
@@ -35,7 +36,7 @@ from defusedxml import DefusedXmlException
 
 from workers.fetching.decode import STEP, decoded
 from workers.fetching.fetch import Fetcher, FetchResult, PermanentFetchError, TransientFetchError
-from workers.fetching.urls import canonical_url, is_article_url, listed_url
+from workers.fetching.urls import canonical_url, listed_url, not_article_reason
 from workers.model import InputError
 from workers.sources.base import Discovery, later
 from workers.sources.config import SourceConfig
@@ -248,7 +249,9 @@ class SitemapSource:
         self, sitemap: Sitemap, found: Discovery, *, since: str | None, known_posts: bool
     ) -> None:
         for entry in sitemap.entries:
-            if not known_posts and not is_article_url(entry.url):
+            reason = None if known_posts else not_article_reason(entry.url)
+            if reason is not None:
+                found.skip(reason)
                 continue
             if since is None or entry.lastmod is None or entry.lastmod > since:
                 found.add(entry.url, entry.lastmod)

@@ -488,6 +488,7 @@ class WaybackSource:
                 found.errors.append(error)
             return
         if not is_archived_article(capture.original):
+            found.skip("not an article (archived page)")
             return
         url = identity_url(capture.original, None)  # an old page's is known once read
         key = article_key(url)

@@ -16,7 +16,7 @@ def rss(items: str) -> bytes:
 
 
 def test_entries_become_canonical_urls_with_times() -> None:
-    items, errors = parse_feed(
+    feed = parse_feed(
         rss(
             "<item><title>A</title><link>https://www.jamestown.org/program/a?utm_source=rss</link>"
             "<pubDate>Tue, 07 Oct 2025 14:00:00 +0000</pubDate></item>"
@@ -24,11 +24,11 @@ def test_entries_become_canonical_urls_with_times() -> None:
         ),
         base_url=BASE,
     )
-    assert items == [
+    assert feed.items == [
         ("https://jamestown.org/program/a/", "2025-10-07T14:00:00+00:00"),
         ("https://jamestown.org/program/b/", None),
     ]
-    assert errors == []
+    assert feed.errors == []
 
 
 def test_atom_feeds_are_read() -> None:
@@ -37,20 +37,20 @@ def test_atom_feeds_are_read() -> None:
         b'<entry><title>A</title><link href="https://jamestown.org/program/a/"/>'
         b"<updated>2025-10-07T14:00:00Z</updated></entry></feed>"
     )
-    assert parse_feed(atom, base_url=BASE)[0] == [
+    assert parse_feed(atom, base_url=BASE).items == [
         ("https://jamestown.org/program/a/", "2025-10-07T14:00:00+00:00")
     ]
 
 
 def test_entry_without_link_is_an_item_error() -> None:
-    items, errors = parse_feed(
+    feed = parse_feed(
         rss(
             "<item><title>Lost</title></item><item><link>https://jamestown.org/program/x/</link></item>"
         ),
         base_url=BASE,
     )
-    assert len(items) == 1
-    assert errors == ["entry 1 ('Lost') has no link"]
+    assert len(feed.items) == 1
+    assert feed.errors == ["entry 1 ('Lost') has no link"]
 
 
 def test_entity_expansion_is_refused() -> None:
@@ -69,12 +69,12 @@ def test_not_a_feed_is_an_error() -> None:
 
 
 def test_slightly_broken_feed_is_read_with_a_warning() -> None:
-    items, errors = parse_feed(
+    feed = parse_feed(
         rss("<item><link>https://jamestown.org/program/x/</link></item><item>"),
         base_url=BASE,
     )
-    assert items == [("https://jamestown.org/program/x/", None)]
-    assert errors and "not well-formed" in errors[0]
+    assert feed.items == [("https://jamestown.org/program/x/", None)]
+    assert feed.errors and "not well-formed" in feed.errors[0]
 
 
 def test_books_reports_and_pages_in_the_main_feed_are_not_articles() -> None:
@@ -87,12 +87,33 @@ def test_books_reports_and_pages_in_the_main_feed_are_not_articles() -> None:
         b"<item><link>https://jamestown.org/program/an-old-article/</link></item>"
         b"</channel></rss>"
     )
-    items, errors = parse_feed(data, base_url="https://jamestown.org/feed/")
-    assert [url for url, _ in items] == [
+    feed = parse_feed(data, base_url="https://jamestown.org/feed/")
+    assert [url for url, _ in feed.items] == [
         "https://jamestown.org/kremlin-tightens-control-again/",
         "https://jamestown.org/program/an-old-article/",
     ]
-    assert errors == []
+    assert feed.errors == []
+    assert feed.skipped == {"not an article (book)": 1, "not an article (report)": 1}
+
+
+def test_entries_the_short_slug_rule_leaves_out_are_counted_with_their_reason() -> None:
+    """Issue 21: a stock WordPress feed (`/hello-world/`, `/sample-page/`) was read as
+    "found 0" with no word about why."""
+    feed = parse_feed(
+        rss(
+            "<item><link>https://jamestown.org/hello-world/</link></item>"
+            "<item><link>https://jamestown.org/sample-page/</link></item>"
+            "<item><link>https://jamestown.org/</link></item>"
+            "<item><link>https://jamestown.org/analyst/paul-goble/</link></item>"
+        ),
+        base_url=BASE,
+    )
+    assert feed.items == []
+    assert feed.skipped == {
+        "not an article (short slug)": 2,
+        "not an article (home page)": 1,
+        "not an article (analyst)": 1,
+    }
 
 
 @pytest.mark.parametrize("encoding", ["bogus-8", "idna"])

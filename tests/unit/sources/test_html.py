@@ -13,9 +13,16 @@ from typing import Any
 
 import pytest
 
-from workers.model import InputError, RawArticle
+from workers.model import InputError, NotAnArticle, RawArticle
 from workers.pipeline import DEFAULT_PIPELINE
-from workers.sources.html import MAX_HTML_CHARS, article_from_html, article_from_rest
+from workers.sources.html import (
+    MAX_HTML_CHARS,
+    MIN_UNTITLED_WORDS,
+    MIN_WORDS,
+    article_from_html,
+    article_from_rest,
+    refusal,
+)
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "extraction"
 CHROME = (
@@ -151,11 +158,12 @@ def test_header_inside_the_body_and_no_h1() -> None:
     # The seed files' layout on a page: a title line, then the header, then prose.
     html = (
         "<html><body><div class='entry-content'><p>Old Title</p>"
-        "<p>Publication: Monitor Volume: 3 Issue: 5</p><p>Body text here.</p></div></body></html>"
+        "<p>Publication: Monitor Volume: 3 Issue: 5</p>"
+        "<p>Body text here, long enough to be read as an article.</p></div></body></html>"
     )
     raw = article_from_html(html, url="https://jamestown.org/program/old/")
     assert (raw.title, raw.publication, raw.volume, raw.issue) == ("Old Title", "Monitor", 3, 5)
-    assert raw.text == "Body text here.\n"
+    assert raw.text == "Body text here, long enough to be read as an article.\n"
 
 
 def test_rest_post_gives_every_field() -> None:
@@ -181,23 +189,24 @@ def test_header_and_byline_in_rest_content_win() -> None:
     post = rest_post()
     post["content"]["rendered"] = (
         "<p>Publication: Terrorism Monitor Volume: 23 Issue: 9</p><p>By: Jacob Zenn</p>"
-        "<p>The first paragraph of the analysis.</p>"
+        "<p>The first paragraph of the analysis, in a few more words.</p>"
     )
     raw = article_from_rest(post)
     assert (raw.publication, raw.volume, raw.issue) == ("Terrorism Monitor", 23, 9)
     assert raw.authors == ("Jacob Zenn",)
-    assert raw.text == "The first paragraph of the analysis.\n"
+    assert raw.text == "The first paragraph of the analysis, in a few more words.\n"
 
 
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        ({"type": "page"}, "not a post"),
+        ({"type": "page"}, r"not an article \(page\)"),
         ({"link": None}, "no 'link'"),
-        ({"content": {"rendered": "  "}}, "no 'content.rendered'"),
-        ({"content": "text"}, "no 'content.rendered'"),
+        ({"content": {"rendered": "  "}}, "no text"),
+        ({"content": "text"}, "no text"),
         ({"link": "javascript:alert(1)"}, "http"),
-        ({"content": {"rendered": "<div class='share'>Share</div>"}}, "no article text"),
+        ({"content": {"rendered": "<div class='share'>Share</div>"}}, "no text"),
+        ({"content": {"rendered": "<p>Attachment</p>"}}, "too little text"),
     ],
 )
 def test_rest_items_without_an_article_are_input_errors(
@@ -247,21 +256,23 @@ def test_pages_without_article_text_are_input_errors(html: str) -> None:
 
 def test_six_thousand_nested_divs() -> None:
     html = (
-        "<html><body><article><div class='entry-content'>"
+        "<html><head><title>Deep</title></head><body><article><div class='entry-content'>"
         + "<div>" * 6000
         + "<p>Deep paragraph at the bottom of the nesting.</p>"
         + "</div>" * 6000
-        + "<p>Closing paragraph.</p></div></article></body></html>"
+        + "<p>Closing paragraph, after it.</p></div></article></body></html>"
     )
     raw = article_from_html(html, url="https://jamestown.org/deep/")
-    assert paragraphs(raw) == ["Deep paragraph at the bottom of the nesting.", "Closing paragraph."]
+    assert paragraphs(raw) == [
+        "Deep paragraph at the bottom of the nesting.",
+        "Closing paragraph, after it.",
+    ]
 
 
 def test_six_thousand_nested_divs_without_a_container() -> None:
-    html = "<div>" * 6000 + "Text at the bottom." + "</div>" * 6000
-    assert (
-        article_from_html(html, url="https://jamestown.org/deep/").text == "Text at the bottom.\n"
-    )
+    text = "Text at the bottom of six thousand divs, with no title above it. " * 5
+    html = "<div>" * 6000 + text + "</div>" * 6000
+    assert article_from_html(html, url="https://jamestown.org/deep/").text == text.strip() + "\n"
 
 
 def test_page_over_the_size_bound_is_refused() -> None:
@@ -289,12 +300,13 @@ def test_nul_bytes_lone_surrogates_and_bogus_charsets() -> None:
     html = (
         "<html><head><meta charset='idna'><meta http-equiv='Content-Type' "
         "content='text/html; charset=x-bogus'></head><body><div class='entry-content'>"
-        "<p>Before\x00after.</p><p>Broken \udcff byte.</p></div></body></html>"
+        "<h1>Encodings</h1><p>Before\x00after.</p><p>Broken \udcff byte, and then the "
+        "article goes on and on.</p></div></body></html>"
     )
     raw = article_from_html(html, url="https://jamestown.org/enc/")
     first, second = paragraphs(raw)
     assert first == "Beforeafter."
-    assert second.startswith("Broken") and second.endswith("byte.")
+    assert second.startswith("Broken") and second.endswith("goes on and on.")
     raw.text.encode("utf-8")  # storable: no lone surrogate left
 
 
@@ -312,13 +324,14 @@ def test_hostile_json_ld_is_skipped_and_the_rest_is_read(ld: str) -> None:
     html = (
         f"<html><head><title>Fallback Title</title><script type='application/ld+json'>{ld}"
         "</script><meta property='article:published_time' content='2024-05-06T00:00:00Z'>"
-        "</head><body><div class='entry-content'><p>The body.</p></div></body></html>"
+        "</head><body><div class='entry-content'><p>The body, long enough to be read as an article."
+        "</p></div></body></html>"
     )
     raw = article_from_html(html, url="https://jamestown.org/ld/")
     assert (raw.title, raw.published_at, raw.text) == (
         "Fallback Title",
         "2024-05-06",
-        "The body.\n",
+        "The body, long enough to be read as an article.\n",
     )
 
 
@@ -332,7 +345,8 @@ def test_layout_class_naming_chrome_on_the_article_wrapper_keeps_the_article() -
     # Themes mark layout states on wrappers ("no-sidebar", "has-share-buttons"): the
     # wrapper holding the article is not chrome; the real share box inside it is.
     html = (
-        "<html><body><div class='container no-sidebar'><div class='post-wrap has-share'>"
+        "<html><head><title>Wrapped</title></head><body>"
+        "<div class='container no-sidebar'><div class='post-wrap has-share'>"
         "<p>The first paragraph of a long enough article about the regions.</p>"
         "<p>The second paragraph goes on about the budget rules in some detail.</p>"
         "<div class='share-box'>Share on X</div></div></div></body></html>"
@@ -356,3 +370,117 @@ def test_every_truncation_of_a_page_reads_or_fails_as_input_error() -> None:
             outcomes.add("read")
             assert "Share on X" not in raw.text and "Subscribe" not in raw.text
     assert outcomes == {"input error", "read"}
+
+
+# Issue 21: titles, pages that hold no article, authors.
+
+
+def test_a_yoast_headline_with_entities_gives_the_pages_own_title() -> None:
+    # Yoast's JSON-LD headline is get_the_title() with tags stripped, never decoded;
+    # its og:title is encoded twice. The h1 and body repeat the decoded title.
+    html = (
+        "<html><head><title>Why Moscow doesn&#8217;t Blink - The Jamestown Foundation</title>"
+        "<meta property='og:title' content='Why Moscow doesn&amp;#8217;t Blink'>"
+        '<script type="application/ld+json">{"@context": "https://schema.org", "@graph": '
+        '[{"@type": "Article", "headline": "Why Moscow doesn&#8217;t Blink"}]}</script>'
+        "</head><body><article><div class='entry-content'><p>Why Moscow doesn’t Blink</p>"
+        "<p>The Kremlin has again declined to change course on the regional budgets, "
+        "officials said on Monday.</p></div></article></body></html>"
+    )
+    raw = article_from_html(html, url="https://jamestown.org/why-moscow-doesnt-blink/")
+    assert raw.title == "Why Moscow doesn’t Blink"
+    assert paragraphs(raw)[0].startswith("The Kremlin")  # the repeated title is dropped
+
+
+def test_rest_titles_are_cleaned_the_same_way() -> None:
+    post = rest_post()
+    post["title"] = {"rendered": "Why Moscow doesn&amp;#8217;t <em>Blink</em>"}
+    assert article_from_rest(post).title == "Why Moscow doesn’t Blink"
+
+
+@pytest.mark.parametrize(
+    ("html", "reason"),
+    [
+        # A broken template: one word, no title.
+        (
+            "<html><body><div class='entry-content'><p>Mindblown</p></div></body></html>",
+            "too little",
+        ),
+        # An attachment page: the title of the file and its caption.
+        (
+            "<html><head><title>putin-speech-2016</title></head><body><article>"
+            "<p class='attachment'><a href='/x.jpg'>putin-speech-2016</a></p><p>Photo: TASS</p>"
+            "</article></body></html>",
+            "too little",
+        ),
+        # Some words but no title anywhere: a fragment, not an article.
+        (
+            "<div>" + "Moscow and Tbilisi disagreed again on the border line. " * 4 + "</div>",
+            "no title",
+        ),
+        ("<html><body><nav>Home</nav></body></html>", "no text"),
+    ],
+)
+def test_a_page_holding_no_article_is_refused_with_its_reason(html: str, reason: str) -> None:
+    with pytest.raises(NotAnArticle, match=reason):
+        article_from_html(html, url="https://jamestown.org/broken/")
+
+
+@pytest.mark.parametrize(
+    ("title", "words", "reason"),
+    [
+        ("T", 0, "no text"),
+        ("T", MIN_WORDS - 1, "too little text"),
+        ("T", MIN_WORDS, None),
+        (None, MIN_UNTITLED_WORDS - 1, "no title"),
+        (None, MIN_UNTITLED_WORDS, None),
+    ],
+)
+def test_the_refusal_rule_at_its_bounds(title: str | None, words: int, reason: str | None) -> None:
+    found = refusal(title=title, text=" ".join(["word"] * words))
+    assert (found is None) if reason is None else (found is not None and reason in found)
+
+
+def test_rest_author_is_the_byline_in_the_content_not_the_account() -> None:
+    """The fixture's _comment holds the evidence: jamestown.org's content opens with
+    "By Paul Goble"; WordPress's author is the uploading account (`admin`)."""
+    post = json.loads((FIXTURES / "rest_post_account_author.json").read_text(encoding="utf-8"))
+    raw = article_from_rest(post)
+    assert raw.authors == ("Paul Goble",)
+    assert raw.title == "Putin’s ‘Hybrid War’ Against Russia’s Smallest Nationalities"
+    assert paragraphs(raw)[0].startswith("Moscow’s approach")  # the byline is not body
+
+
+def test_rest_author_from_analyst_links_then_a_real_name_never_an_account() -> None:
+    post = json.loads((FIXTURES / "rest_post_account_author.json").read_text(encoding="utf-8"))
+    text = (
+        "<p>Moscow’s approach to the smallest nationalities has long been measured by its "
+        "schools.</p>"
+    )
+    linked = {
+        **post,
+        "content": {
+            "rendered": "<p><a href='https://jamestown.org/analyst/paul-goble/'>Paul Goble</a>"
+            "</p>" + text
+        },
+    }
+    assert article_from_rest(linked).authors == ("Paul Goble",)
+    bare = {**post, "content": {"rendered": text}}
+    assert article_from_rest(bare).authors == ()  # only the account: no author
+    named = {**bare, "_embedded": {"author": [{"name": "Paul Goble", "link": "/author/pg/"}]}}
+    assert article_from_rest(named).authors == ("Paul Goble",)
+
+
+def test_a_stock_themes_account_byline_is_not_an_author_but_an_analyst_link_is() -> None:
+    # A stock WordPress theme prints the account ("admin") with rel=author; Yoast's
+    # JSON-LD names it too. jamestown.org's byline links /analyst/<slug>/.
+    head = (
+        "<html><head><title>Kremlin Tightens Control Again</title>"
+        '<script type="application/ld+json">{"@type": "Article", "author": {"@type": '
+        '"Person", "name": "admin"}}</script></head><body><article>'
+    )
+    text = "<p>" + "The Kremlin tightened control over the regions again this week. " * 2 + "</p>"
+    stock = head + "<a rel='author' href='/author/admin/'>admin</a>" + text + "</article>"
+    assert article_from_html(stock, url="https://jamestown.org/k/").authors == ()
+    analyst = head + "<p><a href='/analyst/paul-goble/'>Paul Goble</a></p>" + text + "</article>"
+    assert article_from_html(analyst, url="https://jamestown.org/k/").authors == ("Paul Goble",)

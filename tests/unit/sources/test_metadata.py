@@ -119,9 +119,12 @@ def test_iso_dates(value: str | None, expected: str | None) -> None:
 
 def test_page_wrapped_in_a_form_is_read() -> None:
     # ASP.NET pages put the whole page in one <form>: it is not noise.
-    html = "<body><form id='aspnetForm'><div><p>Real prose in the form.</p></div></form></body>"
+    html = (
+        "<head><title>Form</title></head><body><form id='aspnetForm'><div><p>Real prose in "
+        "the form, long enough to be read as an article.</p></div></form></body>"
+    )
     assert article_from_html(html, url="https://jamestown.org/f/").text == (
-        "Real prose in the form.\n"
+        "Real prose in the form, long enough to be read as an article.\n"
     )
 
 
