@@ -27,8 +27,10 @@ from tasks.cli.base import (
 )
 from tasks.cli.sources import ingest_urls_command, source_rows, url_options
 from tasks.dispatch import dispatch
+from tasks.export import SEARCH_COLUMNS, search_rows, write_csv
 from workers.cache import open_cache
 from workers.deadletter import open_dead_letters
+from workers.enrich import publications
 from workers.ingest import BatchReport, ItemResult, ingest_files
 from workers.model import InputError
 from workers.pipeline import DEFAULT_PIPELINE, Pipeline
@@ -148,7 +150,7 @@ def _enqueue(batches: list[list[str]], report: BatchReport, *, allow_headerless:
 
 
 @main.command()
-@click.argument("query", default="")
+@click.argument("words", nargs=-1)
 @click.option(
     "--publication",
     "-p",
@@ -169,10 +171,18 @@ def _enqueue(batches: list[list[str]], report: BatchReport, *, allow_headerless:
 )
 @click.option("--cites", help="Cites this outlet (any spelling), e.g. Interfax, 'Itar-Tass'.")
 @click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True)
-@format_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help="A table to read, JSON with highlights and facets, or CSV for a spreadsheet "
+    f"(columns {', '.join(SEARCH_COLUMNS)}).",
+)
 @handle_service_errors
 def search(
-    query: str,
+    words: tuple[str, ...],
     publication: str | None,
     date_from: str | None,
     date_to: str | None,
@@ -188,13 +198,16 @@ def search(
     """Search the archive: words, "quoted phrases", people, places and cited outlets.
 
     Terms are AND-ed; write OR between terms for either, NOT before a term to exclude
-    it. A term naming a known person, place or organization by any spelling
-    (Kiriyenko, Eltsin, U.S.) also finds the other spellings. QUERY may be left out
-    when an option says what to find. Results are ranked by relevance (BM25), newest
-    first without QUERY, and come with facets: counts by publication, year, people,
-    places, organizations and cited outlets (the table shows the top few, --format
-    json all of them, with highlight offsets). See docs/search.md.
+    it (monitor search Putin OR Yeltsin: several words are one query, quote a phrase
+    as '"Kuril Islands"'). A term naming a known person, place or organization by any
+    spelling (Kiriyenko, Eltsin, U.S.) also finds the other spellings. Results are
+    ranked by relevance (BM25); with no words, the newest articles the options let
+    through are listed (bare `monitor search`: the newest in the index). Facets come
+    with them: counts by publication, year, people, places, organizations and cited
+    outlets (the table shows the top few, --format json all of them, with highlight
+    offsets). See docs/search.md.
     """
+    query = " ".join(words)
     request = SearchQuery(
         text=query,
         publication=publication,
@@ -207,17 +220,20 @@ def search(
         mentions_to=date_bound(mentions_to, "--mentions-to", end=True),
         cites=cites,
         limit=limit,
-        facets=True,
+        facets=fmt != "csv",
     )
-    if not query.strip() and not request.filtered:
-        fail("the search query is empty (give words, or an option such as --person)")
     store = open_store(get_settings())
     try:
+        if publication is not None and publications.lookup(publication) is None:
+            _refuse_unknown_publication(publication, store.stats().publications)
         result = store.search(request)
     except ValueError as exc:
         fail(str(exc))
     finally:
         store.close()
+    if fmt == "csv":
+        write_csv(search_rows(result), SEARCH_COLUMNS, click.get_text_stream("stdout"))
+        return
     if fmt == "json":
         echo_json(
             {
@@ -228,11 +244,14 @@ def search(
             }
         )
         return
-    asked = repr(query) if query.strip() else "the filters"
+    asked = repr(query) if query.strip() else "the filters" if request.filtered else None
     if not result.hits:
-        click.echo(f"no articles match {asked}")
+        click.echo(f"no articles match {asked}" if asked else "the index holds no articles")
         return
-    click.echo(f"{result.total} article(s) match {asked}; showing {len(result.hits)}")
+    if asked:
+        click.echo(f"{result.total} article(s) match {asked}; showing {len(result.hits)}")
+    else:
+        click.echo(f"{result.total} article(s) in the index; showing the newest {len(result.hits)}")
     for clause in search_terms.query_clauses(query):
         if clause.entity:  # say what a spelling was widened to
             click.echo(f"  (as {clause.entity}: {', '.join(clause.phrases)})")
@@ -247,6 +266,14 @@ def search(
         click.echo(f"    {hit.publication}, {when}{score} · {hit.id}")
         click.echo(f"    {search_terms.mark(hit.snippet, hit.highlights, *marks)}")
     _print_facets(result.facets or {}, over=result.facets_over, total=result.total)
+
+
+def _refuse_unknown_publication(name: str, stored: dict[str, int]) -> None:
+    """`--publication` must name a known series (a code, a name) or one the index holds:
+    a typo is one error line with hints, not "no articles match"."""
+    hint = publications.unknown_hint(name, stored)
+    if hint is not None:
+        fail(hint)
 
 
 def _hit_json(hit: SearchHit) -> dict[str, Any]:

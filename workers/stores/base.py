@@ -59,7 +59,8 @@ class WriteOutcome:
 
 @dataclass(frozen=True, slots=True)
 class SearchQuery:
-    """One search. `text` may be empty when a filter says what to find; filters are
+    """One search. With `text` empty the result is the newest articles the filters let
+    through (with no filter, the newest in the store: a listing); filters are
     taken as the user wrote them (aliases, codes) and resolved by the store through
     `workers.stores.search_terms`."""
 

@@ -45,7 +45,7 @@ def search(db: sqlite3.Connection, query: SearchQuery) -> SearchResult:
     """Run `query` on the store's connection: ranked hits, total, facets."""
     clauses = search_terms.query_clauses(query.text)
     match = fts_query(clauses)
-    if not match and not (query.filtered and not query.text.strip()):
+    if not match and query.text.strip():  # only NOT terms or punctuation: nothing to find
         return SearchResult(total=0, hits=[])
     try:
         # Ranked on the shortest phrases (the same matches, each mention counted
@@ -121,8 +121,8 @@ def _ranked(
 def _newest(
     db: sqlite3.Connection, query: SearchQuery
 ) -> tuple[int, list[tuple[int, float]], list[int]]:
-    """Filters only: the total, the `limit` newest matches (score 0) and, when facets
-    are asked for, every matching rowid (else none).
+    """No words (filters only, or none: a listing): the total, the `limit` newest
+    matches (score 0) and, when facets are asked for, every matching rowid (else none).
 
     Walking the date index newest first and probing the filters stops after `limit`
     rows; sorting every match first would read thousands of big rows.

@@ -169,7 +169,7 @@ def search_body(query: SearchQuery) -> dict[str, Any] | None:
     must = [q for c in search_terms.shortest(clauses) if not c.negated and (q := clause_query(c))]
     must_not = [q for c in clauses if c.negated and (q := clause_query(c))]
     marked = [q for c in clauses if not c.negated and (q := clause_query(c))]
-    if not must and not (query.filtered and not query.text.strip()):
+    if not must and query.text.strip():  # only NOT terms or punctuation: nothing to find
         return None
     sort: list[Any] = [{"published_at": {"order": "desc", "missing": "_last"}}, {"id": "desc"}]
     body: dict[str, Any] = {

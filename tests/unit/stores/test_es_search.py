@@ -50,8 +50,14 @@ def test_negated_clauses_go_to_must_not() -> None:
     assert body is not None
     bool_ = body["query"]["bool"]
     assert [q["simple_query_string"]["query"] for q in bool_["must_not"]] == ['"budget"']
-    assert search_body(SearchQuery("   ")) is None
-    assert search_body(SearchQuery('""')) is None
+    assert search_body(SearchQuery('""')) is None  # words, but nothing to look for
+
+
+def test_no_words_and_no_filters_is_a_listing_newest_first() -> None:
+    body = search_body(SearchQuery("   "))
+    assert body is not None
+    assert body["query"]["bool"] == {"must": [], "must_not": [], "filter": []}
+    assert body["sort"][0] == {"published_at": {"order": "desc", "missing": "_last"}}
 
 
 def test_entity_filter_is_one_nested_entity_with_a_required_should() -> None:

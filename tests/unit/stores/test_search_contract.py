@@ -260,8 +260,19 @@ def test_filter_only_results_are_newest_first(store: Store) -> None:
     assert [h.id for h in found.hits] == [GUARD.article.id, KIRIENKO.article.id]
 
 
-def test_an_empty_query_without_filters_finds_nothing(store: Store) -> None:
-    assert store.search(SearchQuery("   ")).total == 0
+def test_an_empty_query_without_filters_lists_the_newest(store: Store) -> None:
+    """Bare `monitor search`: a listing of the whole store, newest first, with facets."""
+    listed = store.search(SearchQuery("   ", limit=3, facets=True))
+    assert listed.total == len(ALL)
+    assert [h.id for h in listed.hits] == [
+        GUARD.article.id,
+        COURT.article.id,
+        KUCHMA.article.id,
+    ]
+    assert listed.facets is not None
+    assert listed.facets["publication"] == {"Monitor": 3, "Eurasia Daily Monitor": 2}
+    # Words that leave nothing to look for still find nothing.
+    assert store.search(SearchQuery("NOT Kuchma")).total == 0
 
 
 def test_mentioned_dates_are_separate_from_publication_dates(store: Store) -> None:
