@@ -19,7 +19,7 @@ from tasks.cli.base import (
     echo_json,
     fail,
     format_option,
-    handle_service_errors,
+    issue_label,
     main,
     print_report,
     require_broker,
@@ -60,7 +60,6 @@ from workers.stores.base import Facets, SearchHit, SearchQuery
 )
 @url_options
 @format_option
-@handle_service_errors
 def ingest(
     paths: tuple[str, ...],
     enqueue: bool,
@@ -180,7 +179,6 @@ def _enqueue(batches: list[list[str]], report: BatchReport, *, allow_headerless:
     help="A table to read, JSON with highlights and facets, or CSV for a spreadsheet "
     f"(columns {', '.join(SEARCH_COLUMNS)}).",
 )
-@handle_service_errors
 def search(
     words: tuple[str, ...],
     publication: str | None,
@@ -334,7 +332,7 @@ def enrich(files: tuple[Path, ...], fmt: str) -> None:
             click.echo(json.dumps(doc, ensure_ascii=False, indent=indent))
             continue
         click.echo(
-            f"{path.name}: {article.publication} vol {article.volume} issue {article.issue}, "
+            f"{path.name}: {article.publication}{issue_label(article.volume, article.issue)}, "
             f"published {article.published_at or 'unknown'}, {article.word_count} words, "
             f"{len(article.entities)} entities, {len(article.citations)} citations, "
             f"{len(article.dates)} dates, id {article.id}"
@@ -358,7 +356,6 @@ def spacy_model_installed(name: str) -> bool:
 
 @main.command()
 @format_option
-@handle_service_errors
 def status(fmt: str) -> None:
     """What the index holds and, with a broker, how much work is waiting."""
     settings = get_settings()

@@ -16,9 +16,8 @@ import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date
-from functools import wraps
 from typing import Any, NoReturn, TypeVar
 
 import click
@@ -33,21 +32,54 @@ from workers.stores.base import StoreUnavailable
 EXIT_ITEMS_FAILED = 1
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
+EXIT_PIPE_CLOSED = 128 + 13  # 128 + SIGPIPE, as a shell reports a tool the pipe stopped
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class MonitorGroup(click.Group):
-    """The root group: whatever a command raises ends in one `monitor: error:` line."""
+    """The root group: whatever a command raises ends in one `monitor: error:` line,
+    Click's own usage errors included, and a reader leaving the pipe ends it quietly."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        """Click's `main` without its standalone error printing (three lines: usage,
+        a hint, "Error: …"), which README's one-line promise replaces."""
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "monitor"
+            fail(f"{exc.format_message().rstrip('.')} (see '{where} --help')", EXIT_USAGE)
+        except click.ClickException as exc:
+            fail(exc.format_message(), exc.exit_code)
+        except click.Abort:
+            click.echo("monitor: aborted", err=True)
+            sys.exit(EXIT_ITEMS_FAILED)
+        except BrokenPipeError:
+            reader_left()
+        # Standalone, `--help`/`--version` come back as their exit code; a command's
+        # own return value (always None here) means success.
+        sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
+        except BrokenPipeError:
+            reader_left()
         except Exception as exc:
             message, code = classify(exc)
             fail(message, code)
+
+
+def reader_left() -> NoReturn:
+    """`monitor enrich samples/ | head -1`: the reader closed the pipe. Not an outage and
+    not worth a line: end quietly with the status a shell reports for a Unix tool the
+    closed pipe stopped (128 + SIGPIPE = 141, as for `yes | head -1`). Stdout goes to
+    /dev/null first, so the interpreter's final flush cannot fail a second time."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(EXIT_PIPE_CLOSED)
 
 
 def classify(exc: BaseException) -> tuple[str, int]:
@@ -105,31 +137,14 @@ def warn(message: str) -> None:
     click.echo(f"monitor: {redact_text(message)}", err=True)
 
 
-def handle_service_errors(func: F) -> F:
-    """Let a reader leaving a pipe end the command quietly (every other error is
-    `MonitorGroup`'s: one line, exit 2 or 3)."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except BrokenPipeError:
-            # `monitor search ... | head`: the reader left; that is not an error.
-            # Point stdout at /dev/null so the interpreter's final flush cannot fail too.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            sys.exit(0)
-        return None
-
-    return wrapper  # type: ignore[return-value]
-
-
 def date_bound(value: str | None, flag: str, *, end: bool) -> str | None:
     """'2001' → 2001-01-01 (or 2001-12-31 as an upper bound); checked, never guessed."""
     if value is None:
         return None
     match = _PARTIAL_DATE.match(value.strip())
+    wrong = f"{flag} {value!r} is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)"
     if match is None:
-        fail(f"{flag} {value!r} is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)")
+        fail(wrong)
     assert match is not None
     year, month, day = match.groups()
     try:
@@ -142,8 +157,8 @@ def date_bound(value: str | None, flag: str, *, end: bool) -> str | None:
             next_month = date(first.year + first.month // 12, first.month % 12 + 1, 1)
             return date.fromordinal(next_month.toordinal() - 1).isoformat()
         return f"{year}-12-31" if end else f"{year}-01-01"
-    except ValueError:
-        fail(f"{flag} {value!r} is not a valid date")
+    except ValueError:  # 2000-13, 2001-02-30: the same words as any other non-date
+        fail(wrong)
     return None
 
 
@@ -185,6 +200,28 @@ def print_report(report: BatchReport, fmt: str) -> None:
         f"unchanged {counts['unchanged']}, failed {counts['failed']}"
         + (f", with notes {sum(1 for i in report.items if i.notes)}" if notes else "")
     )
+
+
+def issue_label(volume: int | None, issue: int | None) -> str:
+    """ " vol 7 issue 14", " vol 7" or nothing: a JSON input or a fetched page often has
+    no volume or issue, and "vol None issue None" reads as a bug."""
+    parts = (f"vol {volume}" if volume is not None else "", f"issue {issue}" if issue else "")
+    shown = " ".join(p for p in parts if p)
+    return f" {shown}" if shown else ""
+
+
+def aligned(rows: Sequence[Sequence[str]], *, right: Collection[int] = ()) -> list[str]:
+    """Rows as text lines whose columns line up: each as wide as its longest cell (a
+    long source or setting name widens its column instead of shifting the rest), the
+    `right` ones right-aligned; two spaces between columns, no trailing blanks."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))] if rows else []
+    return [
+        "  ".join(
+            cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+            for i, cell in enumerate(row)
+        ).rstrip()
+        for row in rows
+    ]
 
 
 def echo_json(data: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from pydantic import SecretStr
 
-from tasks.cli.base import echo_json, main
+from tasks.cli.base import aligned, echo_json, main
 from workers.settings import Settings, get_settings, redact, redact_text
 
 
@@ -39,5 +39,5 @@ def config(fmt: str) -> None:
     if fmt == "json":
         echo_json(values)
         return
-    for name, value in values.items():
-        click.echo(f"{name:<32} {value or '(unset)'}")
+    for line in aligned([(name, value or "(unset)") for name, value in values.items()]):
+        click.echo(line)

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from tasks.cli.base import EXIT_ITEMS_FAILED, fail, handle_service_errors, main, read_ids, warn
+from tasks.cli.base import EXIT_ITEMS_FAILED, fail, main, read_ids, warn
 from workers.settings import get_settings
 from workers.stores import open_store
 
@@ -14,7 +14,6 @@ from workers.stores import open_store
 @main.command()
 @click.argument("ids", nargs=-1, required=True)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@handle_service_errors
 def delete(ids: tuple[str, ...], yes: bool) -> None:
     """Delete the articles IDS (as `monitor search` shows them; `-` reads ids from stdin).
 

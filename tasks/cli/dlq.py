@@ -14,7 +14,6 @@ from tasks.cli.base import (
     echo_json,
     fail,
     format_option,
-    handle_service_errors,
     main,
 )
 from tasks.dispatch import dispatch
@@ -40,7 +39,6 @@ def dlq() -> None:
 
 @dlq.command("list")
 @format_option
-@handle_service_errors
 def list_(fmt: str) -> None:
     """List dead-lettered items, oldest last-failure first."""
     letters = deadletter.open_dead_letters(get_settings()).all()
@@ -62,7 +60,6 @@ def list_(fmt: str) -> None:
 @dlq.command()
 @click.argument("ids", nargs=-1)
 @click.option("--all", "retry_all", is_flag=True, help="Retry every dead-lettered item.")
-@handle_service_errors
 def retry(ids: tuple[str, ...], retry_all: bool) -> None:
     """Run items again (by ID from `monitor dlq list`, or --all).
 
@@ -106,7 +103,6 @@ def retry(ids: tuple[str, ...], retry_all: bool) -> None:
     help="Only entries whose last failure is older than AGE, e.g. 30m, 12h, 7d, 2w.",
 )
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@handle_service_errors
 def purge(older_than: str | None, yes: bool) -> None:
     """Delete dead-letter entries (all of them unless --older-than)."""
     cutoff = None

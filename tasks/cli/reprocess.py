@@ -14,7 +14,6 @@ from tasks.cli.base import (
     echo_json,
     fail,
     format_option,
-    handle_service_errors,
     main,
     read_ids,
     require_broker,
@@ -64,7 +63,6 @@ EXIT_BUSY = 4
 )
 @click.option("--batch-size", type=click.IntRange(1, 1000), help="Articles per batch.")
 @format_option
-@handle_service_errors
 def reprocess(
     publication: str | None,
     since: str | None,

@@ -6,7 +6,8 @@ from typing import Any
 
 import click
 
-from tasks.cli.base import echo_json, fail, format_option, handle_service_errors, main
+from tasks.cli.base import echo_json, fail, issue_label, main
+from tasks.export import SHOW_COLUMNS, show_rows, write_csv
 from workers.enrich.publications import family_names
 from workers.headline import headline
 from workers.model import Article, Citation
@@ -19,8 +20,15 @@ _TYPES = (("person", "people"), ("location", "places"), ("organization", "organi
 
 @main.command()
 @click.argument("doc_id", metavar="ID")
-@format_option
-@handle_service_errors
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help="The article to read, the document as JSON, or its entities and citations as "
+    f"CSV for a spreadsheet (columns {', '.join(SHOW_COLUMNS)}).",
+)
 def show(doc_id: str, fmt: str) -> None:
     """Print one article: metadata, entities, citations (internal ones with the article
     they point at), the dates it talks about, its text, and "cited by": the later
@@ -38,6 +46,10 @@ def show(doc_id: str, fmt: str) -> None:
         cited_by = [_summary(store.get(i), i) for i in store.cited_by(article.id)]
     finally:
         store.close()
+    if fmt == "csv":
+        resolved = {i: (targets.get(c) or {}).get("id") for i, c in enumerate(article.citations)}
+        write_csv(show_rows(article, resolved), SHOW_COLUMNS, click.get_text_stream("stdout"))
+        return
     if fmt == "json":
         doc = article.to_document()
         for cited, citation in zip(doc["citations"], article.citations, strict=True):
@@ -87,7 +99,7 @@ def _print(
 ) -> None:
     title, synthesized = headline(article.title, article.body)
     click.echo(f"{title}{' (lead)' if synthesized else ''}")
-    issue = f" vol {article.volume} issue {article.issue}" if article.volume else ""
+    issue = issue_label(article.volume, article.issue)
     when = article.published_at or "undated"
     if article.published_at_source == "estimated" and article.published_at_range:
         span = article.published_at_range

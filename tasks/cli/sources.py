@@ -20,11 +20,11 @@ import click
 from tasks.cli.base import (
     EXIT_ITEMS_FAILED,
     Progress,
+    aligned,
     chunks,
     echo_json,
     fail,
     format_option,
-    handle_service_errors,
     main,
     print_report,
     require_broker,
@@ -273,7 +273,6 @@ def checkpoint_label(value: object) -> str:
 @main.command()
 @click.option("--all", "show_all", is_flag=True, help="Include disabled sources.")
 @format_option
-@handle_service_errors
 def sources(show_all: bool, fmt: str) -> None:
     """List the configured sources with their checkpoint and last run.
 
@@ -290,7 +289,7 @@ def sources(show_all: bool, fmt: str) -> None:
     if fmt == "json":
         echo_json(rows)
         return
-    click.echo(f"{'name':<18} {'kind':<9} {'every':>7}  {'checkpoint':<25} last run")
+    table = [("name", "kind", "every", "checkpoint", "last run")]
     for row in rows:
         last = row["last_run"]
         if isinstance(last, dict):
@@ -302,7 +301,11 @@ def sources(show_all: bool, fmt: str) -> None:
             seen = "never"
         name = str(row["name"]) + ("" if row["enabled"] else " (off)")
         checkpoint = checkpoint_label(row["checkpoint"])
-        click.echo(f"{name:<18} {row['kind']:<9} {row['interval_s']:>6}s  {checkpoint:<25} {seen}")
+        table.append((name, str(row["kind"]), f"{row['interval_s']}s", checkpoint, seen))
+    header, *lines = aligned(table, right={2})
+    click.echo(header)
+    for row, line in zip(rows, lines, strict=True):
+        click.echo(line)
         click.echo(f"  {row['url']}")
         if row["blocked"]:
             click.echo(f"  {row['blocked']}")
