@@ -1,4 +1,8 @@
-"""`monitor ingest | search | enrich | status`: the everyday commands."""
+"""`monitor ingest | search | enrich | status`: the everyday commands.
+
+Each command imports the workers it runs in its body: `monitor --help` and every
+other command must not pay for spaCy, trafilatura, Redis or the store at start.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -26,21 +30,11 @@ from tasks.cli.base import (
     warn,
 )
 from tasks.cli.sources import ingest_urls_command, source_rows, url_options
-from tasks.dispatch import dispatch
 from tasks.export import SEARCH_COLUMNS, search_rows, write_csv
-from workers.cache import open_cache
-from workers.deadletter import open_dead_letters
-from workers.enrich import publications
-from workers.ingest import BatchReport, ItemResult, ingest_files
-from workers.model import InputError
-from workers.pipeline import DEFAULT_PIPELINE, Pipeline
-from workers.reprocess import last_run as last_reprocess
-from workers.settings import get_settings, redact
-from workers.sources.config import SourceConfigError
-from workers.sources.files import MISSING, expand_paths, read_file
-from workers.sources.kinds import has_urls
-from workers.stores import open_store, search_terms
-from workers.stores.base import Facets, SearchHit, SearchQuery
+
+if TYPE_CHECKING:
+    from workers.ingest import BatchReport
+    from workers.stores.base import Facets, SearchHit
 
 
 @main.command()
@@ -80,6 +74,8 @@ def ingest(
     PATHS may instead be http(s) URLs: a site root, a feed, a program listing
     (/program-name/edm/) or an article page; see docs/fetching.md.
     """
+    from workers.sources.kinds import has_urls
+
     if has_urls(paths, kind):
         ingest_urls_command(
             paths,
@@ -92,6 +88,13 @@ def ingest(
             to_year=to_year,
         )
         return
+    from workers.cache import open_cache
+    from workers.ingest import BatchReport, ItemResult, ingest_files
+    from workers.pipeline import Pipeline
+    from workers.settings import get_settings
+    from workers.sources.files import expand_paths
+    from workers.stores import open_store
+
     settings = get_settings()
     files, errors = expand_paths(paths)
     _refuse_missing(errors)
@@ -126,15 +129,20 @@ def ingest(
 
 def _refuse_missing(errors: list[tuple[str, str]]) -> None:
     """A path that does not exist is a typo: one error line, exit 2, nothing ingested."""
+    from workers.sources.files import MISSING
+
     missing = [given for given, why in errors if why == MISSING]
     if missing:
         fail(f"{MISSING}: {', '.join(missing)}")
 
 
 def _enqueue(batches: list[list[str]], report: BatchReport, *, allow_headerless: bool) -> None:
+    from tasks.dispatch import dispatch
+    from tasks.ingest import ingest_files_task  # Celery loads only when a command needs it
+    from workers.settings import get_settings
+
     settings = get_settings()
     broker = require_broker(settings)
-    from tasks.ingest import ingest_files_task  # Celery loads only when a command needs it
 
     queue = settings.ingest_queue
     dispatch(ingest_files_task, batches, queue=queue, allow_headerless=allow_headerless)
@@ -205,6 +213,11 @@ def search(
     outlets (the table shows the top few, --format json all of them, with highlight
     offsets). See docs/search.md.
     """
+    from workers.enrich import publications
+    from workers.settings import get_settings
+    from workers.stores import open_store, search_terms
+    from workers.stores.base import SearchQuery
+
     query = " ".join(words)
     request = SearchQuery(
         text=query,
@@ -230,7 +243,7 @@ def search(
     finally:
         store.close()
     if fmt == "csv":
-        write_csv(search_rows(result), SEARCH_COLUMNS, click.get_text_stream("stdout"))
+        write_csv(search_rows(result), SEARCH_COLUMNS, sys.stdout)
         return
     if fmt == "json":
         echo_json(
@@ -269,6 +282,8 @@ def search(
 def _refuse_unknown_publication(name: str, stored: dict[str, int]) -> None:
     """`--publication` must name a known series (a code, a name) or one the index holds:
     a typo is one error line with hints, not "no articles match"."""
+    from workers.enrich import publications
+
     hint = publications.unknown_hint(name, stored)
     if hint is not None:
         fail(hint)
@@ -311,6 +326,11 @@ def _print_facets(facets: Facets, *, over: int | None, total: int, top: int = 5)
 )
 def enrich(files: tuple[Path, ...], fmt: str) -> None:
     """Run parse → normalize → enrich on FILES and print the documents; nothing is indexed."""
+    from workers.model import InputError
+    from workers.pipeline import DEFAULT_PIPELINE
+    from workers.settings import get_settings
+    from workers.sources.files import expand_paths, read_file
+
     settings = get_settings()
     paths, errors = expand_paths(files)
     _refuse_missing(errors)
@@ -358,6 +378,14 @@ def spacy_model_installed(name: str) -> bool:
 @format_option
 def status(fmt: str) -> None:
     """What the index holds and, with a broker, how much work is waiting."""
+    from workers.cache import open_cache
+    from workers.deadletter import open_dead_letters
+    from workers.pipeline import DEFAULT_PIPELINE
+    from workers.reprocess import last_run as last_reprocess
+    from workers.settings import get_settings, redact
+    from workers.sources.config import SourceConfigError
+    from workers.stores import open_store
+
     settings = get_settings()
     store = open_store(settings)
     try:

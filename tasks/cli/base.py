@@ -18,16 +18,15 @@ import time
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
-import redis
-from pydantic import ValidationError
 
-from workers import __version__, logs
-from workers.ingest import BatchReport
-from workers.settings import Settings, describe_error, redact, redact_text
-from workers.stores.base import StoreUnavailable
+from workers import __version__
+
+if TYPE_CHECKING:
+    from workers.ingest import BatchReport
+    from workers.settings import Settings
 
 EXIT_ITEMS_FAILED = 1
 EXIT_USAGE = 2
@@ -40,13 +39,20 @@ class MonitorGroup(click.Group):
     """The root group: whatever a command raises ends in one `monitor: error:` line,
     Click's own usage errors included, and a reader leaving the pipe ends it quietly."""
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
         """Click's `main` without its standalone error printing (three lines: usage,
         a hint, "Error: …"), which README's one-line promise replaces."""
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return super().main(args, prog_name, complete_var, False, **extra)
         try:
-            result = super().main(*args, standalone_mode=False, **kwargs)
+            result = super().main(args, prog_name, complete_var, False, **extra)
         except click.UsageError as exc:
             where = exc.ctx.command_path if exc.ctx is not None else "monitor"
             fail(f"{exc.format_message().rstrip('.')} (see '{where} --help')", EXIT_USAGE)
@@ -60,6 +66,14 @@ class MonitorGroup(click.Group):
         # Standalone, `--help`/`--version` come back as their exit code; a command's
         # own return value (always None here) means success.
         sys.exit(result if isinstance(result, int) else 0)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """`monitor --help | head -1`: the root's help and version are printed while
+        its options are parsed, where Click would end a closed pipe with exit 1."""
+        try:
+            return super().parse_args(ctx, args)
+        except BrokenPipeError:
+            reader_left()
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -84,24 +98,23 @@ def reader_left() -> NoReturn:
 
 def classify(exc: BaseException) -> tuple[str, int]:
     """The one line and exit code for an exception a command did not handle itself."""
-    from elastic_transport import TransportError as EsTransportError
-    from elasticsearch import ApiError
-    from kombu.exceptions import OperationalError as BrokerError
-
     detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    if isinstance(exc, ValidationError):
-        return describe_error(exc), EXIT_USAGE
-    if isinstance(exc, StoreUnavailable):
+    if isinstance(exc, _loaded("pydantic_core", "ValidationError")):
+        from workers.settings import describe_error
+
+        return describe_error(exc), EXIT_USAGE  # type: ignore[arg-type]
+    if isinstance(exc, _loaded("workers.stores.base", "StoreUnavailable")):
         return f"store unavailable: {exc}", EXIT_UNAVAILABLE
-    if isinstance(exc, BrokerError):
+    if isinstance(exc, _loaded("kombu.exceptions", "OperationalError")):
         return f"broker unavailable (MONITOR_BROKER_URL): {exc}", EXIT_UNAVAILABLE
-    if isinstance(exc, redis.RedisError):
+    if isinstance(exc, _loaded("redis.exceptions", "RedisError")):
         return f"Redis unavailable (MONITOR_BROKER_URL/MONITOR_REDIS_URL): {exc}", EXIT_UNAVAILABLE
-    if isinstance(exc, EsTransportError):
+    if isinstance(exc, _loaded("elastic_transport", "TransportError")):
         return f"Elasticsearch unavailable (MONITOR_ELASTICSEARCH_URL): {detail}", EXIT_UNAVAILABLE
-    if isinstance(exc, ApiError):
-        code = EXIT_UNAVAILABLE if exc.status_code in (401, 403) or exc.status_code >= 500 else 2
-        return f"Elasticsearch answered HTTP {exc.status_code}: {exc.message}", code
+    if isinstance(exc, _loaded("elasticsearch", "ApiError")):
+        status = int(getattr(exc, "status_code", 0))
+        code = EXIT_UNAVAILABLE if status in (401, 403) or status >= 500 else EXIT_USAGE
+        return f"Elasticsearch answered HTTP {status}: {getattr(exc, 'message', exc)}", code
     if isinstance(exc, OSError) and exc.filename is not None:
         # A local file (missing, a directory, no permission, disk full): not a service.
         return f"{exc.strerror or type(exc).__name__}: {exc.filename}", EXIT_USAGE
@@ -110,6 +123,14 @@ def classify(exc: BaseException) -> tuple[str, int]:
     if isinstance(exc, ValueError):
         return str(exc), EXIT_USAGE
     return f"unexpected {detail}", EXIT_ITEMS_FAILED
+
+
+def _loaded(module: str, name: str) -> type[BaseException] | tuple[()]:
+    """The exception class `module.name` if that module is loaded, else `()` (which no
+    exception is an instance of): a library never imported cannot have raised, and
+    importing Elasticsearch's client only to ask would cost a third of a second."""
+    found = getattr(sys.modules.get(module), name, None)
+    return found if isinstance(found, type) and issubclass(found, BaseException) else ()
 
 
 @click.group(
@@ -124,16 +145,22 @@ def main() -> None:
     embedded store in ./var; set MONITOR_BROKER_URL, MONITOR_REDIS_URL and
     MONITOR_ELASTICSEARCH_URL for the production mode (see README.md).
     """
+    from workers import logs
+
     logs.protect_default_handler()
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    from workers.settings import redact_text
+
     one_line = " ".join(redact_text(message).split())
     click.echo(f"monitor: error: {one_line}", err=True)
     sys.exit(code)
 
 
 def warn(message: str) -> None:
+    from workers.settings import redact_text
+
     click.echo(f"monitor: {redact_text(message)}", err=True)
 
 
@@ -173,6 +200,8 @@ def chunks(items: Sequence[T], size: int) -> list[list[T]]:
 
 def require_broker(settings: Settings) -> str:
     """The broker's URL as users may see it (redacted); one error line without one."""
+    from workers.settings import redact
+
     if settings.broker_url is None:
         fail("--async needs a broker: set MONITOR_BROKER_URL (or drop --async to run here)")
     return redact(settings.broker_url.get_secret_value())

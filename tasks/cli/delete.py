@@ -7,8 +7,6 @@ import sys
 import click
 
 from tasks.cli.base import EXIT_ITEMS_FAILED, fail, main, read_ids, warn
-from workers.settings import get_settings
-from workers.stores import open_store
 
 
 @main.command()
@@ -28,6 +26,9 @@ def delete(ids: tuple[str, ...], yes: bool) -> None:
         fail("no ids given")
     if not yes:
         click.confirm(f"delete {len(wanted)} article(s) from the index?", abort=True)
+    from workers.settings import get_settings
+    from workers.stores import open_store
+
     store = open_store(get_settings())
     try:
         deleted = set(store.delete(wanted))

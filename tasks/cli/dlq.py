@@ -16,9 +16,6 @@ from tasks.cli.base import (
     format_option,
     main,
 )
-from tasks.dispatch import dispatch
-from workers import deadletter
-from workers.settings import get_settings
 
 # Which task runs an item of each kind again; registered by the task modules.
 RETRY_TASK = {
@@ -41,6 +38,9 @@ def dlq() -> None:
 @format_option
 def list_(fmt: str) -> None:
     """List dead-lettered items, oldest last-failure first."""
+    from workers import deadletter
+    from workers.settings import get_settings
+
     letters = deadletter.open_dead_letters(get_settings()).all()
     if fmt == "json":
         echo_json({"size": len(letters), "items": [asdict(letter) for letter in letters]})
@@ -69,6 +69,9 @@ def retry(ids: tuple[str, ...], retry_all: bool) -> None:
     if bool(ids) == retry_all:
         fail("give IDs or --all (not both)")
     from tasks.app import app  # Celery loads only when a command needs it
+    from tasks.dispatch import dispatch
+    from workers import deadletter
+    from workers.settings import get_settings
 
     app.loader.import_default_modules()  # registers every task module in `include`
     settings = get_settings()
@@ -105,6 +108,9 @@ def retry(ids: tuple[str, ...], retry_all: bool) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def purge(older_than: str | None, yes: bool) -> None:
     """Delete dead-letter entries (all of them unless --older-than)."""
+    from workers import deadletter
+    from workers.settings import get_settings
+
     cutoff = None
     if older_than is not None:
         match = _DURATION.match(older_than.strip())

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import click
 
 from tasks.cli.base import echo_json, fail, format_option, main
-from workers.settings import get_settings
 
 if TYPE_CHECKING:
     from workers.stores.elasticsearch import ElasticsearchStore
@@ -21,6 +20,8 @@ def es() -> None:
 
 
 def _store() -> ElasticsearchStore:
+    from workers.settings import get_settings
+
     settings = get_settings()
     if settings.elasticsearch_url is None:
         fail("monitor es needs MONITOR_ELASTICSEARCH_URL (the embedded store has no indices)")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from tasks.cli.base import aligned, echo_json, fail, format_option, main
-from workers.evaluate import GoldError, Report, evaluate
+
+if TYPE_CHECKING:
+    from workers.evaluate import Report
 
 
 @main.command(name="eval")
@@ -25,6 +28,8 @@ def eval_command(gold: Path, fmt: str) -> None:
     wrong value). Nothing is indexed. Exits 2 when the gold file or an input it
     names cannot be read.
     """
+    from workers.evaluate import GoldError, evaluate
+
     try:
         report = evaluate(gold)
     except GoldError as exc:

@@ -5,7 +5,8 @@
 path stays in `articles.py`. A URL runs as an ad-hoc source of the kind its path
 suggests (`workers.sources.kinds`, or `--kind`), through the same
 `workers.fetching.crawl` functions the scheduled tasks run: in this process, or
-enqueued with `--async`.
+enqueued with `--async`. Fetching (httpx, trafilatura) is imported by the commands
+that fetch, never at start.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -30,27 +31,17 @@ from tasks.cli.base import (
     require_broker,
     warn,
 )
-from tasks.dispatch import dispatch
-from workers.cache import Cache, open_cache
-from workers.fetching.breaker import BlockBreaker
-from workers.fetching.crawl import (
-    build_source,
-    checkpoint_of,
-    ingest_urls,
-    item_url,
-    last_run_of,
-    run_source,
-)
-from workers.fetching.fetch import Fetcher
-from workers.fetching.urls import URLError, canonical_url, check_allowed, host_of, is_http_url
-from workers.ingest import BatchReport, ItemResult
-from workers.pipeline import Pipeline
-from workers.settings import Settings, get_settings
-from workers.sources.base import Item
-from workers.sources.config import SourceConfig, SourceConfigError, interval_of, load_sources
-from workers.sources.kinds import KINDS, classify, source_for
-from workers.sources.wayback import Archive
-from workers.stores import open_store
+from workers.sources.kinds import KINDS
+
+if TYPE_CHECKING:
+    from workers.cache import Cache
+    from workers.fetching.fetch import Fetcher
+    from workers.ingest import BatchReport
+    from workers.pipeline import Pipeline
+    from workers.settings import Settings
+    from workers.sources.base import Item
+    from workers.sources.config import SourceConfig
+    from workers.sources.wayback import Archive
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -98,6 +89,16 @@ def ingest_urls_command(
     to_year: int | None = None,
 ) -> None:
     """`monitor ingest` for http(s) arguments (all arguments must be URLs)."""
+    from workers.cache import open_cache
+    from workers.fetching.crawl import build_source, run_source
+    from workers.fetching.fetch import Fetcher
+    from workers.fetching.urls import URLError, canonical_url, check_allowed, is_http_url
+    from workers.ingest import BatchReport, ItemResult
+    from workers.pipeline import Pipeline
+    from workers.settings import get_settings
+    from workers.sources.kinds import classify, source_for
+    from workers.sources.wayback import Archive
+
     if kind == "wayback":
         args = tuple(a if is_http_url(a) else f"https://{a.strip('/')}/" for a in args)
     elif from_year or to_year:
@@ -176,6 +177,10 @@ def _ingest(
     archive: Archive,
     pipeline: Pipeline,
 ) -> None:
+    from workers.fetching.crawl import ingest_urls, item_url
+    from workers.ingest import ItemResult
+    from workers.stores import open_store
+
     store = open_store(settings)
     bar = Progress("fetch", sum(map(len, batches)))
     try:
@@ -208,8 +213,10 @@ def _ingest(
 def _enqueue(
     articles: list[Item], sources: list[SourceConfig], backfill: bool, settings: Settings
 ) -> None:
-    require_broker(settings)
+    from tasks.dispatch import dispatch
     from tasks.sources import ingest_urls_task, run_source_task
+
+    require_broker(settings)
 
     dispatch(ingest_urls_task, chunks(articles, settings.batch_size), queue=settings.ingest_queue)
     for config in sources:
@@ -225,6 +232,12 @@ def _enqueue(
 
 def source_rows(settings: Settings, *, include_disabled: bool) -> list[dict[str, Any]]:
     """Each configured source with its checkpoint and last run (`sources`, `status`)."""
+    from workers.cache import open_cache
+    from workers.fetching.breaker import BlockBreaker
+    from workers.fetching.crawl import checkpoint_of, last_run_of
+    from workers.fetching.urls import host_of
+    from workers.sources.config import interval_of, load_sources
+
     cache = open_cache(settings)
     breaker = BlockBreaker(
         cache, threshold=settings.block_threshold, pause_s=settings.block_pause_s
@@ -281,6 +294,9 @@ def sources(show_all: bool, fmt: str) -> None:
     without it the SQLite file cache.sqlite3 in the data directory (MONITOR_DATA_DIR),
     so runs made here or by the workers show; a source never run shows "never".
     """
+    from workers.settings import get_settings
+    from workers.sources.config import SourceConfigError
+
     try:
         rows = source_rows(get_settings(), include_disabled=show_all)
     except SourceConfigError as exc:
