@@ -3,9 +3,11 @@
 User mistakes and unavailable services end in one line on stderr and a non-zero exit
 code, never a traceback: exit 1 when some items failed, 2 for usage errors (a bad
 setting, a missing file, a request the index refuses), 3 when a service (broker, Redis,
-Elasticsearch, the embedded store) cannot be reached. Every command runs inside
-`MonitorGroup.invoke`, which turns any exception into that line (`classify`); the
-line goes through `redact_text`, so no password reaches the terminal.
+Elasticsearch, the embedded store) cannot be reached, 141 (silently) when the reader
+of the output left. Every command runs inside `MonitorGroup.invoke`, which turns any
+exception into that line (`classify`), and `MonitorGroup.main` does the same for
+Click's own usage errors; the line goes through `redact_text`, so no password reaches
+the terminal.
 """
 
 from __future__ import annotations
@@ -53,6 +55,9 @@ class MonitorGroup(click.Group):
             return super().main(args, prog_name, complete_var, False, **extra)
         try:
             result = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            exc.show()  # bare `monitor` or `monitor dlq`: the help, as Click prints it
+            sys.exit(EXIT_USAGE)
         except click.UsageError as exc:
             where = exc.ctx.command_path if exc.ctx is not None else "monitor"
             fail(f"{exc.format_message().rstrip('.')} (see '{where} --help')", EXIT_USAGE)

@@ -203,6 +203,14 @@ def test_click_usage_errors_are_one_line(env: dict[str, str], args: list[str], s
     assert message.endswith("--help')")  # where to read on
 
 
+@pytest.mark.parametrize("group", [[], ["dlq"]], ids=["monitor", "monitor dlq"])
+def test_a_group_without_its_command_shows_its_help(group: list[str]) -> None:
+    done = monitor(*group, env={})
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"Usage: {' '.join(['monitor', *group])} [OPTIONS] COMMAND")
+    assert "monitor: error" not in done.stderr  # the help, not a help squeezed into one line
+
+
 def test_every_date_option_words_a_bad_date_the_same_way(env: dict[str, str]) -> None:
     malformed = one_error_line(monitor("search", "--mentions-from", "yesterday", env=env))
     impossible = one_error_line(monitor("search", "--from", "2000-13", env=env))
