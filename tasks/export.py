@@ -28,16 +28,17 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def search_rows(result: SearchResult) -> list[dict[str, object]]:
-    """One row per hit, in rank order, with `SEARCH_COLUMNS` (missing values empty)."""
+    """One row per hit, in rank order, keyed by `SEARCH_COLUMNS`; a value the hit lacks
+    stays None (null in JSON, an empty cell in CSV)."""
     return [
         {
             "id": hit.id,
-            "title": hit.title or "",
+            "title": hit.title,
             "publication": hit.publication,
-            "published_at": hit.published_at or "",
-            "url": hit.url or "",
+            "published_at": hit.published_at,
+            "url": hit.url,
             "score": hit.score,
-            "headline": hit.headline or hit.title or "",
+            "headline": hit.headline,
         }
         for hit in result.hits
     ]

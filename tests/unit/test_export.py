@@ -29,7 +29,7 @@ def test_search_rows_follow_the_columns_in_rank_order() -> None:
     rows = search_rows(SearchResult(total=2, hits=[HIT, second]))
     assert [list(r) for r in rows] == [list(SEARCH_COLUMNS)] * 2
     assert [r["id"] for r in rows] == ["monitor-1", "edm-2"]
-    assert rows[0]["title"] == "" and rows[0]["published_at"] == ""  # None is an empty cell
+    assert rows[0]["title"] is None and rows[0]["published_at"] is None  # null in JSON
     assert rows[1]["url"] == "u"
 
 
@@ -40,6 +40,7 @@ def test_quotes_commas_and_newlines_survive_a_round_trip() -> None:
     assert text.startswith(",".join(SEARCH_COLUMNS) + "\r\n")  # RFC 4180 line ends
     (row,) = csv.DictReader(io.StringIO(text, newline=""))
     assert row["headline"] == HIT.headline and row["score"] == "1.25"
+    assert row["title"] == "" and row["url"] == ""  # None is an empty cell
 
 
 @pytest.mark.parametrize("text", ['=HYPERLINK("http://x")', "+1", "-2+3", "@SUM(A1)", "\tx"])
