@@ -6,10 +6,14 @@ with a trailing `/*`), `output=json` (a header row of the `fl` fields, then one 
 per capture, `[]` when none matched), `filter=field:regex`, `from`/`to` (inclusive,
 1 to 14 digits), `collapse=urlkey` (adjacent rows of one URL: the first is kept),
 `limit` (`-1`: the last row), and with `showResumeKey=true` an empty row then
-`[<key>]` when more rows remain, cut by `limit` or by the server's own row cap
-(`max_rows`), continued with `resumeKey=`. Rows are in urlkey order (a SURT-like
-key: host without `www.`, reversed, then the path). A raw capture is
-`/web/<timestamp>id_/<original>`, the page as captured.
+`[<key>]` when the row limit (`limit`, or the server's own cap `max_rows`) was
+reached, continued with `resumeKey=`. As in CDXServer.java (internetarchive/wayback,
+`writeCdxResponse`), an answer also ends after `max_scan` index lines read
+(`queryMaxLimit`, filtered lines included), and then *without* a resume key.
+Rows are in urlkey order (a SURT-like key: host without `www.`, reversed, then the
+path). A raw capture is `/web/<timestamp>id_/<original>`, the page as captured,
+served with the captured Content-Type (`content_type`: a 2000s page's was often
+plain `text/html`, its bytes windows-1252).
 
 `hits` counts requests per path, `agents` records User-Agents, `faults` answers the
 next CDX requests with a status (and headers) before serving normally.
@@ -34,13 +38,17 @@ CDX = "/cdx/search/cdx"
 class Stored:
     timestamp: str
     original: str
-    body: str
+    body: str | bytes
     mimetype: str = "text/html"
     statuscode: str = "200"
+    content_type: str = "text/html; charset=utf-8"
+    # Where the index files the row when `original` is not a URL it could have made a
+    # key from (a broken row: `http://[::1/x/` listed under the site's prefix).
+    filed_as: str | None = None
 
     @property
     def urlkey(self) -> str:
-        parts = urlsplit(self.original)
+        parts = urlsplit(self.filed_as or self.original)
         host = (parts.hostname or "").removeprefix("www.")
         port = f":{parts.port}" if parts.port else ""
         key = ",".join(reversed(host.split("."))) + port + ")" + (parts.path or "/")
@@ -50,6 +58,10 @@ class Stored:
 @dataclass
 class Archive:
     max_rows: int = 150_000
+    # CDXServer's queryMaxLimit: index lines read per answer, kept or filtered out.
+    max_scan: int = 1_000_000_000
+    # A broken server: every full page ends with this same resume key.
+    stuck_key: str | None = None
     captures: list[Stored] = field(default_factory=list)
     hits: Counter[str] = field(default_factory=Counter)
     agents: set[str] = field(default_factory=set)
@@ -69,7 +81,7 @@ class Archive:
         self.server.shutdown()
         self.server.server_close()
 
-    def capture(self, timestamp: str, original: str, body: str, **kw: str) -> Stored:
+    def capture(self, timestamp: str, original: str, body: str | bytes, **kw: str) -> Stored:
         stored = Stored(timestamp, original, body, **kw)
         self.captures.append(stored)
         return stored
@@ -86,45 +98,63 @@ class Archive:
         wanted = query["url"][0]
         rows = sorted(self.captures, key=lambda c: (c.urlkey, c.timestamp))
         rows = [c for c in rows if _matches(c, wanted)]
-        for spec in query.get("filter", []):
-            name, _, pattern = spec.partition(":")
-            rows = [c for c in rows if re.fullmatch(pattern, str(getattr(c, name)))]
         low = query.get("from", [""])[0].ljust(14, "0")
         high = query.get("to", ["9"])[0].ljust(14, "9")
         rows = [c for c in rows if low <= c.timestamp <= high]
-        if query.get("collapse") == ["urlkey"]:
-            rows = [c for i, c in enumerate(rows) if i == 0 or rows[i - 1].urlkey != c.urlkey]
         resume = query.get("resumeKey", [""])[0]
         if resume:
             rows = [c for c in rows if f"{c.urlkey} {c.timestamp}!" > resume]
         limit = int(query.get("limit", ["0"])[0] or 0)
-        if limit < 0:
-            rows = rows[limit:]
+        filters = [spec.partition(":") for spec in query.get("filter", [])]
+        if limit < 0:  # the last rows (the server reads in reverse)
+            rows = [c for c in rows if _passes(c, filters)][limit:]
         cap = min(limit, self.max_rows) if limit > 0 else self.max_rows
-        more = len(rows) > cap
-        rows = rows[:cap]
-        if not rows:
+        written: list[Stored] = []
+        scanned = 0
+        # CDXServer.writeCdxResponse (internetarchive/wayback): every index line read
+        # counts toward queryMaxLimit, kept or filtered out; the loop ends at the row
+        # limit or the scan limit, and a resume key is written only when the row limit
+        # was reached. (The date range is applied before counting here, as if the index
+        # were read from `from`; the real server's prefix scan counts those lines too.)
+        for c in rows:
+            if len(written) >= cap or scanned >= self.max_scan:
+                break
+            scanned += 1
+            if not _passes(c, filters):
+                continue
+            if query.get("collapse") == ["urlkey"] and written and written[-1].urlkey == c.urlkey:
+                continue
+            written.append(c)
+        if not written:
             return 200, b"[]"
-        fields = query.get("fl", ["urlkey,timestamp,original,mimetype,statuscode"])[0].split(",")
+        fields = self._fields(query)
         table: list[list[str]] = [fields]
-        table += [[str(getattr(c, f)) for f in fields] for c in rows]
-        if more and query.get("showResumeKey") == ["true"]:
-            last = rows[-1]
-            table += [[], [f"{last.urlkey} {last.timestamp}!"]]
+        table += [[str(getattr(c, f)) for f in fields] for c in written]
+        if len(written) >= cap and query.get("showResumeKey") == ["true"]:
+            last = written[-1]
+            table += [[], [self.stuck_key or f"{last.urlkey} {last.timestamp}!"]]
         return 200, json.dumps(table).encode()
 
-    def raw(self, path: str) -> tuple[int, bytes]:
+    def _fields(self, query: dict[str, list[str]]) -> list[str]:
+        return query.get("fl", ["urlkey,timestamp,original,mimetype,statuscode"])[0].split(",")
+
+    def raw(self, path: str) -> tuple[int, bytes, str]:
         match = re.fullmatch(r"/web/(\d{14})id_/(.+)", path)
         if match is None:
-            return 404, b"not a raw capture"
+            return 404, b"not a raw capture", "text/plain"
         for c in self.captures:
             if c.timestamp == match[1] and c.original == match[2]:
-                return 200, c.body.encode()
-        return 404, b"no such capture"
+                body = c.body.encode() if isinstance(c.body, str) else c.body
+                return 200, body, c.content_type
+        return 404, b"no such capture", "text/plain"
+
+
+def _passes(capture: Stored, filters: list[tuple[str, str, str]]) -> bool:
+    return all(re.fullmatch(pattern, str(getattr(capture, name))) for name, _, pattern in filters)
 
 
 def _matches(capture: Stored, wanted: str) -> bool:
-    plain = re.sub(r"^https?://", "", capture.original).removeprefix("www.")
+    plain = re.sub(r"^https?://", "", capture.filed_as or capture.original).removeprefix("www.")
     if wanted.endswith("/*"):
         return plain.startswith(wanted[:-2].removeprefix("www."))
     return plain == wanted.removeprefix("www.")
@@ -147,8 +177,8 @@ def _handler(archive: Archive) -> type[BaseHTTPRequestHandler]:
                 status, body = archive.cdx(parse_qs(urlsplit(path).query))
                 self._send(status, body, {"Content-Type": "text/plain"})
             elif path.startswith("/web/"):
-                status, body = archive.raw(path)
-                self._send(status, body, {"Content-Type": "text/html; charset=utf-8"})
+                status, body, kind = archive.raw(path)
+                self._send(status, body, {"Content-Type": kind})
             else:
                 self._send(404, b"not found", {})
 

@@ -24,7 +24,9 @@ Every response carries an ETag and honours If-None-Match. `hits` counts requests
 path (query included for the API), so tests can assert what a run really asked for;
 `faults` queues misbehaviour (a status, a delay, a redirect, a body) per path;
 `challenges` answers the next N requests, whatever their path, with Cloudflare's
-challenge (403 and `cf-mitigated: challenge`).
+block `challenge` (by default its managed challenge: 403 and `cf-mitigated:
+challenge`; `FIREWALL_1020` is the firewall block, shaped as cloudscraper issue #100
+and cloudflare-scraper issue #27 show it).
 """
 
 from __future__ import annotations
@@ -69,6 +71,15 @@ class Fault:
     drip_s: float = 0.0  # a 200 whose body comes one byte every drip_s seconds, forever
 
 
+CHALLENGE = Fault(status=403, headers={"cf-mitigated": "challenge"})
+# "Error 1020 Access denied": a 403 from the edge, a cf-ray, no cf-mitigated header.
+FIREWALL_1020 = Fault(
+    status=403,
+    headers={"Server": "cloudflare", "CF-RAY": "540859d7bcadced4-IAD"},
+    body=b"error code: 1020",
+)
+
+
 class Site:
     per_page = 10
     sitemap_size = 2000  # URLs per core sitemap page
@@ -80,6 +91,7 @@ class Site:
         self.pretty = True
         self.sitemaps = True
         self.challenges = 0
+        self.challenge = CHALLENGE
         self.pages: list[Page] = []  # newest first
         self.hits: Counter[str] = Counter()
         self.faults: dict[str, list[Fault]] = defaultdict(list)
@@ -370,7 +382,7 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 fault = queue.pop(0) if queue else None
                 if fault is None and site.challenges > 0:
                     site.challenges -= 1
-                    fault = Fault(status=403, headers={"cf-mitigated": "challenge"})
+                    fault = site.challenge
             try:
                 self._respond(parts.path, parse_qs(parts.query), fault)
             except (BrokenPipeError, ConnectionResetError):

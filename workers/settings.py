@@ -2,7 +2,8 @@
 
 Every field has a default and a description; the README configuration table is the
 same list. Values come from `MONITOR_*` environment variables (or a `.env` file).
-Unset service URLs select the embedded running mode (DESIGN.md "Running modes"):
+Unset service URLs select the embedded running mode (docs/architecture.md, "Running
+modes"):
 no broker means Celery runs tasks in-process, no Redis means a SQLite cache file in
 `data_dir` (`cache.sqlite3`), no Elasticsearch means the SQLite store in `data_dir`.
 

@@ -179,6 +179,12 @@ def _enqueue(batches: list[list[str]], report: BatchReport, *, allow_headerless:
 @click.option("--cites", help="Cites this outlet (any spelling), e.g. Interfax, 'Itar-Tass'.")
 @click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True)
 @click.option(
+    "--explain",
+    is_flag=True,
+    help="Under each hit, what of the query it matched: the words as typed, other "
+    "spellings of a known name, synonyms, and names matched by their romanization.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["table", "json", "csv"]),
@@ -199,6 +205,7 @@ def search(
     mentions_to: str | None,
     cites: str | None,
     limit: int,
+    explain: bool,
     fmt: str,
 ) -> None:
     """Search the archive: words, "quoted phrases", people, places and cited outlets.
@@ -232,6 +239,7 @@ def search(
         cites=cites,
         limit=limit,
         facets=fmt != "csv",
+        explain=explain,
     )
     store = open_store(get_settings())
     try:
@@ -264,8 +272,12 @@ def search(
     else:
         click.echo(f"{result.total} article(s) in the index; showing the newest {len(result.hits)}")
     for clause in search_terms.query_clauses(query):
-        if clause.entity:  # say what a spelling was widened to
-            click.echo(f"  (as {clause.entity}: {', '.join(clause.phrases)})")
+        for term in clause.terms:  # say what each term was widened to, by itself
+            others = [s for s in term.spellings if s.casefold() != term.typed.casefold()]
+            if term.entity and others:
+                click.echo(f"  ({term.typed} as {term.entity}: {', '.join(term.spellings)})")
+            elif term.synonyms:
+                click.echo(f"  ({term.typed} also as {', '.join(term.synonyms)})")
     # Highlights: bold on a terminal, **stars** in a pipe or file; never [brackets],
     # which the Monitor itself uses for editorial insertions.
     marks = ("\x1b[1m", "\x1b[0m") if sys.stdout.isatty() else ("**", "**")
@@ -276,6 +288,8 @@ def search(
         score = f" · score {hit.score:.3g}" if query.strip() else ""
         click.echo(f"    {hit.publication}, {when}{score} · {hit.id}")
         click.echo(f"    {search_terms.mark(hit.snippet, hit.highlights, *marks)}")
+        if explain:
+            click.echo(f"    matched: {'; '.join(hit.matched) or 'the filters only'}")
     _print_facets(result.facets or {}, over=result.facets_over, total=result.total)
 
 

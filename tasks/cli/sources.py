@@ -195,6 +195,8 @@ def _ingest(
                 pipeline=pipeline,
             )
             report.extend(batch.report)
+            for note in batch.identity:  # every capture matched by text, or refused
+                warn(f"identity: {note}")
             report.items.extend(
                 ItemResult(
                     item_url(item),

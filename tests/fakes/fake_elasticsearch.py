@@ -1,6 +1,6 @@
 """FakeElasticsearch: an HTTP-level FAKE of the few Elasticsearch REST calls the store makes.
 
-No Elasticsearch server can be installed on these machines (DESIGN.md), so the store's
+No Elasticsearch server can be installed on these machines (docs/architecture.md), so the store's
 tests talk to this instead when `MONITOR_TEST_ELASTICSEARCH_URL` is not set. It is a
 real HTTP server on 127.0.0.1 and the real `elasticsearch` client talks to it, so the
 wire format (URLs, query parameters, NDJSON bulk bodies, compatibility headers) is

@@ -417,7 +417,11 @@ def _search(fake: FakeElasticsearch, target: str, body: dict[str, Any]) -> Respo
     query = body.get("query", {"match_all": {}})
     marked = body.get("highlight", {}).get("highlight_query")
     try:
-        scored = [(q.matches(query, src), doc_id, src) for doc_id, src in fake.docs(target)]
+        named: dict[str, set[str]] = {}
+        scored = [
+            (q.matches(query, src, named.setdefault(doc_id, set())), doc_id, src)
+            for doc_id, src in fake.docs(target)
+        ]
         if marked is not None:  # a highlight query is parsed like any query
             for _, src in fake.docs(target):
                 q.matches(marked, src)
@@ -449,6 +453,8 @@ def _search(fake: FakeElasticsearch, target: str, body: dict[str, Any]) -> Respo
             "_score": score,
             "_source": _project(src, {}, body.get("_source")),
         }
+        if named.get(doc_id):
+            hit["matched_queries"] = sorted(named[doc_id])
         if body.get("_source") is False:
             hit.pop("_source")
         if by_id:

@@ -1,8 +1,11 @@
 """Query evaluation for FakeElasticsearch: the small DSL subset the store sends.
 
-Supported: bool (must/filter/should/must_not, minimum_should_match 1), term (with
-case_insensitive), range, exists, nested, match_all and simple_query_string in the
-form the store writes (quoted terms, `-` negation, `|` for OR). Aggregations: `terms`
+Supported: bool (must/filter/should/must_not, minimum_should_match as an integer or
+in Elasticsearch's string forms: "2", "-1", "75%", "-25%", "2<-1 4<75%"),
+constant_score (filter, boost, `_name`: a hit lists the names of the queries it
+matched in `matched_queries`), term (with case_insensitive), range, exists, nested,
+match_all and simple_query_string in the form the store writes (quoted terms, `-`
+negation, `|` for OR). Aggregations: `terms`
 (with size) and a yearly `date_histogram`, the shapes Elasticsearch answers with.
 Anything else is a violation: the store started sending something the fake (and so
 the tests) do not understand.
@@ -42,30 +45,49 @@ def values(doc: dict[str, Any], path: str) -> list[Any]:
     return [v for v in current if v is not None]
 
 
-def matches(query: dict[str, Any], doc: dict[str, Any]) -> float:
-    """0 when `doc` does not match, else a positive crude score."""
+def matches(query: dict[str, Any], doc: dict[str, Any], named: set[str] | None = None) -> float:
+    """0 when `doc` does not match, else a positive crude score; the `_name`s of the
+    matching named queries are added to `named`."""
     ((kind, body),) = query.items()
     if kind == "match_all":
         return 1.0
+    if kind == "constant_score":
+        unknown = set(body) - {"filter", "boost", "_name"}
+        if unknown or "filter" not in body:
+            raise Unsupported(f"constant_score with {sorted(unknown) or 'no filter'}")
+        boost = float(body.get("boost", 1.0))
+        if boost < 0:
+            raise Unsupported("negative boost")
+        if not matches(body["filter"], doc, named):
+            return 0.0
+        if named is not None and "_name" in body:
+            named.add(body["_name"])
+        # A zero boost still matches (its name is reported); the crude scores here
+        # are positive for "matched", so it counts as a hair above nothing.
+        return boost or 1e-9
     if kind == "bool":
+        unknown = set(body) - {"must", "filter", "should", "must_not", "minimum_should_match"}
+        if unknown:
+            raise Unsupported(f"bool with {sorted(unknown)}")
         score = 1.0
         for clause in body.get("must", []) + body.get("filter", []):
-            s = matches(clause, doc)
+            s = matches(clause, doc, named)
             if not s:
                 return 0.0
             score += s if clause in body.get("must", []) else 0
         if any(matches(c, doc) for c in body.get("must_not", [])):
             return 0.0
         should = body.get("should", [])
-        if body.get("minimum_should_match", 1) not in (0, 1):
-            raise Unsupported("minimum_should_match other than 0 or 1")
         # Real Elasticsearch: with must/filter present, should is optional unless
         # minimum_should_match says otherwise (a trap the fake reproduces).
-        required = "minimum_should_match" in body or not (body.get("must") or body.get("filter"))
-        wants_one = required and body.get("minimum_should_match", 1) == 1
-        if should and wants_one and not any(matches(c, doc) for c in should):
+        if "minimum_should_match" in body:
+            wanted = minimum_should_match(body["minimum_should_match"], len(should))
+        else:
+            wanted = 0 if (body.get("must") or body.get("filter")) else min(1, len(should))
+        scores = [matches(c, doc, named) for c in should]
+        if sum(1 for s in scores if s) < wanted:
             return 0.0
-        return score
+        return score + sum(scores)
     if kind == "term":
         ((field, spec),) = body.items()
         want = spec["value"] if isinstance(spec, dict) else spec
@@ -97,6 +119,32 @@ def matches(query: dict[str, Any], doc: dict[str, Any]) -> float:
     if kind == "simple_query_string":
         return _sqs(body, doc)
     raise Unsupported(f"query type {kind!r}")
+
+
+def minimum_should_match(spec: Any, optional: int) -> int:
+    """How many of `optional` should clauses must match, by Elasticsearch's rules
+    (query-dsl-minimum-should-match): an integer or "N", "-N" (all but N), "N%" /
+    "-N%" (rounded down), and "p<spec" combinations (all required up to p clauses;
+    of several, the one with the largest p below the clause count applies)."""
+    if isinstance(spec, bool) or not isinstance(spec, int | str):
+        raise Unsupported(f"minimum_should_match {spec!r}")
+    text = str(spec).strip()
+    if "<" in text:
+        applies = None
+        for part in text.split():
+            bound, _, rule = part.partition("<")
+            if not bound.isdigit() or not rule:
+                raise Unsupported(f"minimum_should_match {spec!r}")
+            if optional > int(bound):
+                applies = rule
+        return optional if applies is None else minimum_should_match(applies, optional)
+    match = re.fullmatch(r"(-?)(\d+)(%?)", text)
+    if match is None:
+        raise Unsupported(f"minimum_should_match {spec!r}")
+    negative, number, percent = match.groups()
+    count = optional * int(number) // 100 if percent else int(number)
+    wanted = optional - count if negative else count
+    return max(0, min(optional, wanted))
 
 
 def _sqs(body: dict[str, Any], doc: dict[str, Any]) -> float:

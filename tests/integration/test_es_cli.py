@@ -22,7 +22,6 @@ from workers.cache import RedisCache
 pytestmark = pytest.mark.integration
 __all__ = ["cluster"]
 MONITOR = str(Path(sys.executable).parent / "monitor")
-SEEDS = Path("/work/shared/seeds")
 SEED_TEXT = (
     "Publication: Monitor Volume: 7 Issue: {n}\n\n"
     "Talks in Moscow produced little progress on issue {n} (Izvestia, January 19).\n"

@@ -2,7 +2,7 @@
 
 Every command runs as a user runs it (a real `monitor` subprocess). Services are real
 where they can be: a private redis-server that demands passwords (ACL), and
-FakeElasticsearch over real HTTP (DESIGN.md: no Elasticsearch on these machines). An
+FakeElasticsearch over real HTTP (docs/architecture.md, "Where each part is tested": no Elasticsearch here). An
 unreachable service is a closed port on 127.0.0.1.
 """
 

@@ -67,7 +67,33 @@ def test_search_table_shows_the_lead_and_the_top_facets(env: dict[str, str]) -> 
     assert "(lead)" in table.stdout
     assert "in these results:" in table.stdout and "Kyodo (" in table.stdout
     widened = monitor("search", "Obuchi OR Kiriyenko", env=env)
-    assert "(as Sergei Kirienko: " in widened.stdout and "Kiriyenko" in widened.stdout
+    assert "(Kiriyenko as Sergei Kirienko: " in widened.stdout
+
+
+def test_each_or_term_explains_itself_and_explain_shows_what_matched(
+    env: dict[str, str],
+) -> None:
+    monitor("ingest", str(SAMPLES), env=env)
+    either = monitor("search", "Putin OR Eltsin", "--explain", env=env)
+    assert either.returncode == 0, either.stderr
+    lines = either.stdout.splitlines()
+    (putin,) = [line for line in lines if line.startswith("  (Putin as ")]
+    (yeltsin,) = [line for line in lines if line.startswith("  (Eltsin as ")]
+    assert "Vladimir Putin" in putin and "Yeltsin" not in putin
+    assert "Boris Yeltsin" in yeltsin and "Putin" not in yeltsin
+    matched = [line for line in lines if line.startswith("    matched: ")]
+    assert matched and all("Putin" in m or "Yeltsin" in m for m in matched)
+    # A possessive pasted from a text finds what the name finds.
+    plain = search(env, "Kono")
+    assert plain["total"] >= 1
+    assert search(env, "Kono's")["total"] == plain["total"]
+
+
+def test_a_query_of_too_many_terms_is_one_line(env: dict[str, str]) -> None:
+    monitor("ingest", str(SAMPLES), env=env)
+    done = monitor("search", " OR ".join(f"term{n}" for n in range(10_000)), env=env)
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("monitor: error: a query holds at most 64 words")
 
 
 def test_show_prints_citation_targets_and_cited_by_across_two_ingests(

@@ -17,7 +17,7 @@ from datetime import timedelta
 import pytest
 
 from devsupport.runs import run_in_process
-from devsupport.site import Site
+from devsupport.site import FIREWALL_1020, Site
 from workers.cache import Cache
 from workers.fetching.crawl import SourceRun, ingest_urls
 from workers.fetching.fetch import Fetcher
@@ -249,6 +249,34 @@ def test_blocked_article_pages_are_handed_back_not_failed(site, settings, fetche
     assert sorted(batch.blocked) == sorted(batch.retry) and len(batch.retry) == 2
     assert all("blocked" in r or "PAUSED" in r for r in batch.reasons.values())
     assert batch.retry_after_s is not None and batch.retry_after_s > 0
+
+
+def test_a_cloudflare_1020_firewall_block_pauses_the_site_and_is_never_a_failure(
+    site, settings, fetcher, cache
+):
+    """Issue 23: "Error 1020 Access denied" (a 403 from the edge, with a cf-ray and no
+    cf-mitigated header; cloudscraper #100, cloudflare-scraper #27) was a permanent
+    failure per item and the breaker never tripped."""
+    pages = site.add(3)
+    site.challenge = FIREWALL_1020
+    site.challenges = 1000
+    store = open_store(settings)
+    try:
+        batch = ingest_urls(
+            [site.url(site.path_of(p)) for p in pages],
+            fetcher=fetcher,
+            cache=cache,
+            store=store,
+            ttl_s=60,
+        )
+    finally:
+        store.close()
+    assert batch.report.failures == []  # nothing for the dead-letter queue
+    assert sorted(batch.blocked) == sorted(batch.retry) and len(batch.retry) == 3
+    assert any("Cloudflare error 1020" in r for r in batch.reasons.values())
+    state = fetcher.breaker.state("127.0.0.1")
+    assert state is not None and state.pause_left_s() > 0  # the host is paused
+    assert "1020" in state.describe() and "MONITOR_HTTP_PROXY" in state.describe()
 
 
 def test_overlap_dedupe_survives_a_post_changed_twice(site, settings, fetcher, cache):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from workers.cache import MemoryCache
-from workers.fetching.breaker import BlockBreaker
+from workers.fetching.breaker import BlockBreaker, block_reason
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -35,3 +37,63 @@ def test_hosts_are_separate() -> None:
     breaker = BlockBreaker(MemoryCache(), threshold=1, pause_s=60)
     breaker.blocked("jamestown.org", "x", now=NOW)
     assert breaker.state("example.org") is None
+
+
+# ---- block detection from the whole response (issue 23) ------------------------------
+# Shapes from public reports (headers and pages as posted there, shortened):
+# - cloudscraper issue #100 (2019-12): `HTTP/1.1 403 Forbidden`, `Server: cloudflare`,
+#   `CF-RAY: 540859d7bcadced4-IAD`, no cf-mitigated; the page is titled "Access denied
+#   | <host> used Cloudflare to restrict access" with `<span class="cf-error-code">1020`.
+# - cloudflare-scraper issue #27 (2021-04): `StatusCodeError: 403 - "error code: 1020"`,
+#   the whole body being that line.
+# - cloudscraper issue #185 (2020, "New Cloudflare challenge"): the challenge pages
+#   change shape; the 2018-style captcha page ("Attention Required! | Cloudflare",
+#   `cf-captcha-container`) is a 403 with the same headers as a 1020.
+EDGE = {"Server": "cloudflare", "CF-RAY": "540859d7bcadced4-IAD"}
+PAGE_1020 = (
+    b"<!DOCTYPE html><html><head><title>Access denied | jamestown.org used Cloudflare to "
+    b'restrict access</title></head><body><div id="cf-error-details"><h1>'
+    b'<span class="cf-error-type">Error</span> <span class="cf-error-code">1020</span>'
+    b'<small class="heading-ray-id">Ray ID: 540859d7bcadced4</small></h1>'
+    b'<h2 class="cf-subheadline">Access denied</h2></div></body></html>'
+)
+CAPTCHA_2018 = (
+    b"<html><head><title>Attention Required! | Cloudflare</title></head><body>"
+    b'<div class="cf-captcha-container"><form id="challenge-form"></form></div></body></html>'
+)
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "body", "expected"),
+    [
+        (403, EDGE, PAGE_1020, "Cloudflare error 1020 (access denied: firewall rule)"),
+        (403, EDGE, b"error code: 1020", "Cloudflare error 1020"),
+        (403, {}, b"error code: 1020", "Cloudflare error 1020"),  # headers stripped by a proxy
+        (403, EDGE, CAPTCHA_2018, "challenge page"),
+        (403, EDGE, b"<html>a page we have never seen</html>", "from Cloudflare's edge"),
+        (403, EDGE, b"", "from Cloudflare's edge"),  # the body was not read
+        (503, EDGE, b"error code: 1012", "Cloudflare error 1012"),
+        (403, {"server": "cloudflare", "cf-ray": "x"}, b"error code: 1006", "error 1006"),
+        (403, {"server": "cloudflare", "cf-ray": "x"}, b"error code: 1010", "error 1010"),
+        (503, {"cf-mitigated": "challenge"}, b"", "cf-mitigated: challenge"),
+    ],
+)
+def test_cloudflare_blocks_are_recognized_from_the_whole_response(
+    status: int, headers: dict[str, str], body: bytes, expected: str
+) -> None:
+    reason = block_reason(status, headers, body)
+    assert reason is not None and expected in reason
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "body"),
+    [
+        (403, {"Server": "nginx"}, b"Forbidden"),  # the origin's own 403: permanent
+        (403, {"Server": "cloudflare"}, b"Forbidden"),  # no cf-ray: not the edge's answer
+        (503, EDGE, b"<html>Service Unavailable</html>"),  # the site is down: transient
+        (404, EDGE, PAGE_1020),  # not a blocking status
+        (429, EDGE, b"error code: 1015"),  # rate limited: the usual Retry-After handling
+    ],
+)
+def test_other_refusals_are_not_blocks(status: int, headers: dict[str, str], body: bytes) -> None:
+    assert block_reason(status, headers, body) is None

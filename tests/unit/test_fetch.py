@@ -341,3 +341,29 @@ def test_a_proxy_that_is_not_a_url_is_a_settings_error() -> None:
 
     with pytest.raises(ValidationError, match="must be an http:// or https:// URL"):
         Settings(http_proxy="user:pw@proxy.example:3128")
+
+
+def firewall_1020(request: httpx.Request) -> httpx.Response:
+    # cloudscraper issue #100 / cloudflare-scraper issue #27: a 403 from the edge with a
+    # cf-ray and no cf-mitigated header, its body only "error code: 1020".
+    headers = {"Server": "cloudflare", "CF-RAY": "540859d7bcadced4-IAD"}
+    return httpx.Response(403, headers=headers, text="error code: 1020")
+
+
+def test_a_cloudflare_1020_is_a_block_that_pauses_the_host_not_a_permanent_failure() -> None:
+    calls: list[str] = []
+    fetcher = make(
+        lambda r: calls.append(r.url.path) or firewall_1020(r),
+        max_attempts=2,
+        block_threshold=3,
+        block_pause_s=600,
+    )
+    with pytest.raises(BlockedFetchError, match="Cloudflare error 1020"):
+        fetcher.get("https://jamestown.org/a/")
+    with pytest.raises(BlockedFetchError, match="PAUSED until") as paused:
+        fetcher.get("https://jamestown.org/b/")
+    assert "error 1020" in paused.value.reason and paused.value.retry_after_s
+    calls.clear()
+    with pytest.raises(BlockedFetchError, match="PAUSED"):
+        fetcher.get("https://jamestown.org/c/")
+    assert calls == []

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -47,6 +48,7 @@ from workers.sources import html
 from workers.sources.base import Item, Source
 from workers.sources.config import SourceConfig
 from workers.sources.feed import FeedSource
+from workers.sources.identity import Known, PrintIndex, Resolution, resolve, textprint
 from workers.sources.listing import ListingSource
 from workers.sources.site import SiteSource
 from workers.sources.sitemap import SitemapSource
@@ -57,12 +59,15 @@ from workers.sources.wayback import (
     Capture,
     WaybackSource,
     article_from_capture,
+    articles_from_capture,
     fetched_key,
     indexed_key,
+    is_old_article_page,
 )
 from workers.sources.wordpress import WordPressSource
 from workers.stores.base import Store
 
+log = logging.getLogger(__name__)
 # What an article page may be served as (an unlabelled body is tried as HTML).
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # Checkpoints outlive any sensible schedule; the cache requires a TTL on every key.
@@ -193,6 +198,7 @@ class UrlBatch:
     blocked: list[Item] = field(default_factory=list)
     reasons: dict[str, str] = field(default_factory=dict)
     archived: list[str] = field(default_factory=list)  # blocked, served from a capture
+    identity: list[str] = field(default_factory=list)  # captures matched or refused by text
 
 
 def item_url(item: Item) -> str:
@@ -237,6 +243,8 @@ def ingest_urls(
             fetched[url] = _fetch(archive.fetcher, url, exact=True)
     loads: list[tuple[str, Callable[[], RawArticle]]] = []
     fresh: dict[str, _Fresh] = {}
+    extracted: list[tuple[str, RawArticle]] = []  # captures read, identities to settle
+    live: dict[str, RawArticle] = {}  # live pages and posts read
     for url, item in by_url.items():
         if url in captures and url not in fetched:
             continue
@@ -262,31 +270,90 @@ def ingest_urls(
             continue
         capture = captures.get(url)
         try:
-            raw = _extract(item, outcome, capture=capture, archive=archive)
+            if capture is not None and archive is not None:  # identities settled below
+                extracted += _capture_items(url, outcome, capture=capture, archive=archive)
+                continue
+            raw = _extract(item, outcome)
         except Exception as exc:  # any failure here is this item's alone
             loads.append((url, partial(_raise, _permanent(exc))))
             continue
         digest = extracted_digest(raw)
-        if capture is not None and cache.get(indexed_key(raw.url or url)) == "live":
-            cache.set(fetched_key(url), "1", ttl_s=CAPTURE_TTL_S)
-            batch.report.items.append(ItemResult(url, "unchanged"))  # the live text stays
-            continue
-        if capture is None and cache.get(f"seen:{url}") == digest:
+        if cache.get(f"seen:{url}") == digest:
             if outcome is not None:
                 fetcher.save_validators(outcome)
             batch.report.items.append(ItemResult(url, "unchanged"))
             continue
-        kind = "live" if capture is None else "capture"
-        fresh[url] = _Fresh(outcome, digest, kind, raw.url or url)
+        fresh[url] = _Fresh(outcome, digest, "live", raw.url or url)
+        loads.append((url, partial(_value, raw)))
+        live[url] = raw
+    prints = PrintIndex(cache)
+    resolution = _identify(extracted, prints, batch)
+    for url, raw in extracted:
+        kept = resolution.duplicates.get(url)
+        if kept is not None or cache.get(indexed_key(raw.url or url)) == "live":
+            cache.set(fetched_key(url), "1", ttl_s=CAPTURE_TTL_S)
+            reason = f"the same article as {kept}" if kept else None  # else live text stays
+            batch.report.items.append(ItemResult(url, "unchanged", reason=reason))
+            continue
+        fresh[url] = _Fresh(None, extracted_digest(raw), "capture", raw.url or url)
         loads.append((url, partial(_value, raw)))
     report = ingest_raw(loads, store=store, pipeline=pipeline)
+    raws = dict(extracted)
     for done in report.items:
         if done.origin in captures:  # read (or refused for good): never fetched again
             cache.set(fetched_key(done.origin), "1", ttl_s=CAPTURE_TTL_S)
         if done.status != "failed" and done.origin in fresh:
             _remember(fresh[done.origin], done.origin, fetcher=fetcher, cache=cache, ttl_s=ttl_s)
+            if done.origin in raws:  # its print, for the captures and pages still to come
+                known = Known(
+                    raws[done.origin].url or done.origin,
+                    resolution.old.get(done.origin, False),
+                    resolution.prints[done.origin],
+                    done.id,
+                )
+                prints.remember(known)
+                _supersede(resolution.superseded.get(done.origin), prints=prints, store=store)
+            elif archive is not None and done.origin in live:  # a capture may match it later
+                raw = live[done.origin]
+                prints.remember(Known(raw.url or done.origin, False, textprint(raw.text), done.id))
     batch.report.extend(report)
     return batch
+
+
+def _identify(
+    extracted: list[tuple[str, RawArticle]], prints: PrintIndex, batch: UrlBatch
+) -> Resolution:
+    """The batch's captures under their articles' identities, matched by text
+    (`workers.sources.identity`); `extracted` is rewritten in place, every match made
+    and near match refused is logged and kept in `batch.identity`."""
+    resolution = resolve(
+        [(url, raw.url or url, _old_identity(url), textprint(raw.text)) for url, raw in extracted],
+        prints,
+    )
+    extracted[:] = [
+        (url, dataclasses.replace(raw, url=resolution.urls.get(url, raw.url)))
+        for url, raw in extracted
+    ]
+    for note in resolution.notes:
+        log.info("identity: %s", note)
+    batch.identity.extend(resolution.notes)
+    return resolution
+
+
+def _old_identity(capture_url: str) -> bool:
+    """Whether a capture's identity so far is an old page's guess (not a WordPress URL)."""
+    return is_old_article_page(capture_url.partition("id_/")[2])
+
+
+def _supersede(known: Known | None, *, prints: PrintIndex, store: Store) -> None:
+    """Delete the document indexed under an old page's guessed identity whose article a
+    WordPress capture, now written, brought under its own URL."""
+    if known is None:
+        return
+    if known.doc_id:
+        store.delete([known.doc_id])
+    prints.forget(known.url)
+    log.info("identity: %s (document %s) replaced by its WordPress URL", known.url, known.doc_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,31 +442,39 @@ def extracted_digest(raw: RawArticle) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode("utf-8")).hexdigest()
 
 
-def _extract(
-    item: Item,
-    result: FetchResult | None,
-    *,
-    capture: Capture | None = None,
-    archive: Archive | None = None,
-) -> RawArticle:
+def _extract(item: Item, result: FetchResult | None) -> RawArticle:
     if isinstance(item, Mapping):
         return dataclasses.replace(
             html.article_from_rest(item, fetched_at=_now()), fetched_from=LIVE
         )
     assert result is not None
-    kind = result.content_type.split(";")[0].strip().lower()
-    if kind and kind not in HTML_TYPES:
-        raise InputError(f"not an HTML page ({kind})")
-    if capture is not None and archive is not None:
-        return article_from_capture(
-            result.text(), capture, base=archive.base, fetched_at=result.fetched_at
-        )
+    _check_html(result)
     # The page's own address is its identity: an old slug redirecting to the new one
     # must not index the article twice under two ids (and `www.` is the apex).
     raw = html.article_from_html(
         result.text(), url=canonical_url(result.final_url), fetched_at=result.fetched_at
     )
     return dataclasses.replace(raw, fetched_from=LIVE)
+
+
+def _capture_items(
+    url: str, result: FetchResult | Exception | None, *, capture: Capture, archive: Archive
+) -> list[tuple[str, RawArticle]]:
+    """A capture's articles by origin: the capture URL, and `#item-N` for the further
+    items of a daily issue page (`wayback.articles_from_capture`)."""
+    if isinstance(result, Exception) or result is None:
+        raise result or InputError("capture not fetched")
+    _check_html(result)
+    raws = articles_from_capture(
+        result.text(), capture, base=archive.base, fetched_at=result.fetched_at
+    )
+    return [(url if n == 0 else f"{url}#item-{n + 1}", raw) for n, raw in enumerate(raws)]
+
+
+def _check_html(result: FetchResult) -> None:
+    kind = result.content_type.split(";")[0].strip().lower()
+    if kind and kind not in HTML_TYPES:
+        raise InputError(f"not an HTML page ({kind})")
 
 
 def _fetch(fetcher: Fetcher, url: str, *, exact: bool = False) -> FetchResult | Exception:

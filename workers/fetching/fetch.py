@@ -30,8 +30,14 @@ import httpx
 from workers import __version__
 from workers.cache import Cache
 from workers.errors import TransientError
-from workers.fetching.breaker import BlockBreaker
-from workers.fetching.decode import ACCEPT_ENCODING, DecodingError, decoded, encodings
+from workers.fetching.breaker import BlockBreaker, block_reason
+from workers.fetching.decode import (
+    ACCEPT_ENCODING,
+    DecodingError,
+    decoded,
+    encodings,
+    html_text,
+)
 from workers.fetching.ratelimit import RateLimiter, open_rate_limiter
 from workers.fetching.robots import MAX_ROBOTS_BYTES, RobotsRules
 from workers.fetching.urls import URLError, canonical_url, check_allowed, host_of
@@ -128,17 +134,9 @@ class FetchResult:
         return self.status == 304
 
     def text(self) -> str:
-        charset = "utf-8"
-        for part in self.content_type.split(";")[1:]:
-            name, _, value = part.strip().partition("=")
-            if name.lower() == "charset" and value:
-                charset = value.strip("\"' ")
-        try:
-            return self.body.decode(charset, errors="replace")
-        except (LookupError, UnicodeError):
-            # An unknown charset, or one like `idna` that is not a text encoding at
-            # all (its codec raises UnicodeError whatever `errors` says): read UTF-8.
-            return self.body.decode("utf-8", errors="replace")
+        """The body as text, its encoding sniffed as the HTML standard says (BOM, header,
+        `<meta>`, default): `workers.fetching.decode.html_text`."""
+        return html_text(self.body, self.content_type)
 
 
 class Fetcher:
@@ -265,7 +263,7 @@ class Fetcher:
                         attempts=attempt,
                         headers=dict(resp_headers.items()),
                     )
-                blocked = challenge(status, resp_headers, body)
+                blocked = block_reason(status, resp_headers, body)
                 retry_after = resp_headers.get("retry-after")
                 reason = blocked or f"HTTP {status}"
             if blocked is not None:
@@ -355,18 +353,6 @@ _REDIRECTS = (301, 302, 303, 307, 308)
 CHALLENGE_SNIFF_BYTES = 32_768
 # The statuses a bot-challenge interstitial answers with (its body is sniffed for markers).
 CHALLENGE_STATUSES = frozenset({403, 429, 503})
-# Markers of a bot-challenge interstitial (Cloudflare's managed/JS challenge pages).
-_CHALLENGE_MARKERS = (b"cf-chl-", b"challenge-platform", b"<title>just a moment...</title>")
-
-
-def challenge(status: int, headers: httpx.Headers, body: bytes) -> str | None:
-    """Why a response is a bot challenge rather than an answer, or None."""
-    mitigated = headers.get("cf-mitigated", "").strip().lower()
-    if mitigated == "challenge":
-        return f"blocked: HTTP {status} with cf-mitigated: challenge (Cloudflare)"
-    if status in CHALLENGE_STATUSES and any(m in body.lower() for m in _CHALLENGE_MARKERS):
-        return f"blocked: HTTP {status} challenge page (Cloudflare)"
-    return None
 
 
 def _read(

@@ -10,6 +10,20 @@ resumption key is the checkpoint while a walk is under way, so a backfill that i
 stopped resumes where it was; a finished walk leaves the newest capture time, and the
 next run asks only `from` there.
 
+Early ends. The CDX server stops reading its index after `queryMaxLimit` lines
+(filtered-out lines included) and prints a resume key only when the *row* limit was
+reached (CDXServer.java, `writeCdxResponse`): a prefix query whose filters drop most
+lines can end short, without a key, exactly like a finished walk. So a walk is a list
+of date windows (`from`/`to`), first the whole range asked. An answer short of
+`PAGE_ROWS`, without a key, whose rows stop before the window's last year (or, for a
+window of one past year, its last month) replaces its window by the window's years (or
+months); a month is the narrowest window and is read as it answers. A resume key
+already seen in a window (a server sending the same key again) narrows it the same
+way, or ends a month with an error in the run's report instead of 50 identical
+requests. The checkpoint keeps the windows left (and the first one's key): the walk
+is finished, and only its newest capture kept, once every window is read. A CDX row
+whose URL cannot be read (`http://[::1/x/`) is skipped and reported alone.
+
 A capture is fetched raw, `<base>/web/<timestamp>id_/<original>` (the page as
 captured, without the archive's toolbar), through its own `Fetcher`: the archive's
 host only, one request at a time, at `MONITOR_WAYBACK_RATE_PER_S`, backing off on
@@ -30,6 +44,7 @@ usual extraction (`article_region`).
 from __future__ import annotations
 
 import dataclasses
+import html as html_lib
 import json
 import re
 import unicodedata
@@ -58,12 +73,20 @@ from workers.sources.config import SourceConfig
 CDX_PATH = "/cdx/search/cdx"
 PAGE_ROWS = 5000  # rows per CDX request: the server's own cap is 150,000
 MAX_PAGES = 50  # CDX requests per run (a source's max_pages overrides); then resumed
+ARCHIVE_START_YEAR = 1996  # the Wayback Machine's first captures: a walk with no start
 OLD_ARTICLE_PAGE = "/publications_details.php"
 # Captures are immutable: a fetched one is remembered for as long as checkpoints.
 CAPTURE_TTL_S = 400 * 86400
 _TIMESTAMP = re.compile(r"^\d{14}$")
 _GENERIC_SLUGS = frozenset({"", "jamestown-foundation", "the-jamestown-foundation", "jamestown"})
 _HEADER_LINE = re.compile(r"Publication:\s*\S", re.IGNORECASE)
+# An item title in an issue page: a bold or heading element, its text alone.
+_ITEM_TITLE = re.compile(
+    r"<(b|strong|h[2-4])\b[^>]*>(.{1,300}?)</\1\s*>", re.IGNORECASE | re.DOTALL
+)
+_TAGS = re.compile(r"<[^>]{0,2000}>")
+MIN_ITEM_WORDS = 30  # an issue item's text at least (a Monitor item is 150-600 words)
+MAX_ITEMS = 50  # title lines beyond this: not an issue page (a bound for hostile pages)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +149,8 @@ def parse_cdx(body: bytes) -> CdxPage:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"CDX answer is not JSON: {exc}") from exc
+    except RecursionError as exc:  # `[[[[…` 100,000 deep: a broken or hostile answer
+        raise InputError("CDX answer is nested too deeply to be CDX rows") from exc
     if not isinstance(data, list) or not all(isinstance(row, list) for row in data):
         raise InputError("CDX answer is not a list of rows")
     if not data:
@@ -229,6 +254,75 @@ def article_from_capture(
     )
 
 
+def articles_from_capture(
+    page: str, capture: Capture, *, base: str, fetched_at: str | None = None
+) -> list[RawArticle]:
+    """The articles in a captured page: one, or each item of a daily issue page that
+    holds several (`issue_items`), each under its own identity (its title's guess
+    until its text matches a WordPress post, `workers.sources.identity`)."""
+    try:
+        items = issue_items(article_region(page))
+    except RecursionError as exc:
+        raise InputError("captured page nested too deeply to read") from exc
+    if len(items) < 2:
+        return [article_from_capture(page, capture, base=base, fetched_at=fetched_at)]
+    found = []
+    for title, fragment in items:
+        item_page = (
+            f"<html><head><title>{html_lib.escape(title)}</title></head><body><article>"
+            f'<h1>{html_lib.escape(title)}</h1><div class="entry-content">{fragment}</div>'
+            "</article></body></html>"
+        )
+        found.append(article_from_capture(item_page, capture, base=base, fetched_at=fetched_at))
+    return found
+
+
+def issue_items(region: str) -> list[tuple[str, str]]:
+    """A daily issue page's items as (title, HTML holding the header line and the item's
+    paragraphs), or [] for a page of one article.
+
+    The 1990s-2000s issue pages put the Monitor's header line once, then each item
+    under a bold or heading title line (`<b>`, `<strong>`, `<h2>`-`<h4>`) of a few
+    words without a full stop, followed by its paragraphs; a title before the header
+    line is the page's own. Two or more such titles after the header line, each with
+    `MIN_ITEM_WORDS` of text, make an issue page."""
+    header = _HEADER_LINE.search(region)
+    if header is None:
+        return []
+    line_end = region.find("<", header.end())
+    header_line = _TAGS.sub("", region[header.start() : line_end if line_end > 0 else None])
+    titles = []
+    for match in _ITEM_TITLE.finditer(region, line_end if line_end > 0 else header.end()):
+        if _is_item_title(region, match):
+            titles.append(match)
+            if len(titles) > MAX_ITEMS:
+                return []  # not a daily issue (it had about ten items): read whole
+    if len(titles) < 2:
+        return []
+    items = []
+    for n, match in enumerate(titles):
+        end = titles[n + 1].start() if n + 1 < len(titles) else len(region)
+        fragment = region[match.end() : end]
+        if len(_TAGS.sub(" ", fragment).split()) < MIN_ITEM_WORDS:
+            return []  # a title without an item's text: not an issue page
+        title = html_lib.unescape(" ".join(_TAGS.sub("", match[2]).split()))
+        items.append((title, f"<p>{html_lib.escape(header_line.strip())}</p>{fragment}"))
+    return items
+
+
+def _is_item_title(region: str, match: re.Match[str]) -> bool:
+    """A title line: alone between tags (not a bold phrase inside a paragraph), 2 to 15
+    words, no closing full stop or colon unless every word is capitalized."""
+    before = region[max(0, match.start() - 200) : match.start()].rstrip()
+    after = region[match.end() : match.end() + 200].lstrip()
+    if not (before.endswith(">") and after[:1] in ("<", "")):
+        return False
+    words = html_lib.unescape(_TAGS.sub("", match[2])).split()
+    if not 2 <= len(words) <= 15:
+        return False
+    return not words[-1].endswith((".", ":")) or all(w[:1].isupper() for w in words)
+
+
 def article_region(page: str) -> str:
     """The page narrowed to the table cell that holds the Monitor's header line, for
     the site's table layouts (1990s-2000s), which have no article or main element: read
@@ -325,23 +419,24 @@ class WaybackSource:
         self.max_pages = config.max_pages or MAX_PAGES
 
     def discover(self, *, since: str | None, backfill: bool) -> Discovery:
-        """New captures of article pages, resuming an unfinished walk. A backfill run is
-        given no checkpoint (`crawl.run_source`), so it walks from the start again; the
-        captures fetched before are skipped without a request."""
+        """New captures of article pages, resuming an unfinished walk (module docstring,
+        "Early ends"). A backfill run is given no checkpoint (`crawl.run_source`), so it
+        walks from the start again; the captures fetched before are skipped without a
+        request."""
         state = _state(since)
-        resume = state.get("resume")
         newest = state.get("newest")
-        start = _year(self.config.from_year)
-        if resume is None and newest and not backfill:
-            start = max(start or "", _timestamp(newest))
+        windows = _windows(since) or [self._whole(newest, backfill=backfill)]
+        resume = state.get("resume")
         found = Discovery()
         keys: set[str] = set()
-        for _ in range(self.max_pages):
+        walked = Walked()
+        while windows and found.requests < self.max_pages:
+            low, high = windows[0]
             query = cdx_query(
                 self.archive.base,
                 url=_cdx_url(self.config.url),
-                from_=start,
-                to=_year(self.config.to_year),
+                from_=low,
+                to=high,
                 resume_key=resume,
             )
             try:
@@ -354,19 +449,44 @@ class WaybackSource:
                 found.requests += 1
             for capture in page.captures:
                 self._consider(capture, found, keys)
-                stamp = capture.captured_at
-                newest = stamp if newest is None else max(newest, stamp)
-            resume = page.resume_key
-            if resume is None:
-                break
-        found.checkpoint = json.dumps(
-            {k: v for k, v in (("resume", resume), ("newest", newest)) if v}, sort_keys=True
-        )
+                newest = capture.captured_at if newest is None else max(newest, capture.captured_at)
+            step = walked.step(page, (low, high), resume)
+            resume = step.resume
+            if step.error is not None:
+                found.errors.append((query, step.error))
+            if step.replace is not None:
+                windows[0:1] = step.replace
+        # WordPress-generation captures first: an old page read after its article's
+        # /program/ or root capture takes that URL instead of a guess (`identity`).
+        found.items.sort(key=lambda item: is_old_article_page(item.url.partition("id_/")[2]))
+        state_out: dict[str, object] = {"newest": newest} if newest else {}
+        if windows:  # not finished: the windows left, the first one's resume key
+            state_out["windows"] = windows
+            if resume:
+                state_out["resume"] = resume
+        found.checkpoint = json.dumps(state_out, sort_keys=True)
         return found
+
+    def _whole(self, newest: str | None, *, backfill: bool) -> tuple[str, str]:
+        """The walk's first window: the configured years, or from the newest capture
+        seen by the last finished walk, up to now (this month) when no end is set."""
+        low = _year(self.config.from_year) or f"{ARCHIVE_START_YEAR}"
+        if newest and not backfill:
+            low = max(low, _timestamp(newest))
+        high = _year(self.config.to_year) or datetime.now(UTC).strftime("%Y%m")
+        return low, max(high, low[:6])
 
     def _consider(self, capture: Capture, found: Discovery, keys: set[str]) -> None:
         """Add a capture worth fetching: an article page, not fetched before, whose
-        live page is not indexed, one per article and run."""
+        live page is not indexed, one per article and run. A row whose URL cannot be
+        read (`http://[::1/x/`) is that row's error alone."""
+        try:
+            canonical_url(capture.original)
+        except (URLError, ValueError) as exc:  # ValueError: urlsplit's own refusals
+            error = (capture.original, f"CDX row skipped: {exc}")
+            if error not in found.errors:  # a narrowed window lists the row again
+                found.errors.append(error)
+            return
         if not is_archived_article(capture.original):
             return
         url = identity_url(capture.original, None)  # an old page's is known once read
@@ -376,6 +496,95 @@ class WaybackSource:
             return
         keys.add(key)
         found.add(raw, capture.captured_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What one CDX answer means for the walk: the resume key to send next in the same
+    window, or the windows to put in its place (`[]`: it is done), and an error to report."""
+
+    resume: str | None = None
+    replace: list[tuple[str, str]] | None = None
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class Walked:
+    """The walk of the current window so far: resume keys seen, its newest row."""
+
+    keys: set[str] = dataclasses.field(default_factory=set)
+    newest: str = ""
+
+    def step(self, page: CdxPage, window: tuple[str, str], sent: str | None) -> Step:
+        """The next step after `page`, the answer to `window` sent with key `sent`.
+
+        A resume key already seen in this window (`sent` again, or an earlier one) would
+        loop: the window is narrowed, or dropped with an error when it cannot be. An
+        answer short of `PAGE_ROWS` without a key whose rows stop before the window's
+        last year (or month) was cut by the server's scan limit (module docstring): the
+        window is narrowed; a month still cut is reported and counted as done."""
+        low, high = window
+        self.newest = max([self.newest, *(c.timestamp for c in page.captures)])
+        key = page.resume_key
+        if key is not None and key != sent and key not in self.keys:
+            self.keys.add(key)
+            return Step(resume=key)
+        where = f"{low}-{high}"
+        if key is not None:
+            reason = f"the CDX server sent the resume key {key!r:.80} again for {where}"
+        elif (
+            page.captures
+            and len(page.captures) < PAGE_ROWS
+            and _stops_early(self.newest, low, high)
+        ):
+            reason = (
+                f"the CDX answer for {where} ended without a resume key at {self.newest}, "
+                "before the end of the range (the server's scan limit)"
+            )
+        else:
+            self._reset()
+            return Step(replace=[])  # the window is done
+        self._reset()
+        parts = narrower(low, high)
+        if parts is not None:
+            return Step(replace=parts)
+        return Step(replace=[], error=f"{reason}; it cannot be narrowed further")
+
+    def _reset(self) -> None:
+        self.keys.clear()
+        self.newest = ""
+
+
+def narrower(low: str, high: str) -> list[tuple[str, str]] | None:
+    """The window `low`-`high` (CDX `from`/`to`: 4 to 14 digits, `to` a prefix) cut into
+    its years, or, within one year, its months; None for a window of one month."""
+    first, last = int(low[:4]), int(high[:4])
+    if first < last:
+        return [
+            (low if year == first else f"{year:04d}", high if year == last else f"{year:04d}")
+            for year in range(first, last + 1)
+        ]
+    start, end = int(low[4:6] or 1), int(high[4:6] or 12)
+    if start >= end:
+        return None
+    return [
+        (
+            low if month == start and len(low) > 4 else f"{first:04d}{month:02d}",
+            f"{first:04d}{month:02d}",
+        )
+        for month in range(start, end + 1)
+    ]
+
+
+def _stops_early(newest: str, low: str, high: str) -> bool:
+    """Whether rows whose newest timestamp is `newest` stop before the window's last
+    year (a window of years) or last month (a window within one past year; this year's
+    captures are still coming in, so an incremental run's window is taken as it is)."""
+    if low[:4] < high[:4]:
+        return newest[:4] < high[:4]
+    if high[:4] >= datetime.now(UTC).strftime("%Y"):
+        return False
+    return newest[:6] < (high[:6] if len(high) >= 6 else f"{high[:4]}12")
 
 
 def _is_timestamp(value: object) -> bool:
@@ -404,6 +613,24 @@ def _timestamp(iso: str) -> str:
 
 def _year(year: int | None) -> str | None:
     return None if year is None else f"{year:04d}"
+
+
+def _windows(since: str | None) -> list[tuple[str, str]]:
+    """The windows an unfinished walk left in its checkpoint (none: a new walk)."""
+    try:
+        data = json.loads(since) if since else {}
+    except json.JSONDecodeError:
+        return []
+    windows = data.get("windows") if isinstance(data, dict) else None
+    if not isinstance(windows, list):
+        return []
+    return [
+        (w[0], w[1])
+        for w in windows
+        if isinstance(w, list)
+        and len(w) == 2
+        and all(isinstance(x, str) and x.isdigit() for x in w)
+    ]
 
 
 def _state(since: str | None) -> dict[str, str]:

@@ -76,6 +76,7 @@ class SearchQuery:
     mentions_to: str | None = None
     cites: str | None = None
     facets: bool = False
+    explain: bool = False  # fill SearchHit.matched
 
     @property
     def filtered(self) -> bool:
@@ -111,6 +112,9 @@ class SearchHit:
     headline: str = ""
     headline_synthesized: bool = False
     highlights: tuple[tuple[int, int], ...] = ()
+    # With SearchQuery.explain: what of the query this article matched, one label per
+    # word, spelling, synonym or name key (`search_terms.explain_parts`).
+    matched: tuple[str, ...] = ()
 
 
 # Facet name -> (value -> number of matching articles), most frequent first (years

@@ -37,7 +37,7 @@ from workers.enrich.publications import family_names
 from workers.model import Article, RawArticle
 from workers.retry import OVERLOADED_ITEM_STATUSES, UNAVAILABLE_STATUSES
 from workers.settings import Settings
-from workers.stores import es_client, es_search
+from workers.stores import es_client, es_search, search_terms
 from workers.stores import es_documents as docs
 from workers.stores.base import (
     Indexable,
@@ -336,7 +336,8 @@ class ElasticsearchStore:
             response = self.client.search(
                 index=self.alias, **{k.lstrip("_"): v for k, v in body.items()}
             )
-        return es_search.parse_response(response.body, facets=query.facets)
+        clauses = search_terms.query_clauses(query.text) if query.explain else None
+        return es_search.parse_response(response.body, facets=query.facets, clauses=clauses)
 
     def stats(self) -> StoreStats:
         with es_client.errors(self.location):

@@ -21,12 +21,11 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from workers.enrich.entities import translit_key
 from workers.enrich.publications import family_names
 from workers.headline import headline
 from workers.model import Article, RawArticle
 from workers.stores import base as stores_base
-from workers.stores import embedded_search
+from workers.stores import embedded_search, search_terms
 from workers.stores.base import (
     Indexable,
     Rebuild,
@@ -37,11 +36,14 @@ from workers.stores.base import (
     WriteOutcome,
 )
 
-SCHEMA_VERSION = 3  # 2: entity/date/outlet tables and headlines; 3: article_facets
+# 2: entity/date/outlet tables and headlines; 3: article_facets; 4: the FTS `keys`
+# column (name keys, `search_terms.name_keys`)
+SCHEMA_VERSION = 4
 # FTS columns after the rowid: the weights give title and named things more pull than
-# a word somewhere in the body.
-_FTS_COLUMNS = ("title", "body", "people", "places", "organizations", "outlets")
-_BM25_WEIGHTS = "5.0, 1.0, 2.0, 2.0, 2.0, 2.0"
+# a word somewhere in the body, and a name matched only by its key (another spelling)
+# less than the spelling itself.
+_FTS_COLUMNS = ("title", "body", "people", "places", "organizations", "outlets", "keys")
+_BM25_WEIGHTS = "5.0, 1.0, 2.0, 2.0, 2.0, 2.0, 0.5"
 # What `_index_enrichment` fills for an article, keyed by its rowid.
 _SIDE_TABLES = (
     "article_entities",
@@ -191,11 +193,24 @@ class EmbeddedStore:
         self._db.execute("COMMIT")
 
     def _migrate(self) -> None:
-        """Schema 1 or 2 → 3: headlines, the entity/date/outlet tables and the facet
-        keys, filled from the stored documents (inside `_initialize`'s transaction)."""
+        """Schema 1, 2 or 3 → 4: headlines, the entity/date/outlet tables, the facet
+        keys, entity keys with romanization and surname keys, and the full-text table
+        with its name-key column, filled from the stored
+        documents (inside `_initialize`'s transaction). FTS5 cannot add a column, so a
+        schema-3 full-text table is made anew."""
         rows = self._db.execute("SELECT rowid, document FROM articles").fetchall()
+        rebuild_fts = "keys" not in {
+            r[1] for r in self._db.execute("PRAGMA table_info(articles_fts)")
+        }
+        if rebuild_fts:
+            self._db.execute("DROP TABLE articles_fts")
+            fts = _DDL[_DDL.index("CREATE VIRTUAL TABLE") :]
+            self._db.execute(fts[: fts.index(";")])
         for rowid, document in rows:
-            self._index_enrichment(rowid, Article.from_document(json.loads(document)))
+            article = Article.from_document(json.loads(document))
+            self._index_enrichment(rowid, article)  # schema 4: romanization keys
+            if rebuild_fts:
+                self._insert_fts(rowid, article)
         self._db.execute(
             "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),)
         )
@@ -259,11 +274,7 @@ class EmbeddedStore:
         rowid = cursor.fetchone()[0]
         self._index_enrichment(rowid, article)
         self._db.execute("DELETE FROM articles_fts WHERE rowid = ?", (rowid,))
-        self._db.execute(
-            f"INSERT INTO articles_fts (rowid, {', '.join(_FTS_COLUMNS)}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (rowid, *_fts_values(article)),
-        )
+        self._insert_fts(rowid, article)
         self._db.execute("DELETE FROM internal_citations WHERE citing_id = ?", (article.id,))
         self._db.executemany(
             "INSERT INTO internal_citations (citing_id, publication, cited_on, target_id) "
@@ -275,6 +286,13 @@ class EmbeddedStore:
             ],
         )
         return WriteOutcome(article.id, "created" if row is None else "updated")
+
+    def _insert_fts(self, rowid: int, article: Article) -> None:
+        marks = ", ".join("?" for _ in _FTS_COLUMNS)
+        self._db.execute(
+            f"INSERT INTO articles_fts (rowid, {', '.join(_FTS_COLUMNS)}) VALUES (?, {marks})",
+            (rowid, *_fts_values(article)),
+        )
 
     def _index_enrichment(self, rowid: int, article: Article) -> None:
         """The headline and the filter/facet rows of one article (replacing old ones)."""
@@ -298,9 +316,7 @@ class EmbeddedStore:
                 }.items()
             ],
         )
-        keys = {
-            (e.type, translit_key(name)) for e in article.entities for name in (e.name, *e.aliases)
-        }
+        keys = {(e.type, key) for e in article.entities for key in search_terms.entity_keys(e)}
         self._db.executemany(
             "INSERT INTO entity_keys (article, type, key) VALUES (?, ?, ?)",
             [(rowid, kind, key) for kind, key in sorted(keys)],
@@ -476,4 +492,5 @@ def _fts_values(article: Article) -> tuple[str, ...]:
         names("location"),
         names("organization"),
         outlets,
+        search_terms.name_keys(article.title or "", article.body),
     )

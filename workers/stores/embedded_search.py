@@ -30,6 +30,8 @@ from workers.stores.base import (
 from workers.stores.search_terms import Clause
 
 BODY_COLUMN = 1  # `body` in embedded._FTS_COLUMNS: the column snippets come from
+# Every FTS column but `keys`: where a query's phrases are looked for.
+_TEXT_COLUMNS = "{title body people places organizations outlets}"
 _SNIPPET_TOKENS = 24
 _LEAD_CHARS = 200
 # Highlight markers inside the store: private-use characters no article contains; the
@@ -49,14 +51,16 @@ def search(db: sqlite3.Connection, query: SearchQuery) -> SearchResult:
         return SearchResult(total=0, hits=[])
     try:
         # Ranked on the shortest phrases (the same matches, each mention counted
-        # once); snippets mark every spelling the user's words stand for.
-        ranking = fts_query(search_terms.shortest(clauses))
+        # once); snippets mark every spelling the user's words stand for, in any
+        # clause (an article need not match them all).
+        ranking = search_terms.shortest(clauses)
         total, shown, matched = _ranked(db, query, ranking) if match else _newest(db, query)
-        rows = _shown_rows(db, shown, match)
+        rows = _shown_rows(db, shown, fts_query(clauses, any_clause=True))
         facets = sample = None
         if query.facets:
             sample = spread(matched, FACET_SAMPLE)
             facets = facets_of(db, sample)
+        explained = _explain(db, clauses, [r for r, _ in shown]) if query.explain else {}
     except sqlite3.OperationalError as exc:
         if "fts5" in str(exc) or "syntax" in str(exc):
             raise ValueError(f"cannot search for {query.text!r}: {exc}") from exc
@@ -77,6 +81,7 @@ def search(db: sqlite3.Connection, query: SearchQuery) -> SearchResult:
                 score=float(f"{score:.3g}"),
                 snippet=text,
                 highlights=spans,
+                matched=explained.get(rowid, ()),
             )
         )
     return SearchResult(
@@ -88,7 +93,7 @@ def search(db: sqlite3.Connection, query: SearchQuery) -> SearchResult:
 
 
 def _ranked(
-    db: sqlite3.Connection, query: SearchQuery, match: str
+    db: sqlite3.Connection, query: SearchQuery, clauses: list[Clause]
 ) -> tuple[int, list[tuple[int, float]], list[int]]:
     """Every match with its bm25 score in one FTS5 pass: the total, the `limit` best
     (rowid, score) and, when facets are asked for, all matching rowids (in rowid
@@ -96,7 +101,9 @@ def _ranked(
 
     FTS5 scores every match even for `ORDER BY rank LIMIT 10`, so scoring once and
     picking the top here costs one pass where a count, a facet list and a ranked
-    query cost three.
+    query cost three. When most clauses suffice (`search_terms.required`), the pass
+    runs on any clause and one cheap rowid pass per clause counts what each article
+    matched: articles with every clause first, then the others, each group by score.
     """
     # Filters on the side tables test a rowid; only publication and dates need the
     # article row, so the join happens only for them. The unary + keeps the rowid test
@@ -106,16 +113,57 @@ def _ranked(
     # SQLite would otherwise walk that index and run the MATCH once per article.
     needs_row = query.publication or query.date_from or query.date_to
     joined = "CROSS JOIN articles a ON a.rowid = articles_fts.rowid " if needs_row else ""
+    positive = [c for c in clauses if not c.negated]
+    need = search_terms.required(clauses)
+    relaxed = need < len(positive)
     # `rank` is bm25 with our column weights (set in EmbeddedStore._initialize); lower
     # is better, so (rank, rowid) tuples sort best first with a stable tie order.
     scored = db.execute(
         f"SELECT articles_fts.rank, articles_fts.rowid FROM articles_fts {joined}"
         f"WHERE articles_fts MATCH ?{where}",
-        [match, *params],
+        [fts_query(clauses, any_clause=relaxed), *params],
     ).fetchall()
-    best = heapq.nsmallest(query.limit, scored)
+    if relaxed:
+        counts: Counter[int] = Counter()
+        for clause in positive:
+            counts.update(
+                r[0]
+                for r in db.execute(
+                    "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?",
+                    (fts_query([clause]),),
+                )
+            )
+        # Missing clauses first in the key: an article with all of them sorts before
+        # any without, whatever their scores.
+        scored = [
+            (len(positive) - counts[rowid], rank, rowid)
+            for rank, rowid in scored
+            if counts[rowid] >= need
+        ]
+        best = [(rowid, -rank) for _, rank, rowid in heapq.nsmallest(query.limit, scored)]
+        matched = sorted(r[2] for r in scored) if query.facets else []
+        return len(scored), best, matched
+    best_plain = heapq.nsmallest(query.limit, scored)
     matched = [r[1] for r in scored] if query.facets else []
-    return len(scored), [(rowid, -rank) for rank, rowid in best], matched
+    return len(scored), [(rowid, -rank) for rank, rowid in best_plain], matched
+
+
+def _explain(
+    db: sqlite3.Connection, clauses: list[Clause], rowids: list[int]
+) -> dict[int, tuple[str, ...]]:
+    """Per shown article, what of the query it matched (`search_terms.explain_labels`):
+    one FTS5 lookup per phrase over the shown rowids only."""
+    if not rowids:
+        return {}
+    marks = ", ".join("?" for _ in rowids)
+    found: dict[int, list[str]] = {}
+    for label, clause in search_terms.explain_parts(clauses):
+        for (rowid,) in db.execute(
+            f"SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid IN ({marks})",
+            (fts_query([clause]), *rowids),
+        ):
+            found.setdefault(rowid, []).append(label)
+    return {rowid: tuple(labels) for rowid, labels in found.items()}
 
 
 def _newest(
@@ -214,22 +262,33 @@ def facet_keys(article: Article) -> str:
     return _KEY_SEP.join(f"{name}{_FACET_SEP}{value}" for name, value in sorted(keys))
 
 
-def fts_query(clauses: list[Clause]) -> str:
-    """Query clauses as an FTS5 expression: clauses AND-ed, phrases inside one OR-ed.
+def fts_query(clauses: list[Clause], *, any_clause: bool = False) -> str:
+    """Query clauses as an FTS5 expression: clauses AND-ed (OR-ed with `any_clause`),
+    phrases inside one OR-ed; negated clauses follow as `NOT (...)`.
 
     Every phrase is quoted so punctuation in a query ("Putin-Mori", "U.S.") can never
-    be read as FTS5 syntax; negated clauses follow as `NOT (...)`.
+    be read as FTS5 syntax. Phrases search the text columns, a clause's name keys the
+    `keys` column only (a key is no word of the text).
     """
 
     def group(clause: Clause) -> str:
         phrases = [p.replace('"', "") for p in clause.phrases if _WORD.search(p)]
-        return "(" + " OR ".join(f'"{p}"' for p in phrases) + ")" if phrases else ""
+        parts = []
+        if phrases:
+            parts.append(_TEXT_COLUMNS + " : (" + " OR ".join(f'"{p}"' for p in phrases) + ")")
+        keys = [k.replace('"', "") for k in clause.keys if _WORD.search(k)]
+        if keys:
+            parts.append("keys : (" + " OR ".join(f'"{k}"' for k in keys) + ")")
+        return "(" + " OR ".join(parts) + ")" if parts else ""
 
     positive = [g for c in clauses if not c.negated and (g := group(c))]
     if not positive:
         return ""
     negative = [g for c in clauses if c.negated and (g := group(c))]
-    return " AND ".join(positive) + "".join(f" NOT {g}" for g in negative)
+    joined = " OR ".join(positive) if any_clause and len(positive) > 1 else " AND ".join(positive)
+    if any_clause and len(positive) > 1 and negative:
+        joined = f"({joined})"
+    return joined + "".join(f" NOT {g}" for g in negative)
 
 
 def filters(query: SearchQuery, *, rowid: str = "a.rowid") -> tuple[str, list[Any]]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from workers.model import Article
 from workers.stores.base import Indexable, fingerprint
+from workers.stores.search_terms import entity_keys, name_keys
 
 # Fields added to the contract document for the index only; stripped again by `get`.
 INDEX_ONLY_FIELDS = (
@@ -26,6 +27,7 @@ INDEX_ONLY_FIELDS = (
     "places",
     "organizations",
     "names",
+    "name_keys",
     "outlets",
     "internal_targets",
     "internal_citation_count",
@@ -45,6 +47,10 @@ def to_source(item: Indexable, *, indexed_at: str) -> dict[str, Any]:
     doc["indexed_at"] = indexed_at
     for mention in doc["dates"]:
         mention["range"] = {"gte": mention["start"], "lte": mention["end"]}
+    # The keys `--person/--place/--org` match an entity by (search_terms.entity_keys):
+    # index-only, inside each nested entity so type and key hold for the same one.
+    for entity, stored in zip(article.entities, doc["entities"], strict=True):
+        stored["keys"] = sorted(entity_keys(entity))
     doc.update(facets(article))
     doc["raw"] = item.raw.to_dict()
     return doc
@@ -61,6 +67,9 @@ def facets(article: Article) -> dict[str, Any]:
         names.extend((entity.name, *entity.aliases))
     internal = [c.target_id for c in article.citations if c.kind == "internal" and c.target_id]
     out["names"] = list(dict.fromkeys(names))
+    # Romanization keys of the names in the text (search_terms.name_keys), matched by
+    # a query's keys: the embedded store's `keys` column.
+    out["name_keys"] = name_keys(article.title or "", article.body)
     out["outlets"] = sorted({c.source for c in article.citations})
     out["internal_targets"] = sorted(set(internal))
     out["internal_citation_count"] = sum(1 for c in article.citations if c.kind == "internal")
@@ -72,6 +81,9 @@ def from_source(source: dict[str, Any]) -> Article:
     """The article back from a stored `_source` (index-only fields removed)."""
     doc = {k: v for k, v in source.items() if k not in INDEX_ONLY_FIELDS}
     doc["dates"] = [{k: v for k, v in d.items() if k != "range"} for d in doc.get("dates") or ()]
+    doc["entities"] = [
+        {k: v for k, v in e.items() if k != "keys"} for e in doc.get("entities") or ()
+    ]
     return Article.from_document(doc)
 
 

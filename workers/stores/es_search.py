@@ -27,6 +27,14 @@ from workers.stores.search_terms import Clause
 # harder than a word somewhere in the body.
 SEARCH_FIELDS = ("title^5", "body", "names^2", "outlets.text^2")
 SNIPPET_CHARS = 200
+# A name matched only by its romanization key weighs less than its spelling (as in the
+# embedded store's bm25 weights).
+KEYS_BOOST = 0.5
+# Added to the score of an article matching every clause of a query where most
+# suffice: more than any BM25 sum here, so those articles come first.
+ALL_CLAUSES_BOOST = 1000.0
+ALL_CLAUSES = "all-clauses"
+_EXPLAIN = "explain-"
 _SOURCE = ["id", "title", "publication", "published_at", "url", "headline", "headline_synthesized"]
 _TERM_FACETS = {
     "publication": "publication",
@@ -39,18 +47,59 @@ _TERM_FACETS = {
 
 def clause_query(clause: Clause) -> dict[str, Any] | None:
     """One clause as a `simple_query_string`: its phrases quoted and OR-ed (`|`), so
-    punctuation ("Putin-Mori", "U.S.", a stray `|`) is never read as query syntax."""
-    phrases = [p.replace('"', "").replace("\\", " ").strip() for p in clause.phrases]
-    text = " | ".join(f'"{p}"' for p in phrases if p)
+    punctuation ("Putin-Mori", "U.S.", a stray `|`) is never read as query syntax; its
+    name keys the same way on `name_keys` (the embedded store's `keys` column)."""
+    parts = [
+        q
+        for q in (
+            _quoted(clause.phrases, list(SEARCH_FIELDS)),
+            _quoted(clause.keys, [f"name_keys^{KEYS_BOOST}"]),
+        )
+        if q
+    ]
+    if len(parts) <= 1:
+        return parts[0] if parts else None
+    return {"bool": {"should": parts, "minimum_should_match": 1}}
+
+
+def _quoted(phrases: tuple[str, ...], fields: list[str]) -> dict[str, Any] | None:
+    cleaned = [p.replace('"', "").replace("\\", " ").strip() for p in phrases]
+    text = " | ".join(f'"{p}"' for p in cleaned if p)
     if not text:
         return None
-    return {
-        "simple_query_string": {
-            "query": text,
-            "fields": list(SEARCH_FIELDS),
-            "default_operator": "and",
+    return {"simple_query_string": {"query": text, "fields": fields, "default_operator": "and"}}
+
+
+def text_query(clauses: list[Clause]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(must, should) for the positive clauses: all of them, or when most suffice
+    (`search_terms.required`), at least that many, with every-clause matches lifted
+    above the others by a constant ALL_CLAUSES_BOOST named "all" (the embedded store
+    sorts them first; `parse_response` takes the boost off the shown score)."""
+    positive = [
+        q for c in search_terms.shortest(clauses) if not c.negated and (q := clause_query(c))
+    ]
+    if search_terms.required(clauses) >= len(positive):
+        return positive, []
+    some = {"bool": {"should": positive, "minimum_should_match": search_terms.MIN_SHOULD_MATCH}}
+    every = {
+        "constant_score": {
+            "filter": {"bool": {"filter": positive}},
+            "boost": ALL_CLAUSES_BOOST,
+            "_name": ALL_CLAUSES,
         }
     }
+    return [some], [every]
+
+
+def explain_queries(clauses: list[Clause]) -> list[dict[str, Any]]:
+    """One named, zero-weight query per thing `--explain` reports: the hit's
+    `matched_queries` then say which matched, the score unchanged."""
+    out = []
+    for n, (_, part) in enumerate(search_terms.explain_parts(clauses)):
+        query = clause_query(part)
+        if query is not None:
+            out.append({"constant_score": {"filter": query, "boost": 0, "_name": f"{_EXPLAIN}{n}"}})
+    return out
 
 
 def _ci(field: str, value: str) -> dict[str, Any]:
@@ -89,6 +138,7 @@ def entity_clause(wanted: search_terms.EntityFilter) -> dict[str, Any]:
     should = [
         _ci(f"entities.{field}", name) for name in wanted.names for field in ("name", "aliases")
     ]
+    should += [{"term": {"entities.keys": key}} for key in wanted.keys]
     if wanted.wikidata:
         should.append({"term": {"entities.wikidata": wanted.wikidata}})
     return {
@@ -166,14 +216,23 @@ def search_body(query: SearchQuery) -> dict[str, Any] | None:
     clauses = search_terms.query_clauses(query.text)
     # Scored on the shortest phrases, as in the embedded store (the same matches, each
     # mention counted once); highlighted on every spelling the user's words stand for.
-    must = [q for c in search_terms.shortest(clauses) if not c.negated and (q := clause_query(c))]
+    must, should = text_query(clauses)
     must_not = [q for c in clauses if c.negated and (q := clause_query(c))]
     marked = [q for c in clauses if not c.negated and (q := clause_query(c))]
     if not must and query.text.strip():  # only NOT terms or punctuation: nothing to find
         return None
+    if query.explain:
+        should += explain_queries(clauses)
     sort: list[Any] = [{"published_at": {"order": "desc", "missing": "_last"}}, {"id": "desc"}]
     body: dict[str, Any] = {
-        "query": {"bool": {"must": must, "must_not": must_not, "filter": filters(query)}},
+        "query": {
+            "bool": {
+                "must": must,
+                "should": should,
+                "must_not": must_not,
+                "filter": filters(query),
+            }
+        },
         "sort": ["_score", *sort] if must else sort,
         "size": query.limit,
         "track_total_hits": True,
@@ -197,13 +256,25 @@ def search_body(query: SearchQuery) -> dict[str, Any] | None:
     return body
 
 
-def parse_response(response: dict[str, Any], *, facets: bool) -> SearchResult:
-    """A `_search` answer as the stores' `SearchResult`."""
+def parse_response(
+    response: dict[str, Any], *, facets: bool, clauses: list[Clause] | None = None
+) -> SearchResult:
+    """A `_search` answer as the stores' `SearchResult`; `clauses` (with `--explain`)
+    label the named queries a hit matched."""
+    labels = [label for label, _ in search_terms.explain_parts(clauses or [])]
     hits = []
     for hit in response["hits"]["hits"]:
         src = hit["_source"]
         fragments = (hit.get("highlight") or {}).get("body") or [""]
         text, marks = search_terms.unmark(fragments[0])
+        named = list(hit.get("matched_queries") or [])
+        score = float(hit.get("_score") or 0.0)
+        if ALL_CLAUSES in named:
+            score -= ALL_CLAUSES_BOOST
+        matched = tuple(
+            labels[i]
+            for i in sorted(int(n[len(_EXPLAIN) :]) for n in named if n.startswith(_EXPLAIN))
+        )
         hits.append(
             SearchHit(
                 id=src["id"],
@@ -213,9 +284,10 @@ def parse_response(response: dict[str, Any], *, facets: bool) -> SearchResult:
                 url=src.get("url"),
                 headline=src.get("headline") or src.get("title") or "",
                 headline_synthesized=bool(src.get("headline_synthesized")),
-                score=float(f"{float(hit.get('_score') or 0.0):.3g}"),
+                score=float(f"{score:.3g}"),
                 snippet=text,
                 highlights=marks,
+                matched=matched,
             )
         )
     found: Facets | None = None

@@ -4,23 +4,29 @@ Pure functions over the enrichers' own tables (the gazetteer, the outlet list, t
 publication registry), read-only, so `monitor search Kiriyenko` finds the articles
 about Sergei Kirienko in the embedded store and in Elasticsearch alike.
 
-A query is a list of clauses, all of which must match; a clause matches when any of
-its phrases does. `Putin OR Yeltsin Chechnya` is two clauses: (Putin | Yeltsin) and
-Chechnya; `NOT Gazprom` negates one clause. A phrase that names a known entity by
-any spelling (`Kiriyenko`, `U.S.`, `Eltsin`) widens its clause to every spelling of
-that entity, so the text match and the entity match rank together.
+A query is a list of clauses; a clause matches when any of its phrases does.
+`Putin OR Yeltsin Chechnya` is two clauses: (Putin | Yeltsin) and Chechnya; `NOT
+Gazprom` negates one clause. Up to two clauses must all match; of longer queries most
+must (`required`), and articles with every clause rank first. A phrase that names a
+known entity by any spelling (`Kiriyenko`, `U.S.`, `Eltsin`) widens its clause to
+every spelling of that entity, a word of the field's vocabulary to its synonyms
+(`militants` → rebels, fighters …), and every phrase also matches by its name key
+(`name_key`: Shoygu/Shoigu, Basayev/Basaev, Yeltsin/Jeltsin), so names no list holds
+match by the rules of transliteration, in the query and in the text alike.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from workers.enrich import publications
 from workers.enrich.citations import canonical_source
 from workers.enrich.entities import Entry, gazetteer, translit_key
-from workers.model import EntityType
+from workers.model import Entity, EntityType
 
 # Highlight markers inside the stores (private-use characters no article contains);
 # `unmark` turns them into offsets, the CLI into bold or **stars**.
@@ -30,9 +36,52 @@ _OPERATORS = {"AND", "OR", "NOT"}
 _WIKIDATA = re.compile(r"^Q\d+$")
 _HAS_WORD = re.compile(r"\w")
 _WORDS = re.compile(r"\w+")
+# A word of a name, the soft sign's apostrophe inside it ("Shamil'", "Tat'yana").
+_KEY_WORDS = re.compile(r"\w(?:[\w'’ʹʼ]*\w)?")
 # Spellings too short to search for on their own: "US" would match every "us".
 _MIN_SAFE_LETTERS = 3
-_MAX_NGRAM = 4
+# More words than this in one query is not an analyst's question: refused with a
+# clear error before any work (a 10,000-word OR once held search for minutes).
+MAX_QUERY_TERMS = 64
+# A possessive pasted from a text ("Kiriyenko's", "Yamadaevs’"): the name without it.
+_POSSESSIVE = re.compile(r"(?<=\w)['’](?:s\b)?$", re.IGNORECASE)
+# The field's own synonyms, applied in both stores (docs/search.md lists them): an
+# analyst asking for "militants" wants the article that says "rebels". Singular forms;
+# a plural in the query is matched by its singular (`_singular`), the stores' stemmers
+# match the plurals in the text.
+SYNONYMS: tuple[tuple[str, ...], ...] = (
+    ("militant", "rebel", "guerrilla", "insurgent", "fighter"),
+    ("accord", "agreement", "treaty", "deal"),
+    ("summit", "meeting"),
+    # Russia's federal subjects as English texts name them ("Stavropol Krai" is the
+    # "Stavropol region" of the text).
+    ("krai", "kray", "oblast", "region"),
+)
+# Name keys: one spelling for the romanizations of a Russian or Caucasian name, rule
+# by rule, in order (on a lower-case word without diacritics): the soft sign's
+# apostrophe goes, dzh is j, kh is h, ts/tz is c, yo is e (Seleznyov/Seleznev),
+# i/y/j before e is e (Yeltsin/Jeltsin/Eltsin, Basayev/Basaev, Kiriyenko/Kirienko),
+# y and j are i (Tsoy/Tsoi/Tsoj, Zyuganov/Ziuganov), doubled letters are single
+# (Gussinsky/Gusinsky, -skiy/-sky).
+_KEY_RULES = tuple(
+    (re.compile(pattern), replacement)
+    for pattern, replacement in (
+        (r"['’ʹʼ`]", ""),
+        (r"dzh", "j"),
+        (r"kh", "h"),
+        (r"t[sz]", "c"),
+        (r"yo", "e"),
+        (r"[iyj]+e", "e"),
+        (r"[yj]", "i"),
+        (r"(.)\1+", r"\1"),
+    )
+)
+# Romanization keys among an entity's keys start with this, apart from the gazetteer's
+# transliteration keys (`entity_keys`).
+_RULED = "~"
+# A capitalized word of at least this many letters is a name worth a key in the index.
+_KEYED_LETTERS = 4
+_NAME_WORD = re.compile(r"\b[A-Z][\w'’ʹʼ-]*")
 # Scholarly (ISO 9 / Czech-style) transliteration marks to the English spellings the
 # gazetteer holds: "Kučma" is Kuchma, "Žirinovskij" Zhirinovsky.
 _SCHOLARLY = str.maketrans(
@@ -75,13 +124,32 @@ ENTITY_TYPES: dict[str, EntityType] = {
 }
 
 
+class QueryTooLong(ValueError):
+    """More than MAX_QUERY_TERMS words: a user's mistake, said in one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One thing the user typed in a clause and what it was widened to: the known
+    entity it names and that entity's spellings, or the field's synonyms of a word."""
+
+    typed: str
+    entity: str | None = None
+    spellings: tuple[str, ...] = ()
+    synonyms: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Clause:
-    """Any of `phrases` (OR); `entity` names the known entity the clause was widened to."""
+    """Any of `phrases` (OR), or any of `keys` in the stores' name-key field.
+
+    `terms` says, per typed term, what the clause was widened to (the "(as …)" line
+    and `--explain`); equality is about what is searched, so it leaves them out."""
 
     phrases: tuple[str, ...]
     negated: bool = False
-    entity: str | None = None
+    keys: tuple[str, ...] = field(default=(), compare=False)
+    terms: tuple[Term, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +172,15 @@ def parse(text: str) -> list[Clause]:
     tokens: list[tuple[str, bool]] = []  # (text, quoted)
     for phrase, word in _QUERY_TOKEN.findall(text):
         term = (phrase or word).replace('"', "").replace("\\", " ").strip()
+        if not phrase:
+            term = _POSSESSIVE.sub("", term)
         if _HAS_WORD.search(term):
             tokens.append((" ".join(term.split()), bool(phrase)))
+        if len(tokens) > MAX_QUERY_TERMS:
+            raise QueryTooLong(
+                f"a query holds at most {MAX_QUERY_TERMS} words or phrases; "
+                "search for fewer, or use filters"
+            )
     clauses: list[Clause] = []
     join_next = negate_next = False
     i = 0
@@ -128,7 +203,7 @@ def parse(text: str) -> list[Clause]:
 
 def _entity_span(tokens: list[tuple[str, bool]], start: int) -> int:
     """How many unquoted words from `start` name one known entity (1 if none)."""
-    for width in range(min(_MAX_NGRAM, len(tokens) - start), 1, -1):
+    for width in range(min(_longest_name(), len(tokens) - start), 1, -1):
         words = tokens[start : start + width]
         if any(quoted or t in _OPERATORS for t, quoted in words):
             continue
@@ -138,24 +213,90 @@ def _entity_span(tokens: list[tuple[str, bool]], start: int) -> int:
 
 
 def expand(clauses: list[Clause]) -> list[Clause]:
-    """Each phrase naming a known entity replaced by every safe spelling of it."""
+    """Each phrase naming a known entity replaced by every safe spelling of it, a word
+    of the field's vocabulary joined by its synonyms, and every phrase's name key."""
     out: list[Clause] = []
     for clause in clauses:
         phrases: list[str] = []
-        entity = None
+        terms: list[Term] = []
         for phrase in clause.phrases:
             found = lookup(phrase)
             if found is None:
-                phrases.append(phrase)
+                synonyms = synonyms_of(phrase)
+                phrases += [phrase, *synonyms]
+                terms.append(Term(phrase, synonyms=synonyms))
                 continue
-            entity = found.name
             spellings = query_spellings(found.name)
             if _safe(phrase) and phrase.casefold() not in {s.casefold() for s in spellings}:
                 phrases.append(phrase)
             phrases.extend(spellings)
+            terms.append(Term(phrase, entity=found.name, spellings=spellings))
         unique = tuple(dict.fromkeys(phrases))
-        out.append(Clause(unique, negated=clause.negated, entity=entity))
+        keys = tuple(dict.fromkeys(k for p in unique if (k := _keyable(p))))
+        out.append(Clause(unique, negated=clause.negated, keys=keys, terms=tuple(terms)))
     return out
+
+
+def _keyable(phrase: str) -> str:
+    """The phrase's name key when the index can hold it (every word a name's length:
+    shorter words get no key there), else ""."""
+    words = _KEY_WORDS.findall(phrase)
+    if not words or any(sum(ch.isalpha() for ch in w) < _KEYED_LETTERS for w in words):
+        return ""
+    return phrase_key(phrase)
+
+
+def synonyms_of(phrase: str) -> tuple[str, ...]:
+    """The field's synonyms of a one-word phrase ("militants" → "militant", "rebel" …),
+    without the word itself; () for any other phrase."""
+    word = _singular(phrase.casefold())
+    for group in SYNONYMS:
+        if word in group:
+            return tuple(w for w in group if w != phrase.casefold())
+    return ()
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
+def required(clauses: list[Clause]) -> int:
+    """How many of the positive clauses an article must match.
+
+    All of one or two; one may be missing of three or four; a quarter of longer
+    queries (Elasticsearch's `minimum_should_match` "2<-1 4<75%", MIN_SHOULD_MATCH).
+    Articles that match every clause still rank first (both stores)."""
+    n = sum(not c.negated for c in clauses)
+    if n <= 2:
+        return n
+    if n <= 4:
+        return n - 1
+    return math.floor(n * 0.75)
+
+
+MIN_SHOULD_MATCH = "2<-1 4<75%"
+
+
+def explain_parts(clauses: list[Clause]) -> list[tuple[str, Clause]]:
+    """Each thing a search looks for, labelled for `--explain`, as a one-phrase clause
+    a store can test an article against: the words as typed, a known entity's other
+    spellings ("Kirienko (spelling of Sergei Kirienko)"), synonyms ("rebels (synonym
+    of militants)") and name keys ("key shoigu (another romanization)")."""
+    parts: list[tuple[str, Clause]] = []
+    for clause in clauses:
+        if clause.negated:
+            continue
+        for term in clause.terms:
+            parts.append((term.typed, Clause((term.typed,))))
+            for spelling in term.spellings:
+                if spelling.casefold() != term.typed.casefold():
+                    label = f"{spelling} (spelling of {term.entity})"
+                    parts.append((label, Clause((spelling,))))
+            for synonym in term.synonyms:
+                parts.append((f"{synonym} (synonym of {term.typed})", Clause((synonym,))))
+        for key in clause.keys:
+            parts.append((f"key {key} (another romanization)", Clause((), keys=(key,))))
+    return parts
 
 
 def query_clauses(text: str) -> list[Clause]:
@@ -170,7 +311,9 @@ def shortest(clauses: list[Clause]) -> list[Clause]:
 
     "Vladimir Putin" matches nothing that "Putin" does not, so the shorter clause
     finds the same articles; in a bm25 sum the longer phrase would only count the same
-    mention twice, and each phrase costs the ranking a pass over its matches.
+    mention twice, and each phrase costs the ranking a pass over its matches. Each
+    phrase's runs of words are looked up in a set of the clause's phrases: linear in
+    the number of phrases (a pairwise test took seconds on a 2,000-term OR).
     """
 
     def words(phrase: str) -> tuple[str, ...]:
@@ -179,19 +322,21 @@ def shortest(clauses: list[Clause]) -> list[Clause]:
     out = []
     for clause in clauses:
         spans = [words(p) for p in clause.phrases]
+        present = {span for span in spans if span}
         kept = tuple(
             phrase
             for phrase, span in zip(clause.phrases, spans, strict=True)
-            if not any(other != span and _contains(span, other) for other in spans if other)
+            if not any(part in present for part in _inner_runs(span))
         )
-        out.append(Clause(kept, negated=clause.negated, entity=clause.entity))
+        keys = tuple(dict.fromkeys(k for p in kept if (k := _keyable(p))))
+        out.append(Clause(kept, clause.negated, keys=keys, terms=clause.terms))
     return out
 
 
-def _contains(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
-    """Whether `shorter` occurs in `longer` as consecutive words."""
-    width = len(shorter)
-    return any(longer[i : i + width] == shorter for i in range(len(longer) - width + 1))
+def _inner_runs(span: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """Every run of consecutive words of `span` shorter than it."""
+    n = len(span)
+    return [span[i : i + w] for w in range(1, n) for i in range(n - w + 1)]
 
 
 def lookup(name: str) -> Entry | None:
@@ -208,9 +353,64 @@ def lookup(name: str) -> Entry | None:
         return exact
     if not _safe(cleaned):
         return None
-    return gaz.by_key.get(translit_key(cleaned)) or gaz.by_key.get(
-        translit_key(cleaned.translate(_SCHOLARLY))
+    return (
+        gaz.by_key.get(translit_key(cleaned))
+        or gaz.by_key.get(translit_key(cleaned.translate(_SCHOLARLY)))
+        or gaz.by_key.get(translit_key(cleaned.replace("-", "")))  # Co-operation
+        or _by_name_key().get(phrase_key(cleaned.translate(_SCHOLARLY)))
     )
+
+
+@lru_cache(maxsize=1)
+def _by_name_key() -> dict[str, Entry]:
+    """Gazetteer entries by the name key of a spelling, for spellings no list holds
+    ("Shoygu" is Sergei Shoigu); a key two entries share names neither."""
+    found: dict[str, Entry | None] = {}
+    for surface, entry in gazetteer().by_surface.items():
+        key = phrase_key(surface)
+        if not _safe(surface) or not key:
+            continue
+        if found.get(key, entry) != entry:
+            found[key] = None
+        else:
+            found[key] = entry
+    return {key: entry for key, entry in found.items() if entry is not None}
+
+
+@lru_cache(maxsize=1)
+def _longest_name() -> int:
+    """Words in the longest spelling the gazetteer knows: how far a query's words are
+    tried as one name ("Organization for Security and Co-operation in Europe")."""
+    return max((len(surface.split()) for surface in gazetteer().by_surface), default=1)
+
+
+def name_key(word: str) -> str:
+    """One spelling for a word's romanizations (the rules in `_KEY_RULES`)."""
+    text = unicodedata.normalize("NFKD", word.casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    for pattern, replacement in _KEY_RULES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def phrase_key(phrase: str) -> str:
+    """The name keys of a phrase's words, space-separated: what a query phrase looks
+    for in the stores' name-key field."""
+    return " ".join(name_key(w) for w in _KEY_WORDS.findall(phrase))
+
+
+def name_keys(*texts: str) -> str:
+    """The name-key field of an article: the key of every capitalized word of at
+    least four letters in its title and text, in order (so a two-word name keeps its
+    words adjacent for a phrase match)."""
+    keys = []
+    for text in texts:
+        for match in _NAME_WORD.finditer(text):
+            word = _POSSESSIVE.sub("", match.group())
+            for part in _KEY_WORDS.findall(word):
+                if sum(ch.isalpha() for ch in part) >= _KEYED_LETTERS:
+                    keys.append(name_key(part))
+    return " ".join(keys)
 
 
 def searchable_spellings(canonical: str) -> tuple[str, ...]:
@@ -241,7 +441,11 @@ def _safe(spelling: str) -> bool:
 
 
 def entity_filter(kind: str, value: str) -> EntityFilter:
-    """`--person/--place/--org VALUE`: canonical name, any alias, or a Wikidata id."""
+    """`--person/--place/--org VALUE`: canonical name, any alias, or a Wikidata id.
+
+    The keys are those `entity_keys` gives an entity: a known entity's spellings, and
+    the romanization keys of the value, so a name no list holds matches by rule
+    ("Jamadaev") and a surname alone finds every person of that name ("Yamadaev")."""
     entity_type = ENTITY_TYPES[kind]
     value = " ".join(value.split())
     if _WIKIDATA.match(value):
@@ -252,8 +456,23 @@ def entity_filter(kind: str, value: str) -> EntityFilter:
     if found is not None:
         names = [*searchable_spellings(found.name), value]
         wikidata = found.wikidata
-    keys = tuple(dict.fromkeys(translit_key(n) for n in names))
-    return EntityFilter(entity_type, tuple(dict.fromkeys(names)), keys, wikidata)
+    keys = [translit_key(n) for n in names]
+    keys += [_RULED + k for n in names if (k := phrase_key(_POSSESSIVE.sub("", n)))]
+    return EntityFilter(
+        entity_type, tuple(dict.fromkeys(names)), tuple(dict.fromkeys(keys)), wikidata
+    )
+
+
+def entity_keys(entity: Entity) -> set[str]:
+    """What `entity_filter` keys match an entity by: the transliteration key of its
+    name and aliases (the gazetteer's lookup), their romanization keys (marked apart,
+    `_RULED`), and for a person of several words the key of the surname alone."""
+    names = (entity.name, *entity.aliases)
+    keys = {translit_key(n) for n in names}
+    keys |= {_RULED + k for n in names if (k := phrase_key(n))}
+    if entity.type == "person":
+        keys |= {_RULED + name_key(n.split()[-1]) for n in names if len(n.split()) > 1}
+    return keys
 
 
 def outlet(name: str) -> str:

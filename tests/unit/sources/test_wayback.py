@@ -26,10 +26,15 @@ from workers.model import InputError
 from workers.pipeline import DEFAULT_PIPELINE
 from workers.sources.wayback import (
     Capture,
+    CdxPage,
+    Walked,
     article_from_capture,
+    articles_from_capture,
     cdx_query,
     identity_url,
     is_archived_article,
+    issue_items,
+    narrower,
     parse_capture_url,
     parse_cdx,
     wp_slug,
@@ -140,6 +145,7 @@ def test_parse_cdx_skips_rows_that_are_not_captures() -> None:
         b'[["urlkey", "digest"], ["x", "y"]]',
         b"[1, 2]",
         b"\xff\xfe\x00",
+        b"[" * 100_000 + b"]" * 100_000,  # issue 22: was a RecursionError
     ],
 )
 def test_parse_cdx_refuses_answers_that_are_not_cdx_json(body: bytes) -> None:
@@ -243,3 +249,126 @@ def test_hostile_capture_pages_fail_as_bad_input() -> None:
     deep = "<table><tr><td>" * 3000 + "Publication: Monitor Volume: 1 Issue: 1 Text."
     with pytest.raises(InputError):  # bounded: nothing readable, or too deep
         article_from_capture(deep, capture, base=BASE)
+
+
+# ---- early ends (issue 23): CDXServer.java prints a resume key only when the row limit
+# was reached, and stops after queryMaxLimit lines read: a cut answer has no key.
+def test_narrower_cuts_years_then_months_then_stops() -> None:
+    assert narrower("2001", "2003") == [("2001", "2001"), ("2002", "2002"), ("2003", "2003")]
+    assert narrower("20050315000000", "202603")[0] == ("20050315000000", "2005")
+    assert narrower("20050315000000", "202603")[-1] == ("2026", "202603")
+    assert narrower("2005", "2005") == [(f"2005{m:02d}", f"2005{m:02d}") for m in range(1, 13)]
+    assert narrower("20261105000000", "202612") == [
+        ("20261105000000", "202611"),
+        ("202612", "202612"),
+    ]
+    assert narrower("200503", "200503") is None
+
+
+def _page(*stamps: str, key: str | None = None) -> CdxPage:
+    return CdxPage([Capture(s, f"https://jamestown.org/a-b-{s}/") for s in stamps], key)
+
+
+def test_a_short_answer_without_a_key_that_stops_early_is_narrowed() -> None:
+    step = Walked().step(_page("20010101000000", "20020101000000"), ("2001", "2006"), None)
+    assert step.replace == narrower("2001", "2006") and step.error is None
+
+
+def test_a_short_answer_that_reaches_the_last_year_is_the_end_of_the_window() -> None:
+    step = Walked().step(_page("20010101000000", "20060101000000"), ("2001", "2006"), None)
+    assert step.replace == [] and step.resume is None
+    assert Walked().step(_page(), ("2001", "2006"), None).replace == []  # nothing there
+
+
+def test_the_newest_row_of_every_page_of_the_window_counts() -> None:
+    walked = Walked()
+    assert walked.step(_page("20060101000000", key="k1"), ("2001", "2006"), None).resume == "k1"
+    assert walked.step(_page("20010101000000"), ("2001", "2006"), "k1").replace == []
+
+
+def test_a_resume_key_seen_before_narrows_or_ends_the_window_with_an_error() -> None:
+    walked = Walked()
+    assert walked.step(_page("20050101000000", key="k"), ("2005", "2005"), None).resume == "k"
+    again = walked.step(_page("20050101000000", key="k"), ("2005", "2005"), "k")
+    assert again.replace == narrower("2005", "2005") and again.resume is None
+    month = Walked()
+    month.step(_page("20050101000000", key="k"), ("200501", "200501"), None)
+    stuck = month.step(_page("20050101000000", key="k"), ("200501", "200501"), "k")
+    assert stuck.replace == [] and stuck.error is not None and "again" in stuck.error
+
+
+# ---- daily issue pages holding several items (issue 23) -------------------------------
+# The 1990s daily Monitor put one header line over the issue, then each item under a
+# bold title line (the dev set's real-articles/item10.txt shows one such title inside a
+# body: "Chernomyrdin Takes His Distance."). Written here in that shape.
+ISSUE_ITEMS = [
+    (
+        "Yeltsin Names Kirienko",
+        "Russian President Boris Yeltsin has formally nominated Sergei Kirienko, 35, as his "
+        "choice for prime minister and called on the Duma to endorse that choice. The Duma "
+        "has three chances to approve the president's choice (BBC, March 27).",
+    ),
+    (
+        "Chernomyrdin Takes His Distance.",
+        "Former Prime Minister Viktor Chernomyrdin said he would run for president in 2000 "
+        "and that he had left the government <b>on good terms</b> with Yeltsin, though his "
+        "aides spoke of betrayal in private (NTV, March 28).",
+    ),
+    (
+        "Duma Sets A Date For The Vote",
+        "Speaker Gennady Seleznev said the Duma would hold its first vote on April 10 and "
+        "that the Communist faction had not yet decided how to vote, after a meeting of "
+        "the council of the chamber on Friday (Interfax, March 27).",
+    ),
+]
+ISSUE_PAGE = (
+    "<html><head><title>Monitor Vol 4 Issue 60 - The Jamestown Foundation</title></head>"
+    '<body><table><tr><td width="150"><a href="/">Home</a></td><td><font size="2">'
+    "<b>The Monitor</b><br><br>Publication: Monitor Volume: 4 Issue: 60<br><br>"
+    + "".join(f"<p><b>{title}</b></p><p>{text}</p>" for title, text in ISSUE_ITEMS)
+    + "</font></td></tr></table><table><tr><td>Copyright The Jamestown Foundation</td></tr>"
+    "</table></body></html>"
+)
+ISSUE_URL = "http://www.jamestown.org/publications_details.php?volume_id=4&issue_id=60&article_id=1"
+
+
+def test_an_issue_page_with_several_items_becomes_several_articles() -> None:
+    raws = articles_from_capture(ISSUE_PAGE, Capture("19980330000000", ISSUE_URL), base=BASE)
+    assert [raw.title for raw in raws] == [title for title, _ in ISSUE_ITEMS]
+    for raw, (_, text) in zip(raws, ISSUE_ITEMS, strict=True):
+        assert raw.text.startswith(text[:40])  # its own text, from its start
+        assert (raw.publication, raw.volume, raw.issue) == ("Monitor", 4, 60)
+        assert "Copyright" not in raw.text and "Home" not in raw.text
+    assert len({raw.url for raw in raws}) == 3  # three identities
+    # the bold phrase inside a paragraph is not a title: item 2 is whole
+    assert "on good terms with Yeltsin" in raws[1].text
+
+
+def test_a_page_of_one_article_is_not_split() -> None:
+    (raw,) = articles_from_capture(TABLE_PAGE, Capture("20050101000000", OLD_URL), base=BASE)
+    assert raw.title == TITLE
+    assert issue_items(ISSUE_PAGE.replace("<p><b>Duma Sets", "<p>Duma Sets")) != []
+    # one titled item after the header is one article, not an issue
+    one = ISSUE_PAGE.split("<p><b>Chernomyrdin")[0] + "</font></td></tr></table></body></html>"
+    assert issue_items(one) == []
+
+
+def test_a_page_of_a_hundred_thousand_title_lines_is_read_whole_in_linear_time() -> None:
+    """Each candidate looks at most 200 characters around it and the count is capped:
+    a hostile page of title lines is not split (and not read quadratically)."""
+    hostile = ISSUE_PAGE.replace("</font>", "<p><b>Title line</b></p>" * 100_000 + "</font>")
+    assert issue_items(hostile) == []
+
+
+def test_this_years_window_is_taken_as_it_answers() -> None:
+    """An incremental run asks from the newest capture to now: captures of this year
+    are still coming in, so rows ending in January are no sign of a cut (one request
+    per idle run, as before)."""
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    window = (f"{now.year}0101000000", now.strftime("%Y%m"))
+    step = Walked().step(_page(f"{now.year}0101000000"), window, None)
+    assert step.replace == [] and step.error is None
+    past = (f"{now.year - 1}0101000000", f"{now.year - 1}12")
+    assert Walked().step(_page(f"{now.year - 1}0101000000"), past, None).replace

@@ -82,24 +82,66 @@ def test_entities_are_searchable_by_canonical_name(store: EmbeddedStore) -> None
     assert store.search(SearchQuery("Vladimir")).total == 1
 
 
+def group(*phrases: str, keys: tuple[str, ...] = ()) -> str:
+    """One clause as fts_query writes it: quoted phrases in the text columns, quoted
+    name keys in the `keys` column."""
+    text = "{title body people places organizations outlets} : (" + " OR ".join(
+        f'"{p}"' for p in phrases
+    )
+    keyed = " OR keys : (" + " OR ".join(f'"{k}"' for k in keys) + ")" if keys else ""
+    return f"({text}){keyed})"
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("pipeline dispute", '("pipeline") AND ("dispute")'),
-        ('"peace treaty" budget', '("peace treaty") AND ("budget")'),
-        ("Putin-Mori", '("Putin-Mori")'),
-        ("pipeline OR budget", '("pipeline" OR "budget")'),
-        ("OR AND", '("OR")'),
-        ("pipeline OR", '("pipeline")'),
-        ('say "unbalanced', '("say") AND ("unbalanced")'),
-        ("pipeline NOT budget", '("pipeline") NOT ("budget")'),
-        ("NOT budget", '("NOT") AND ("budget")'),
-        ("Eltsin", '("Eltsin" OR "Boris Yeltsin" OR "Yeltsin" OR "Boris Eltsin")'),
+        (
+            "pipeline dispute",
+            f"{group('pipeline', keys=('pipeline',))} AND {group('dispute', keys=('dispute',))}",
+        ),
+        (
+            '"peace treaty" budget',
+            f"{group('peace treaty', keys=('peace treati',))} AND "
+            f"{group('budget', keys=('budget',))}",
+        ),
+        ("Putin-Mori", group("Putin-Mori", keys=("putin mori",))),
+        ("pipeline OR budget", group("pipeline", "budget", keys=("pipeline", "budget"))),
+        ("OR AND", group("OR")),
+        ("pipeline OR", group("pipeline", keys=("pipeline",))),
+        ('say "unbalanced', f"{group('say')} AND {group('unbalanced', keys=('unbalanced',))}"),
+        (
+            "pipeline NOT budget",
+            f"{group('pipeline', keys=('pipeline',))} NOT {group('budget', keys=('budget',))}",
+        ),
+        ("NOT budget", f"{group('NOT')} AND {group('budget', keys=('budget',))}"),
+        (
+            "Eltsin",
+            group(
+                "Eltsin", "Boris Yeltsin", "Yeltsin", "Boris Eltsin", keys=("elcin", "boris elcin")
+            ),
+        ),
         ("* (", ""),
     ],
 )
 def test_user_queries_never_become_fts_syntax(text: str, expected: str) -> None:
     assert fts_query(search_terms.query_clauses(text)) == expected
+
+
+def test_most_clauses_and_every_clause_first(store: EmbeddedStore) -> None:
+    """Three words: an article with two of them is found, after the one with all."""
+    store.write(
+        [
+            make("Ansaru fighters in Nigeria, no word of the third.", issue=1, date="2022-01-01"),
+            make("Ansaru kidnapping in Nigeria.", issue=2, date="2020-01-01"),
+            make("Only Nigeria here.", issue=3, date="2021-01-01"),
+        ]
+    )
+    found = store.search(SearchQuery("Ansaru Nigeria kidnapping"))
+    assert found.total == 2
+    assert "kidnapping" in found.hits[0].snippet
+    # Two words must both match: the third article is no answer to "Ansaru Nigeria".
+    assert store.search(SearchQuery("Ansaru Nigeria")).total == 2
+    assert store.search(SearchQuery("Ansaru Tibet")).total == 0
 
 
 def test_odd_queries_do_not_raise(store: EmbeddedStore) -> None:

@@ -8,11 +8,24 @@ conditions on one and the same entity/mention, `minimum_should_match` set where
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from workers.stores import search_terms
 from workers.stores.base import SearchQuery
 from workers.stores.es_search import clause_query, parse_response, search_body
+
+
+def text_part(query: dict[str, Any]) -> str:
+    """The quoted phrases a clause query sends to the text fields (beside its name keys)."""
+    parts = query["bool"]["should"] if "bool" in query else [query]
+    (text,) = [
+        p["simple_query_string"]["query"]
+        for p in parts
+        if "name_keys^0.5" not in p["simple_query_string"]["fields"]
+    ]
+    return str(text)
 
 
 @pytest.mark.parametrize(
@@ -33,30 +46,47 @@ from workers.stores.es_search import clause_query, parse_response, search_body
 )
 def test_every_phrase_is_quoted_and_alternatives_are_or_ed(text: str, expected: list[str]) -> None:
     queries = [clause_query(c) for c in search_terms.query_clauses(text)]
-    assert [q["simple_query_string"]["query"] for q in queries if q] == expected
+    assert [text_part(q) for q in queries if q] == expected
 
 
 def test_scored_on_the_shortest_phrases_and_highlighted_on_every_spelling() -> None:
     body = search_body(SearchQuery("Kyodo"))
     assert body is not None
     (scored,) = body["query"]["bool"]["must"]
-    assert scored["simple_query_string"]["query"] == '"Kyodo"'
+    assert text_part(scored) == '"Kyodo"'
     (marked,) = body["highlight"]["highlight_query"]["bool"]["should"]
-    assert '"Kyodo News Agency"' in marked["simple_query_string"]["query"]
+    assert '"Kyodo News Agency"' in text_part(marked)
+
+
+def test_most_clauses_suffice_and_every_clause_is_lifted_first() -> None:
+    body = search_body(SearchQuery("Ansaru Nigeria kidnapping"))
+    assert body is not None
+    bool_ = body["query"]["bool"]
+    (some,) = bool_["must"]
+    assert some["bool"]["minimum_should_match"] == "2<-1 4<75%"
+    assert len(some["bool"]["should"]) == 3
+    (every,) = bool_["should"]
+    assert every["constant_score"]["filter"]["bool"]["filter"] == some["bool"]["should"]
+    assert every["constant_score"]["_name"] == "all-clauses"
+    # Two words: both required, nothing lifted.
+    two = search_body(SearchQuery("Ansaru Nigeria"))
+    assert two is not None and len(two["query"]["bool"]["must"]) == 2
+    assert two["query"]["bool"]["should"] == []
 
 
 def test_negated_clauses_go_to_must_not() -> None:
     body = search_body(SearchQuery("pipeline NOT budget"))
     assert body is not None
     bool_ = body["query"]["bool"]
-    assert [q["simple_query_string"]["query"] for q in bool_["must_not"]] == ['"budget"']
+    assert [text_part(q) for q in bool_["must_not"]] == ['"budget"']
     assert search_body(SearchQuery('""')) is None  # words, but nothing to look for
 
 
 def test_no_words_and_no_filters_is_a_listing_newest_first() -> None:
     body = search_body(SearchQuery("   "))
     assert body is not None
-    assert body["query"]["bool"] == {"must": [], "must_not": [], "filter": []}
+    bool_ = body["query"]["bool"]
+    assert (bool_["must"], bool_["must_not"], bool_["filter"]) == ([], [], [])
     assert body["sort"][0] == {"published_at": {"order": "desc", "missing": "_last"}}
 
 

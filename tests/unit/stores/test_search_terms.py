@@ -34,9 +34,9 @@ def test_leading_operators_are_words_and_a_lone_negation_is_no_query() -> None:
 
 def test_neighbouring_words_naming_one_entity_stay_one_phrase() -> None:
     (clause,) = terms.query_clauses("Sergei Kiriyenko")
-    assert clause.entity == "Sergei Kirienko"
+    assert [t.entity for t in clause.terms] == ["Sergei Kirienko"]
     (us, kuchma) = terms.query_clauses("United States Kuchma")
-    assert us.entity == "United States" and kuchma.entity == "Leonid Kuchma"
+    assert us.terms[0].entity == "United States" and kuchma.terms[0].entity == "Leonid Kuchma"
     # A quoted phrase is taken as written.
     assert terms.parse('"United States" policy')[0].phrases == ("United States",)
 
