@@ -210,9 +210,10 @@ def search(
 ) -> None:
     """Search the archive: words, "quoted phrases", people, places and cited outlets.
 
-    Terms are AND-ed; write OR between terms for either, NOT before a term to exclude
-    it (monitor search Putin OR Yeltsin: several words are one query, quote a phrase
-    as '"Kuril Islands"'). A term naming a known person, place or organization by any
+    One or two terms must all match, of three or more most (all-term matches rank
+    first); write OR between terms for either, NOT before a term to exclude it
+    (monitor search Putin OR Yeltsin: several words are one query; quote a phrase as
+    '"Kuril Islands"'). A term naming a known person, place or organization by any
     spelling (Kiriyenko, Eltsin, U.S.) also finds the other spellings. Results are
     ranked by relevance (BM25); with no words, the newest articles the options let
     through are listed (bare `monitor search`: the newest in the index). Facets come
