@@ -63,7 +63,7 @@ test-es: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python scripts/update_readme_settings.py
 
-## bench: throughput, stage costs, NER floor, reprocess, search latency, fetching
+## bench: throughput, stage costs, NER floor, reprocess, search latency, fetching, start-up
 bench: $(STAMP)
 	$(BIN)/python -m bench
 

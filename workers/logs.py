@@ -15,7 +15,15 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from workers.settings import redact_text
+
+def redact_text(text: str) -> str:
+    """`workers.settings.redact_text`, imported at the first record: every `monitor`
+    start installs `RedactingFilter`, and pydantic (under settings) would cost more
+    than the rest of `monitor --help`."""
+    from workers.settings import redact_text as redact
+
+    return redact(text)
+
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}

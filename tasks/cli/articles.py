@@ -1,4 +1,8 @@
-"""`monitor ingest | search | enrich | status`: the everyday commands."""
+"""`monitor ingest | search | enrich | status`: the everyday commands.
+
+Each command imports the workers it runs in its body: `monitor --help` and every
+other command must not pay for spaCy, trafilatura, Redis or the store at start.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,27 +23,18 @@ from tasks.cli.base import (
     echo_json,
     fail,
     format_option,
-    handle_service_errors,
+    issue_label,
     main,
     print_report,
     require_broker,
     warn,
 )
 from tasks.cli.sources import ingest_urls_command, source_rows, url_options
-from tasks.dispatch import dispatch
-from workers.cache import open_cache
-from workers.deadletter import open_dead_letters
-from workers.fetching.crawl import failure_cause
-from workers.ingest import BatchReport, ItemResult, ingest_files
-from workers.model import InputError
-from workers.pipeline import DEFAULT_PIPELINE, Pipeline
-from workers.reprocess import last_run as last_reprocess
-from workers.settings import get_settings, redact
-from workers.sources.config import SourceConfigError
-from workers.sources.files import MISSING, expand_paths, read_file
-from workers.sources.kinds import has_urls
-from workers.stores import open_store, search_terms
-from workers.stores.base import Facets, SearchHit, SearchQuery
+from tasks.export import SEARCH_COLUMNS, search_rows, write_csv
+
+if TYPE_CHECKING:
+    from workers.ingest import BatchReport
+    from workers.stores.base import Facets, SearchHit
 
 
 @main.command()
@@ -59,7 +54,6 @@ from workers.stores.base import Facets, SearchHit, SearchQuery
 )
 @url_options
 @format_option
-@handle_service_errors
 def ingest(
     paths: tuple[str, ...],
     enqueue: bool,
@@ -80,6 +74,8 @@ def ingest(
     PATHS may instead be http(s) URLs: a site root, a feed, a program listing
     (/program-name/edm/) or an article page; see docs/fetching.md.
     """
+    from workers.sources.kinds import has_urls
+
     if has_urls(paths, kind):
         ingest_urls_command(
             paths,
@@ -92,6 +88,13 @@ def ingest(
             to_year=to_year,
         )
         return
+    from workers.cache import open_cache
+    from workers.ingest import BatchReport, ItemResult, ingest_files
+    from workers.pipeline import Pipeline
+    from workers.settings import get_settings
+    from workers.sources.files import expand_paths
+    from workers.stores import open_store
+
     settings = get_settings()
     files, errors = expand_paths(paths)
     _refuse_missing(errors)
@@ -126,15 +129,20 @@ def ingest(
 
 def _refuse_missing(errors: list[tuple[str, str]]) -> None:
     """A path that does not exist is a typo: one error line, exit 2, nothing ingested."""
+    from workers.sources.files import MISSING
+
     missing = [given for given, why in errors if why == MISSING]
     if missing:
         fail(f"{MISSING}: {', '.join(missing)}")
 
 
 def _enqueue(batches: list[list[str]], report: BatchReport, *, allow_headerless: bool) -> None:
+    from tasks.dispatch import dispatch
+    from tasks.ingest import ingest_files_task  # Celery loads only when a command needs it
+    from workers.settings import get_settings
+
     settings = get_settings()
     broker = require_broker(settings)
-    from tasks.ingest import ingest_files_task  # Celery loads only when a command needs it
 
     queue = settings.ingest_queue
     dispatch(ingest_files_task, batches, queue=queue, allow_headerless=allow_headerless)
@@ -149,7 +157,7 @@ def _enqueue(batches: list[list[str]], report: BatchReport, *, allow_headerless:
 
 
 @main.command()
-@click.argument("query", default="")
+@click.argument("words", nargs=-1)
 @click.option(
     "--publication",
     "-p",
@@ -176,10 +184,17 @@ def _enqueue(batches: list[list[str]], report: BatchReport, *, allow_headerless:
     help="Under each hit, what of the query it matched: the words as typed, other "
     "spellings of a known name, synonyms, and names matched by their romanization.",
 )
-@format_option
-@handle_service_errors
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help="A table to read, JSON with highlights and facets, or CSV for a spreadsheet "
+    f"(columns {', '.join(SEARCH_COLUMNS)}).",
+)
 def search(
-    query: str,
+    words: tuple[str, ...],
     publication: str | None,
     date_from: str | None,
     date_to: str | None,
@@ -195,14 +210,23 @@ def search(
 ) -> None:
     """Search the archive: words, "quoted phrases", people, places and cited outlets.
 
-    Terms are AND-ed; write OR between terms for either, NOT before a term to exclude
-    it. A term naming a known person, place or organization by any spelling
-    (Kiriyenko, Eltsin, U.S.) also finds the other spellings. QUERY may be left out
-    when an option says what to find. Results are ranked by relevance (BM25), newest
-    first without QUERY, and come with facets: counts by publication, year, people,
-    places, organizations and cited outlets (the table shows the top few, --format
-    json all of them, with highlight offsets). See docs/search.md.
+    One or two terms must all match, of three or more most (all-term matches rank
+    first); write OR between terms for either, NOT before a term to exclude it
+    (monitor search Putin OR Yeltsin: several words are one query; quote a phrase as
+    '"Kuril Islands"'). A term naming a known person, place or organization by any
+    spelling (Kiriyenko, Eltsin, U.S.) also finds the other spellings. Results are
+    ranked by relevance (BM25); with no words, the newest articles the options let
+    through are listed (bare `monitor search`: the newest in the index). Facets come
+    with them: counts by publication, year, people, places, organizations and cited
+    outlets (the table shows the top few, --format json all of them, with highlight
+    offsets). See docs/search.md.
     """
+    from workers.enrich import publications
+    from workers.settings import get_settings
+    from workers.stores import open_store, search_terms
+    from workers.stores.base import SearchQuery
+
+    query = " ".join(words)
     request = SearchQuery(
         text=query,
         publication=publication,
@@ -215,18 +239,21 @@ def search(
         mentions_to=date_bound(mentions_to, "--mentions-to", end=True),
         cites=cites,
         limit=limit,
-        facets=True,
+        facets=fmt != "csv",
         explain=explain,
     )
-    if not query.strip() and not request.filtered:
-        fail("the search query is empty (give words, or an option such as --person)")
     store = open_store(get_settings())
     try:
+        if publication is not None and publications.lookup(publication) is None:
+            _refuse_unknown_publication(publication, store.stats().publications)
         result = store.search(request)
     except ValueError as exc:
         fail(str(exc))
     finally:
         store.close()
+    if fmt == "csv":
+        write_csv(search_rows(result), SEARCH_COLUMNS, sys.stdout)
+        return
     if fmt == "json":
         echo_json(
             {
@@ -237,11 +264,14 @@ def search(
             }
         )
         return
-    asked = repr(query) if query.strip() else "the filters"
+    asked = repr(query) if query.strip() else "the filters" if request.filtered else None
     if not result.hits:
-        click.echo(f"no articles match {asked}")
+        click.echo(f"no articles match {asked}" if asked else "the index holds no articles")
         return
-    click.echo(f"{result.total} article(s) match {asked}; showing {len(result.hits)}")
+    if asked:
+        click.echo(f"{result.total} article(s) match {asked}; showing {len(result.hits)}")
+    else:
+        click.echo(f"{result.total} article(s) in the index; showing the newest {len(result.hits)}")
     for line in search_terms.widened(query):  # what each term was widened to
         click.echo(f"  ({line})")
     # Highlights: bold on a terminal, **stars** in a pipe or file; never [brackets],
@@ -257,6 +287,16 @@ def search(
         if explain:
             click.echo(f"    matched: {'; '.join(hit.matched) or 'the filters only'}")
     _print_facets(result.facets or {}, over=result.facets_over, total=result.total)
+
+
+def _refuse_unknown_publication(name: str, stored: dict[str, int]) -> None:
+    """`--publication` must name a known series (a code, a name) or one the index holds:
+    a typo is one error line with hints, not "no articles match"."""
+    from workers.enrich import publications
+
+    hint = publications.unknown_hint(name, stored)
+    if hint is not None:
+        fail(hint)
 
 
 def _hit_json(hit: SearchHit) -> dict[str, Any]:
@@ -296,6 +336,11 @@ def _print_facets(facets: Facets, *, over: int | None, total: int, top: int = 5)
 )
 def enrich(files: tuple[Path, ...], fmt: str) -> None:
     """Run parse → normalize → enrich on FILES and print the documents; nothing is indexed."""
+    from workers.model import InputError
+    from workers.pipeline import DEFAULT_PIPELINE
+    from workers.settings import get_settings
+    from workers.sources.files import expand_paths, read_file
+
     settings = get_settings()
     paths, errors = expand_paths(files)
     _refuse_missing(errors)
@@ -317,7 +362,7 @@ def enrich(files: tuple[Path, ...], fmt: str) -> None:
             click.echo(json.dumps(doc, ensure_ascii=False, indent=indent))
             continue
         click.echo(
-            f"{path.name}: {article.publication} vol {article.volume} issue {article.issue}, "
+            f"{path.name}: {article.publication}{issue_label(article.volume, article.issue)}, "
             f"published {article.published_at or 'unknown'}, {article.word_count} words, "
             f"{len(article.entities)} entities, {len(article.citations)} citations, "
             f"{len(article.dates)} dates, id {article.id}"
@@ -341,9 +386,16 @@ def spacy_model_installed(name: str) -> bool:
 
 @main.command()
 @format_option
-@handle_service_errors
 def status(fmt: str) -> None:
     """What the index holds and, with a broker, how much work is waiting."""
+    from workers.cache import open_cache
+    from workers.deadletter import open_dead_letters
+    from workers.pipeline import DEFAULT_PIPELINE
+    from workers.reprocess import last_run as last_reprocess
+    from workers.settings import get_settings, redact
+    from workers.sources.config import SourceConfigError
+    from workers.stores import open_store
+
     settings = get_settings()
     store = open_store(settings)
     try:
@@ -412,6 +464,8 @@ def status(fmt: str) -> None:
         when = last.get("finished_at", "?") if isinstance(last, dict) else "never"
         click.echo(f"source      {source['name']:<22} last run {when}")
         if isinstance(last, dict) and last.get("status") == "failed":
+            from workers.fetching.crawl import failure_cause
+
             click.echo(f"            FAILED: {failure_cause(last.get('errors') or [])}")
         if source["blocked"]:
             click.echo(f"            {source['blocked']}")

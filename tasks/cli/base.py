@@ -3,9 +3,11 @@
 User mistakes and unavailable services end in one line on stderr and a non-zero exit
 code, never a traceback: exit 1 when some items failed, 2 for usage errors (a bad
 setting, a missing file, a request the index refuses), 3 when a service (broker, Redis,
-Elasticsearch, the embedded store) cannot be reached. Every command runs inside
-`MonitorGroup.invoke`, which turns any exception into that line (`classify`); the
-line goes through `redact_text`, so no password reaches the terminal.
+Elasticsearch, the embedded store) cannot be reached, 141 (silently) when the reader
+of the output left. Every command runs inside `MonitorGroup.invoke`, which turns any
+exception into that line (`classify`), and `MonitorGroup.main` does the same for
+Click's own usage errors; the line goes through `redact_text`, so no password reaches
+the terminal.
 """
 
 from __future__ import annotations
@@ -15,61 +17,108 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from functools import wraps
-from typing import Any, NoReturn, TypeVar
+from collections.abc import Collection, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
-import redis
-from pydantic import ValidationError
 
-from workers import __version__, logs
-from workers.ingest import BatchReport
-from workers.settings import Settings, describe_error, redact, redact_text
-from workers.stores import search_terms
-from workers.stores.base import StoreUnavailable
+from workers import __version__
+
+if TYPE_CHECKING:
+    from workers.ingest import BatchReport
+    from workers.settings import Settings
 
 EXIT_ITEMS_FAILED = 1
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
 # Skipped items listed one a line before the summary; the rest only in JSON.
 MAX_SKIP_LINES = 20
-F = TypeVar("F", bound=Callable[..., Any])
+EXIT_PIPE_CLOSED = 128 + 13  # 128 + SIGPIPE, as a shell reports a tool the pipe stopped
 
 
 class MonitorGroup(click.Group):
-    """The root group: whatever a command raises ends in one `monitor: error:` line."""
+    """The root group: whatever a command raises ends in one `monitor: error:` line,
+    Click's own usage errors included, and a reader leaving the pipe ends it quietly."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Click's `main` without its standalone error printing (three lines: usage,
+        a hint, "Error: …"), which README's one-line promise replaces."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            exc.show()  # bare `monitor` or `monitor dlq`: the help, as Click prints it
+            sys.exit(EXIT_USAGE)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "monitor"
+            fail(f"{exc.format_message().rstrip('.')} (see '{where} --help')", EXIT_USAGE)
+        except click.ClickException as exc:
+            fail(exc.format_message(), exc.exit_code)
+        except click.Abort:
+            click.echo("monitor: aborted", err=True)
+            sys.exit(EXIT_ITEMS_FAILED)
+        except BrokenPipeError:
+            reader_left()
+        # Standalone, `--help`/`--version` come back as their exit code; a command's
+        # own return value (always None here) means success.
+        sys.exit(result if isinstance(result, int) else 0)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """`monitor --help | head -1`: the root's help and version are printed while
+        its options are parsed, where Click would end a closed pipe with exit 1."""
+        try:
+            return super().parse_args(ctx, args)
+        except BrokenPipeError:
+            reader_left()
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
+        except BrokenPipeError:
+            reader_left()
         except Exception as exc:
             message, code = classify(exc)
             fail(message, code)
 
 
+def reader_left() -> NoReturn:
+    """`monitor enrich samples/ | head -1`: the reader closed the pipe. Not an outage and
+    not worth a line: end quietly with the status a shell reports for a Unix tool the
+    closed pipe stopped (128 + SIGPIPE = 141, as for `yes | head -1`). Stdout goes to
+    /dev/null first, so the interpreter's final flush cannot fail a second time."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(EXIT_PIPE_CLOSED)
+
+
 def classify(exc: BaseException) -> tuple[str, int]:
     """The one line and exit code for an exception a command did not handle itself."""
-    from elastic_transport import TransportError as EsTransportError
-    from elasticsearch import ApiError
-    from kombu.exceptions import OperationalError as BrokerError
-
     detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    if isinstance(exc, ValidationError):
-        return describe_error(exc), EXIT_USAGE
-    if isinstance(exc, StoreUnavailable):
+    if isinstance(exc, _loaded("pydantic_core", "ValidationError")):
+        from workers.settings import describe_error
+
+        return describe_error(exc), EXIT_USAGE  # type: ignore[arg-type]
+    if isinstance(exc, _loaded("workers.stores.base", "StoreUnavailable")):
         return f"store unavailable: {exc}", EXIT_UNAVAILABLE
-    if isinstance(exc, BrokerError):
+    if isinstance(exc, _loaded("kombu.exceptions", "OperationalError")):
         return f"broker unavailable (MONITOR_BROKER_URL): {exc}", EXIT_UNAVAILABLE
-    if isinstance(exc, redis.RedisError):
+    if isinstance(exc, _loaded("redis.exceptions", "RedisError")):
         return f"Redis unavailable (MONITOR_BROKER_URL/MONITOR_REDIS_URL): {exc}", EXIT_UNAVAILABLE
-    if isinstance(exc, EsTransportError):
+    if isinstance(exc, _loaded("elastic_transport", "TransportError")):
         return f"Elasticsearch unavailable (MONITOR_ELASTICSEARCH_URL): {detail}", EXIT_UNAVAILABLE
-    if isinstance(exc, ApiError):
-        code = EXIT_UNAVAILABLE if exc.status_code in (401, 403) or exc.status_code >= 500 else 2
-        return f"Elasticsearch answered HTTP {exc.status_code}: {exc.message}", code
+    if isinstance(exc, _loaded("elasticsearch", "ApiError")):
+        status = int(getattr(exc, "status_code", 0))
+        code = EXIT_UNAVAILABLE if status in (401, 403) or status >= 500 else EXIT_USAGE
+        return f"Elasticsearch answered HTTP {status}: {getattr(exc, 'message', exc)}", code
     if isinstance(exc, OSError) and exc.filename is not None:
         # A local file (missing, a directory, no permission, disk full): not a service.
         return f"{exc.strerror or type(exc).__name__}: {exc.filename}", EXIT_USAGE
@@ -78,6 +127,14 @@ def classify(exc: BaseException) -> tuple[str, int]:
     if isinstance(exc, ValueError):
         return str(exc), EXIT_USAGE
     return f"unexpected {detail}", EXIT_ITEMS_FAILED
+
+
+def _loaded(module: str, name: str) -> type[BaseException] | tuple[()]:
+    """The exception class `module.name` if that module is loaded, else `()` (which no
+    exception is an instance of): a library never imported cannot have raised, and
+    importing Elasticsearch's client only to ask would cost a third of a second."""
+    found = getattr(sys.modules.get(module), name, None)
+    return found if isinstance(found, type) and issubclass(found, BaseException) else ()
 
 
 @click.group(
@@ -92,41 +149,31 @@ def main() -> None:
     embedded store in ./var; set MONITOR_BROKER_URL, MONITOR_REDIS_URL and
     MONITOR_ELASTICSEARCH_URL for the production mode (see README.md).
     """
+    from workers import logs
+
     logs.protect_default_handler()
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    from workers.settings import redact_text
+
     one_line = " ".join(redact_text(message).split())
     click.echo(f"monitor: error: {one_line}", err=True)
     sys.exit(code)
 
 
 def warn(message: str) -> None:
+    from workers.settings import redact_text
+
     click.echo(f"monitor: {redact_text(message)}", err=True)
-
-
-def handle_service_errors(func: F) -> F:
-    """Let a reader leaving a pipe end the command quietly (every other error is
-    `MonitorGroup`'s: one line, exit 2 or 3)."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except BrokenPipeError:
-            # `monitor search ... | head`: the reader left; that is not an error.
-            # Point stdout at /dev/null so the interpreter's final flush cannot fail too.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            sys.exit(0)
-        return None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def date_bound(value: str | None, flag: str, *, end: bool) -> str | None:
     """'2001' → 2001-01-01 (or 2001-12-31 as an upper bound); a bad date is one error line."""
     if value is None:
         return None
+    from workers.stores import search_terms  # here: the gazetteer is no start-up cost
+
     try:
         return search_terms.date_bound(value, end=end)
     except ValueError as exc:
@@ -144,6 +191,8 @@ def chunks(items: Sequence[T], size: int) -> list[list[T]]:
 
 def require_broker(settings: Settings) -> str:
     """The broker's URL as users may see it (redacted); one error line without one."""
+    from workers.settings import redact
+
     if settings.broker_url is None:
         fail("--async needs a broker: set MONITOR_BROKER_URL (or drop --async to run here)")
     return redact(settings.broker_url.get_secret_value())
@@ -185,6 +234,28 @@ def skip_summary(reasons: dict[str, int]) -> str:
     """`skipped 3: not an article (book), 1: no text`: what a run left out, and why."""
     parts = [f"{n}: {reason}" for reason, n in reasons.items()]
     return "skipped " + ", ".join(parts)
+
+
+def issue_label(volume: int | None, issue: int | None) -> str:
+    """ " vol 7 issue 14", " vol 7" or nothing: a JSON input or a fetched page often has
+    no volume or issue, and "vol None issue None" reads as a bug."""
+    parts = (f"vol {volume}" if volume is not None else "", f"issue {issue}" if issue else "")
+    shown = " ".join(p for p in parts if p)
+    return f" {shown}" if shown else ""
+
+
+def aligned(rows: Sequence[Sequence[str]], *, right: Collection[int] = ()) -> list[str]:
+    """Rows as text lines whose columns line up: each as wide as its longest cell (a
+    long source or setting name widens its column instead of shifting the rest), the
+    `right` ones right-aligned; two spaces between columns, no trailing blanks."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))] if rows else []
+    return [
+        "  ".join(
+            cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+            for i, cell in enumerate(row)
+        ).rstrip()
+        for row in rows
+    ]
 
 
 def echo_json(data: Any) -> None:

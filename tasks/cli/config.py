@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import click
-from pydantic import SecretStr
 
-from tasks.cli.base import echo_json, main
-from workers.settings import Settings, get_settings, redact, redact_text
+from tasks.cli.base import aligned, echo_json, main
 
 
 def _shown(value: object) -> str:
     """A value safe to print: a URL without its credentials, any other secret as ***."""
+    from pydantic import SecretStr
+
+    from workers.settings import redact, redact_text
+
     if isinstance(value, SecretStr):
         secret = value.get_secret_value()
         return redact(secret) if "://" in secret else "***"
@@ -28,6 +30,8 @@ def _shown(value: object) -> str:
 )
 def config(fmt: str) -> None:
     """Show every MONITOR_* setting with its current value (secrets redacted)."""
+    from workers.settings import Settings, get_settings
+
     if fmt == "markdown":
         click.echo("| variable | default | what it does |\n|---|---|---|")
         for name, field in Settings.model_fields.items():
@@ -39,5 +43,5 @@ def config(fmt: str) -> None:
     if fmt == "json":
         echo_json(values)
         return
-    for name, value in values.items():
-        click.echo(f"{name:<32} {value or '(unset)'}")
+    for line in aligned([(name, value or "(unset)") for name, value in values.items()]):
+        click.echo(line)

@@ -6,15 +6,12 @@ import sys
 
 import click
 
-from tasks.cli.base import EXIT_ITEMS_FAILED, fail, handle_service_errors, main, read_ids, warn
-from workers.settings import get_settings
-from workers.stores import open_store
+from tasks.cli.base import EXIT_ITEMS_FAILED, fail, main, read_ids, warn
 
 
 @main.command()
 @click.argument("ids", nargs=-1, required=True)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@handle_service_errors
 def delete(ids: tuple[str, ...], yes: bool) -> None:
     """Delete the articles IDS (as `monitor search` shows them; `-` reads ids from stdin).
 
@@ -29,6 +26,9 @@ def delete(ids: tuple[str, ...], yes: bool) -> None:
         fail("no ids given")
     if not yes:
         click.confirm(f"delete {len(wanted)} article(s) from the index?", abort=True)
+    from workers.settings import get_settings
+    from workers.stores import open_store
+
     store = open_store(get_settings())
     try:
         deleted = set(store.delete(wanted))

@@ -14,12 +14,8 @@ from tasks.cli.base import (
     echo_json,
     fail,
     format_option,
-    handle_service_errors,
     main,
 )
-from tasks.dispatch import dispatch
-from workers import deadletter
-from workers.settings import get_settings
 
 # Which task runs an item of each kind again; registered by the task modules.
 RETRY_TASK = {
@@ -40,9 +36,11 @@ def dlq() -> None:
 
 @dlq.command("list")
 @format_option
-@handle_service_errors
 def list_(fmt: str) -> None:
     """List dead-lettered items, oldest last-failure first."""
+    from workers import deadletter
+    from workers.settings import get_settings
+
     letters = deadletter.open_dead_letters(get_settings()).all()
     if fmt == "json":
         echo_json({"size": len(letters), "items": [asdict(letter) for letter in letters]})
@@ -62,7 +60,6 @@ def list_(fmt: str) -> None:
 @dlq.command()
 @click.argument("ids", nargs=-1)
 @click.option("--all", "retry_all", is_flag=True, help="Retry every dead-lettered item.")
-@handle_service_errors
 def retry(ids: tuple[str, ...], retry_all: bool) -> None:
     """Run items again (by ID from `monitor dlq list`, or --all).
 
@@ -72,6 +69,9 @@ def retry(ids: tuple[str, ...], retry_all: bool) -> None:
     if bool(ids) == retry_all:
         fail("give IDs or --all (not both)")
     from tasks.app import app  # Celery loads only when a command needs it
+    from tasks.dispatch import dispatch
+    from workers import deadletter
+    from workers.settings import get_settings
 
     app.loader.import_default_modules()  # registers every task module in `include`
     settings = get_settings()
@@ -106,9 +106,11 @@ def retry(ids: tuple[str, ...], retry_all: bool) -> None:
     help="Only entries whose last failure is older than AGE, e.g. 30m, 12h, 7d, 2w.",
 )
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@handle_service_errors
 def purge(older_than: str | None, yes: bool) -> None:
     """Delete dead-letter entries (all of them unless --older-than)."""
+    from workers import deadletter
+    from workers.settings import get_settings
+
     cutoff = None
     if older_than is not None:
         match = _DURATION.match(older_than.strip())

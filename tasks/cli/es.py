@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tasks.cli.base import echo_json, fail, format_option, handle_service_errors, main
-from workers.settings import get_settings
+from tasks.cli.base import echo_json, fail, format_option, main
 
 if TYPE_CHECKING:
     from workers.stores.elasticsearch import ElasticsearchStore
@@ -21,6 +20,8 @@ def es() -> None:
 
 
 def _store() -> ElasticsearchStore:
+    from workers.settings import get_settings
+
     settings = get_settings()
     if settings.elasticsearch_url is None:
         fail("monitor es needs MONITOR_ELASTICSEARCH_URL (the embedded store has no indices)")
@@ -44,7 +45,6 @@ def _opened() -> Iterator[ElasticsearchStore]:
 
 
 @es.command()
-@handle_service_errors
 def setup() -> None:
     """Apply the index template and create <alias>-v1 behind the alias if needed.
 
@@ -66,7 +66,6 @@ def setup() -> None:
 
 @es.command()
 @format_option
-@handle_service_errors
 def indices(fmt: str) -> None:
     """List the versioned indices, which one the alias serves, and their mapping versions."""
     with _opened() as store:
@@ -95,7 +94,6 @@ def indices(fmt: str) -> None:
 
 @es.command()
 @click.option("--yes", is_flag=True, help="Delete without asking.")
-@handle_service_errors
 def prune(yes: bool) -> None:
     """Delete old versioned indices the alias no longer points at.
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from tasks.cli.base import echo_json, fail, format_option, main
-from workers.evaluate import GoldError, Report, evaluate
+from tasks.cli.base import aligned, echo_json, fail, format_option, main
+
+if TYPE_CHECKING:
+    from workers.evaluate import Report
 
 
 @main.command(name="eval")
@@ -25,6 +28,8 @@ def eval_command(gold: Path, fmt: str) -> None:
     wrong value). Nothing is indexed. Exits 2 when the gold file or an input it
     names cannot be read.
     """
+    from workers.evaluate import GoldError, evaluate
+
     try:
         report = evaluate(gold)
     except GoldError as exc:
@@ -55,13 +60,25 @@ def _print_table(report: Report) -> None:
             else ("n/a", "n/a", "n/a")  # no gold items of this kind: nothing to score
         )
         click.echo(f"{label:<22}{p:>10}{r:>10}{f:>8}{score.tp:>6}{score.fp:>6}{score.fn:>6}")
-    click.echo(
-        f"publication year      {report.year_accuracy:.3f} "
-        f"({report.years_correct}/{report.years_total})"
-    )
+    accuracy = f"{report.year_accuracy:.3f}" if report.years_total else "n/a"
+    click.echo(f"publication year      {accuracy} ({report.years_correct}/{report.years_total})")
     for measure, kinds in report.error_kinds.items():
         counts = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()) if n)
         click.echo(f"  {measure} errors: {counts or 'none'}")
     for error in report.errors:
-        details = "; ".join(f"{k}: {v}" for k, v in error.items() if k != "file")
-        click.echo(f"  {error['file']}: {details}")
+        click.echo(f"  {error['file']}")
+        measures = [(k, v) for k, v in error.items() if k != "file"]
+        for line in aligned([(f"    {k.replace('_', ' ')}", _miss(v)) for k, v in measures]):
+            click.echo(line)
+
+
+def _miss(found: object) -> str:
+    """One measure's errors in words: "unexpected: asia; missing: Kyiv" (the lists a
+    gold file's reader looks for), "expected 1998, got 1999" for a year."""
+    if not isinstance(found, dict):
+        return str(found)
+    if "expected" in found:
+        return f"expected {found['expected']}, got {found.get('got') or 'none'}"
+    return "; ".join(
+        f"{kind}: {', '.join(map(str, items))}" for kind, items in found.items() if items
+    )

@@ -13,12 +13,16 @@ import json
 import re
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import httpx
 
 from tasks.cli.base import EXIT_ITEMS_FAILED, EXIT_UNAVAILABLE, fail, main, warn
-from workers.settings import Settings, get_settings, redact
+
+if TYPE_CHECKING:  # httpx and the settings load when the command runs
+    import httpx
+
+    from workers.settings import Settings
 
 # Package data, so an installed wheel has them.
 SAVED_OBJECTS = Path(str(files("tasks.cli") / "data" / "kibana"))
@@ -50,6 +54,8 @@ def too_old(version: str) -> bool:
 def _check_version(client: httpx.Client, where: str) -> None:
     """Refuse a Kibana too old for the objects; go on when it does not say (the
     status API may need more privileges than the import)."""
+    import httpx
+
     try:
         response = client.get(STATUS_PATH)
         version = str(response.json()["version"]["number"]) if response.is_success else ""
@@ -95,6 +101,10 @@ def import_(directory: Path) -> None:
     Needs Kibana 8.9 or later. The data view searches MONITOR_ELASTICSEARCH_ALIAS.
     Idempotent: objects keep fixed ids, so a second import replaces the first.
     """
+    import httpx
+
+    from workers.settings import get_settings, redact
+
     settings = get_settings()
     if not settings.kibana_url:
         fail("set MONITOR_KIBANA_URL, e.g. http://localhost:5601")

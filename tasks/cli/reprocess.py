@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import click
 
@@ -14,19 +14,14 @@ from tasks.cli.base import (
     echo_json,
     fail,
     format_option,
-    handle_service_errors,
     main,
     read_ids,
     require_broker,
     warn,
 )
-from tasks.dispatch import dispatch
-from workers import reprocess as rp
-from workers.cache import LockHeld, open_cache
-from workers.pipeline import Pipeline
-from workers.settings import get_settings
-from workers.stores import open_store
-from workers.stores.base import RebuildRefused
+
+if TYPE_CHECKING:  # the workers load when the command runs, not when `monitor` starts
+    from workers import reprocess as rp
 
 EXIT_BUSY = 4
 
@@ -64,7 +59,6 @@ EXIT_BUSY = 4
 )
 @click.option("--batch-size", type=click.IntRange(1, 1000), help="Articles per batch.")
 @format_option
-@handle_service_errors
 def reprocess(
     publication: str | None,
     since: str | None,
@@ -83,6 +77,13 @@ def reprocess(
     same options: it resumes after the last finished batch. Only one run at a time:
     a second one refuses (exit 4) unless --wait is given.
     """
+    from workers import reprocess as rp
+    from workers.cache import LockHeld, open_cache
+    from workers.pipeline import Pipeline
+    from workers.settings import get_settings
+    from workers.stores import open_store
+    from workers.stores.base import RebuildRefused
+
     settings = get_settings()
     ids = None
     if ids_file is not None:
@@ -140,9 +141,13 @@ def reprocess(
 
 
 def _enqueue(selection: rp.Selection, size: int) -> None:
+    from tasks.dispatch import dispatch
+    from tasks.reprocess import reprocess_ids_task
+    from workers.settings import get_settings
+    from workers.stores import open_store
+
     settings = get_settings()
     broker = require_broker(settings)
-    from tasks.reprocess import reprocess_ids_task
 
     store = open_store(settings)
     try:

@@ -6,9 +6,7 @@ import socket
 
 import click
 
-from tasks.cli.base import fail, handle_service_errors, main
-from workers.settings import get_settings, redact
-from workers.stores import open_store
+from tasks.cli.base import fail, main
 
 _ANY_ADDRESS = ("0.0.0.0", "::", "")  # noqa: S104  (named to be recognized, not bound)
 
@@ -29,7 +27,6 @@ _ANY_ADDRESS = ("0.0.0.0", "::", "")  # noqa: S104  (named to be recognized, not
     show_default=True,
     help="Port to listen on (0: any free port, printed at start).",
 )
-@handle_service_errors
 def serve(host: str, port: int) -> None:
     """Serve the search page: search, facets, articles with their citations and
     "cited by", CSV/JSON export. Read-only, over the configured store (embedded or
@@ -38,6 +35,8 @@ def serve(host: str, port: int) -> None:
     import uvicorn  # loaded only for this command
 
     from tasks.web.app import LOCAL_HOSTS, create_app
+    from workers.settings import get_settings, redact
+    from workers.stores import open_store
 
     settings = get_settings()
     listener = _listen(host, port)

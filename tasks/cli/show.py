@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from tasks.cli.base import echo_json, fail, format_option, handle_service_errors, main
-from workers.enrich.publications import family_names
-from workers.headline import headline
-from workers.model import Article, Citation
-from workers.settings import get_settings
-from workers.stores import open_store
-from workers.stores.base import Store
+from tasks.cli.base import echo_json, fail, issue_label, main
+from tasks.export import SHOW_COLUMNS, show_rows, write_csv
+
+if TYPE_CHECKING:  # the store loads when the command runs, not when `monitor` starts
+    from workers.model import Article, Citation
+    from workers.stores.base import Store
 
 _TYPES = (("person", "people"), ("location", "places"), ("organization", "organizations"))
 
 
 @main.command()
 @click.argument("doc_id", metavar="ID")
-@format_option
-@handle_service_errors
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help="The article to read, the document as JSON, or its entities and citations as "
+    f"CSV for a spreadsheet (columns {', '.join(SHOW_COLUMNS)}).",
+)
 def show(doc_id: str, fmt: str) -> None:
     """Print one article: metadata, entities, citations (internal ones with the article
     they point at), the dates it talks about, its text, and "cited by": the later
@@ -28,6 +35,9 @@ def show(doc_id: str, fmt: str) -> None:
 
     ID is the id `monitor search` prints.
     """
+    from workers.settings import get_settings
+    from workers.stores import open_store
+
     store = open_store(get_settings())
     try:
         article = store.get(doc_id.strip())
@@ -38,6 +48,10 @@ def show(doc_id: str, fmt: str) -> None:
         cited_by = [_summary(store.get(i), i) for i in store.cited_by(article.id)]
     finally:
         store.close()
+    if fmt == "csv":
+        resolved = {i: (targets.get(c) or {}).get("id") for i, c in enumerate(article.citations)}
+        write_csv(show_rows(article, resolved), SHOW_COLUMNS, sys.stdout)
+        return
     if fmt == "json":
         doc = article.to_document()
         for cited, citation in zip(doc["citations"], article.citations, strict=True):
@@ -51,6 +65,8 @@ def show(doc_id: str, fmt: str) -> None:
 def _target(store: Store, article: Article, citation: Citation) -> dict[str, Any] | None:
     """The article an internal citation points at: resolved when written, or found now
     (it was indexed later) when it is that date's only article of the series."""
+    from workers.enrich.publications import family_names
+
     found = citation.target_id
     if found is None and citation.date:
         ids = {
@@ -63,6 +79,8 @@ def _target(store: Store, article: Article, citation: Citation) -> dict[str, Any
 
 
 def _summary(article: Article | None, doc_id: str) -> dict[str, Any]:
+    from workers.headline import headline
+
     if article is None:
         return {"id": doc_id, "headline": None, "publication": None, "published_at": None}
     return {
@@ -85,9 +103,11 @@ def _print(
     targets: dict[Citation, dict[str, Any] | None],
     cited_by: list[dict[str, Any]],
 ) -> None:
+    from workers.headline import headline
+
     title, synthesized = headline(article.title, article.body)
     click.echo(f"{title}{' (lead)' if synthesized else ''}")
-    issue = f" vol {article.volume} issue {article.issue}" if article.volume else ""
+    issue = issue_label(article.volume, article.issue)
     when = article.published_at or "undated"
     if article.published_at_source == "estimated" and article.published_at_range:
         span = article.published_at_range

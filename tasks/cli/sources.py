@@ -5,7 +5,8 @@
 path stays in `articles.py`. A URL runs as an ad-hoc source of the kind its path
 suggests (`workers.sources.kinds`, or `--kind`), through the same
 `workers.fetching.crawl` functions the scheduled tasks run: in this process, or
-enqueued with `--async`.
+enqueued with `--async`. Fetching (httpx, trafilatura) is imported by the commands
+that fetch, never at start.
 """
 
 from __future__ import annotations
@@ -13,46 +14,35 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from tasks.cli.base import (
     EXIT_ITEMS_FAILED,
     Progress,
+    aligned,
     chunks,
     echo_json,
     fail,
     format_option,
-    handle_service_errors,
     main,
     print_report,
     require_broker,
     skip_summary,
     warn,
 )
-from tasks.dispatch import dispatch
-from workers.cache import Cache, open_cache
-from workers.fetching.breaker import BlockBreaker
-from workers.fetching.crawl import (
-    build_source,
-    checkpoint_of,
-    failure_cause,
-    ingest_urls,
-    item_url,
-    last_run_of,
-    run_source,
-)
-from workers.fetching.fetch import Fetcher
-from workers.fetching.urls import URLError, canonical_url, check_allowed, is_http_url, site_of
-from workers.ingest import BatchReport, ItemResult
-from workers.pipeline import Pipeline
-from workers.settings import Settings, get_settings
-from workers.sources.base import Item
-from workers.sources.config import SourceConfig, SourceConfigError, interval_of, load_sources
-from workers.sources.kinds import KINDS, classify, source_for
-from workers.sources.wayback import Archive
-from workers.stores import open_store
+from workers.sources.kinds import KINDS
+
+if TYPE_CHECKING:
+    from workers.cache import Cache
+    from workers.fetching.fetch import Fetcher
+    from workers.ingest import BatchReport
+    from workers.pipeline import Pipeline
+    from workers.settings import Settings
+    from workers.sources.base import Item
+    from workers.sources.config import SourceConfig
+    from workers.sources.wayback import Archive
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -100,6 +90,16 @@ def ingest_urls_command(
     to_year: int | None = None,
 ) -> None:
     """`monitor ingest` for http(s) arguments (all arguments must be URLs)."""
+    from workers.cache import open_cache
+    from workers.fetching.crawl import build_source, run_source
+    from workers.fetching.fetch import Fetcher
+    from workers.fetching.urls import URLError, canonical_url, check_allowed, is_http_url
+    from workers.ingest import BatchReport, ItemResult
+    from workers.pipeline import Pipeline
+    from workers.settings import get_settings
+    from workers.sources.kinds import classify, source_for
+    from workers.sources.wayback import Archive
+
     if kind == "wayback":
         args = tuple(a if is_http_url(a) else f"https://{a.strip('/')}/" for a in args)
     elif from_year or to_year:
@@ -179,6 +179,10 @@ def _ingest(
     archive: Archive,
     pipeline: Pipeline,
 ) -> None:
+    from workers.fetching.crawl import ingest_urls, item_url
+    from workers.ingest import ItemResult
+    from workers.stores import open_store
+
     store = open_store(settings)
     bar = Progress("fetch", sum(map(len, batches)))
     try:
@@ -213,8 +217,10 @@ def _ingest(
 def _enqueue(
     articles: list[Item], sources: list[SourceConfig], backfill: bool, settings: Settings
 ) -> None:
-    require_broker(settings)
+    from tasks.dispatch import dispatch
     from tasks.sources import ingest_urls_task, run_source_task
+
+    require_broker(settings)
 
     dispatch(ingest_urls_task, chunks(articles, settings.batch_size), queue=settings.ingest_queue)
     for config in sources:
@@ -230,6 +236,12 @@ def _enqueue(
 
 def source_rows(settings: Settings, *, include_disabled: bool) -> list[dict[str, Any]]:
     """Each configured source with its checkpoint and last run (`sources`, `status`)."""
+    from workers.cache import open_cache
+    from workers.fetching.breaker import BlockBreaker
+    from workers.fetching.crawl import checkpoint_of, last_run_of
+    from workers.fetching.urls import site_of
+    from workers.sources.config import interval_of, load_sources
+
     cache = open_cache(settings)
     breaker = BlockBreaker(
         cache, threshold=settings.block_threshold, pause_s=settings.block_pause_s
@@ -291,7 +303,6 @@ def checkpoint_label(value: object) -> str:
 @main.command()
 @click.option("--all", "show_all", is_flag=True, help="Include disabled sources.")
 @format_option
-@handle_service_errors
 def sources(show_all: bool, fmt: str) -> None:
     """List the configured sources with their checkpoint and last run.
 
@@ -300,6 +311,10 @@ def sources(show_all: bool, fmt: str) -> None:
     without it the SQLite file cache.sqlite3 in the data directory (MONITOR_DATA_DIR),
     so runs made here or by the workers show; a source never run shows "never".
     """
+    from workers.fetching.crawl import failure_cause
+    from workers.settings import get_settings
+    from workers.sources.config import SourceConfigError
+
     try:
         rows = source_rows(get_settings(), include_disabled=show_all)
     except SourceConfigError as exc:
@@ -308,14 +323,19 @@ def sources(show_all: bool, fmt: str) -> None:
     if fmt == "json":
         echo_json(rows)
         return
-    click.echo(f"{'name':<18} {'kind':<9} {'every':>7}  {'checkpoint':<25} last run")
+    table = [("name", "kind", "every", "checkpoint", "last run")]
     for row in rows:
         last = row["last_run"]
         seen = last_run_label(last) if isinstance(last, dict) else "never"
         name = str(row["name"]) + ("" if row["enabled"] else " (off)")
         checkpoint = checkpoint_label(row["checkpoint"])
-        click.echo(f"{name:<18} {row['kind']:<9} {row['interval_s']:>6}s  {checkpoint:<25} {seen}")
+        table.append((name, str(row["kind"]), f"{row['interval_s']}s", checkpoint, seen))
+    header, *lines = aligned(table, right={2})
+    click.echo(header)
+    for row, line in zip(rows, lines, strict=True):
+        click.echo(line)
         click.echo(f"  {row['url']}")
+        last = row["last_run"]
         if isinstance(last, dict) and last.get("status") == "failed":
             click.echo(f"  FAILED: {failure_cause(last.get('errors') or [])}")
         elif isinstance(last, dict) and last.get("skipped"):

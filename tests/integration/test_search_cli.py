@@ -126,7 +126,7 @@ def test_show_prints_citation_targets_and_cited_by_across_two_ingests(
     ("args", "message"),
     [
         (["show", "no-such-id"], "no article with id 'no-such-id'"),
-        (["search"], "the search query is empty"),
+        (["search", "x", "--from", "2000-13"], "--from '2000-13' is not a date"),
         (["search", "x", "--mentions-from", "March"], "--mentions-from 'March' is not a date"),
     ],
 )

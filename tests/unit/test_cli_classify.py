@@ -40,3 +40,23 @@ def test_an_unreachable_host_is_still_a_service_error() -> None:
 def test_a_refused_connection_is_a_service_error() -> None:
     _, code = classify(ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused"))
     assert code == EXIT_UNAVAILABLE
+
+
+def test_library_errors_are_recognised_without_the_cli_importing_the_library() -> None:
+    """`classify` looks the exception classes up among the loaded modules (the CLI no
+    longer imports Redis or pydantic to start): here the test has loaded them, as a
+    command that used them would have."""
+    import redis
+    from pydantic import ValidationError
+
+    from workers.settings import Settings
+    from workers.stores.base import StoreUnavailable
+
+    message, code = classify(redis.ConnectionError("Error 111 connecting to localhost:6390"))
+    assert code == EXIT_UNAVAILABLE and message.startswith("Redis unavailable")
+    assert classify(StoreUnavailable("database is locked"))[1] == EXIT_UNAVAILABLE
+    try:
+        Settings(batch_size="abc")  # type: ignore[arg-type]
+    except ValidationError as exc:
+        message, code = classify(exc)
+    assert code == EXIT_USAGE and "MONITOR_BATCH_SIZE" in message

@@ -10,7 +10,9 @@ forward when the text itself cites a later date: an article cannot predate its s
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
@@ -94,6 +96,28 @@ def family_names(name: str) -> tuple[str, ...]:
     if pub is None:
         return (name,)
     return (pub.name, *pub.family)
+
+
+def unknown_hint(name: str, stored: Iterable[str]) -> str | None:
+    """None when `name` is a registry name or code, or a publication the index holds
+    (`stored`, as written there); else the one line saying it is not known, with the
+    nearest known names first and the codes they also answer to.
+
+    A `--publication` typo would otherwise read as "no articles match", as if the
+    archive had nothing on the subject.
+    """
+    key = " ".join(name.split()).casefold()
+    if lookup(name) is not None or key in {s.casefold() for s in stored}:
+        return None
+    known = [p.name for p in REGISTRY] + sorted(set(stored) - {p.name for p in REGISTRY})
+    spellings = {k.casefold(): k for p in REGISTRY for k in (p.name, *p.aliases)}
+    spellings.update((s.casefold(), s) for s in stored)
+    close = difflib.get_close_matches(key, list(spellings), n=3, cutoff=0.6)
+    near = [spellings[c] for c in close]
+    guess = f" (did you mean {' or '.join(repr(n) for n in near)}?)" if near else ""
+    codes = {p.name: [a for a in p.aliases if a.isupper()] for p in REGISTRY}
+    listed = ", ".join(f"{n} ({', '.join(codes[n])})" if codes.get(n) else n for n in known)
+    return f"unknown publication {name!r}{guess}; known publications: {listed}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,12 +7,14 @@ them.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from workers.fetching.urls import URLError, article_key, canonical_url, is_article_url, is_http_url
-from workers.settings import Settings
-from workers.sources.config import SourceConfig, SourceConfigError, load_sources
+
+if TYPE_CHECKING:
+    from workers.settings import Settings
+    from workers.sources.config import SourceConfig
 
 # What a URL may be: a source kind, or one article page.
 KINDS = ("site", "wordpress", "sitemap", "feed", "listing", "article", "wayback")
@@ -52,6 +54,10 @@ def source_for(
 ) -> SourceConfig:
     """A configured source with this kind and URL (its checkpoint is shared), or an ad-hoc
     one; a wayback source's years are part of what it is."""
+    # Imported here: `monitor` reads KINDS on every start, and the sources file's
+    # pydantic models would cost more than the rest of `monitor --help`.
+    from workers.sources.config import SourceConfig, SourceConfigError, load_sources
+
     try:
         configured = load_sources(settings, include_disabled=True)
     except SourceConfigError:

@@ -521,8 +521,8 @@ def date_bound(value: str, *, end: bool) -> str:
                 return first.isoformat()
             next_month = date(first.year + first.month // 12, first.month % 12 + 1, 1)
             return date.fromordinal(next_month.toordinal() - 1).isoformat()
-    except ValueError:
-        raise ValueError("is not a valid date") from None
+    except ValueError:  # 2000-13, 2001-02-30: the same words as any other non-date
+        raise ValueError("is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)") from None
     return f"{year}-12-31" if end else f"{year}-01-01"
 
 

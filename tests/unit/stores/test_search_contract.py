@@ -261,12 +261,16 @@ def test_filter_only_results_are_newest_first(store: Store) -> None:
 
 
 def test_an_empty_query_without_filters_lists_the_newest(store: Store) -> None:
-    """What the search page shows before anything is typed."""
-    found = store.search(SearchQuery("   ", limit=2))
+    """Bare `monitor search` and the search page before anything is typed: the whole
+    store, newest first, with facets."""
+    found = store.search(SearchQuery("   ", limit=3, facets=True))
     assert found.total == len(ALL)
-    assert [h.id for h in found.hits] == [GUARD.article.id, COURT.article.id]
-    # Text without a word in it: nothing to search for, nothing listed.
+    assert [h.id for h in found.hits] == [GUARD.article.id, COURT.article.id, KUCHMA.article.id]
+    assert found.facets is not None
+    assert found.facets["publication"] == {"Monitor": 3, "Eurasia Daily Monitor": 2}
+    # Text without a word in it, or words that leave nothing to look for: nothing.
     assert store.search(SearchQuery("!! ?")).total == 0
+    assert store.search(SearchQuery("NOT Kuchma")).total == 0
 
 
 @pytest.mark.parametrize("text", ["", "Kirienko OR Kuchma OR Kono OR Ukraine"])

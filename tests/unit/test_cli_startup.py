@@ -1,0 +1,89 @@
+"""`monitor` starts without the heavy libraries (issue 24, point 10): each command
+imports what it runs, so `monitor --help` costs about what Python and Click cost, and a
+search does not load spaCy, the HTML extractor, the Elasticsearch client or Celery.
+
+Structural, not timed (timings are the bench's, `python -m bench.startup`): the
+interpreter's own import log (`-X importtime`) names every module a run loaded.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from devsupport.processes import ROOT, env_with
+
+# Each costs from a tenth of a second (httpx, redis) to seconds (spaCy) to import.
+HEAVY = (
+    "spacy",
+    "thinc",
+    "trafilatura",
+    "lxml",
+    "elasticsearch",
+    "elastic_transport",
+    "celery",
+    "kombu",
+    "httpx",
+    "redis",
+)
+# The settings object (pydantic) is needed by every command that does something, but not
+# to say how to call one.
+SETTINGS = ("pydantic", "pydantic_settings", "workers.settings")
+_IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)$", re.MULTILINE)
+
+
+def loaded(*args: str, data_dir: Path) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "tasks.cli", *args],
+        env=env_with({"MONITOR_DATA_DIR": str(data_dir)}),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    modules = set(_IMPORTED.findall(done.stderr))
+    assert "click" in modules  # the log was read
+    return modules
+
+
+def top_level(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if m in names or m.split(".")[0] in names)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["search", "--help"], ["ingest", "--help"], ["show", "--help"], ["--version"]],
+    ids=" ".join,
+)
+def test_help_loads_neither_heavy_libraries_nor_the_settings(
+    args: list[str], tmp_path: Path
+) -> None:
+    modules = loaded(*args, data_dir=tmp_path)
+    assert top_level(modules, HEAVY + SETTINGS) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["search", "Kiriyenko"], ["search"], ["config"], ["show", "no-such-id"]],
+    ids=" ".join,
+)
+def test_reading_commands_load_no_heavy_library(args: list[str], tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "tasks.cli", *args],
+        env=env_with({"MONITOR_DATA_DIR": str(tmp_path)}),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "Traceback" not in done.stderr
+    modules = set(_IMPORTED.findall(done.stderr))
+    assert "workers.settings" in modules  # the command ran
+    assert top_level(modules, HEAVY) == []
