@@ -101,12 +101,13 @@ def build_source(
     if config.kind == "wayback":
         archive = archive or Archive.from_settings(settings, cache=cache)
         return WaybackSource(config, archive=archive, cache=cache)
+    pages, seconds = settings.rest_max_pages, settings.discovery_max_s
     if config.kind == "site":
-        return SiteSource(config, fetcher=fetcher)
+        return SiteSource(config, fetcher=fetcher, max_pages=pages, max_s=seconds)
     if config.kind == "feed":
         return FeedSource(config, fetcher=fetcher)
     if config.kind == "wordpress":
-        return WordPressSource(config, fetcher=fetcher)
+        return WordPressSource(config, fetcher=fetcher, max_pages=pages, max_s=seconds)
     if config.kind == "sitemap":
         return SitemapSource(config, fetcher=fetcher)
     return ListingSource(

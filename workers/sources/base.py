@@ -44,6 +44,9 @@ class Discovery:
     errors: list[tuple[str, str]] = field(default_factory=list)
     requests: int = 0
     via: str | None = None  # the way a `site` source read the site this run
+    # Why the source knows it missed items (the REST API counts more posts than it
+    # gave): a `site` source then cross-checks with the sitemaps.
+    incomplete: str | None = None
     # Run once the items are safely submitted (e.g. saving the feed's ETag): done
     # earlier, a failed submit would turn the next run into a 304 and lose the items.
     on_submitted: list[Callable[[], None]] = field(default_factory=list)
