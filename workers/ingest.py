@@ -19,9 +19,9 @@ from typing import Protocol
 from workers.enrich.publications import family_names
 from workers.errors import is_transient
 from workers.model import Article, InputError, RawArticle
+from workers.normalize import migrated_from
 from workers.pipeline import DEFAULT_PIPELINE, Pipeline
 from workers.sources.files import read_article
-from workers.normalize import migrated_from
 from workers.stores.base import Indexable, Store, WriteOutcome, WriteStatus
 
 

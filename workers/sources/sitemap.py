@@ -33,7 +33,7 @@ from defusedxml import DefusedXmlException
 
 from workers.fetching.decode import decoded
 from workers.fetching.fetch import Fetcher, FetchResult, PermanentFetchError, TransientFetchError
-from workers.fetching.urls import canonical_url, is_article_url, listed_url
+from workers.fetching.urls import canonical_url, is_article_url, is_post_url, listed_url
 from workers.model import InputError
 from workers.sources.base import Discovery, later
 from workers.sources.config import SourceConfig
@@ -192,7 +192,9 @@ class SitemapSource:
         self, sitemap: Sitemap, found: Discovery, *, since: str | None, known_posts: bool
     ) -> None:
         for entry in sitemap.entries:
-            if not known_posts and not is_article_url(entry.url):
+            # A post sitemap needs no headline guess, but its entries must still be
+            # post URLs: Yoast lists the home (or posts) page first among the posts.
+            if not (is_post_url(entry.url) if known_posts else is_article_url(entry.url)):
                 continue
             if since is None or entry.lastmod is None or entry.lastmod > since:
                 found.add(entry.url, entry.lastmod)

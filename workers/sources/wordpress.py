@@ -326,14 +326,17 @@ class WordPressSource:
 
     def discover(self, *, since: str | None, backfill: bool) -> Discovery:
         found = Discovery()
-        state = Checkpoint() if backfill else Checkpoint.parse(since)
-        walk = _Walk(self, state.query_since())
+        # What earlier runs handed on is judged by the checkpoint they left, never by
+        # this walk's: in id order an older change can follow a newer one.
+        before = Checkpoint() if backfill else Checkpoint.parse(since)
+        state = Checkpoint(before.since, before.local, dict(before.seen))
+        walk = _Walk(self, before.query_since())
         self.available = None
         for page in walk.pages(found):
             self.available = True
             found.errors.extend((walk.url, e) for e in page.errors)
             for post in page.posts:
-                if not state.handled(post):
+                if not before.handled(post):
                     found.add(post.url, post.modified, post=post.data)
                 state.advance(post)
         if walk.failed_first:
@@ -362,7 +365,7 @@ class _Walk:
         source, config = self.source, self.source.config
         started = time.monotonic()
         pretty, page, pages, total = True, 1, 1, None
-        first_error: str | None = None
+        first: tuple[str, str] | None = None  # the /wp-json/ form's failure
         while page <= pages:
             if page > source.max_pages or time.monotonic() - started > source.max_s:
                 bound = (
@@ -381,12 +384,13 @@ class _Walk:
             except InputError as exc:
                 reason = getattr(exc, "reason", str(exc))
                 if page == 1 and pretty:
-                    pretty, first_error = False, f"{self.url}: {reason}"
+                    pretty, first = False, (self.url, reason)
                     continue  # no pretty permalinks? the ?rest_route= form
                 if page == 1:
                     self.failed_first = True
-                    if first_error is not None:  # the real error; the fallback's after it
-                        reason = f"{first_error} (and the ?rest_route= form: {reason})"
+                    if first is not None:  # the real error; the fallback's after it
+                        found.errors.append((first[0], f"{first[1]} (?rest_route=: {reason})"))
+                        return
                 found.errors.append((self.url, reason))
                 return
             except TransientFetchError as exc:
