@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format unit integration docs bench soak clean test-es
+.PHONY: run test lint format unit integration docs bench soak clean test-es test-wordpress
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,15 +28,21 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## test: lint, then the whole suite (unit + integration with real Redis and Celery)
+## test: lint, then the whole suite (unit + integration with real Redis and Celery);
+## the real-WordPress tests have their own target (test-wordpress)
 test: lint
-	$(BIN)/pytest --cov --cov-report=term:skip-covered
+	$(BIN)/pytest -m "not wordpress" --cov --cov-report=term:skip-covered
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
 integration: $(STAMP)
-	$(BIN)/pytest tests/integration
+	$(BIN)/pytest -m "not wordpress" tests/integration
+
+## test-wordpress: our sources against a real WordPress (Debian's packages; each run
+## starts its own mariadbd and `php -S` on free ports; README "Tests against a real WordPress")
+test-wordpress: $(STAMP)
+	$(BIN)/pytest -m wordpress tests/integration
 
 ## test-es: the Elasticsearch store suite against real 8.x and 9.x clusters (needs Docker)
 ES_COMPOSE := docker compose -f infra/elasticsearch/test-clusters.yml
