@@ -27,10 +27,11 @@ from devsupport.quiet_http import QuietHandler
 from devsupport.runs import run_in_process
 from devsupport.site import Fault, Site
 from workers.cache import Cache
-from workers.fetching.crawl import SourceRun
+from workers.fetching.crawl import SourceRun, build_source, run_source
 from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport
 from workers.settings import Settings
+from workers.sources.base import Item
 from workers.sources.config import SourceConfig
 from workers.stores import open_store
 
@@ -283,3 +284,22 @@ def test_a_post_sitemap_never_hands_on_the_home_or_blog_page(settings, fetcher, 
         site.stop()
     assert done.discovered == 3 and report.counts["created"] == 3
     assert "/" not in site.hits and "/blog/" not in site.hits
+
+
+def test_posts_are_handed_on_while_the_walk_goes_on(api, settings, fetcher, cache):
+    """Issue 22: every post (with its content) was held until discovery ended: 568 MB
+    after 408 pages. Batches now leave every `STREAM_BATCHES` batches."""
+    api.respond = lambda q: page(
+        [api.post(100 * int(q["page"]) + i) for i in range(100)], total=600, pages=6
+    )
+    seen_at: list[int] = []  # API requests made when each submit came
+
+    def submit(batches: list[list[Item]]) -> None:
+        seen_at.append(api.hits["/wp-json/wp/v2/posts"])
+
+    config = SourceConfig(name="stream", kind="wordpress", url=api.base + "/")
+    source = build_source(config, fetcher=fetcher, cache=cache, settings=settings)
+    done = run_source(source, cache=cache, submit=submit, batch_size=10, backfill=True)
+    assert done.discovered == 600 and done.batches == 60 and not done.errors
+    assert seen_at[0] < 6  # the first batches left before the last page was read
+    assert len(seen_at) >= 5

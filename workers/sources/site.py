@@ -24,10 +24,11 @@ the top again, so an API that opens is noticed.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from workers.fetching.fetch import Fetcher
-from workers.sources.base import Discovery
+from workers.sources.base import Discovered, Discovery
 from workers.sources.config import SourceConfig
 from workers.sources.feed import FeedSource
 from workers.sources.sitemap import SitemapSource
@@ -51,6 +52,8 @@ class SiteSource:
         self.fetcher = fetcher
         self.max_pages = max_pages  # REST pages per run (`WordPressSource`)
         self.max_s = max_s
+        self.sink: Callable[[list[Discovered]], None] | None = None  # REST posts only
+        self.stream_size = 1000
 
     def discover(self, *, since: str | None, backfill: bool) -> Discovery:
         state = _state(since)
@@ -93,12 +96,14 @@ class SiteSource:
     def _source(self, way: str) -> WordPressSource | SitemapSource | FeedSource:
         root = self.config.url
         if way == "wordpress":
-            return WordPressSource(
+            rest = WordPressSource(
                 self._as(way, root),
                 fetcher=self.fetcher,
                 max_pages=self.max_pages,
                 max_s=self.max_s,
             )
+            rest.sink, rest.stream_size = self.sink, self.stream_size
+            return rest
         if way == "sitemap":
             return SitemapSource(self._as(way, root), fetcher=self.fetcher)
         return FeedSource(self._as(way, root + "feed/"), fetcher=self.fetcher)

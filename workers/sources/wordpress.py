@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -52,7 +52,7 @@ from urllib.parse import urlencode, urlsplit
 from workers.fetching.fetch import Fetcher, TransientFetchError
 from workers.fetching.urls import URLError, canonical_url
 from workers.model import InputError
-from workers.sources.base import Discovery
+from workers.sources.base import Discovered, Discovery
 from workers.sources.config import SourceConfig
 
 OVERLAP_S = 120
@@ -323,9 +323,11 @@ class WordPressSource:
         self.max_s = max_s
         # After `discover`: whether the API answered (None: unknown, a transient error).
         self.available: bool | None = None
+        self.sink: Callable[[list[Discovered]], None] | None = None  # `Discovery.sink`
+        self.stream_size = 1000
 
     def discover(self, *, since: str | None, backfill: bool) -> Discovery:
-        found = Discovery()
+        found = Discovery(sink=self.sink, stream_size=self.stream_size)
         # What earlier runs handed on is judged by the checkpoint they left, never by
         # this walk's: in id order an older change can follow a newer one.
         before = Checkpoint() if backfill else Checkpoint.parse(since)
