@@ -17,8 +17,11 @@ mariadb-server` (`.ci/run` installs them when missing).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -90,15 +93,16 @@ class RealWordPress:
         return self
 
     def stop(self) -> None:
-        """PHP first (it holds database connections), then the database."""
+        """PHP first (it holds database connections), then the database. Each runs in
+        its own process group, signalled whole: `php -S` with PHP_CLI_SERVER_WORKERS
+        forks workers that outlive a signal to their parent alone."""
         for process in reversed(self._processes):
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            _signal_group(process, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                _signal_group(process, signal.SIGKILL)
+                process.wait()
         self._processes.clear()
 
     def _start_database(self) -> None:
@@ -225,6 +229,13 @@ class RealWordPress:
         """Requests the PHP server has answered so far (its access log lines)."""
         log = (self.directory / "php.log").read_text(errors="replace")
         return sum(1 for line in log.splitlines() if line.endswith(" Accepted"))
+
+
+def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    """Signal the process's group (started with `start_new_session`: its id is the
+    process's own), whatever is left of it."""
+    with contextlib.suppress(ProcessLookupError):  # the whole group is gone already
+        os.killpg(process.pid, sig)
 
 
 def _user() -> str:
