@@ -9,6 +9,7 @@ from workers.fetching.urls import (
     check_allowed,
     is_article_url,
     is_http_url,
+    is_post_url,
 )
 from workers.normalize import article_id
 
@@ -110,3 +111,21 @@ def test_old_and_new_article_addresses_make_one_id() -> None:
     assert article_key("https://jamestown.org/publications/edm/") == (
         "https://jamestown.org/publications/edm/"
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "post"),
+    [
+        ("https://jamestown.org/", False),  # Yoast lists the home page first
+        ("https://jamestown.org/blog/", False),  # ... or the posts page
+        ("https://jamestown.org/2025/01/", False),
+        ("https://jamestown.org/category/edm/", False),
+        ("https://jamestown.org/author/admin/", False),
+        ("https://jamestown.org/page/2/", False),
+        ("https://jamestown.org/?p=12", False),
+        ("https://jamestown.org/sanctions/", True),  # a short slug: a post sitemap says so
+        ("https://jamestown.org/program/sanctions/", True),
+    ],
+)
+def test_post_sitemap_entries_must_be_post_urls(url: str, post: bool) -> None:
+    assert is_post_url(url) is post
