@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format unit integration docs bench soak clean test-es test-browser screenshots
+.PHONY: run test lint format unit integration docs bench soak clean test-es test-wordpress test-browser screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,8 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## test: lint, then the whole suite (unit + integration with real Redis and Celery)
+## test: lint, then the whole suite (unit + integration with real Redis and Celery);
+## the real-WordPress tests have their own target (test-wordpress)
 test: lint
 	$(BIN)/pytest --cov --cov-report=term:skip-covered
 
@@ -39,6 +40,11 @@ unit: $(STAMP)
 
 integration: $(STAMP)
 	$(BIN)/pytest tests/integration
+
+## test-wordpress: our sources against a real WordPress (Debian's packages; each run
+## starts its own mariadbd and `php -S` on free ports; README "Tests against a real WordPress")
+test-wordpress: $(STAMP)
+	$(BIN)/pytest -m wordpress tests/integration
 
 ## test-browser: the search page in a real headless Chromium (Debian's chromium package)
 test-browser: $(STAMP)

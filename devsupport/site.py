@@ -270,7 +270,12 @@ class Site:
         per_page = int(query.get("per_page", ["10"])[0])
         page = int(query.get("page", ["1"])[0])
         after = query.get("modified_after", [None])[0]
-        posts = sorted(self.pages, key=lambda p: (p.modified, p.id))
+        # `orderby` as the REST handbook's posts reference lists it (id, modified, date).
+        order = query.get("orderby", ["date"])[0]
+        if order == "id":
+            posts = sorted(self.pages, key=lambda p: p.id)
+        else:
+            posts = sorted(self.pages, key=lambda p: (p.modified, p.id))
         if after:
             posts = [
                 p

@@ -82,13 +82,21 @@ def make_app(settings: Settings) -> Celery:
         result_backend_transport_options={"visibility_timeout": settings.visibility_timeout_s},
         worker_soft_shutdown_timeout=settings.soft_shutdown_timeout_s,
         # Above the longest legitimate batch (batch_size x MONITOR_TASK_ITEM_BUDGET_S);
-        # discovery (`monitor.run_source`, a whole backfill) has no limit of its own.
+        # discovery (`monitor.run_source`) ends before its source lock expires, so two
+        # runs of one source never overlap (a REST walk stops itself earlier, at
+        # MONITOR_DISCOVERY_MAX_S, and its posts have left in batches as it went).
         task_annotations={
-            name: {
-                "soft_time_limit": settings.task_soft_time_limit_s,
-                "time_limit": settings.task_time_limit_s,
-            }
-            for name in BATCH_TASKS
+            **{
+                name: {
+                    "soft_time_limit": settings.task_soft_time_limit_s,
+                    "time_limit": settings.task_time_limit_s,
+                }
+                for name in BATCH_TASKS
+            },
+            "monitor.run_source": {
+                "soft_time_limit": max(5, settings.source_lock_ttl_s - 60),
+                "time_limit": settings.source_lock_ttl_s,
+            },
         },
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,  # ride out a Redis restart, however long

@@ -19,9 +19,10 @@ from typing import Literal, Protocol
 from workers.enrich.publications import family_names
 from workers.errors import is_transient
 from workers.model import Article, InputError, NotAnArticle, RawArticle
+from workers.normalize import migrated_from
 from workers.pipeline import DEFAULT_PIPELINE, Pipeline
 from workers.sources.files import read_article
-from workers.stores.base import Indexable, Store, WriteStatus
+from workers.stores.base import Indexable, Store, WriteOutcome, WriteStatus
 
 # An item's outcome: the store's write, or `skipped` (it holds no article: never
 # written, never dead-lettered; `reason` says why).
@@ -147,6 +148,9 @@ def ingest_raw(
     the batch itself just before the write. With `same_id` (reprocessing: the origin
     is the stored id) an article whose id comes out different fails instead of being
     written: two copies of one article would be worse than a maintainer's decision.
+    The one exception is the id scheme's own migration (`normalize.migrated_from`: a
+    URL's id without the publication guessed): the article is written under its new
+    id and the old one deleted, so two old ids of one URL become one document.
     Raises whatever the store raises (e.g. `StoreUnavailable`) with nothing written.
     """
     report = BatchReport()
@@ -169,7 +173,7 @@ def ingest_raw(
         if isinstance(result, Exception):
             report.items.append(_failed(origin, "parse", result))
             continue
-        if same_id and result.id != origin:
+        if same_id and result.id != origin and not migrated_from(origin, result.id):
             reason = f"reprocessing gives a different id ({result.id})"
             report.items.append(ItemResult(origin, "failed", reason=reason, stage="parse"))
             continue
@@ -191,7 +195,15 @@ def ingest_raw(
             )
             for origin, outcome, item in zip(origins, outcomes, pending, strict=True)
         )
+        if same_id:  # migrated ids: the new document is written, the old one goes
+            moved = [o for o, w in zip(origins, outcomes, strict=True) if _moved(o, w)]
+            if moved:
+                store.delete(moved)
     return report
+
+
+def _moved(origin: str, outcome: WriteOutcome) -> bool:
+    return outcome.status != "failed" and outcome.id is not None and origin != outcome.id
 
 
 def _failed(origin: str, stage: str, exc: Exception) -> ItemResult:

@@ -97,6 +97,11 @@ def word_count(body: str) -> int:
     return len(_WORD.findall(body))
 
 
+# The prefix of an id made from a URL (issue 21): the URL alone is the identity,
+# whatever publication a road guessed (REST says the category, a page may say nothing).
+URL_ID_PREFIX = "article"
+
+
 def article_id(
     *,
     url: str | None,
@@ -106,20 +111,38 @@ def article_id(
     title: str | None,
     body_hash: str,
 ) -> str:
-    """The same article gets the same id on every run and every worker.
+    """The same article gets the same id on every run, every worker and every road.
 
-    With a URL the URL is the identity (its text may be corrected later and must
-    overwrite, not duplicate). Without one, publication/volume/issue plus the title
-    identify it; an untitled article falls back to its content hash, because several
-    untitled articles share one issue of the daily Monitor.
+    With a URL the URL is the identity, and nothing else goes into the id: its text
+    may be corrected later and must overwrite, not duplicate, and two roads (the REST
+    API, a page) may guess different publications for it. Without one,
+    publication/volume/issue plus the title identify it; an untitled article falls
+    back to its content hash, because several untitled articles share one issue of
+    the daily Monitor.
     """
     if url:
-        key = f"url\x1f{article_key(url)}"  # /<slug>/ and /program/<slug>/ are one
-    else:
-        tail = (title or "").casefold() or body_hash
-        key = f"issue\x1f{publication.casefold()}\x1f{volume}\x1f{issue}\x1f{tail}"
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
-    return f"{_slug(publication)}-{digest}"
+        return f"{URL_ID_PREFIX}-{_digest(_url_key(url))}"
+    tail = (title or "").casefold() or body_hash
+    key = f"issue\x1f{publication.casefold()}\x1f{volume}\x1f{issue}\x1f{tail}"
+    return f"{_slug(publication)}-{_digest(key)}"
+
+
+def migrated_from(old_id: str, new_id: str) -> bool:
+    """Whether `old_id` is `new_id` as ids made from a URL were spelled before issue 21
+    (`<publication slug>-<digest>`, the same digest): `monitor reprocess` then moves
+    the document to its new id (`workers.ingest.ingest_raw`)."""
+    prefix = f"{URL_ID_PREFIX}-"
+    if not new_id.startswith(prefix) or old_id == new_id:
+        return False
+    return old_id.endswith("-" + new_id.removeprefix(prefix))
+
+
+def _url_key(url: str) -> str:
+    return f"url\x1f{article_key(url)}"  # /<slug>/ and /program/<slug>/ are one
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
 
 
 def _slug(text: str) -> str:

@@ -225,6 +225,18 @@ class Settings(BaseSettings):
     listing_max_pages: int = Field(
         default=20, ge=1, description="Listing pages an incremental run walks at most."
     )
+    rest_max_pages: int = Field(
+        default=1000,
+        ge=1,
+        description="REST API pages (of up to 100 posts) one source run reads at most; "
+        "the run reports the cut.",
+    )
+    discovery_max_s: float = Field(
+        default=1200.0,
+        gt=0,
+        description="Wall time one REST walk may take before it stops and reports the "
+        "cut (below MONITOR_SOURCE_LOCK_TTL_S).",
+    )
     # --- the Internet Archive (workers/sources/wayback.py) ---
     wayback_url: str = Field(
         default="https://web.archive.org",

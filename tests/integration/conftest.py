@@ -10,6 +10,7 @@ import redis
 
 from devsupport.site import Site
 from tests.support.redis_server import RedisServer
+from tests.support.wordpress import RealWordPress, SeededWordPress, seed_standard
 from workers.cache import RedisCache
 from workers.fetching.fetch import Fetcher
 from workers.settings import Settings
@@ -74,3 +75,15 @@ def fetcher(settings: Settings, cache: RedisCache) -> Iterator[Fetcher]:
     made = Fetcher.from_settings(settings, cache=cache)
     yield made
     made.close()
+
+
+@pytest.fixture(scope="session")
+def real_wordpress(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeededWordPress]:
+    """A real WordPress (tests/support/wordpress.py) seeded once for the session with
+    `tests.support.wordpress.SEED`: 250 posts sharing one `post_modified`, a page and a
+    draft. Tests that edit posts edit their own."""
+    site = RealWordPress(tmp_path_factory.mktemp("wordpress")).start()
+    try:
+        yield seed_standard(site)
+    finally:
+        site.stop()

@@ -114,3 +114,22 @@ def test_a_huge_title_is_cut_at_a_word_in_bounded_time() -> None:
     assert time.perf_counter() - started < 2
     assert title is not None and len(title) <= normalize.MAX_TITLE_CHARS + 1
     assert title.endswith("…") and "amp;" not in title
+
+
+def test_a_url_is_one_id_whatever_publication_a_road_guessed() -> None:
+    """Issue 21: REST said "Eurasia Daily Monitor", the page said nothing; one URL
+    became two documents (`eurasia-daily-monitor-…`, `unknown-…`)."""
+    url = "https://jamestown.org/program/a/"
+    rest = _id(url=url, publication="Eurasia Daily Monitor")
+    page = _id(url=url, publication="Unknown")
+    assert rest == page == _id(url="https://jamestown.org/a/", publication="China Brief")
+
+
+def test_an_old_url_id_is_recognized_as_migrated_to_the_new_one() -> None:
+    url = "https://jamestown.org/a/"
+    new = _id(url=url)
+    digest = new.rsplit("-", 1)[1]
+    assert normalize.migrated_from(f"eurasia-daily-monitor-{digest}", new)
+    assert normalize.migrated_from(f"unknown-{digest}", new)
+    assert not normalize.migrated_from(f"unknown-{'0' * 20}", new)
+    assert not normalize.migrated_from(_id(), _id(title="another"))  # no URL: no migration

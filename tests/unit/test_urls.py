@@ -9,6 +9,7 @@ from workers.fetching.urls import (
     check_allowed,
     is_article_url,
     is_http_url,
+    is_post_url,
     not_article_reason,
 )
 from workers.normalize import article_id
@@ -130,3 +131,21 @@ def test_why_a_url_is_not_an_article_is_a_short_category(url: str, reason: str |
     """Issue 21: a run counts what it skipped by these reasons."""
     assert not_article_reason(url) == reason
     assert is_article_url(url) is (reason is None)
+
+
+@pytest.mark.parametrize(
+    ("url", "post"),
+    [
+        ("https://jamestown.org/", False),  # Yoast lists the home page first
+        ("https://jamestown.org/blog/", False),  # ... or the posts page
+        ("https://jamestown.org/2025/01/", False),
+        ("https://jamestown.org/category/edm/", False),
+        ("https://jamestown.org/author/admin/", False),
+        ("https://jamestown.org/page/2/", False),
+        ("https://jamestown.org/?p=12", False),
+        ("https://jamestown.org/sanctions/", True),  # a short slug: a post sitemap says so
+        ("https://jamestown.org/program/sanctions/", True),
+    ],
+)
+def test_post_sitemap_entries_must_be_post_urls(url: str, post: bool) -> None:
+    assert is_post_url(url) is post

@@ -46,7 +46,7 @@ from workers.model import InputError, RawArticle
 from workers.pipeline import DEFAULT_PIPELINE, Pipeline
 from workers.settings import Settings
 from workers.sources import html
-from workers.sources.base import Discovery, Item, Source
+from workers.sources.base import Discovered, Discovery, Item, Source
 from workers.sources.config import SourceConfig
 from workers.sources.feed import FeedSource
 from workers.sources.identity import Known, PrintIndex, Resolution, resolve, textprint
@@ -71,9 +71,11 @@ from workers.stores.base import Store
 log = logging.getLogger(__name__)
 # What an article page may be served as (an unlabelled body is tried as HTML).
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+# A REST walk hands its posts on every this many batches while it goes on, instead of
+# holding them all (each carries its content) until the walk ends.
+STREAM_BATCHES = 10
 # Checkpoints outlive any sensible schedule; the cache requires a TTL on every key.
 CHECKPOINT_TTL_S = 400 * 86400
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,12 +136,13 @@ def build_source(
     if config.kind == "wayback":
         archive = archive or Archive.from_settings(settings, cache=cache)
         return WaybackSource(config, archive=archive, cache=cache)
+    pages, seconds = settings.rest_max_pages, settings.discovery_max_s
     if config.kind == "site":
-        return SiteSource(config, fetcher=fetcher)
+        return SiteSource(config, fetcher=fetcher, max_pages=pages, max_s=seconds)
     if config.kind == "feed":
         return FeedSource(config, fetcher=fetcher)
     if config.kind == "wordpress":
-        return WordPressSource(config, fetcher=fetcher)
+        return WordPressSource(config, fetcher=fetcher, max_pages=pages, max_s=seconds)
     if config.kind == "sitemap":
         return SitemapSource(config, fetcher=fetcher)
     return ListingSource(
@@ -176,22 +179,31 @@ def run_source(
 ) -> SourceRun:
     """Discover and submit one source's new items; a run already in progress wins.
 
-    `submit` receives all batches at once (enqueue them, or ingest them in-process).
-    Returns a run with `locked=True` (and nothing done) when another holder has the
-    lock. The checkpoint is saved only after `submit` returned.
+    `submit` receives batches (enqueue them, or ingest them in-process): a REST walk's
+    every `STREAM_BATCHES` batches as it goes, the rest at its end. Returns a run with
+    `locked=True` (and nothing done) when another holder has the lock. The checkpoint
+    is saved only after the last `submit` returned.
     """
     started = _now()
+    handed = [0, 0]  # items, batches
+
+    def hand_on(found: list[Discovered]) -> None:
+        items = [item.item for item in found]
+        batches = [items[i : i + batch_size] for i in range(0, len(items), batch_size)]
+        if batches:
+            submit(batches)
+        for item in found:
+            cache.set(f"queued:{item.url}", "1", ttl_s=ttl_s)
+        handed[0] += len(found)
+        handed[1] += len(batches)
+
+    if isinstance(source, WordPressSource | SiteSource):  # `Discovery.sink`
+        source.sink, source.stream_size = hand_on, batch_size * STREAM_BATCHES
     try:
         with cache.lock(f"source:{source.name}", ttl_s=lock_ttl_s):
             since = checkpoint_of(cache, source.name)
             found = source.discover(since=None if backfill else since, backfill=backfill)
-            urls = [item.url for item in found.items]
-            items = [item.item for item in found.items]
-            batches = [items[i : i + batch_size] for i in range(0, len(items), batch_size)]
-            if batches:
-                submit(batches)
-            for url in urls:
-                cache.set(f"queued:{url}", "1", ttl_s=ttl_s)
+            hand_on(found.items)
             for done in found.on_submitted:
                 done()
             if found.checkpoint is not None:
@@ -200,8 +212,8 @@ def run_source(
                 source=source.name,
                 started_at=started,
                 finished_at=_now(),
-                discovered=len(urls),
-                batches=len(batches),
+                discovered=handed[0],
+                batches=handed[1],
                 checkpoint=found.checkpoint or since,
                 requests=found.requests,
                 errors=found.errors,

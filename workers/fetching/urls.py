@@ -48,6 +48,7 @@ NOT_ARTICLES = frozenset(
         "analyst",
         "analysts",
         "author",
+        "blog",
         "book",
         "books",
         "category",
@@ -255,6 +256,15 @@ def not_article_reason(url: str) -> str | None:
     if parts.path.startswith(ARTICLE_PREFIX) or slug.count("-") >= 2:
         return None
     return "not an article (short slug)"  # a page; a short post is found by REST or sitemaps
+
+
+def is_post_url(url: str) -> bool:
+    """Whether a URL can be a post's at all (`/<slug>/` or `/program/<slug>/`, not a
+    known section): what a *post* sitemap's entries must be. The home page, a posts
+    page, archives, categories, authors and `/page/N/` are not, though Yoast lists the
+    home or posts page first in `post-sitemap.xml` (issue 21)."""
+    parts = urlsplit(url)
+    return _slug_of(parts.path) is not None and not parts.query
 
 
 def article_key(url: str) -> str:

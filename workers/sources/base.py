@@ -49,9 +49,17 @@ class Discovery:
     skipped: Counter[str] = field(default_factory=Counter)
     requests: int = 0
     via: str | None = None  # the way a `site` source read the site this run
+    # Why the source knows it missed items (the REST API counts more posts than it
+    # gave): a `site` source then cross-checks with the sitemaps.
+    incomplete: str | None = None
     # Run once the items are safely submitted (e.g. saving the feed's ETag): done
     # earlier, a failed submit would turn the next run into a 304 and lose the items.
     on_submitted: list[Callable[[], None]] = field(default_factory=list)
+    # Set by the run (`crawl.run_source`): every `stream_size` items are handed to `sink` at
+    # once, so a walk of 50,000 REST posts with their content never holds them all.
+    sink: Callable[[list[Discovered]], None] | None = field(default=None, repr=False)
+    stream_size: int = 1000
+    streamed: int = 0  # items already handed to `sink`
     _urls: set[str] = field(default_factory=set, repr=False)
 
     def add(
@@ -61,6 +69,10 @@ class Discovery:
         if url not in self._urls:
             self._urls.add(url)
             self.items.append(Discovered(url, modified, post))
+            if self.sink is not None and len(self.items) >= self.stream_size:
+                self.sink(self.items)
+                self.streamed += len(self.items)
+                self.items = []
 
     def skip(self, reason: str) -> None:
         """Count one entry left out, by its reason (a short category)."""

@@ -36,7 +36,7 @@ from defusedxml import DefusedXmlException
 
 from workers.fetching.decode import STEP, decoded
 from workers.fetching.fetch import Fetcher, FetchResult, PermanentFetchError, TransientFetchError
-from workers.fetching.urls import canonical_url, listed_url, not_article_reason
+from workers.fetching.urls import canonical_url, is_post_url, listed_url, not_article_reason
 from workers.model import InputError
 from workers.sources.base import Discovery, later
 from workers.sources.config import SourceConfig
@@ -249,7 +249,12 @@ class SitemapSource:
         self, sitemap: Sitemap, found: Discovery, *, since: str | None, known_posts: bool
     ) -> None:
         for entry in sitemap.entries:
-            reason = None if known_posts else not_article_reason(entry.url)
+            # A post sitemap needs no headline guess, but its entries must still be
+            # post URLs: Yoast lists the home (or posts) page first among the posts.
+            if known_posts:
+                reason = None if is_post_url(entry.url) else not_article_reason(entry.url)
+            else:
+                reason = not_article_reason(entry.url)
             if reason is not None:
                 found.skip(reason)
                 continue
