@@ -254,7 +254,7 @@ def env(tmp_path: Path, redis_url: str, redis_client: object) -> dict[str, str]:
         **clean,
         "MONITOR_DATA_DIR": str(tmp_path / "var"),
         "MONITOR_REDIS_URL": redis_url,
-        "MONITOR_ALLOWED_HOSTS": "127.0.0.1",
+        "MONITOR_ALLOWED_HOSTS": "127.0.0.1:*",
         "MONITOR_HOST_RATE_PER_S": "500",
         "MONITOR_HOST_BURST": "50",
         "MONITOR_FETCH_BACKOFF_S": "0.01",
