@@ -198,7 +198,8 @@ def _score_article(
         _score_named(report, item, article, misses)
     if "date_values" in item:
         cited = _cited_regions(article, item.get("cited_sources"))
-        _score_date_values(report, item["date_values"], article, misses, cited)
+        repeats = "cited_sources" in item  # the modern gold keeps duplicates
+        _score_date_values(report, item["date_values"], article, misses, cited, repeats=repeats)
     year = _gold_year(item)
     if year is not None:
         report.years_total += 1
@@ -428,19 +429,22 @@ def _score_date_values(
     article: Article,
     misses: dict[str, Any],
     cited: Sequence[Span] = (),
+    *,
+    repeats: bool = False,
 ) -> None:
     """A gold (text, value) is found by a mention with that value whose text contains
     it or lies inside it; mentions of kinds the gold does not annotate (weeks,
-    decades), and mentions inside the `cited` regions when the gold annotates
-    citations on their own, count neither way."""
+    decades), mentions inside the `cited` regions when the gold annotates citations
+    on their own, and pieces of an optional expression ("early June" of "late
+    May–early June") count neither way. `repeats`: the gold lists a date each time
+    it is written, so predictions are not merged either."""
     kinds = report.error_kinds.setdefault("dates", Counter())
-    predicted = list(
-        dict.fromkeys(
-            (d.text.casefold(), date_value(d))
-            for d in article.dates
-            if _annotated(d) and not _inside_any(d.span, cited)
-        )
-    )
+    scored = [
+        (d.text.casefold(), date_value(d))
+        for d in article.dates
+        if _annotated(d) and not _inside_any(d.span, cited)
+    ]
+    predicted = scored if repeats else list(dict.fromkeys(scored))
     used: set[int] = set()
 
     def take(text: str, value: str) -> bool:
@@ -462,10 +466,13 @@ def _score_date_values(
     for mention in gold["optional"]:
         take(mention["text"].casefold(), mention["value"])
     gold_texts = [m["text"].casefold() for m in gold["gold"]]
+    optional_texts = [m["text"].casefold() for m in gold["optional"]]
     unexpected = []
     for index, (text, value) in enumerate(predicted):
         if index in used or any(_overlap(text, t) for t in gold_texts):
             continue  # a wrong value is counted once, as a miss
+        if any(text in t for t in optional_texts):
+            continue
         report.dates.fp += 1
         kinds["fragment"] += 1
         unexpected.append(f"{text} = {value}")
