@@ -35,6 +35,7 @@ from workers.enrich.mentions import (
     bare_bodies,
     cited_outlets,
     ministries,
+    named_forms,
     nested_places,
     parts_of_known,
 )
@@ -129,6 +130,7 @@ def resolve(
     mentions = ministries(text, mentions, gaz)
     mentions = cited_outlets(text, mentions, outlets)
     mentions = acronyms(text, mentions, gaz)
+    mentions = named_forms(text, mentions, gaz)
     mentions = nested_places(text, mentions)
     mentions = parts_of_known(text, mentions, gaz)
     mentions = bare_bodies(mentions)
