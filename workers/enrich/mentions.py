@@ -131,8 +131,9 @@ def cited_outlets(
     known: set[int] = set()
     for m in mentions:
         lo, hi = bisect.bisect_right(ends, m.start), bisect.bisect_left(starts, m.end)
-        if lo < hi and not (m.known and m.type == "organization"):
-            continue  # the recognizer's reading of a cited outlet: replaced
+        whole = all(m.start <= found[i].start and found[i].end <= m.end for i in range(lo, hi))
+        if lo < hi and not (m.known and m.type == "organization" and whole):
+            continue  # the recognizer's reading, or a part ("BBC News" of "BBC News Russian")
         if lo < hi:
             known.update(range(lo, hi))  # the gazetteer's name for it wins
         kept.append(m)
