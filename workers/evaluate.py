@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workers.enrich import orgs
+from workers.enrich.gazetteer import gazetteer, translit_key
 from workers.model import Article, DateMention, InputError, RawArticle, Span
 from workers.pipeline import DEFAULT_PIPELINE, Pipeline
 from workers.sources.files import read_file
@@ -368,7 +370,7 @@ def _score_named(
     aliases: dict[str, dict[str, str]] = item["name_aliases"]
 
     def key(kind: str, name: str) -> str:
-        folded = name.casefold().removeprefix("the ")
+        folded = _formal(kind, name).casefold().removeprefix("the ").replace("’", "'")
         return aliases.get(_NAMED[kind], {}).get(folded, folded)
 
     every = {k: {key(k, n) for n in (*v["gold"], *v["optional"])} for k, v in named.items()}
@@ -393,6 +395,20 @@ def _score_named(
         kinds["missed"] += len(fn)
         if fp or fn:
             misses[_NAMED[kind]] = {"unexpected": sorted(fp), "missing": sorted(fn)}
+
+
+def _formal(kind: str, name: str) -> str:
+    """One name for the spellings of one thing, on both sides of the comparison: the
+    gazetteer's for any of its aliases ("WHO" is the World Health Organization), and
+    for a state body named by its country the formal name ("Russian Ministry of
+    Defense" is the Ministry of Defense of Russia). Gold files write names as the
+    text does; the pipeline writes one canonical name."""
+    entry = gazetteer().by_key.get(translit_key(name))
+    if entry is not None and entry.type == kind:
+        return entry.name
+    if kind == "organization":
+        return orgs.canonical_name(name) or name
+    return name
 
 
 def _inside(part: str, whole: str) -> bool:

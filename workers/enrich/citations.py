@@ -192,7 +192,7 @@ def _parenthetical(text: str, match: re.Match[str], anchor: Anchor | None) -> It
             continue
         head = chunk[: dated.start()]
         if head.strip():
-            if not head.rstrip().endswith(","):
+            if not head.rstrip().endswith(",") and not _known_source(head):
                 continue  # "(signed on March 4)": prose, not an attribution
             names = [n for n in head.rstrip().rstrip(",").split(",") if n.strip()]
             if not names or not _plausible(names[0]):
@@ -284,6 +284,16 @@ def _undated(
     return (source, kind) if closes else None
 
 
+def _known_source(head: str) -> bool:
+    """A known outlet or series, or a web address, right before the date without the
+    usual comma: "(TASS February 22)"."""
+    name = head.strip()
+    if "," in name or not name:
+        return False
+    source, kind = canonical_source(name)
+    return kind != "press" or name.casefold().removeprefix("the ") in _outlets()
+
+
 def _plausible(name: str) -> bool:
     """Looks like an outlet name, not prose: short, capitalized, mostly proper words."""
     words = name.split()
@@ -291,6 +301,8 @@ def _plausible(name: str) -> bool:
         words = words[1:]
     if not words or len(words) > _MAX_NAME_WORDS or _NUMBERING.match(name.strip()):
         return False
+    if len(words) == 1 and _DOMAIN.match(_latin_lookalikes(words[0])):
+        return True  # "https://www.kavkaz-uzel.ru/articles/200277/"
     if not all(_NAME_WORD.match(w) for w in words):
         return False
     first = words[0]

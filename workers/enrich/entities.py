@@ -149,7 +149,11 @@ def resolve(
 def _cited_at(m: _Mention, spans: list[Span]) -> bool:
     """Named inside a citation, by a name of more than one word ("Terrorism Monitor",
     not "the Monitor" or "Prism", which read as common words in a facet)."""
-    return " " in m.name and any(a <= m.start and m.end <= b for a, b in spans)
+    return " " in m.name and _within(m.start, m.end, spans)
+
+
+def _within(start: int, end: int, spans: Sequence[Span]) -> bool:
+    return any(a <= start and end <= b for a, b in spans)
 
 
 def _own_series(name: str) -> bool:
@@ -176,7 +180,10 @@ def _merge(text: str, spans: Sequence[NerSpan], gaz: Gazetteer) -> list[_Mention
     replaced: set[int] = set()
     found: list[_Mention] = []
     mid_sentence = _mid_sentence_words(text)
+    glosses = _glosses(text)
     for span in spans:
+        if _within(span.start, span.end, glosses):
+            continue  # "(武汉华南海鲜批发市场, Wuhan Haixian Pifa Shichang)": a romanization
         for start, end, label in _pieces(text, span):
             lo, hi = bisect.bisect_right(ends, start), bisect.bisect_left(starts, end)
             inside = [gazetted[i] for i in range(lo, hi) if i not in replaced]
@@ -195,6 +202,15 @@ def _merge(text: str, spans: Sequence[NerSpan], gaz: Gazetteer) -> list[_Mention
     found.extend(m for i, m in enumerate(gazetted) if i not in replaced)
     found.sort(key=lambda m: m.start)
     return found
+
+
+_CJK_GLOSS = re.compile(r"\([^()\n]*[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af][^()\n]*\)")
+
+
+def _glosses(text: str) -> list[Span]:
+    """Parentheticals giving a name in Chinese, Japanese or Korean script and its
+    romanization: the thing is named before them, in English."""
+    return [m.span() for m in _CJK_GLOSS.finditer(text)]
 
 
 def _pieces(text: str, span: NerSpan) -> list[tuple[int, int, str]]:

@@ -538,6 +538,8 @@ def refusal(surface: str, *, sentence_initial: bool, elsewhere: bool) -> str | N
         return "title"
     if generic_source(surface):
         return "generic source"
+    if len(words) > 1 and all(is_demonym(w) for w in words):
+        return "a people"  # "Syrian Circassians", "Crimean Tatars"
     if len(words) == 1:
         if is_demonym(words[0]):
             return "adjective"
