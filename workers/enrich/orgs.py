@@ -87,7 +87,9 @@ _DEMONYMS = frozenset(
         european asian western eastern baltic caucasian slavic muslim islamic orthodox
         sunni shiite shia wahhabi jewish christian mongolian taiwanese vietnamese
         romanian hungarian bulgarian czech slovak finnish swedish norwegian danish
-        dutch italian spanish greek israeli egyptian saudi yemeni somali libyan"""
+        dutch italian spanish greek israeli egyptian saudi yemeni somali libyan
+        kurd crimean uyghur uighur pashtun baloch baluch hazara druze yazidi alawite
+        nigerian malian sudanese ethiopian"""
         ),
     ]
 )
