@@ -339,9 +339,7 @@ def _items_as_articles(path: Path, gold: dict[str, Any]) -> list[dict[str, Any]]
             article["citations"] = item["citations"]
             article["optional"] = item.get("optional") or []
             article["dated_pairs_only"] = True  # "(WHO, undated)", a bare URL: no pair
-            article["cited_sources"] = [
-                c[0] for c in (*item["citations"], *article["optional"])
-            ]
+            article["cited_sources"] = [c[0] for c in (*item["citations"], *article["optional"])]
         if "persons" in item:
             article["persons"] = item["persons"]
             article["allowed"] = item.get("persons_optional") or []

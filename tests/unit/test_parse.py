@@ -158,7 +158,10 @@ def test_source_fields_win_over_an_absent_header() -> None:
 @pytest.mark.parametrize(
     ("header", "published_at"),
     [
-        ("Publication: Eurasia Daily Monitor Volume: 20 Issue: 115 Date: July 26, 2023", "2023-07-26"),
+        (
+            "Publication: Eurasia Daily Monitor Volume: 20 Issue: 115 Date: July 26, 2023",
+            "2023-07-26",
+        ),
         ("Publication: China Brief Volume: 25 Issue: 17, September 16, 2025", "2025-09-16"),
         ("Publication: Terrorism Monitor Volume: 22 Issue: 3 Date: 2024-02-09", "2024-02-09"),
         ("Publication: Terrorism Monitor Volume: 22 Issue: 3 Date: 9 February 2024", "2024-02-09"),
@@ -183,7 +186,12 @@ def test_a_date_given_by_the_source_wins_over_the_headers() -> None:
 
 def test_a_header_date_that_is_no_date_is_bad_input() -> None:
     with pytest.raises(InputError, match="not a date"):
-        parse(RawArticle(text="Publication: EDM Volume: 20 Issue: 1 Date: Febtember 31, 2023\n\nB.", origin="t"))
+        parse(
+            RawArticle(
+                text="Publication: EDM Volume: 20 Issue: 1 Date: Febtember 31, 2023\n\nB.",
+                origin="t",
+            )
+        )
 
 
 def test_header_date_with_megabyte_tail_is_linear() -> None:

@@ -111,10 +111,14 @@ _SOCIAL = frozenset(
 _ACCOUNT = re.compile(r"/(?!(?:s|channel|c|user|watch|status|p|share)/?\b)(?P<account>@?[\w.-]+)")
 # Cyrillic and Greek letters that look Latin, inside an otherwise Latin address
 # ("Аlbaniandailynews.com" with a Cyrillic А): the address is the Latin one.
-_LOOKALIKES = str.maketrans("АВЕКМНОРСТХаеорсухіјѕԁԛԝΑΒΕΖΗΙΚΜΝΟΡΤΥΧο", "ABEKMHOPCTXaeopcyxijsdqwABEZHIKMNOPTYXo")
+_LOOKALIKES = str.maketrans(
+    "АВЕКМНОРСТХаеорсухіјѕԁԛԝΑΒΕΖΗΙΚΜΝΟΡΤΥΧο", "ABEKMHOPCTXaeopcyxijsdqwABEZHIKMNOPTYXo"
+)
 _NON_LATIN = re.compile(r"[^\x00-\u024f]")
 # "(al-Naba, Issue 53, 03 November, 2016)": an issue or page number names no source.
-_NUMBERING = re.compile(r"^(?:issue|no|nos|vol|volume|part|page|pages|pp?|episode|edition|item)\.?\s*\d", re.I)
+_NUMBERING = re.compile(
+    r"^(?:issue|no|nos|vol|volume|part|page|pages|pp?|episode|edition|item)\.?\s*\d", re.I
+)
 
 
 def _latin_lookalikes(name: str) -> str:
@@ -290,7 +294,7 @@ def _known_source(head: str) -> bool:
     name = head.strip()
     if "," in name or not name:
         return False
-    source, kind = canonical_source(name)
+    kind = canonical_source(name)[1]
     return kind != "press" or name.casefold().removeprefix("the ") in _outlets()
 
 

@@ -151,9 +151,7 @@ class Entities:
 def _with_entities(article: Article, spans: list[ner.NerSpan], read: int) -> Article:
     """`article` with the entities of its recognized spans, its cited outlets and the
     gazetteer; a note when NER read only the first `read` characters."""
-    cited = [
-        (c.span, c.source) for c in article.citations if c.kind != "web" and c.span
-    ]
+    cited = [(c.span, c.source) for c in article.citations if c.kind != "web" and c.span]
     resolved = entities.resolve(article.body, spans, outlets=cited)
     resolved = entities.with_title(article.title, resolved)
     notes = article.enrich_notes

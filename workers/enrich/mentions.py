@@ -292,7 +292,9 @@ def _forms(text: str, gaz: Gazetteer) -> list[tuple[int, int, EntityType, str]]:
         quoted = _QUOTED.match(text, cue.end())
         if quoted is not None:
             name = _POSSESSIVE_TAIL.sub("", quoted["name"].rstrip(" ,."))
-            out.append((quoted.start("name"), quoted.start("name") + len(name), "organization", name))
+            out.append(
+                (quoted.start("name"), quoted.start("name") + len(name), "organization", name)
+            )
     for match in _PLACE_CUE.finditer(text):
         name = _POSSESSIVE_TAIL.sub("", match["name"])
         entry = gaz.by_key.get(translit_key(name))

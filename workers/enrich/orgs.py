@@ -498,11 +498,10 @@ def group_name(surface: str) -> bool:
 
 def numbering(words: list[str]) -> bool:
     """A heading's number ("III", "I. Military threats") or a text part ("Preamble")."""
-    return bool(words) and (
-        _ROMAN.match(words[0]) is not None
-        and (len(words) == 1 or words[0].endswith("."))
-        or (len(words) == 1 and words[0].casefold() in _TEXT_PARTS)
-    )
+    if not words:
+        return False
+    heading = _ROMAN.match(words[0]) is not None and (len(words) == 1 or words[0].endswith("."))
+    return heading or (len(words) == 1 and words[0].casefold() in _TEXT_PARTS)
 
 
 def refusal(surface: str, *, sentence_initial: bool, elsewhere: bool) -> str | None:

@@ -168,9 +168,7 @@ def calendars() -> dict[str, Calendar]:
     out = {}
     for name, item in data["publications"].items():
         month, day = (int(n) for n in item["first_issue"].split("-"))
-        points = tuple(
-            (int(v), int(i), date.fromisoformat(d)) for v, i, d, *_ in item["points"]
-        )
+        points = tuple((int(v), int(i), date.fromisoformat(d)) for v, i, d, *_ in item["points"])
         out[name] = Calendar(first_issue=(month, day), points=points)
     return out
 

@@ -19,8 +19,8 @@ from tests.support.spans import labelled_spans
 from workers.enrich import publications
 from workers.enrich.citations import canonical_source, extract
 from workers.enrich.dates import Anchor, find_dates
-from workers.enrich.entities import resolve, translit_key, with_title
 from workers.enrich.enrichers import PublicationDate
+from workers.enrich.entities import resolve, translit_key, with_title
 from workers.model import Article
 
 
@@ -120,8 +120,8 @@ def test_a_volume_without_points_lies_between_its_neighbours_pace() -> None:
 
 
 def test_a_date_in_the_header_wins_over_the_estimate() -> None:
-    from workers.pipeline import DEFAULT_PIPELINE
     from workers.model import RawArticle
+    from workers.pipeline import DEFAULT_PIPELINE
 
     raw = RawArticle(
         text="Title\n\nPublication: Eurasia Daily Monitor Volume: 20 Issue: 120 "
@@ -135,7 +135,11 @@ def test_a_date_in_the_header_wins_over_the_estimate() -> None:
 @pytest.mark.parametrize(
     ("text", "found", "value"),
     [
-        ("the offensive in March last year stalled", "March last year", ("2023-03-01", "2023-03-31")),
+        (
+            "the offensive in March last year stalled",
+            "March last year",
+            ("2023-03-01", "2023-03-31"),
+        ),
         ("talks in June of this year", "June of this year", ("2024-06-01", "2024-06-30")),
     ],
 )
@@ -202,7 +206,10 @@ def test_a_name_after_the_noun_that_types_it() -> None:
 @pytest.mark.parametrize(
     ("text", "labelled"),
     [
-        ("According to the Annex, IV. Economic threats follow.", [("Annex", "ORG"), ("IV. Economic", "ORG")]),
+        (
+            "According to the Annex, IV. Economic threats follow.",
+            [("Annex", "ORG"), ("IV. Economic", "ORG")],
+        ),
         ("The new National Security Concept names Russia.", [("National Security Concept", "ORG")]),
         (
             "Like Avian Influenza (H5N1) and Dengue Fever, it spread.",

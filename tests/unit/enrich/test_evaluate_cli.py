@@ -171,7 +171,12 @@ def test_modern_gold_scores_dated_pairs_persons_and_years(tmp_path: Path, nlp: A
     report = json.loads(result.output)
     # rbc.ru stands for its address; the undated kommersant.ru is no pair.
     assert report["citation_pairs"] == {
-        "precision": 1.0, "recall": 1.0, "f1": 1.0, "tp": 2, "fp": 0, "fn": 0
+        "precision": 1.0,
+        "recall": 1.0,
+        "f1": 1.0,
+        "tp": 2,
+        "fp": 0,
+        "fn": 0,
     }
     assert (report["dates"]["tp"], report["dates"]["fp"]) == (2, 0)  # July 12, 20 unscored
     assert report["persons"]["fp"] == 0 and report["persons"]["tp"] == 1
