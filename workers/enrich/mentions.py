@@ -311,10 +311,23 @@ def _forms(text: str, gaz: Gazetteer) -> list[tuple[int, int, EntityType, str]]:
     return sorted(out)
 
 
+# An acronym a text defines for a document: "the Threat Assessment Document for
+# 2010-2013 [hereafter referred to as TDA]", "the National Security Concept (NSC)".
+_DOCUMENT_ACRONYM = re.compile(
+    r"\b(?:Document|Doctrine|Concept|Strategy|Code|Report|Plan|Program|Programme|Law)\b"
+    r"[^\[\]()\n.]{0,40}?\s*[\[(]\s*(?:(?:hereafter|hereinafter)\s+(?:referred\s+to\s+as\s+|"
+    r"called\s+)?)?[“\"]?(?P<acr>[A-Z]{2,6})[”\"]?\s*[\])]"
+)
+
+
 def named_forms(text: str, mentions: list[Mention], gaz: Gazetteer) -> list[Mention]:
     """Names typed by their own form (`_forms`) replace the mentions inside them;
     one the recognizer took for a person or place after an organization noun ("the
-    organization Novaya Sila") becomes that organization."""
+    organization Novaya Sila") becomes that organization; a document's acronym
+    names no organization."""
+    documents = {m["acr"] for m in _DOCUMENT_ACRONYM.finditer(text)}
+    if documents:
+        mentions = [m for m in mentions if m.known or text[m.start : m.end] not in documents]
     cues = {cue.end() for cue in _ORG_CUE.finditer(text)}
     for m in mentions:
         if m.start in cues and not m.known and m.type != "organization":

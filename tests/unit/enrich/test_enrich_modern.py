@@ -280,3 +280,13 @@ def test_the_title_names_what_the_body_does_not() -> None:
 )
 def test_transliterations_of_todays_names_share_a_key(one: str, other: str) -> None:
     assert translit_key(one) == translit_key(other)
+
+
+def test_a_documents_acronym_names_no_organization() -> None:
+    text = (
+        "The Military Doctrine for 2024-2030 [hereafter referred to as MDD] names NATO. "
+        "MDD is divided into four parts."
+    )
+    found = _found(text, [("MDD", "ORG"), ("MDD", "ORG")])
+    assert ("organization", "MDD") not in found
+    assert ("organization", "NATO") in found

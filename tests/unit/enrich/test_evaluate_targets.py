@@ -96,9 +96,8 @@ def test_seed_organizations_f1(reports: dict[str, Report]) -> None:
 
 
 # Issue 28: today's series (EDM, Terrorism Monitor, China Brief, North Caucasus Weekly
-# of 2010-2025), tests/fixtures/gold/modern. Targets of the issue; reached: 1.00 except
-# locations 0.99 ("Gramsci", a typo for Gramsh, is not guessed) and organizations 0.99
-# ("TDA", a document's acronym defined in brackets).
+# of 2010-2025), tests/fixtures/gold/modern-gold.json. Targets of the issue; reached:
+# 1.00 except locations 0.99 ("Gramsci", a typo for Gramsh, is not guessed).
 MODERN = GOLD / "modern-gold.json"
 
 
