@@ -93,7 +93,7 @@ _MODIFIED = re.compile(
     r"brothers|doctrine|plan|faction|party|bloc|loyalists|supporters|years)\b"
 )
 _FOLLOWERS = re.compile(r"^[’']?s?\s+(?:faction|camp|loyalists|supporters)\b")
-_ADJECTIVE = re.compile(r"(?:ian|ese|ish)s?$")
+_ADJECTIVE = re.compile(r"(?:ian|ien|ean|ese|ish)s?$")  # "Nigerien", "Korean"
 _GENERIC = frozenset(
     _words(
         """ministry government parliament army police court committee council party union

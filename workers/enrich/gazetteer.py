@@ -69,6 +69,8 @@ def gazetteer() -> Gazetteer:
         for alias in (item["name"], *item["aliases"]):
             by_key.setdefault(translit_key(alias), entry)
             surfaces.setdefault(alias, entry)
+            if "'" in alias:  # "People’s Liberation Army", as typeset today
+                surfaces.setdefault(alias.replace("'", "’"), entry)
     for alias, canonical in _outlet_surfaces().items():
         entry = Entry(canonical, "organization", None)
         by_key.setdefault(translit_key(alias), entry)

@@ -290,3 +290,16 @@ def test_a_documents_acronym_names_no_organization() -> None:
     found = _found(text, [("MDD", "ORG"), ("MDD", "ORG")])
     assert ("organization", "MDD") not in found
     assert ("organization", "NATO") in found
+
+
+def test_names_typeset_with_curly_apostrophes_are_known() -> None:
+    text = "Jama’at Nusrat al-Islam wal-Muslimin and the People’s Liberation Army were named."
+    found = _found(text, [("Jama’at Nusrat al-Islam", "ORG")])
+    orgs = {n for t, n in found if t == "organization"}
+    assert orgs == {"Jama'at Nusrat al-Islam wal-Muslimin", "People's Liberation Army"}
+
+
+def test_a_demonym_is_no_place_and_a_given_name_makes_a_person() -> None:
+    text = "A Nigerien convoy was hit; the junta of Ibrahim Traore turned to Moscow."
+    found = _found(text, [("Nigerien", "GPE"), ("Ibrahim Traore", "ORG"), ("Moscow", "GPE")])
+    assert found == {("person", "Ibrahim Traore"), ("location", "Moscow")}
