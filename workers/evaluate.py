@@ -9,18 +9,27 @@ positives. Outlet names are compared through the file's `source_aliases` classes
 
 Everything is micro-averaged over articles; citations are multisets (the same pair
 cited twice is two citations).
+
+`items` gold files (real-articles-gold-extra.json, modern-gold.json) compare names
+through one formal name on both sides (`_formal`); the modern one's conventions (its
+`about`) are read as written there: only dated pairs, optional alternates standing
+for a missed required pair, citation dates not scored, repeated dates kept.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workers.model import Article, DateMention, InputError, RawArticle
+from workers.enrich import orgs
+from workers.enrich.citations import canonical_source
+from workers.enrich.gazetteer import gazetteer, translit_key
+from workers.model import Article, DateMention, InputError, RawArticle, Span
 from workers.pipeline import DEFAULT_PIPELINE, Pipeline
 from workers.sources.files import read_file
 
@@ -150,6 +159,10 @@ def _score_article(
     misses: dict[str, Any] = {}
 
     def source(name: str) -> str:
+        if item.get("dated_pairs_only"):
+            # Gold sources as written, the pipeline's canonical: one name for both
+            # ("Izvestiya" is Izvestia, an article's address is its site).
+            name = canonical_source(name)[0]
         key = name.casefold().removeprefix("the ")
         return aliases.get(key, key)
 
@@ -161,10 +174,15 @@ def _score_article(
     if "citations" in item:
         gold = Counter(pair(c) for c in item["citations"])
         optional = Counter(pair(c) for c in item.get("optional") or [])
-        predicted = Counter((source(c.source), c.date) for c in article.citations)
+        predicted = Counter(
+            (source(c.source), c.date)
+            for c in article.citations
+            if not item.get("dated_pairs_only") or (c.date and len(c.date) == 10)
+        )
         tp = gold & predicted
         fp = predicted - gold - optional
         fn = gold - predicted
+        tp, fn = _alternates(tp, fn, (predicted - gold) & optional)
         _add(report.citations, sum(tp.values()), sum(fp.values()), sum(fn.values()))
         if fp or fn:
             misses["citations"] = {"unexpected": _pairs(fp), "missing": _pairs(fn)}
@@ -191,7 +209,9 @@ def _score_article(
     if "named" in item:
         _score_named(report, item, article, misses)
     if "date_values" in item:
-        _score_date_values(report, item["date_values"], article, misses)
+        cited = _cited_regions(article, item.get("cited_sources"))
+        repeats = "cited_sources" in item  # the modern gold keeps duplicates
+        _score_date_values(report, item["date_values"], article, misses, cited, repeats=repeats)
     year = _gold_year(item)
     if year is not None:
         report.years_total += 1
@@ -258,6 +278,28 @@ def _alias_table(classes: Iterable[list[str]]) -> dict[str, str]:
     return table
 
 
+def _alternates(
+    tp: Counter[tuple[str, str | None]],
+    fn: Counter[tuple[str, str | None]],
+    accepted: Counter[tuple[str, str | None]],
+) -> tuple[Counter[tuple[str, str | None]], Counter[tuple[str, str | None]]]:
+    """Required pairs found under an optional alternate: the gold lists another
+    spelling of a required source ("kavkaz-uzel.ru" for its article's address), or
+    the other reading of an ambiguous year, as acceptable; such a prediction stands
+    for the required pair it shares a source or a date with."""
+    tp, fn, accepted = Counter(tp), Counter(fn), Counter(accepted)
+    for (source, day), missing in list(fn.items()):
+        for _ in range(missing):
+            alt = next((a for a in accepted if a[0] == source or a[1] == day), None)
+            if alt is None:
+                break
+            accepted[alt] -= 1
+            accepted += Counter()  # drop used-up alternates
+            fn[(source, day)] -= 1
+            tp[(source, day)] += 1
+    return tp, +fn
+
+
 def _pairs(counter: Counter[tuple[str, str | None]]) -> list[str]:
     return [f"{s} {d}" for (s, d), n in sorted(counter.items(), key=str) for _ in range(n)]
 
@@ -300,8 +342,22 @@ def _items_as_articles(path: Path, gold: dict[str, Any]) -> list[dict[str, Any]]
             }
             for kind, field_name in _NAMED.items()
         }
+        article: dict[str, Any] = {}
+        if "citations" in item:
+            # The modern gold (dev/modern): citation pairs scored as in `articles`
+            # files, and their dates left out of the date measure (`cited_sources`).
+            article["citations"] = item["citations"]
+            article["optional"] = item.get("optional") or []
+            article["dated_pairs_only"] = True  # "(WHO, undated)", a bare URL: no pair
+            article["cited_sources"] = [c[0] for c in (*item["citations"], *article["optional"])]
+        if "persons" in item:
+            article["persons"] = item["persons"]
+            article["allowed"] = item.get("persons_optional") or []
+        if isinstance(item.get("pub_year"), int):
+            article["pub_year"] = item["pub_year"]
         articles.append(
             {
+                **article,
                 "publication_date_estimate": item.get("publication_date_estimate"),
                 "file": str(found[0].relative_to(path.parent)),
                 "named": named,
@@ -322,7 +378,7 @@ def _score_named(
     aliases: dict[str, dict[str, str]] = item["name_aliases"]
 
     def key(kind: str, name: str) -> str:
-        folded = name.casefold().removeprefix("the ")
+        folded = _formal(kind, name).casefold().removeprefix("the ").replace("’", "'")
         return aliases.get(_NAMED[kind], {}).get(folded, folded)
 
     every = {k: {key(k, n) for n in (*v["gold"], *v["optional"])} for k, v in named.items()}
@@ -349,21 +405,70 @@ def _score_named(
             misses[_NAMED[kind]] = {"unexpected": sorted(fp), "missing": sorted(fn)}
 
 
+def _formal(kind: str, name: str) -> str:
+    """One name for the spellings of one thing, on both sides of the comparison: the
+    gazetteer's for any of its aliases ("WHO" is the World Health Organization), and
+    for a state body named by its country the formal name ("Russian Ministry of
+    Defense" is the Ministry of Defense of Russia). Gold files write names as the
+    text does; the pipeline writes one canonical name."""
+    entry = gazetteer().by_key.get(translit_key(name))
+    if entry is not None and entry.type == kind:
+        return entry.name
+    if kind == "organization":
+        return orgs.canonical_name(name) or name
+    return name
+
+
 def _inside(part: str, whole: str) -> bool:
     """`part` is a proper piece of `whole`, on word boundaries."""
     return part != whole and f" {part} " in f" {whole} "
 
 
+_PARENTHETICAL = re.compile(r"\([^()\n]{1,500}\)")
+
+
+def _cited_regions(article: Article, sources: list[str] | None) -> list[Span]:
+    """Where the gold's citations are: the parentheticals naming one of its sources,
+    and the citations the pipeline found. `None` when the gold does not annotate
+    citations (then their dates are ordinary dates)."""
+    if sources is None:
+        return []
+    names = [s.casefold() for s in sources]
+    regions = [
+        m.span()
+        for m in _PARENTHETICAL.finditer(article.body)
+        if any(n in m.group().casefold() for n in names)
+    ]
+    regions.extend(c.span for c in article.citations if c.span and c.date)
+    return regions
+
+
+def _inside_any(span: Span | None, regions: Sequence[Span]) -> bool:
+    return span is not None and any(a <= span[0] < b for a, b in regions)
+
+
 def _score_date_values(
-    report: Report, gold: dict[str, list[dict[str, str]]], article: Article, misses: dict[str, Any]
+    report: Report,
+    gold: dict[str, list[dict[str, str]]],
+    article: Article,
+    misses: dict[str, Any],
+    cited: Sequence[Span] = (),
+    *,
+    repeats: bool = False,
 ) -> None:
     """A gold (text, value) is found by a mention with that value whose text contains
     it or lies inside it; mentions of kinds the gold does not annotate (weeks,
-    decades) count neither way."""
+    decades), mentions inside the `cited` regions when the gold annotates citations
+    on their own, and pieces of an optional expression ("early June" of "late
+    May–early June") count neither way. `repeats`: the gold lists a date each time
+    it is written, so predictions are not merged either."""
     kinds = report.error_kinds.setdefault("dates", Counter())
-    predicted = list(
-        dict.fromkeys((d.text.casefold(), date_value(d)) for d in article.dates if _annotated(d))
-    )
+    scored = [
+        (d.text.casefold(), date_value(d))
+        for d in article.dates
+        if _annotated(d) and not _inside_any(d.span, cited)
+    ]
+    predicted = scored if repeats else list(dict.fromkeys(scored))
     used: set[int] = set()
 
     def take(text: str, value: str) -> bool:
@@ -385,10 +490,13 @@ def _score_date_values(
     for mention in gold["optional"]:
         take(mention["text"].casefold(), mention["value"])
     gold_texts = [m["text"].casefold() for m in gold["gold"]]
+    optional_texts = [m["text"].casefold() for m in gold["optional"]]
     unexpected = []
     for index, (text, value) in enumerate(predicted):
         if index in used or any(_overlap(text, t) for t in gold_texts):
             continue  # a wrong value is counted once, as a miss
+        if any(text in t for t in optional_texts):
+            continue
         report.dates.fp += 1
         kinds["fragment"] += 1
         unexpected.append(f"{text} = {value}")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from workers.model import InputError, RawArticle
 
@@ -30,9 +31,13 @@ _HEADER_SEARCH_LINES = 6
 _HEADER = re.compile(
     r"Publication: ?(?P<publication>.+?)"
     r"(?: Volume: ?(?P<volume>-?\d+))?"
-    r"(?: Issue: ?(?P<issue>-?\d+))?",
+    r"(?: Issue: ?(?P<issue>-?\d+))?"
+    r"(?:(?(issue),? (?!Date:)(?P<bare>[^:]+)|(?!))| Date: ?(?P<date>.+))?",
     re.IGNORECASE,
 )
+# The date a header may end with ("… Issue: 115 Date: July 26, 2023", as the site's
+# article pages show it), in the forms the site and our files use.
+_HEADER_DATE_FORMATS = ("%B %d, %Y", "%B %d %Y", "%b %d, %Y", "%b. %d, %Y", "%d %B %Y", "%Y-%m-%d")
 # Markup that has no business in article text: a page or script saved by mistake.
 _MARKUP = re.compile(r"<\s*(?:script|html|body|head|iframe|!doctype)\b", re.IGNORECASE)
 _BYLINE = re.compile(r"By: ?(?P<authors>.*)", re.IGNORECASE)
@@ -46,6 +51,7 @@ class Header:
     publication: str
     volume: int | None
     issue: int | None
+    published_at: str | None = None  # ISO date, when the line gives one
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +64,7 @@ class Parsed:
     volume: int | None
     issue: int | None
     authors: tuple[str, ...]
+    published_at: str | None = None
 
 
 def parse(raw: RawArticle) -> Parsed:
@@ -71,6 +78,7 @@ def parse(raw: RawArticle) -> Parsed:
     header_at = _find_header(lines)
     title = publication = None
     volume = issue = None
+    published_at: str | None = None
     authors: tuple[str, ...] = ()
     if header_at is None:
         body_lines = lines
@@ -78,6 +86,7 @@ def parse(raw: RawArticle) -> Parsed:
         header = read_header(lines[header_at])
         assert header is not None  # _find_header only returns matching lines
         publication, volume, issue = header.publication, header.volume, header.issue
+        published_at = header.published_at
         title = " ".join(" ".join(lines[:header_at]).split()) or None
         rest = lines[header_at + 1 :]
         authors, rest = _take_byline(rest)
@@ -93,6 +102,7 @@ def parse(raw: RawArticle) -> Parsed:
         volume=volume,
         issue=issue,
         authors=authors,
+        published_at=published_at,
     )
     return _source_metadata_wins(parsed, raw)
 
@@ -108,11 +118,32 @@ def read_header(line: str) -> Header | None:
     match = _HEADER.fullmatch(_squeeze(line))
     if match is None or not match["publication"].strip():
         return None
+    when = match["date"]
+    if match["bare"] is not None:  # "… Issue: 17, September 16, 2025" (no label)
+        try:
+            when = _header_date(match["bare"])
+        except InputError:
+            return None  # as before dates were read: not a header line we know
     return Header(
         publication=match["publication"].strip(),
         volume=_positive_int(match["volume"], "volume"),
         issue=_positive_int(match["issue"], "issue"),
+        published_at=_header_date(when) if match["date"] is not None else when,
     )
+
+
+def _header_date(text: str | None) -> str | None:
+    """The ISO date of a header's "Date: July 26, 2023"; `InputError` for one that is
+    no date (a typo there must not silently become an estimate)."""
+    if text is None:
+        return None
+    cleaned = text.strip(" .,")
+    for fmt in _HEADER_DATE_FORMATS:
+        try:
+            return datetime.strptime(cleaned, fmt).date().isoformat()
+        except ValueError:
+            continue
+    raise InputError(f"date {cleaned[:40]!r} in the header is not a date like 'July 26, 2023'")
 
 
 def read_byline(line: str) -> tuple[str, ...] | None:
@@ -170,4 +201,5 @@ def _source_metadata_wins(parsed: Parsed, raw: RawArticle) -> Parsed:
         volume=raw.volume if raw.volume is not None else parsed.volume,
         issue=raw.issue if raw.issue is not None else parsed.issue,
         authors=raw.authors or parsed.authors,
+        published_at=raw.published_at or parsed.published_at,
     )

@@ -153,3 +153,48 @@ def test_source_fields_win_over_an_absent_header() -> None:
         2,
         "First paragraph.",
     )
+
+
+@pytest.mark.parametrize(
+    ("header", "published_at"),
+    [
+        (
+            "Publication: Eurasia Daily Monitor Volume: 20 Issue: 115 Date: July 26, 2023",
+            "2023-07-26",
+        ),
+        ("Publication: China Brief Volume: 25 Issue: 17, September 16, 2025", "2025-09-16"),
+        ("Publication: Terrorism Monitor Volume: 22 Issue: 3 Date: 2024-02-09", "2024-02-09"),
+        ("Publication: Terrorism Monitor Volume: 22 Issue: 3 Date: 9 February 2024", "2024-02-09"),
+        ("Publication: Eurasia Daily Monitor Volume: 20 Issue: 115", None),
+    ],
+)
+def test_header_date(header: str, published_at: str | None) -> None:
+    """Issue 28: today's pages print the issue's date in the header line."""
+    parsed = parse(RawArticle(text=f"{header}\n\nBody.", origin="t"))
+    assert parsed.published_at == published_at
+    assert parsed.publication in {"Eurasia Daily Monitor", "China Brief", "Terrorism Monitor"}
+
+
+def test_a_date_given_by_the_source_wins_over_the_headers() -> None:
+    raw = RawArticle(
+        text="Publication: EDM Volume: 20 Issue: 115 Date: July 26, 2023\n\nBody.",
+        origin="t",
+        published_at="2023-07-27",
+    )
+    assert parse(raw).published_at == "2023-07-27"
+
+
+def test_a_header_date_that_is_no_date_is_bad_input() -> None:
+    with pytest.raises(InputError, match="not a date"):
+        parse(
+            RawArticle(
+                text="Publication: EDM Volume: 20 Issue: 1 Date: Febtember 31, 2023\n\nB.",
+                origin="t",
+            )
+        )
+
+
+def test_header_date_with_megabyte_tail_is_linear() -> None:
+    line = "Publication: EDM Volume: 20 Issue: 1 Date: " + "July " * 200_000
+    with pytest.raises(InputError):
+        parse(RawArticle(text=f"{line}\n\nBody.", origin="t"))

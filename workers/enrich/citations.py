@@ -100,6 +100,35 @@ _LOWER_OK = frozenset(
         "zhoukan",
     ]
 )
+# Sites where an address names an account, and the account is the source:
+# "(Twitter.com/@caleb_weiss, January 17)", "(t.me/rybar, May 3)".
+_SOCIAL = frozenset(
+    str.split(
+        """twitter.com x.com t.me telegram.me facebook.com instagram.com youtube.com
+    vk.com ok.ru tiktok.com livejournal.com medium.com substack.com threads.net"""
+    )
+)
+_ACCOUNT = re.compile(r"/(?!(?:s|channel|c|user|watch|status|p|share)/?\b)(?P<account>@?[\w.-]+)")
+# Cyrillic and Greek letters that look Latin, inside an otherwise Latin address
+# ("Аlbaniandailynews.com" with a Cyrillic А): the address is the Latin one.
+_LOOKALIKES = str.maketrans(
+    "АВЕКМНОРСТХаеорсухіјѕԁԛԝΑΒΕΖΗΙΚΜΝΟΡΤΥΧο", "ABEKMHOPCTXaeopcyxijsdqwABEZHIKMNOPTYXo"
+)
+_NON_LATIN = re.compile(r"[^\x00-\u024f]")
+# "(al-Naba, Issue 53, 03 November, 2016)": an issue or page number names no source.
+_NUMBERING = re.compile(
+    r"^(?:issue|no|nos|vol|volume|part|page|pages|pp?|episode|edition|item)\.?\s*\d", re.I
+)
+
+
+def _latin_lookalikes(name: str) -> str:
+    """`name` with look-alike letters made Latin when that leaves it all Latin."""
+    if not _NON_LATIN.search(name):
+        return name
+    latin = name.translate(_LOOKALIKES)
+    return name if _NON_LATIN.search(latin) else latin
+
+
 # Arabic article prefixes keep an outlet name proper: "(al-Hayat, May 5)".
 _ARTICLE_PREFIX = re.compile(r"^(?:al|el|ad|an|ar|as|ash|at|az)-\w", re.IGNORECASE)
 
@@ -120,11 +149,18 @@ def citation_spans(text: str) -> list[Span]:
 
 
 def canonical_source(name: str) -> tuple[str, CitationKind]:
-    """('Itar-Tass' → 'ITAR-TASS', press), ('EDM' → 'Eurasia Daily Monitor', internal)."""
-    cleaned = " ".join(name.split()).strip(" .,:")
+    """('Itar-Tass' → 'ITAR-TASS', press), ('EDM' → 'Eurasia Daily Monitor', internal),
+    ('https://www.kavkaz-uzel.eu/articles/200277' → 'kavkaz-uzel.eu', web),
+    ('Twitter.com/@caleb_weiss' → 'twitter.com/@caleb_weiss', web): a web address
+    cites its site, a social network address the account on it."""
+    cleaned = _latin_lookalikes(" ".join(name.split()).strip(" .,:"))
     domain = _DOMAIN.match(cleaned)
     if domain and " " not in cleaned:
-        return domain.group(1).lower(), "web"
+        site = domain.group(1).lower()
+        account = _ACCOUNT.match(cleaned, domain.end(1))
+        if account and site.removeprefix("m.").removeprefix("mobile.") in _SOCIAL:
+            return f"{site}/{account['account']}", "web"
+        return site, "web"
     pub = publications.lookup(cleaned)
     if pub is not None and len(cleaned) > 2:
         return pub.name, "internal"
@@ -160,7 +196,7 @@ def _parenthetical(text: str, match: re.Match[str], anchor: Anchor | None) -> It
             continue
         head = chunk[: dated.start()]
         if head.strip():
-            if not head.rstrip().endswith(","):
+            if not head.rstrip().endswith(",") and not _known_source(head):
                 continue  # "(signed on March 4)": prose, not an attribution
             names = [n for n in head.rstrip().rstrip(",").split(",") if n.strip()]
             if not names or not _plausible(names[0]):
@@ -252,13 +288,25 @@ def _undated(
     return (source, kind) if closes else None
 
 
+def _known_source(head: str) -> bool:
+    """A known outlet or series, or a web address, right before the date without the
+    usual comma: "(TASS February 22)"."""
+    name = head.strip()
+    if "," in name or not name:
+        return False
+    kind = canonical_source(name)[1]
+    return kind != "press" or name.casefold().removeprefix("the ") in _outlets()
+
+
 def _plausible(name: str) -> bool:
     """Looks like an outlet name, not prose: short, capitalized, mostly proper words."""
     words = name.split()
     if words and words[0].casefold() == "the":
         words = words[1:]
-    if not words or len(words) > _MAX_NAME_WORDS:
+    if not words or len(words) > _MAX_NAME_WORDS or _NUMBERING.match(name.strip()):
         return False
+    if len(words) == 1 and _DOMAIN.match(_latin_lookalikes(words[0])):
+        return True  # "https://www.kavkaz-uzel.ru/articles/200277/"
     if not all(_NAME_WORD.match(w) for w in words):
         return False
     first = words[0]

@@ -68,7 +68,7 @@ _PATTERN = re.compile(
     rf"""
     (?P<chain>\b{CHAIN})
   | (?P<dayfirst>\b{DAY}\s+{M}(?:,?\s+{YEAR})?)
-  | (?P<monthrel>\b{M}\s+of\s+(?:this|last|next)\s+year\b)
+  | (?P<monthrel>\b{M}\s+(?:of\s+)?(?:this|last|next)\s+year\b)
   | (?P<monthyear>\b{M},?\s+(?:of\s+)?{YEAR})
   | (?P<modmonth>\b(?i:mid-|(?:early|mid|late|last|this|next)\s+){M}(?:,?\s+{YEAR})?)
   | (?P<season>\b(?i:spring|summer|autumn|fall|winter)\s+(?:of\s+)?{YEAR})
@@ -330,7 +330,7 @@ def _year(text: str, match: re.Match[str], anchor: Anchor | None, past: bool) ->
 
 
 def _rel(text: str, match: re.Match[str], anchor: Anchor | None, past: bool) -> list[DateMention]:
-    if anchor is None:
+    if anchor is None or _quoted(text, match.start()):
         return []
     words = match.group().lower().split()
     on = anchor.on
@@ -347,6 +347,14 @@ def _rel(text: str, match: re.Match[str], anchor: Anchor | None, past: bool) -> 
         year, month = divmod(on.year * 12 + on.month - 1 + shift, 12)
         return [_month_mention(match, year, month + 1, relative=True)]
     return [_year_mention(match, on.year + shift, on.year + shift, relative=True)]
+
+
+def _quoted(text: str, at: int) -> bool:
+    """`at` lies inside a quotation opened in its paragraph: a speaker's "today" is
+    the day of the speech, not of the article, so it is not resolved against it."""
+    start = text.rfind("\n", 0, at) + 1
+    before = text[start:at]
+    return before.count("“") > before.count("”") or before.count('"') % 2 == 1
 
 
 def _ago(text: str, match: re.Match[str], anchor: Anchor | None, past: bool) -> list[DateMention]:

@@ -36,7 +36,7 @@ class PublicationDate:
     """`published_at` from metadata, or estimated from volume/issue and the cited dates."""
 
     name = "published_at"
-    version = "1"
+    version = "2"  # 2: issue calendars of today's series (issue 28)
 
     def __call__(self, article: Article) -> Article:
         given = _iso_date(article.published_at)
@@ -79,7 +79,7 @@ def _latest_cited(body: str, est: publications.Estimate) -> date | None:
 
 class Dates:
     name = "dates"
-    version = "1"
+    version = "2"  # 2: "March last year", a speaker's "today", the new estimates
 
     def __call__(self, article: Article) -> Article:
         spans = citations.citation_spans(article.body)
@@ -91,7 +91,7 @@ class Dates:
 
 class Citations:
     name = "citations"
-    version = "1"
+    version = "2"  # 2: web accounts, look-alike letters, no-comma outlets, "Issue 53"
 
     def __call__(self, article: Article) -> Article:
         found = citations.extract(article.body, anchor_of(article))
@@ -105,7 +105,7 @@ class Entities:
     """
 
     name = "entities"
-    version = "2"  # 2: organization rules, NER budget
+    version = "3"  # 2: organization rules, NER budget; 3: today's groups, units, places
 
     def __init__(self, model: str | None = None) -> None:
         self._model = model
@@ -151,8 +151,9 @@ class Entities:
 def _with_entities(article: Article, spans: list[ner.NerSpan], read: int) -> Article:
     """`article` with the entities of its recognized spans, its cited outlets and the
     gazetteer; a note when NER read only the first `read` characters."""
-    cited = [(c.span, c.source) for c in article.citations if c.kind == "press" and c.span]
+    cited = [(c.span, c.source) for c in article.citations if c.kind != "web" and c.span]
     resolved = entities.resolve(article.body, spans, outlets=cited)
+    resolved = entities.with_title(article.title, resolved)
     notes = article.enrich_notes
     if read < len(article.body):
         notes = (

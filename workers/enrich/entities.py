@@ -35,6 +35,7 @@ from workers.enrich.mentions import (
     bare_bodies,
     cited_outlets,
     ministries,
+    named_forms,
     nested_places,
     parts_of_known,
 )
@@ -81,7 +82,8 @@ _PERSON_CUES = frozenset(
         """president minister premier deputy leader chief commander spokesman spokeswoman
     speaker chairman chairwoman ambassador governor mayor general colonel-general
     lieutenant-general major-general colonel admiral marshal prosecutor-general envoy
-    adviser advisor director secretary patriarch mufti imam sheikh emir mr. mrs. ms. dr."""
+    adviser advisor director secretary patriarch mufti imam sheikh emir mr. mrs. ms. dr.
+    judge journalist blogger investigator analyst researcher activist pseudonym nickname"""
     )
 )
 _PARTICLES = frozenset({"bin", "ibn", "al", "el", "de", "van", "von", "der", "da", "ul"})
@@ -90,7 +92,8 @@ _MODIFIED = re.compile(
     r"^[’']?s?\s+(?:administration|government|era|regime|cabinet|team|camp|family|clan|"
     r"brothers|doctrine|plan|faction|party|bloc|loyalists|supporters|years)\b"
 )
-_ADJECTIVE = re.compile(r"(?:ian|ese|ish)s?$")
+_FOLLOWERS = re.compile(r"^[’']?s?\s+(?:faction|camp|loyalists|supporters)\b")
+_ADJECTIVE = re.compile(r"(?:ian|ien|ean|ese|ish)s?$")  # "Nigerien", "Korean"
 _GENERIC = frozenset(
     _words(
         """ministry government parliament army police court committee council party union
@@ -125,18 +128,32 @@ def resolve(
     recognizer read ("(Kabar, May 7)" is no place).
     """
     gaz = gaz or gazetteer()
+    outlets = list(outlets)
+    cited_spans = [span for span, _ in outlets]
     mentions = _merge(text, spans, gaz)
     mentions = ministries(text, mentions, gaz)
     mentions = cited_outlets(text, mentions, outlets)
     mentions = acronyms(text, mentions, gaz)
+    mentions = named_forms(text, mentions, gaz)
     mentions = nested_places(text, mentions)
     mentions = parts_of_known(text, mentions, gaz)
     mentions = bare_bodies(mentions)
     mentions = _people(text, mentions, gaz)
     # Jamestown's own series are matched (so "Fortnight in Review" is not read as a
-    # place called "Review") but not listed: they are citations, not subjects.
-    mentions = [m for m in mentions if not _own_series(m.name)]
+    # place called "Review") but listed only when a citation names them ("(Terrorism
+    # Monitor, July 28, 2020)", see `_cited_at`): a header's series is no subject.
+    mentions = [m for m in mentions if not _own_series(m.name) or _cited_at(m, cited_spans)]
     return _aggregate(text, mentions)
+
+
+def _cited_at(m: _Mention, spans: list[Span]) -> bool:
+    """Named inside a citation, by a name of more than one word ("Terrorism Monitor",
+    not "the Monitor" or "Prism", which read as common words in a facet)."""
+    return " " in m.name and _within(m.start, m.end, spans)
+
+
+def _within(start: int, end: int, spans: Sequence[Span]) -> bool:
+    return any(a <= start and end <= b for a, b in spans)
 
 
 def _own_series(name: str) -> bool:
@@ -156,13 +173,17 @@ def _merge(text: str, spans: Sequence[NerSpan], gaz: Gazetteer) -> list[_Mention
         if (e := gaz.by_surface[m.group()])
         and not orgs.generic_source(m.group())
         and not orgs.attributive(text, m.end(), m.group())
+        and not (e.type == "location" and _LED.match(text, m.end()))
     ]
     starts = [m.start for m in gazetted]
     ends = [m.end for m in gazetted]
     replaced: set[int] = set()
     found: list[_Mention] = []
     mid_sentence = _mid_sentence_words(text)
+    glosses = _glosses(text)
     for span in spans:
+        if _within(span.start, span.end, glosses):
+            continue  # "(武汉华南海鲜批发市场, Wuhan Haixian Pifa Shichang)": a romanization
         for start, end, label in _pieces(text, span):
             lo, hi = bisect.bisect_right(ends, start), bisect.bisect_left(starts, end)
             inside = [gazetted[i] for i in range(lo, hi) if i not in replaced]
@@ -181,6 +202,15 @@ def _merge(text: str, spans: Sequence[NerSpan], gaz: Gazetteer) -> list[_Mention
     found.extend(m for i, m in enumerate(gazetted) if i not in replaced)
     found.sort(key=lambda m: m.start)
     return found
+
+
+_CJK_GLOSS = re.compile(r"\([^()\n]*[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af][^()\n]*\)")
+
+
+def _glosses(text: str) -> list[Span]:
+    """Parentheticals giving a name in Chinese, Japanese or Korean script and its
+    romanization: the thing is named before them, in English."""
+    return [m.span() for m in _CJK_GLOSS.finditer(text)]
 
 
 def _pieces(text: str, span: NerSpan) -> list[tuple[int, int, str]]:
@@ -208,6 +238,10 @@ def _pieces(text: str, span: NerSpan) -> list[tuple[int, int, str]]:
 
 
 _INNER_POSSESSIVE = re.compile(r"[’']s\s+(?=[A-Z])")
+# "U.S.-led", "Iran-backed": a place as a modifier of who acts.
+_LED = re.compile(
+    r"-(?:led|backed|brokered|sponsored|funded|supported|aligned|allied|controlled|leaning)\b"
+)
 _COUNTRY_BEFORE = re.compile(r"\b[A-Z][\w.]+(?:[’']s)?\s+$")
 _ORDINAL = re.compile(r"\b\d{1,3}(?:st|nd|rd|th)\s+$")
 
@@ -224,6 +258,12 @@ def _classify(
     entry = gaz.by_key.get(translit_key(surface))
     if entry is not None:
         return [_Mention(start, end, entry.type, entry.name, entry.wikidata, True)]
+    if surface in gaz.languages or orgs.numbering(surface.split()):
+        return []  # "into Urdu", "III. Transnational threats"
+    if kind == "location" and _LED.match(text, end):
+        return []  # "U.S.-led coalition": a modifier, not a place named
+    if kind != "organization" and orgs.group_name(surface):
+        kind = "organization"  # "Ansarul Muslimina fi Biladis Sudan" read as a person
     if orgs.PLACE_AFTER.match(text, end) and _is_name(surface.split()):
         kind = "location"  # "the Naursky and Shelkovskoy districts"
     elif kind == "person" and _has_head(surface.split()[-1]) and surface[-1:].isalpha():
@@ -344,8 +384,9 @@ def _people(text: str, mentions: list[_Mention], gaz: Gazetteer) -> list[_Mentio
             else:
                 out.append(m)
                 continue
-        if _MODIFIED.match(text[m.end : m.end + 30]):
-            continue
+        modified = _MODIFIED.match(text[m.end : m.end + 30])
+        if modified and not (m.known and _FOLLOWERS.match(modified.group())):
+            continue  # "the Bush administration"; but "the Shekau faction" names Shekau
         surface = _strip_titles(text[m.start : m.end])
         if not _is_name(m.name.split()):
             continue
@@ -439,3 +480,33 @@ def _aggregate(text: str, mentions: Iterable[_Mention]) -> tuple[Entity, ...]:
         )
     entities.sort(key=lambda e: (-e.mentions, e.type, e.name))
     return tuple(entities)
+
+
+def with_title(title: str | None, found: tuple[Entity, ...]) -> tuple[Entity, ...]:
+    """`found` plus what the gazetteer names in the title and the body does not.
+
+    A headline names its subject ("… Identifies Russia as a Main Threat") often without
+    the body repeating it. Only gazetteer names count there: the recognizer reads a
+    title-cased line as one long name.
+    """
+    if not title:
+        return found
+    gaz = gazetteer()
+    have = {(e.type, translit_key(e.name)) for e in found}
+    added: dict[tuple[EntityType, str], Entity] = {}
+    for match in gaz.pattern.finditer(title):
+        entry = gaz.by_surface[match.group()]
+        key = (entry.type, translit_key(entry.name))
+        if key in have or key in added or _own_series(entry.name):
+            continue
+        if entry.type == "person" and " " not in match.group():
+            continue  # a surname alone: only the body can say who
+        added[key] = Entity(
+            name=entry.name,
+            type=entry.type,
+            mentions=1,
+            aliases=(match.group(),),
+            wikidata=entry.wikidata,
+            spans=(),
+        )
+    return (*found, *added.values())

@@ -33,20 +33,26 @@ class Gazetteer:
     pattern: re.Pattern[str]
     by_surface: dict[str, Entry] = field(default_factory=dict)
     first_names: frozenset[str] = frozenset()
+    languages: frozenset[str] = frozenset()  # never places: "translated into Urdu"
 
 
 @lru_cache(maxsize=16_384)
 def translit_key(name: str) -> str:
-    """One key for the spellings of a Russian/Ukrainian name in English text."""
+    """One key for the spellings of a Russian/Ukrainian/Belarusian name in English text:
+    Aleksandr/Alexander, Sergei/Sergey, Yeltsin/Eltsin, Shoigu/Shoygu, Aliyev/Aliev,
+    Zelensky/Zelenskyy/Zelenskiy, Lukashenka/Lukashenko."""
     text = unicodedata.normalize("NFKD", name.casefold())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.replace("’", "'").replace("x", "ks").replace("iye", "ie").replace("yo", "e")
     words = []
     for word in re.findall(r"[\w'-]+", text):
         word = re.sub(r"^ye", "e", word)
+        word = re.sub(r"(?<=[aeiou])ye", "e", word)  # Nazarbayev/Nazarbaev, Aliyev/Aliev
+        word = re.sub(r"(?<=[aeou])y(?=[^aeiouy'-])", "i", word)  # Shoygu/Shoigu, Gaydar
         word = re.sub(r"(?:ei|ey)$", "ey", word)
-        word = re.sub(r"(?:iy|ii|yi|i|y)$", "y", word)
+        word = re.sub(r"(?:yy|iy|ii|yi|i|y)$", "y", word)  # Zelenskyy/Zelenskiy/Zelensky
         word = re.sub(r"ander$", "andr", word)
+        word = re.sub(r"(?<=\w{3})enka$", "enko", word)  # Lukashenka (Belarusian)/Lukashenko
         words.append(word)
     return " ".join(words)
 
@@ -63,13 +69,18 @@ def gazetteer() -> Gazetteer:
         for alias in (item["name"], *item["aliases"]):
             by_key.setdefault(translit_key(alias), entry)
             surfaces.setdefault(alias, entry)
+            if "'" in alias:  # "People’s Liberation Army", as typeset today
+                surfaces.setdefault(alias.replace("'", "’"), entry)
     for alias, canonical in _outlet_surfaces().items():
         entry = Entry(canonical, "organization", None)
         by_key.setdefault(translit_key(alias), entry)
         surfaces.setdefault(alias, entry)
     pattern = re.compile(r"(?<!\w)" + trie_regex(surfaces) + r"(?![\w$])")
     first = frozenset(translit_key(n) for n in data.get("first_names", ()))
-    return Gazetteer(by_key=by_key, pattern=pattern, by_surface=surfaces, first_names=first)
+    languages = frozenset(data.get("languages", ()))
+    return Gazetteer(
+        by_key=by_key, pattern=pattern, by_surface=surfaces, first_names=first, languages=languages
+    )
 
 
 _Trie = dict[str, "_Trie"]

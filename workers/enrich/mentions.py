@@ -8,7 +8,13 @@ spans, in text order) and returns them corrected:
 - `acronyms`: "Full Name (ACR)" and each later "ACR" are one organization;
 - `nested_places`: a place named only inside a longer name is not a place;
 - `bare_bodies`: "the Foreign Ministry" after "the Georgian Foreign Ministry" is it;
-- `parts_of_known`: "the Council of Europe's Parliamentary Assembly" is PACE.
+- `parts_of_known`: "the Council of Europe's Parliamentary Assembly" is PACE;
+- `named_forms`: names whose form says what they are, the recognizer's misses and
+  cuts included: numbered military formations ("the 106th Guards Airborne
+  Division"), the Islamic State's provinces ("Islamic State’s Pakistan Province"),
+  a name after the noun that types it ("the organization Novaya Sila", "Telegram
+  channel “Military Informant”", "the city of Gramsci"), Russia's federal districts,
+  and a company before its kind ("the Energomash plant").
 
 All are linear in the number of mentions (bisection over sorted offsets).
 """
@@ -125,8 +131,9 @@ def cited_outlets(
     known: set[int] = set()
     for m in mentions:
         lo, hi = bisect.bisect_right(ends, m.start), bisect.bisect_left(starts, m.end)
-        if lo < hi and not (m.known and m.type == "organization"):
-            continue  # the recognizer's reading of a cited outlet: replaced
+        whole = all(m.start <= found[i].start and found[i].end <= m.end for i in range(lo, hi))
+        if lo < hi and not (m.known and m.type == "organization" and whole):
+            continue  # the recognizer's reading, or a part ("BBC News" of "BBC News Russian")
         if lo < hi:
             known.update(range(lo, hi))  # the gazetteer's name for it wins
         kept.append(m)
@@ -234,3 +241,118 @@ def ministries(text: str, mentions: list[Mention], gaz: Gazetteer) -> list[Menti
             added.append(Mention(start, end, "organization", name))
     kept = [m for i, m in enumerate(mentions) if i not in drop]
     return sorted([*kept, *added], key=lambda m: m.start)
+
+
+# Numbered formations: "the 35th Combined Arms Army", "144th Guards Motor Rifle Division".
+_UNIT = re.compile(
+    r"\b\d{1,3}(?:st|nd|rd|th)\s+(?:[A-Z][\w’'-]*\s+){0,5}?"
+    r"(?:Army|Division|Brigade|Regiment|Corps|Battalion|Fleet|Flotilla|Squadron|Detachment|"
+    r"Military\s+Base|Air\s+Base)\b"
+)
+# The Islamic State's "provinces": "Islamic State’s Pakistan Province", "IS Khorasan
+# (IS-K) Province", "Islamic State in West Africa Province".
+_PROVINCE = re.compile(
+    r"\b(?:Islamic\s+State|IS|ISIS|ISIL|Daesh)(?:[’']s)?\s+(?:in\s+(?:the\s+)?)?"
+    r"(?:[A-Z][\w’'-]*\s+){1,3}(?:\([A-Z][\w-]*\)\s+)?Province\b"
+)
+_INNER_PAREN = re.compile(r"\s*\([^()]*\)")
+# A noun that types the name after it. Organizations: "the organization Novaya Sila",
+# "a branch known as Ansaru", "Telegram channel “Military Informant”"; places: "the
+# city of Gramsci".
+_ORG_CUE = re.compile(
+    r"\b(?:organization|organisation|group|movement|party|association|network|channel|"
+    r"outlet|newspaper|website|militia|faction|branch|affiliate|franchise)"
+    r"\s+(?:(?:called|named|known\s+as)\s+)?(?:the\s+)?(?=[“\"]?[A-Z])"
+)
+_QUOTED = re.compile(r"[“\"](?P<name>[A-Z][^”\"\n]{1,60}?)[”\"]")
+_PLACE_CUE = re.compile(
+    r"\b(?:city|town|village|port|settlement|province|district|region|island|republic)\s+of\s+"
+    r"(?P<name>[A-Z][\w’'-]+(?:[\s-][A-Z][\w’'-]+){0,2})"
+)
+_FEDERAL_DISTRICT = re.compile(r"\b(?:[A-Z][\w-]*\s+){1,2}Federal\s+District\b")
+_COMPANY = re.compile(
+    r"\b(?<![’'])(?P<name>[A-Z][a-z][\w-]+)\s+(?:plant|factory|shipyard|works|company|corporation|concern|holding)\b"
+)
+_POSSESSIVE_TAIL = re.compile(r"[’']s$")
+
+
+def _forms(text: str, gaz: Gazetteer) -> list[tuple[int, int, EntityType, str]]:
+    """(start, end, type, name) of every name typed by its own form."""
+    out: list[tuple[int, int, EntityType, str]] = []
+    for match in _UNIT.finditer(text):
+        out.append((match.start(), match.end(), "organization", match.group()))
+    for match in _PROVINCE.finditer(text):
+        name = " ".join(_INNER_PAREN.sub("", match.group()).split())
+        out.append((match.start(), match.end(), "organization", name))
+    for match in _FEDERAL_DISTRICT.finditer(text):
+        name = " ".join(match.group().split())
+        entry = gaz.by_key.get(translit_key(name))
+        out.append((match.start(), match.end(), "location", entry.name if entry else name))
+    for cue in _ORG_CUE.finditer(text):
+        quoted = _QUOTED.match(text, cue.end())
+        if quoted is not None:
+            name = _POSSESSIVE_TAIL.sub("", quoted["name"].rstrip(" ,."))
+            out.append(
+                (quoted.start("name"), quoted.start("name") + len(name), "organization", name)
+            )
+    for match in _PLACE_CUE.finditer(text):
+        name = _POSSESSIVE_TAIL.sub("", match["name"])
+        entry = gaz.by_key.get(translit_key(name))
+        if entry is None or entry.type == "location":
+            start = match.start("name")
+            out.append((start, start + len(name), "location", entry.name if entry else name))
+    for match in _COMPANY.finditer(text):
+        name = match["name"]
+        if orgs.is_demonym(name) or orgs.country(name) or translit_key(name) in gaz.by_key:
+            continue  # "the Russian company", "the Moscow plant"
+        if text[max(0, match.start() - 2) : match.start()].strip() in (".", ""):
+            continue  # a sentence's first word may be any word
+        out.append((match.start(), match.end("name"), "organization", name))
+    return sorted(out)
+
+
+# An acronym a text defines for a document: "the Threat Assessment Document for
+# 2010-2013 [hereafter referred to as TDA]", "the National Security Concept (NSC)".
+_DOCUMENT_ACRONYM = re.compile(
+    r"\b(?:Document|Doctrine|Concept|Strategy|Code|Report|Plan|Program|Programme|Law)\b"
+    r"[^\[\]()\n.]{0,40}?\s*[\[(]\s*(?:(?:hereafter|hereinafter)\s+(?:referred\s+to\s+as\s+|"
+    r"called\s+)?)?[“\"]?(?P<acr>[A-Z]{2,6})[”\"]?\s*[\])]"
+)
+
+
+def named_forms(text: str, mentions: list[Mention], gaz: Gazetteer) -> list[Mention]:
+    """Names typed by their own form (`_forms`) replace the mentions inside them;
+    one the recognizer took for a person or place after an organization noun ("the
+    organization Novaya Sila") becomes that organization; a document's acronym
+    names no organization."""
+    documents = {m["acr"] for m in _DOCUMENT_ACRONYM.finditer(text)}
+    if documents:
+        mentions = [m for m in mentions if m.known or text[m.start : m.end] not in documents]
+    cues = {cue.end() for cue in _ORG_CUE.finditer(text)}
+    for m in mentions:
+        if m.start in cues and not m.known and m.type != "organization":
+            m.type = "organization"
+    found = _forms(text, gaz)
+    if not found:
+        return mentions
+    starts, ends = [m.start for m in mentions], [m.end for m in mentions]
+    drop: set[int] = set()
+    added: list[Mention] = []
+    for start, end, kind, name in found:
+        lo, hi = bisect.bisect_right(ends, start), bisect.bisect_left(starts, end)
+        inside = range(lo, hi)
+        if any(
+            mentions[i].start < start
+            or mentions[i].end > end
+            or (mentions[i].known and (mentions[i].start, mentions[i].end) == (start, end))
+            for i in inside
+        ):
+            continue  # a longer name, or the gazetteer's reading of this one, stands
+        drop.update(inside)
+        entry = gaz.by_key.get(translit_key(name))
+        if entry is not None and entry.type == kind:
+            added.append(Mention(start, end, kind, entry.name, entry.wikidata, True))
+        else:
+            added.append(Mention(start, end, kind, name))
+    kept = [m for i, m in enumerate(mentions) if i not in drop]
+    return _dedupe(sorted([*kept, *added], key=lambda m: m.start))

@@ -87,7 +87,9 @@ _DEMONYMS = frozenset(
         european asian western eastern baltic caucasian slavic muslim islamic orthodox
         sunni shiite shia wahhabi jewish christian mongolian taiwanese vietnamese
         romanian hungarian bulgarian czech slovak finnish swedish norwegian danish
-        dutch italian spanish greek israeli egyptian saudi yemeni somali libyan"""
+        dutch italian spanish greek israeli egyptian saudi yemeni somali libyan
+        kurd crimean uyghur uighur pashtun baloch baluch hazara druze yazidi alawite
+        nigerian malian sudanese ethiopian"""
         ),
     ]
 )
@@ -354,6 +356,7 @@ class Pair:
     acronym: str
 
 
+_POSSESSIVE_END = re.compile(r"[’']s$")
 ACRONYM_AFTER = re.compile(r"\s\((?P<acr>[A-Z][A-Za-z]{0,2}[A-Z][A-Z0-9]{0,6})\)")
 _NAME_WORD = re.compile(r"[A-Z][\w’'.-]*|(?:of|and|for|the|in|on|to|at|de)(?!\w)")
 
@@ -375,7 +378,10 @@ def acronym_pairs(text: str) -> Iterator[Pair]:
             if word[0].isupper():
                 initials = "".join(w[0] for w in re.split(r"[-\s]", word) if w) + initials
             if initials.upper() == acronym.upper() and word[0].isupper():
-                yield Pair(start, match.start(), acronym)
+                end = match.start()
+                if _POSSESSIVE_END.search(text, start, end):
+                    end -= 2  # "Islamic State in West Africa Province’s (ISWAP)"
+                yield Pair(start, end, acronym)
                 break
             if len(initials) > len(acronym):
                 break
@@ -428,6 +434,8 @@ def treaty(text: str, pair: Pair) -> bool:
     words = [w.casefold() for w in text[pair.start : pair.end].split()]
     if words and words[-1] in ORG_HEADS:
         return False  # "Collective Security Treaty Organization (CSTO)"
+    if words and _POSSESSIVE_END.sub("", words[-1]) in NOT_BODIES:
+        return True  # "Severe Acute Respiratory Syndrome (SARS)", a strategy document
     if before and before[-1].casefold() in {"on", "of"} and len(before) > 1:
         before = before[:-1]
     return any(w in _TREATY_WORDS for w in (*words, *(b.casefold() for b in before[-1:])))
@@ -456,6 +464,46 @@ def generic_source(surface: str) -> bool:
     )
 
 
+# Last words of names that are no body: documents ("Threat Assessment Document",
+# "General Administrative Code") and diseases ("Middle East Respiratory Syndrome").
+NOT_BODIES = frozenset(
+    str.split(
+        """document documents doctrine concept strategy code report plan program programme
+    decree resolution constitution syndrome disease virus coronavirus fever flu
+    influenza pneumonia plague epidemic pandemic"""
+    )
+)
+# Parts of a text named by their heading: "the Preamble", "Article 61", "III".
+_TEXT_PARTS = frozenset(
+    str.split("preamble article chapter section annex appendix introduction conclusion part")
+)
+_ROMAN = re.compile(r"^(?=[IVXL])X{0,3}(?:IX|IV|V?I{0,3})\.?$")
+# Arabic article prefixes keep a name proper: "al-Naba", "al-Shabaab".
+ARTICLE_PREFIX = re.compile(r"^(?:al|el|ad|an|ar|as|ash|at|az)-\w", re.IGNORECASE)
+# Words that name a group in Arabic, Urdu and Pashto names: a "person" span holding
+# one is a group ("Ansarul Muslimina fi Biladis Sudan", "Jamaat Nusrat al-Islam",
+# "Lashkar-e-Taiba", "Tehrik-i-Taliban Pakistan", "Hayat Tahrir al-Sham").
+_GROUP_WORDS = re.compile(
+    r"\b(?:ansar\w*|jama[’']?at\w*|harakat\w*|hizb\w*|jabhat|jaish\w*|lashkar\w*|tehrik\w*|"
+    r"tahrir|tanzim|katiba\w*|liwa|ahrar|wilayat|muslimin\w*|mujahideen|mujahidin|"
+    r"boko|shabaab|taliban|daesh)\b",
+    re.IGNORECASE,
+)
+
+
+def group_name(surface: str) -> bool:
+    """An Arabic, Urdu or Pashto group name, whatever the recognizer read."""
+    return _GROUP_WORDS.search(surface) is not None
+
+
+def numbering(words: list[str]) -> bool:
+    """A heading's number ("III", "I. Military threats") or a text part ("Preamble")."""
+    if not words:
+        return False
+    heading = _ROMAN.match(words[0]) is not None and (len(words) == 1 or words[0].endswith("."))
+    return heading or (len(words) == 1 and words[0].casefold() in _TEXT_PARTS)
+
+
 def refusal(surface: str, *, sentence_initial: bool, elsewhere: bool) -> str | None:
     """Why `surface` (an unknown span for an organization or place) is no name, or None.
 
@@ -465,8 +513,16 @@ def refusal(surface: str, *, sentence_initial: bool, elsewhere: bool) -> str | N
     if "\n" in surface or _SENTENCE_BREAK.search(surface):
         return "sentence break"
     words = surface.split()
-    if not words or not (words[0][:1].isupper() or _ORDINAL.fullmatch(words[0])):
+    if not words or not (
+        words[0][:1].isupper() or _ORDINAL.fullmatch(words[0]) or ARTICLE_PREFIX.match(words[0])
+    ):
         return "not a noun phrase"
+    if "/" in surface or "@" in surface:
+        return "web address"  # "Twitter.com/@calibreobscura": an account, cited
+    if numbering(words):
+        return "numbering"
+    if _POSSESSIVE_END.sub("", words[-1].casefold()) in NOT_BODIES:
+        return "document or disease"
     if words[-1].casefold() in _CONNECTORS:
         return "ends in a stop word"
     for word in words[1:]:
@@ -483,6 +539,8 @@ def refusal(surface: str, *, sentence_initial: bool, elsewhere: bool) -> str | N
         return "title"
     if generic_source(surface):
         return "generic source"
+    if len(words) > 1 and all(is_demonym(w) for w in words):
+        return "a people"  # "Syrian Circassians", "Crimean Tatars"
     if len(words) == 1:
         if is_demonym(words[0]):
             return "adjective"

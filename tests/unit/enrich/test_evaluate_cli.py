@@ -129,3 +129,55 @@ def test_date_values_in_the_gold_notation(
     """real-articles-gold-extra.json `about`: value is YYYY-MM-DD, YYYY-MM or YYYY; a
     range gives its first date."""
     assert date_value(DateMention(text, start, end, granularity)) == value
+
+
+def test_modern_gold_scores_dated_pairs_persons_and_years(tmp_path: Path, nlp: Any) -> None:
+    """The dev/modern gold shape (issue 28): citation pairs only with a day, an
+    optional alternate spelling standing for its required pair, dates inside citations
+    not scored, dates written twice counted twice, `pub_year`, `persons_optional`."""
+    (tmp_path / "m1.txt").write_text(
+        "Title\n\nPublication: Eurasia Daily Monitor Volume: 20 Issue: 115\n\n"
+        "In June 2023, Sergei Surovikin and the blogger Lana Morozova spoke "
+        "(https://www.rbc.ru/politics/1/, July 12; Vedomosti, July 20). "
+        "The site was shut (https://www.kommersant.ru/doc/1). In June 2023 again.\n",
+        encoding="utf-8",
+    )
+    gold = {
+        "items": {
+            "m1": {
+                "pub_year": 2023,
+                "citations": [
+                    ["https://www.rbc.ru/politics/1/", "2023-07-12"],
+                    ["Vedomosti", "2023-07-20"],
+                ],
+                "optional": [["rbc.ru", "2023-07-12"]],
+                "persons": ["Sergei Surovikin"],
+                "persons_optional": ["Lana Morozova"],
+                "locations": [],
+                "organizations": ["Vedomosti"],
+                "organizations_optional": ["rbc.ru", "kommersant.ru"],
+                "dates": [
+                    {"text": "June 2023", "value": "2023-06"},
+                    {"text": "June 2023", "value": "2023-06"},
+                ],
+                "dates_optional": [],
+            }
+        }
+    }
+    path = tmp_path / "gold.json"
+    path.write_text(json.dumps(gold))
+    result = CliRunner().invoke(main, ["eval", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    # rbc.ru stands for its address; the undated kommersant.ru is no pair.
+    assert report["citation_pairs"] == {
+        "precision": 1.0,
+        "recall": 1.0,
+        "f1": 1.0,
+        "tp": 2,
+        "fp": 0,
+        "fn": 0,
+    }
+    assert (report["dates"]["tp"], report["dates"]["fp"]) == (2, 0)  # July 12, 20 unscored
+    assert report["persons"]["fp"] == 0 and report["persons"]["tp"] == 1
+    assert report["publication_year"] == {"accuracy": 1.0, "correct": 1, "total": 1}

@@ -1,4 +1,4 @@
-"""The dev-set targets of issues 3 and 15: this test fails when enrichment quality drops.
+"""The dev-set targets of issues 3, 15 and 28: this test fails when enrichment quality drops.
 
 Runs the real pipeline (spaCy included) over the gold files in tests/fixtures/gold
 through the same scorer as `monitor eval`. real-articles-gold-extra.json (issue 15)
@@ -93,3 +93,43 @@ def test_extra_publication_dates(extra: Report) -> None:
 
 def test_seed_organizations_f1(reports: dict[str, Report]) -> None:
     assert reports["seeds-gold.json"].organizations.f1 >= 0.95, reports["seeds-gold.json"].errors
+
+
+# Issue 28: today's series (EDM, Terrorism Monitor, China Brief, North Caucasus Weekly
+# of 2010-2025), tests/fixtures/gold/modern-gold.json. Targets of the issue; reached:
+# 1.00 except locations 0.99 ("Gramsci", a typo for Gramsh, is not guessed).
+MODERN = GOLD / "modern-gold.json"
+
+
+@pytest.fixture(scope="module")
+def modern(nlp: Any) -> Report:
+    return evaluate(MODERN)
+
+
+def test_modern_citation_pairs(modern: Report) -> None:
+    assert modern.citations.tp + modern.citations.fn == 30  # every gold pair counted
+    assert modern.citations.f1 >= 0.95, modern.errors
+
+
+def test_modern_persons(modern: Report) -> None:
+    assert modern.persons.tp + modern.persons.fn == 20
+    assert modern.persons.f1 >= 0.95, modern.errors
+
+
+def test_modern_organizations(modern: Report) -> None:
+    assert modern.organizations.tp + modern.organizations.fn == 43
+    assert modern.organizations.f1 >= 0.85, modern.errors
+
+
+def test_modern_locations(modern: Report) -> None:
+    assert modern.locations.tp + modern.locations.fn == 50
+    assert modern.locations.f1 >= 0.95, modern.errors
+
+
+def test_modern_dates_without_citation_dates(modern: Report) -> None:
+    assert modern.dates.tp + modern.dates.fn == 42
+    assert modern.dates.f1 >= 0.93, modern.errors
+
+
+def test_modern_publication_years(modern: Report) -> None:
+    assert modern.years_correct == modern.years_total == 12, modern.errors
