@@ -117,3 +117,39 @@ def test_a_requirement_reached_only_through_another_packages_extra_is_not_counte
     assert "lxml-html-clean" not in installed_closure(["justext"])
     assert "lxml-html-clean" in installed_closure(["justext", "lxml_html_clean"])
     assert "redis" in installed_closure(["celery[redis]"])  # extras spelled alike are followed
+
+
+def _locked() -> dict[str, str]:
+    """requirements.lock as {distribution: version} (`name==version ; marker` lines)."""
+    pins = {}
+    for line in (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines():
+        requirement = line.partition("#")[0].partition(";")[0].strip()
+        if requirement:
+            name, _, version = requirement.partition("==")
+            pins[canonicalize_name(name)] = version
+    return pins
+
+
+def test_the_lock_pins_every_declared_dependency_within_its_range() -> None:
+    """A dependency added to pyproject.toml without `make lock` would be installed at
+    whatever version is newest that day: this says to re-lock."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+    pins = _locked()
+    stale = []
+    for line in declared:
+        requirement = Requirement(line)
+        version = pins.get(canonicalize_name(requirement.name))
+        if version is None or not requirement.specifier.contains(version, prereleases=True):
+            stale.append(f"{requirement} (locked: {version})")
+    assert not stale, "run `make lock`: " + "; ".join(stale)
+
+
+def test_make_and_the_image_install_from_the_lock() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    dockerfile = (ROOT / "infra" / "Dockerfile").read_text(encoding="utf-8")
+    install = next(line for line in makefile.splitlines() if "-e '.[dev]'" in line)
+    assert "-c $(LOCK)" in install and "LOCK := requirements.lock" in makefile
+    assert "--quiet" not in install  # the first `make run` shows its progress
+    assert re.search(r"COPY [^\n]*requirements\.lock", dockerfile)
+    assert "pip install -c requirements.lock ." in dockerfile
