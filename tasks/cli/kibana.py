@@ -114,13 +114,13 @@ def borrowed_warning(borrowed: str) -> str:
     """What to say before a request made with an Elasticsearch credential."""
     if borrowed == "MONITOR_ELASTICSEARCH_API_KEY":
         return (
-            "no MONITOR_KIBANA_API_KEY or MONITOR_KIBANA_USERNAME/PASSWORD: using "
+            "warning: no MONITOR_KIBANA_API_KEY or MONITOR_KIBANA_USERNAME/PASSWORD: using "
             "MONITOR_ELASTICSEARCH_API_KEY, which Kibana refuses (403) unless the key also "
             "holds Kibana privileges (saved objects management); the per-role keys of "
             "docs/elasticsearch.md do not: set MONITOR_KIBANA_API_KEY"
         )
     return (
-        "no MONITOR_KIBANA_USERNAME/PASSWORD or MONITOR_KIBANA_API_KEY: using the "
+        "warning: no MONITOR_KIBANA_USERNAME/PASSWORD or MONITOR_KIBANA_API_KEY: using the "
         "Elasticsearch user for Kibana"
     )
 
