@@ -11,8 +11,8 @@ LOCK := requirements.lock
 .PHONY: run test lint format unit integration docs bench soak clean test-es lock check-latest
 
 $(STAMP): pyproject.toml $(LOCK)
-	@echo "make: setting up $(VENV) (first run only): about 80 packages pinned by $(LOCK)," \
-		"spaCy and its English model (~150 MB) the largest; 2-3 minutes on a fresh machine."
+	@echo "make: setting up $(VENV) (first run only): about 100 packages pinned by $(LOCK)" \
+		"(spaCy and its English model the largest): 3 to 6 minutes on a 2-core machine."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --progress-bar on -c $(LOCK) -e '.[dev]'
 	touch $(STAMP)
