@@ -28,7 +28,7 @@ from functools import partial
 from typing import Any
 
 from workers.cache import Cache
-from workers.ingest import BatchReport, ingest_raw
+from workers.ingest import BatchReport, ItemResult, ingest_raw, target_of
 from workers.model import InputError, RawArticle
 from workers.pipeline import DEFAULT_PIPELINE, Pipeline
 from workers.stores.base import RebuildTally, Store
@@ -115,8 +115,19 @@ def reprocess_ids(
     """Re-run the pipeline on the stored raw payloads of `ids` and rewrite them: the
     ingest batch body (`workers.ingest.ingest_raw`) with the store as the source.
 
+    An article the store says is settled for this pipeline (`Store.settled`: built
+    by this version from its stored raw payload, no enricher failed) and with no
+    internal citation that would now find its target is reported unchanged without
+    running the pipeline, reading the payload or serializing a document.
     Raises what the store raises (`StoreUnavailable`), so the task retries the batch.
     """
+    settled = [
+        doc_id
+        for doc_id, pending in store.settled(ids, pipeline.version).items()
+        if not any(target_of(s, d, doc_id, store.find_ids) for s, d in pending)
+    ]
+    skipped = set(settled)
+    ids = [i for i in ids if i not in skipped]
     raws = store.raw_by_ids(ids)
 
     def stored(doc_id: str) -> RawArticle:
@@ -125,12 +136,14 @@ def reprocess_ids(
             raise InputError("not in the store")
         return raw
 
-    return ingest_raw(
+    report = ingest_raw(
         ((i, partial(stored, i)) for i in ids),
         store=store,
         pipeline=pipeline,
         same_id=True,
     )
+    report.items.extend(ItemResult(i, "unchanged", i) for i in sorted(settled))
+    return report
 
 
 def reprocess_batch(

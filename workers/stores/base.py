@@ -33,6 +33,26 @@ def fingerprint(doc: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(stable, sort_keys=True).encode("utf-8")).hexdigest()
 
 
+# An internal citation without a target: (source, date), what `resolve_targets` asks.
+Pending = tuple[str, str]
+
+
+def settled_document(doc: dict[str, Any], pipeline_version: str) -> list[Pending] | None:
+    """Whether re-running `pipeline_version` on this document's own raw payload must
+    give it again, but for the targets of its internal citations (the cited article
+    may have been indexed since): those are returned. None when it may differ: an
+    older version built it, or an enricher failed on it (a missing spaCy model may
+    have been installed since). Enrichers are deterministic for a version; the
+    enrichment cache relies on that too."""
+    if doc.get("pipeline_version") != pipeline_version or doc.get("enrich_notes"):
+        return None
+    return [
+        (str(c.get("source")), str(c["date"]))
+        for c in doc.get("citations") or ()
+        if c.get("kind") == "internal" and c.get("date") and c.get("target_id") is None
+    ]
+
+
 class StoreUnavailable(TransientError):
     """The store cannot be reached or is overloaded right now: transient, retry later."""
 
@@ -205,6 +225,15 @@ class Store(Protocol):
 
     def raw_by_ids(self, ids: Sequence[str]) -> dict[str, RawArticle]:
         """The stored raw payloads of `ids` (missing ids are left out)."""
+        ...
+
+    def settled(self, ids: Sequence[str], pipeline_version: str) -> dict[str, list[Pending]]:
+        """The ids among `ids` whose stored document `pipeline_version` built from the
+        stored raw payload with no enricher failing (`settled_document`), each with its
+        internal citations still without a target. Reprocessing such an article with
+        that version can change nothing but those targets, so it costs a comparison,
+        not a pipeline run. A store whose reads and writes go to different indices (a
+        rebuild) returns none."""
         ...
 
     def find_ids(self, *, publication: str, published_on: str) -> list[str]:

@@ -369,6 +369,33 @@ class EmbeddedStore:
                 found[doc_id] = RawArticle.from_dict(json.loads(row[0]))
         return found
 
+    def settled(
+        self, ids: Sequence[str], pipeline_version: str
+    ) -> dict[str, list[stores_base.Pending]]:
+        """`stores_base.settled_document`, asked of SQLite's JSON functions: the
+        documents are not parsed in Python."""
+        found: dict[str, list[stores_base.Pending]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            rows = self._db.execute(
+                f"""
+                SELECT a.id, json_extract(c.value, '$.source'), json_extract(c.value, '$.date')
+                FROM articles AS a
+                LEFT JOIN json_each(a.document, '$.citations') AS c
+                    ON json_extract(c.value, '$.kind') = 'internal'
+                    AND json_extract(c.value, '$.date') IS NOT NULL
+                    AND json_extract(c.value, '$.target_id') IS NULL
+                WHERE a.id IN ({",".join("?" * len(chunk))}) AND a.pipeline_version = ?
+                    AND coalesce(json_array_length(a.document, '$.enrich_notes'), 0) = 0
+                """,
+                (*chunk, pipeline_version),
+            )
+            for doc_id, source, date in rows:
+                pending = found.setdefault(doc_id, [])
+                if date:
+                    pending.append((str(source), str(date)))
+        return found
+
     def find_ids(self, *, publication: str, published_on: str) -> list[str]:
         # "2001-01-17" is one day; "2001-01" and "2001" are periods (prefix match).
         if len(published_on) == 10:
