@@ -20,9 +20,24 @@ from workers.model import Article, RawArticle
 
 WriteStatus = Literal["created", "updated", "unchanged", "failed"]
 
-# Fields that change on every write without the article changing; left out of the
-# fingerprint that decides "unchanged".
-VOLATILE_FIELDS = ("indexed_at", "fetched_at")
+# Fields that change on every write without the article changing, or that the store
+# derives from the others when it writes (`time_fields`); left out of the fingerprint
+# that decides "unchanged".
+VOLATILE_FIELDS = ("indexed_at", "fetched_at", "time", "time_source")
+
+
+def time_fields(doc: dict[str, Any], indexed_at: str) -> dict[str, str]:
+    """Where an article sits in time, for every document: `published_at` may be null
+    (no date and no known volume/issue), and a document without a value in Kibana's
+    time field appears in no panel and no Discover view. So `time` is the publication
+    date, else the start of its estimated range, else when it was indexed, and
+    `time_source` names which."""
+    if doc.get("published_at"):
+        return {"time": str(doc["published_at"]), "time_source": "published_at"}
+    start = (doc.get("published_at_range") or {}).get("gte")
+    if start:
+        return {"time": str(start), "time_source": "published_at_range"}
+    return {"time": indexed_at, "time_source": "indexed_at"}
 
 
 def fingerprint(doc: dict[str, Any]) -> str:

@@ -181,6 +181,7 @@ class EmbeddedStore:
             ).fetchone()[0]
             if int(stored) < SCHEMA_VERSION:
                 self._migrate()
+            self._add_time_fields()
             self._db.execute(
                 "INSERT INTO articles_fts (articles_fts, rank) VALUES ('rank', ?)",
                 (f"bm25({_BM25_WEIGHTS})",),
@@ -189,6 +190,28 @@ class EmbeddedStore:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    def _add_time_fields(self) -> None:
+        """Give documents written before `time` existed their `time` and `time_source`
+        (`stores_base.time_fields`), once per store: rewriting is not needed, and a
+        reprocess leaves unchanged articles alone."""
+        if self._db.execute("SELECT 1 FROM meta WHERE key = 'time_fields'").fetchone():
+            return
+        self._db.execute(
+            """
+            UPDATE articles SET document = json_set(document,
+                '$.time', coalesce(json_extract(document, '$.published_at'),
+                    json_extract(document, '$.published_at_range.gte'), indexed_at),
+                '$.time_source', CASE
+                    WHEN json_extract(document, '$.published_at') IS NOT NULL
+                        THEN 'published_at'
+                    WHEN json_extract(document, '$.published_at_range.gte') IS NOT NULL
+                        THEN 'published_at_range'
+                    ELSE 'indexed_at' END)
+            WHERE json_extract(document, '$.time') IS NULL
+            """
+        )
+        self._db.execute("INSERT INTO meta (key, value) VALUES ('time_fields', '1')")
 
     def _migrate(self) -> None:
         """Schema 1 or 2 → 3: headlines, the entity/date/outlet tables and the facet
@@ -227,6 +250,7 @@ class EmbeddedStore:
         if row is not None and row[1] == fingerprint:
             return WriteOutcome(article.id, "unchanged")
         doc["indexed_at"] = now
+        doc.update(stores_base.time_fields(doc, now))
         values = (
             article.id,
             article.publication,
