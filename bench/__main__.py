@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-STANDARD = ("enrich", "pipeline", "fetch")
+STANDARD = ("enrich", "pipeline", "reprocess", "fetch")
 
 
 def main() -> None:
