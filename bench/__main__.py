@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-STANDARD = ("enrich", "pipeline", "fetch", "serve", "startup")
+STANDARD = ("enrich", "pipeline", "reprocess", "fetch", "serve", "startup")
 
 
 def main() -> None:

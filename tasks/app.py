@@ -34,7 +34,7 @@ from celery.signals import (
     worker_process_shutdown,
 )
 
-from tasks.schedule import beat_schedule
+from tasks.schedule import beat_schedule, schedule_file
 from workers import logs
 from workers.cache import Cache, open_cache
 from workers.deadletter import DeadLetterQueue, open_dead_letters
@@ -105,6 +105,8 @@ def make_app(settings: Settings) -> Celery:
         worker_cancel_long_running_tasks_on_connection_loss=True,
         worker_hijack_root_logger=False,
         beat_schedule=beat_schedule(settings),
+        beat_scheduler="tasks.schedule:DataDirScheduler",
+        beat_schedule_filename=str(schedule_file(settings)),
     )
     return app
 

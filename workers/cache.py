@@ -14,6 +14,7 @@ one process's life only (tests, benchmarks).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -46,6 +47,14 @@ class Cache(Protocol):
     def set_many(self, values: Mapping[str, str], *, ttl_s: int) -> None: ...
 
     def delete(self, key: str) -> None: ...
+
+    def add_counts(self, key: str, amounts: Mapping[str, int], *, ttl_s: int) -> None:
+        """Add `amounts` to the counters under `key`, atomically however many processes
+        add at once (workers finishing batches of one `reprocess --async` run)."""
+
+    def counts(self, key: str) -> dict[str, int]:
+        """The counters under `key` ({} when none)."""
+        ...
 
     @contextmanager
     def lock(self, name: str, *, ttl_s: int, wait_s: float = 0) -> Iterator[None]:
@@ -103,6 +112,15 @@ class MemoryCache:
     def delete(self, key: str) -> None:
         with self._guard:
             self._data.pop(key, None)
+
+    def add_counts(self, key: str, amounts: Mapping[str, int], *, ttl_s: int) -> None:
+        with self._guard:
+            value = self._data.get(key)
+            totals = _added(value[0] if value and value[1] >= time.monotonic() else None, amounts)
+            self._data[key] = (totals, time.monotonic() + ttl_s)
+
+    def counts(self, key: str) -> dict[str, int]:
+        return _counters(self.get(key))
 
     @contextmanager
     def lock(self, name: str, *, ttl_s: int, wait_s: float = 0) -> Iterator[None]:
@@ -183,6 +201,22 @@ class SqliteCache:
         with self._guard:
             self._db.execute("DELETE FROM cache WHERE key = ?", (key,))
 
+    def add_counts(self, key: str, amounts: Mapping[str, int], *, ttl_s: int) -> None:
+        now = time.time()
+        with self._guard, self._db:  # read and write in one IMMEDIATE transaction
+            self._db.execute("BEGIN IMMEDIATE")
+            row = self._db.execute(
+                "SELECT value FROM cache WHERE key = ? AND expires >= ?", (key, now)
+            ).fetchone()
+            self._db.execute(
+                "INSERT INTO cache (key, value, expires) VALUES (?, ?, ?) ON CONFLICT (key) "
+                "DO UPDATE SET value = excluded.value, expires = excluded.expires",
+                (key, _added(row[0] if row else None, amounts), now + ttl_s),
+            )
+
+    def counts(self, key: str) -> dict[str, int]:
+        return _counters(self.get(key))
+
     @contextmanager
     def lock(self, name: str, *, ttl_s: int, wait_s: float = 0) -> Iterator[None]:
         key, token = f"lock:{name}", uuid.uuid4().hex
@@ -256,6 +290,16 @@ class RedisCache:
     def delete(self, key: str) -> None:
         self.client.delete(PREFIX + key)
 
+    def add_counts(self, key: str, amounts: Mapping[str, int], *, ttl_s: int) -> None:
+        with self.client.pipeline(transaction=True) as pipe:  # a hash: HINCRBY is atomic
+            for name, amount in amounts.items():
+                pipe.hincrby(PREFIX + key, name, amount)
+            pipe.expire(PREFIX + key, ttl_s)
+            pipe.execute()
+
+    def counts(self, key: str) -> dict[str, int]:
+        return {k: int(v) for k, v in self.client.hgetall(PREFIX + key).items()}
+
     @contextmanager
     def lock(self, name: str, *, ttl_s: int, wait_s: float = 0) -> Iterator[None]:
         lock = self.lock_client.lock(
@@ -272,6 +316,17 @@ class RedisCache:
             # Expired meanwhile (the block outlived ttl_s): nothing left to release.
             if lock.owned():
                 lock.release()
+
+
+def _added(stored: str | None, amounts: Mapping[str, int]) -> str:
+    totals = _counters(stored)
+    for name, amount in amounts.items():
+        totals[name] = totals.get(name, 0) + amount
+    return json.dumps(totals, sort_keys=True)
+
+
+def _counters(stored: str | None) -> dict[str, int]:
+    return {k: int(v) for k, v in json.loads(stored).items()} if stored else {}
 
 
 def open_cache(settings: Settings) -> Cache:

@@ -103,16 +103,22 @@ def resolve_targets(article: Article, find_ids: FindIds) -> Article:
     resolved = []
     for citation in article.citations:
         if citation.kind == "internal" and citation.date and citation.target_id is None:
-            ids = {
-                doc_id
-                for name in family_names(citation.source)
-                for doc_id in find_ids(publication=name, published_on=citation.date)
-            } - {article.id}
-            if len(ids) == 1:
-                citation = dataclasses.replace(citation, target_id=ids.pop())
+            target = target_of(citation.source, citation.date, article.id, find_ids)
+            if target is not None:
+                citation = dataclasses.replace(citation, target_id=target)
                 changed = True
         resolved.append(citation)
     return dataclasses.replace(article, citations=tuple(resolved)) if changed else article
+
+
+def target_of(source: str, date: str, citing_id: str, find_ids: FindIds) -> str | None:
+    """The one article of `source`'s series dated `date`, other than the citing one."""
+    ids = {
+        doc_id
+        for name in family_names(source)
+        for doc_id in find_ids(publication=name, published_on=date)
+    } - {citing_id}
+    return ids.pop() if len(ids) == 1 else None
 
 
 def _batch_lookup(articles: Sequence[Article], store: Store) -> FindIds:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -28,7 +29,7 @@ from functools import partial
 from typing import Any
 
 from workers.cache import Cache
-from workers.ingest import BatchReport, ingest_raw
+from workers.ingest import BatchReport, ItemResult, ingest_raw, target_of
 from workers.model import InputError, RawArticle
 from workers.pipeline import DEFAULT_PIPELINE, Pipeline
 from workers.stores.base import RebuildTally, Store
@@ -40,6 +41,10 @@ LOCK_TTL_S = 6 * 3600
 CHECKPOINT_TTL_S = 7 * 86400
 LAST_RUN_KEY = "reprocess:last"
 LAST_RUN_TTL_S = 365 * 86400
+# The last `reprocess --async` run: what was enqueued, and counters the workers add to
+# as each batch finishes (they run with no result backend, so this is what
+# `monitor status` reads).
+ASYNC_RUN_KEY = "reprocess:async"
 
 ProgressFn = Callable[[int, int], None]
 
@@ -115,8 +120,19 @@ def reprocess_ids(
     """Re-run the pipeline on the stored raw payloads of `ids` and rewrite them: the
     ingest batch body (`workers.ingest.ingest_raw`) with the store as the source.
 
+    An article the store says is settled for this pipeline (`Store.settled`: built
+    by this version from its stored raw payload, no enricher failed) and with no
+    internal citation that would now find its target is reported unchanged without
+    running the pipeline, reading the payload or serializing a document.
     Raises what the store raises (`StoreUnavailable`), so the task retries the batch.
     """
+    settled = [
+        doc_id
+        for doc_id, pending in store.settled(ids, pipeline.version).items()
+        if not any(target_of(s, d, doc_id, store.find_ids) for s, d in pending)
+    ]
+    skipped = set(settled)
+    ids = [i for i in ids if i not in skipped]
     raws = store.raw_by_ids(ids)
 
     def stored(doc_id: str) -> RawArticle:
@@ -125,12 +141,14 @@ def reprocess_ids(
             raise InputError("not in the store")
         return raw
 
-    return ingest_raw(
+    report = ingest_raw(
         ((i, partial(stored, i)) for i in ids),
         store=store,
         pipeline=pipeline,
         same_id=True,
     )
+    report.items.extend(ItemResult(i, "unchanged", i) for i in sorted(settled))
+    return report
 
 
 def reprocess_batch(
@@ -222,6 +240,47 @@ def last_run(cache: Cache) -> dict[str, Any] | None:
     """The report of the last finished reprocess run (`monitor status`)."""
     value = cache.get(LAST_RUN_KEY)
     return None if value is None else dict(json.loads(value))
+
+
+def start_async_run(cache: Cache, *, articles: int, batches: int) -> str:
+    """Record a `reprocess --async` run about to be enqueued; its id goes with every
+    batch so the workers count into it."""
+    run = uuid.uuid4().hex[:12]
+    record = {"run": run, "enqueued_at": _now(), "articles": articles, "batches": batches}
+    cache.set(ASYNC_RUN_KEY, json.dumps(record), ttl_s=LAST_RUN_TTL_S)
+    return run
+
+
+def count_async_batch(cache: Cache, run: str, counts: dict[str, int]) -> None:
+    """Add one finished batch's counts (a `BatchReport.counts`) to run `run`. A batch
+    split into single items adds nothing itself: each item adds its own."""
+    tally = {
+        "rewritten": counts.get("created", 0) + counts.get("updated", 0),
+        "unchanged": counts.get("unchanged", 0),
+        "failed": counts.get("failed", 0),
+    }
+    cache.add_counts(f"{ASYNC_RUN_KEY}:{run}", tally, ttl_s=LAST_RUN_TTL_S)
+    cache.set(f"{ASYNC_RUN_KEY}:{run}:last", _now(), ttl_s=LAST_RUN_TTL_S)
+
+
+def async_run(cache: Cache) -> dict[str, Any] | None:
+    """The last `--async` run as far as the workers got: enqueued articles and batches,
+    the counts so far, `done` (articles counted), the last batch's time and whether it
+    has `finished` (every article counted)."""
+    value = cache.get(ASYNC_RUN_KEY)
+    if value is None:
+        return None
+    record: dict[str, Any] = dict(json.loads(value))
+    counts = cache.counts(f"{ASYNC_RUN_KEY}:{record['run']}")
+    record.update({k: counts.get(k, 0) for k in ("rewritten", "unchanged", "failed")})
+    record["done"] = record["rewritten"] + record["unchanged"] + record["failed"]
+    record["last_batch_at"] = cache.get(f"{ASYNC_RUN_KEY}:{record['run']}:last")
+    record["finished"] = record["done"] >= record["articles"]
+    return record
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _walk(

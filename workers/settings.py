@@ -326,7 +326,20 @@ class Settings(BaseSettings):
         default=None, description="Kibana password (defaults to the Elasticsearch password)."
     )
     kibana_api_key: SecretStr | None = Field(
-        default=None, description="Kibana API key (defaults to the Elasticsearch API key)."
+        default=None,
+        description="Kibana API key; one with Kibana privileges (saved objects management). "
+        "Unset: the Elasticsearch API key, with a warning (a per-role index key gets a 403).",
+    )
+    kibana_ca_certs: Path | None = Field(
+        default=None,
+        description="CA certificate (PEM) that signed Kibana's HTTPS certificate. Unset: the "
+        "system's CAs (not MONITOR_ELASTICSEARCH_CA_CERTS: Kibana's may come from another CA).",
+    )
+    kibana_space: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9_-]+$",
+        description="Kibana space the saved objects go into (its id, as in /s/<id>/). "
+        "Unset: the default space. `monitor kibana import --space` overrides it.",
     )
     serve_request_timeout_s: float = Field(
         default=10.0,

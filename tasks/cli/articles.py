@@ -391,6 +391,7 @@ def status(fmt: str) -> None:
     from workers.cache import open_cache
     from workers.deadletter import open_dead_letters
     from workers.pipeline import DEFAULT_PIPELINE
+    from workers.reprocess import async_run as async_reprocess
     from workers.reprocess import last_run as last_reprocess
     from workers.settings import get_settings, redact
     from workers.sources.config import SourceConfigError
@@ -417,6 +418,7 @@ def status(fmt: str) -> None:
     except SourceConfigError as exc:
         warn(f"sources file: {exc}")
         source_states = []
+    cache = open_cache(settings)
     data = {
         "documents": stats.documents,
         "dead_letters": open_dead_letters(settings).size(),
@@ -427,7 +429,8 @@ def status(fmt: str) -> None:
         "queues": queues,
         "workers": workers,
         "sources": source_states,
-        "last_reprocess": last_reprocess(open_cache(settings)),
+        "last_reprocess": last_reprocess(cache),
+        "reprocess_async": async_reprocess(cache),
         "broker": redact(settings.broker_url.get_secret_value()) if settings.broker_url else None,
         "spacy_model": {
             "name": settings.spacy_model,
@@ -453,12 +456,9 @@ def status(fmt: str) -> None:
             "MONITOR_SPACY_MODEL)"
         )
     click.echo(f"dlq         {data['dead_letters']} item(s) (monitor dlq list)")
-    reprocessed = data["last_reprocess"]
-    if isinstance(reprocessed, dict):
-        click.echo(
-            f"reprocess   {reprocessed['finished_at']}: rewritten {reprocessed['rewritten']}, "
-            f"unchanged {reprocessed['unchanged']}, failed {reprocessed['failed']}"
-        )
+    reprocess_line = _reprocess_line(data["last_reprocess"], data["reprocess_async"])
+    if reprocess_line:
+        click.echo(f"reprocess   {reprocess_line}")
     for source in source_states:
         last = source["last_run"]
         when = last.get("finished_at", "?") if isinstance(last, dict) else "never"
@@ -476,3 +476,25 @@ def status(fmt: str) -> None:
         for name, depth in queues.items():
             click.echo(f"  queue {name:<24} {depth} waiting")
         click.echo(f"workers     {', '.join(workers) if workers else 'none answering'}")
+
+
+def _reprocess_line(done: object, queued: object) -> str | None:
+    """The newer of the last in-process run and the last `--async` run, in one line."""
+    sync = done if isinstance(done, dict) else None
+    run = queued if isinstance(queued, dict) else None
+    if run is not None and (sync is None or run["enqueued_at"] >= sync["finished_at"]):
+        counts = (
+            f"rewritten {run['rewritten']}, unchanged {run['unchanged']}, failed {run['failed']}"
+        )
+        if run["finished"]:
+            return f"{run['last_batch_at']} (--async, enqueued {run['enqueued_at']}): {counts}"
+        return (
+            f"--async since {run['enqueued_at']}: {run['done']} of {run['articles']} "
+            f"article(s) done ({counts})"
+        )
+    if sync is not None:
+        return (
+            f"{sync['finished_at']}: rewritten {sync['rewritten']}, "
+            f"unchanged {sync['unchanged']}, failed {sync['failed']}"
+        )
+    return None

@@ -143,6 +143,8 @@ def reprocess(
 def _enqueue(selection: rp.Selection, size: int) -> None:
     from tasks.dispatch import dispatch
     from tasks.reprocess import reprocess_ids_task
+    from workers import reprocess as rp
+    from workers.cache import open_cache
     from workers.settings import get_settings
     from workers.stores import open_store
 
@@ -154,8 +156,12 @@ def _enqueue(selection: rp.Selection, size: int) -> None:
         ids = selection.ids_in(store)
     finally:
         store.close()
-    sent = dispatch(reprocess_ids_task, chunks(ids, size), queue=settings.ingest_queue)
-    click.echo(f"enqueued {len(ids)} article(s) in {sent} batch(es) at {broker}")
+    batches = chunks(ids, size)
+    run = rp.start_async_run(open_cache(settings), articles=len(ids), batches=len(batches))
+    sent = dispatch(reprocess_ids_task, batches, queue=settings.ingest_queue, run=run)
+    click.echo(
+        f"enqueued {len(ids)} article(s) in {sent} batch(es) at {broker} (progress: monitor status)"
+    )
 
 
 def _print(report: rp.ReprocessReport, fmt: str) -> None:

@@ -29,8 +29,12 @@ administration in fake_es_admin.py):
   templates with overlapping patterns and equal priority are refused;
 - an alias has at most one write index, and writing through an alias of several
   indices without one is refused;
-- API keys (`api_keys.create("reader" | "writer" | "admin")`) carry privileges and a
-  call without them is 403 `security_exception`;
+- API keys (`api_keys.create("reader" | "writer" | "admin", names)`) carry privileges
+  on the index name patterns `names` ("*" by default), and a call without them on its
+  target is 403 `security_exception`; `_has_privileges` grants a privilege on a name
+  only through role entries whose patterns cover it, and unknown privilege names are
+  400 (`fake_es_rules.check_privilege_names`); `security_enabled = False` answers the
+  security APIs as a cluster with security off does, `security_failures` as a busy one;
 - search totals follow `track_total_hits` (10,000 by default), `from + size` is capped
   at 10,000, unknown query parameters are 400, and documents are checked against the
   mapping's date formats, range order and keyword size, failing with `caused_by`.
@@ -66,6 +70,10 @@ class FakeElasticsearch:
         # Path prefixes answered 403, as for an API key without those privileges.
         self.forbidden: tuple[str, ...] = ()
         self.api_keys = rules.Keys()
+        # False: every `_security` API answers as a cluster with security off (500).
+        self.security_enabled = True
+        # Statuses (429, 503) the next `_security` calls answer, one each: a busy cluster.
+        self.security_failures: list[int] = []
         # Seconds after which a write becomes searchable without an explicit refresh
         # (the index's refresh_interval); None: only explicit refreshes, the strictest.
         self.refresh_interval_s: float | None = None

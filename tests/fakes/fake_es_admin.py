@@ -140,6 +140,13 @@ def aliases(fake: FakeElasticsearch, body: dict[str, Any], principal: rules.Prin
             fake.violation(f"bad alias action {action}")
             raise Reject(400, "illegal_argument_exception", "bad alias action")
         ((verb, spec),) = action.items()
+        for name in (spec.get("index"), spec.get("alias")):  # both need manage_aliases
+            if isinstance(name, str) and not principal.may("manage_aliases", name):
+                raise Reject(
+                    403,
+                    "security_exception",
+                    rules.unauthorized(principal, "manage_aliases", "indices:admin/aliases", name),
+                )
         if spec.get("index") not in staged or not spec.get("alias"):
             fake.violation(f"alias action on a missing index: {action}")
             raise Reject(404, "index_not_found_exception", str(spec.get("index")))

@@ -96,6 +96,8 @@ def route(
     segs = [s for s in path.split("/") if s]
     if not segs:
         return 200, {"version": {"number": "8.15.0"}, "tagline": "You Know, for Search"}
+    if segs[0] == "_security":
+        _security_faults(fake)
     principal = fake.api_keys.principal(authorization)
     if principal is None:
         raise Reject(
@@ -118,8 +120,8 @@ def route(
             f"request [{path}] contains unrecognized parameter: [{unknown[0]}]",
         )
     needed = _NEEDS.get(endpoint)
-    if needed and not principal.may(needed):
-        target = segs[1] if segs[0].startswith("_") and len(segs) > 1 else segs[0]
+    target = segs[1] if segs[0].startswith("_") and len(segs) > 1 else segs[0]
+    if needed and not principal.may(needed, None if target.startswith("_") else target):
         raise Reject(
             403,
             "security_exception",
@@ -127,6 +129,28 @@ def route(
         )
     body = _json(fake, raw) if raw and endpoint != "bulk" else {}
     return _dispatch(fake, endpoint, segs, params, body, raw, principal)
+
+
+def _security_faults(fake: FakeElasticsearch) -> None:
+    """What a security API answers on a cluster with security off (HTTP 500
+    `illegal_state_exception`, SecurityBaseRestHandler.checkFeatureAvailable in
+    elastic/elasticsearch), or an injected busy answer (`fake.security_failures`)."""
+    if not fake.security_enabled:
+        raise Reject(
+            500,
+            "illegal_state_exception",
+            "Security is not enabled but a security rest handler is registered",
+        )
+    if fake.security_failures:
+        status = fake.security_failures.pop(0)
+        if status == 429:
+            raise Reject(
+                429,
+                "es_rejected_execution_exception",
+                "rejected execution of TimedRunnable on EsThreadPoolExecutor[name = "
+                "node-1/security-crypto, queue capacity = 1000]",
+            )
+        raise Reject(status, "master_not_discovered_exception", "no master node")
 
 
 def _dispatch(
@@ -170,6 +194,16 @@ def _dispatch(
     if endpoint == "stats":
         return admin.stats(fake, segs[0])
     if endpoint == "create_index":
+        # Creating an index with aliases needs `manage` on each alias too (reference,
+        # "Create index API": "To add the index to an alias, you must have the manage
+        # index privilege for the alias").
+        for alias in body.get("aliases") or {}:
+            if not principal.may("manage_aliases", alias):
+                raise Reject(
+                    403,
+                    "security_exception",
+                    rules.unauthorized(principal, "manage_aliases", "indices:admin/aliases", alias),
+                )
         return admin.create_index(fake, segs[0], body)
     if endpoint == "get_index":
         return admin.get_indices(fake, segs[0])
@@ -265,7 +299,7 @@ def _bulk_item(
         fake.violation(f"bulk source for {doc_id} lacks raw or fingerprint")
     base = {"_index": target, "_id": doc_id}
     needed = "create_doc" if op == "create" else "index"
-    if not principal.may(needed):
+    if not principal.may(needed, str(target)):
         reason = rules.unauthorized(principal, needed, f"indices:data/write/{op}", str(target))
         return {**base, "status": 403, "error": {"type": "security_exception", "reason": reason}}
     if doc_id in fake.fail_items:

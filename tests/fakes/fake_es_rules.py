@@ -33,6 +33,7 @@ Each rule here is checked against an official source, named beside it:
 from __future__ import annotations
 
 import base64
+import fnmatch
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +61,10 @@ class Reject(Exception):
         if caused_by:
             error["caused_by"] = caused_by
         self.body = {"error": error, "status": status}
+
+
+def _names(text: str) -> set[str]:
+    return set(text.split())
 
 
 # -- privileges ---------------------------------------------------------------------
@@ -97,12 +102,86 @@ _GRANTED_BY = {
     action: sorted(p for p, grants in _INDEX_GRANTS.items() if action in grants)
     for action in set().union(*_INDEX_GRANTS.values())
 }
-# The three roles docs/elasticsearch.md documents, as the fake grants them.
+# The three roles docs/elasticsearch.md documents, as the fake grants them: (cluster
+# privileges, index privileges). Keys get them on the index names `Keys.create` is
+# given ("*" unless a test names the patterns, as docs/elasticsearch.md's `monitor-articles*`).
 ROLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "reader": ((), ("read",)),
     "writer": ((), ("read", "index")),
     "admin": (("manage_index_templates",), ("manage", "read", "index", "delete")),
 }
+
+# The privilege names a cluster knows: the enums `ClusterPrivilege` and `IndexPrivilege`
+# of elastic/elasticsearch-specification, specification/security/_types/Privileges.ts
+# (commit 9d9b9a5, August 2026). Any other name that is not an action pattern
+# (`indices:data/read/*`) is refused with 400, as Elasticsearch refuses it.
+CLUSTER_PRIVILEGE_NAMES = frozenset(
+    _names(
+        """all cancel_task create_snapshot cross_cluster_replication cross_cluster_search
+    delegate_pki grant_api_key manage manage_api_key manage_autoscaling
+    manage_behavioral_analytics manage_ccr manage_data_frame_transforms
+    manage_data_stream_global_retention manage_enrich manage_esql manage_ilm
+    manage_index_templates manage_inference manage_ingest_pipelines
+    manage_logstash_pipelines manage_ml manage_oidc manage_own_api_key manage_pipeline
+    manage_reindex manage_rollup manage_saml manage_search_application
+    manage_search_query_rules manage_search_synonyms manage_security
+    manage_service_account manage_slm manage_token manage_transform manage_user_profile
+    manage_watcher monitor monitor_data_frame_transforms
+    monitor_data_stream_global_retention monitor_enrich monitor_esql monitor_inference
+    monitor_ml monitor_reindex monitor_rollup monitor_snapshot monitor_stats
+    monitor_text_structure monitor_transform monitor_watcher none
+    post_behavioral_analytics_event read_ccr read_fleet_secrets read_ilm read_pipeline
+    read_security read_slm transport_client write_connector_secrets write_fleet_secrets
+    read_project_routing manage_project_routing"""
+    )
+)
+INDEX_PRIVILEGE_NAMES = frozenset(
+    _names(
+        """all auto_configure create create_doc create_index create_view
+    cross_cluster_replication cross_cluster_replication_internal delete delete_index
+    delete_view index maintenance manage manage_data_stream_lifecycle
+    manage_follow_index manage_ilm manage_leader_index manage_view monitor none read
+    read_cross_cluster read_view_metadata view_index_metadata write"""
+    )
+)
+
+
+def check_privilege_names(cluster: list[str], index: list[str]) -> None:
+    """400 for a privilege name the cluster does not know (Elasticsearch's
+    IllegalArgumentException "unknown ... privilege [x]")."""
+    for kind, names, known, what in (
+        ("cluster", cluster, CLUSTER_PRIVILEGE_NAMES, "cluster privilege names"),
+        ("index", index, INDEX_PRIVILEGE_NAMES, "fixed indices privileges"),
+    ):
+        for name in names:
+            if name not in known and ":" not in name:
+                raise Reject(
+                    400,
+                    "illegal_argument_exception",
+                    f"unknown {kind} privilege [{name}]. a privilege must be either one of "
+                    f"the predefined {what} [{','.join(sorted(known))}] or a pattern over "
+                    f"one of the available {kind} actions",
+                )
+
+
+def covers(pattern: str, name: str) -> bool:
+    """Whether a role's index `pattern` matches every index `name` may stand for.
+
+    `name` may itself be a pattern (`_has_privileges` asks about `monitor-articles-*`):
+    a role on `monitor-articles-v*` does not cover it, since `monitor-articles-rebuilding`
+    matches the question and not the role. Real clusters compare automata; the fake
+    handles literal names and trailing `*` wildcards, the forms the documented roles use.
+    """
+    if pattern == "*":
+        return True
+    if "*" not in name:
+        return fnmatch.fnmatchcase(name, pattern)
+    prefix = name.split("*", 1)[0]
+    return pattern.endswith("*") and "*" not in pattern[:-1] and prefix.startswith(pattern[:-1])
+
+
+# (index name patterns, index privileges): one entry of a role's `indices`.
+Grant = tuple[tuple[str, ...], tuple[str, ...]]
 
 
 @dataclass(frozen=True)
@@ -111,17 +190,29 @@ class Principal:
 
     name: str
     cluster: tuple[str, ...] = ("all",)
-    indices: tuple[str, ...] = ("all",)
+    indices: tuple[Grant, ...] = ((("*",), ("all",)),)
     key_id: str = ""
 
-    def index_actions(self) -> frozenset[str]:
-        return frozenset().union(*(_INDEX_GRANTS.get(p, frozenset()) for p in self.indices))
+    def index_actions(self, target: str | None = None) -> frozenset[str]:
+        """What the grants covering `target` allow (None: any of them)."""
+        return frozenset().union(
+            *(
+                _INDEX_GRANTS.get(p, frozenset())
+                for names, privileges in self.indices
+                if target is None or any(covers(n, target) for n in names)
+                for p in privileges
+            )
+        )
 
     def cluster_actions(self) -> frozenset[str]:
         return frozenset().union(*(_CLUSTER_GRANTS.get(p, frozenset()) for p in self.cluster))
 
-    def may(self, action: str) -> bool:
-        return action in self.index_actions() | self.cluster_actions()
+    def may(self, action: str, target: str | None = None) -> bool:
+        """Whether `action` is allowed on `target` (an index or alias name; None or a
+        wildcard: on anything, as a wildcard resolves to the permitted indices only)."""
+        if target is not None and ("*" in target or "," in target):
+            target = None
+        return action in self.index_actions(target) | self.cluster_actions()
 
 
 SUPERUSER = Principal("elastic")
@@ -133,16 +224,25 @@ class Keys:
 
     by_header: dict[str, Principal] = field(default_factory=dict)
 
-    def create(self, role: str) -> str:
-        """A new key for `role` (reader, writer, admin), in the encoded form settings take."""
+    def create(self, role: str, names: tuple[str, ...] = ("*",)) -> str:
+        """A new key for `role` (reader, writer, admin) on the indices `names`, in the
+        encoded form settings take."""
         key_id = f"{role}-{len(self.by_header) + 1}"
         encoded = base64.b64encode(f"{key_id}:secret-of-{key_id}".encode()).decode()
-        self.accept(encoded, role)
+        self.accept(encoded, role, names)
         return encoded
 
-    def accept(self, encoded: str, role: str) -> None:
+    def accept(self, encoded: str, role: str, names: tuple[str, ...] = ("*",)) -> None:
         """Take a key the test chose (a known value it then looks for in outputs)."""
-        cluster, indices = ROLES[role]
+        cluster, privileges = ROLES[role]
+        self.grant(encoded, role, cluster=cluster, indices=((names, privileges),))
+
+    def grant(
+        self, encoded: str, role: str, *, cluster: tuple[str, ...], indices: tuple[Grant, ...]
+    ) -> None:
+        """A key with exactly these role descriptors; unknown privilege names are
+        refused as `POST /_security/api_key` refuses them."""
+        check_privilege_names(list(cluster), [p for _, ps in indices for p in ps])
         key_id = f"{role}-{len(self.by_header) + 1}"
         self.by_header[f"ApiKey {encoded}"] = Principal(
             f"monitor-{role}", cluster=cluster, indices=indices, key_id=key_id
@@ -166,18 +266,23 @@ def unauthorized(principal: Principal, action: str, what: str, target: str) -> s
 
 
 def has_privileges(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
-    """The `_has_privileges` answer for `principal`."""
+    """The `_has_privileges` answer for `principal`: each privilege asked on each name,
+    granted only by the role entries whose patterns cover that name."""
+    checks = body.get("index", [])
+    check_privilege_names(
+        list(body.get("cluster", [])), [p for c in checks for p in c.get("privileges", [])]
+    )
     cluster_actions = principal.cluster_actions()
-    index_actions = principal.index_actions()
     cluster = {
         p: _CLUSTER_GRANTS.get(p, frozenset({p})) <= cluster_actions
         for p in body.get("cluster", [])
     }
     index: dict[str, dict[str, bool]] = {}
-    for check in body.get("index", []):
+    for check in checks:
         for name in check.get("names", []):
+            granted = principal.index_actions(name)
             index[name] = {
-                p: _INDEX_GRANTS.get(p, frozenset({p})) <= index_actions
+                p: bool(granted) and _INDEX_GRANTS.get(p, frozenset({p})) <= granted
                 for p in check.get("privileges", [])
             }
     every = [*cluster.values(), *(v for privs in index.values() for v in privs.values())]
@@ -191,10 +296,6 @@ def has_privileges(principal: Principal, body: dict[str, Any]) -> dict[str, Any]
 
 
 # -- query parameters -----------------------------------------------------------------
-
-
-def _names(text: str) -> set[str]:
-    return set(text.split())
 
 
 _GLOBAL = _names("pretty human error_trace filter_path")

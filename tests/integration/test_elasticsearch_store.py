@@ -61,6 +61,8 @@ def test_ingest_then_get_search_and_stats(cluster: Cluster, store: Elasticsearch
     expected = items[0].article.to_document()
     got = stored.to_document()
     assert got.pop("indexed_at") and expected.pop("indexed_at") is None
+    # Kibana's time field, set by the store (tests/integration/test_time_field.py).
+    assert (got.pop("time"), got.pop("time_source")) == ("2001-01-22", "published_at")
     assert got == expected
     assert store.get("no-such-id") is None
 

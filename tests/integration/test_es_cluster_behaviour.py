@@ -213,3 +213,61 @@ def test_setup_takes_the_index_an_interrupted_setup_left_instead_of_another(
         assert [(i.name, i.aliased) for i in store.indices.indices()] == [
             (f"{cluster.alias}-v1", True)
         ]
+
+
+@needs_fake
+def test_a_cluster_with_security_off_is_set_up_with_any_credentials(cluster: Cluster) -> None:
+    # Issue 25 point 3: security off answers the privilege API with a 500, which means
+    # "nothing is enforced", not "down".
+    assert cluster.fake is not None
+    cluster.fake.security_enabled = False
+    store = _open(cluster)
+    assert store.indices.missing_privileges() == []
+    assert store.indices.current_index() == f"{cluster.alias}-v1"
+    store.close()
+
+
+@needs_fake
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_busy_privilege_check_is_not_taken_for_security_off(
+    cluster: Cluster, status: int
+) -> None:
+    # Issue 25 point 3: a 429/503 while asking is a busy cluster. The old check took
+    # any non-401 error for "security disabled" and kept "nothing missing", so a
+    # reader key then tried to set up the index and was refused mid-way.
+    assert cluster.fake is not None
+    key = cluster.fake.api_keys.create("reader")
+    cluster.fake.security_failures = [status]
+    with pytest.raises(StoreUnavailable, match=f"HTTP {status}"):
+        _open(cluster, elasticsearch_api_key=key)
+    assert cluster.fake.templates == {} and cluster.fake.indices == {}
+    # The busy answer was not remembered: the next question gets the real one.
+    reader = ElasticsearchStore.from_settings(
+        cluster.settings(elasticsearch_api_key=key), setup=False
+    )
+    cluster.fake.security_failures = [status]
+    with pytest.raises(Exception, match=str(status)):
+        reader.indices.missing_privileges()
+    assert "cluster:manage_index_templates" in reader.indices.missing_privileges()
+    reader.close()
+
+
+@needs_fake
+def test_a_role_without_the_rebuild_marker_is_refused_a_new_index_up_front(
+    cluster: Cluster,
+) -> None:
+    # Issue 25 point 6: a role on the alias and its -vN indices only; a rebuild also
+    # names `<alias>-rebuilding`. The privilege check says so before anything is made.
+    assert cluster.fake is not None
+    admin = _open(cluster)
+    admin.write([indexable(7)])
+    admin.close()
+    key = cluster.fake.api_keys.create("admin", names=(cluster.alias, f"{cluster.alias}-v*"))
+    narrow = ElasticsearchStore.from_settings(
+        cluster.settings(elasticsearch_api_key=key), setup=False
+    )
+    assert narrow.indices.missing_privileges() == [f"{cluster.alias}-*:manage"]
+    with pytest.raises(ValueError, match="--new-index needs an admin key"):
+        narrow.begin_rebuild(None)
+    assert sorted(cluster.fake.indices) == [f"{cluster.alias}-v1"]
+    narrow.close()

@@ -45,6 +45,85 @@ def es(fake: FakeElasticsearch) -> Iterator[Elasticsearch]:
     client.close()
 
 
+def test_privileges_are_granted_per_index_name_pattern(fake: FakeElasticsearch) -> None:
+    # Issue 25 point 6: a role on the alias and its -vN indices but not on the rebuild
+    # marker `<alias>-rebuilding` does not hold `manage` on `<alias>-*`, and may not
+    # create an index carrying that marker alias (as on a real cluster).
+    key = fake.api_keys.create("admin", names=(ALIAS, f"{ALIAS}-v*"))
+    admin = Elasticsearch(fake.url, api_key=key, retry_on_status=())
+    checked = admin.security.has_privileges(
+        index=[{"names": [ALIAS, f"{ALIAS}-*", f"{ALIAS}-v3"], "privileges": ["manage"]}]
+    )
+    assert checked["index"] == {
+        ALIAS: {"manage": True},
+        f"{ALIAS}-*": {"manage": False},
+        f"{ALIAS}-v3": {"manage": True},
+    }
+    assert checked["has_all_requested"] is False
+    refused = _error(
+        lambda: admin.indices.create(index=f"{ALIAS}-v2", aliases={f"{ALIAS}-rebuilding": {}})
+    )
+    assert (refused["status"], refused["type"]) == (403, "security_exception")
+    assert f"{ALIAS}-rebuilding" in refused["reason"]
+    assert admin.indices.create(index=f"{ALIAS}-v2")["acknowledged"] is True
+    other = _error(lambda: admin.search(index="someone-else"))
+    assert other["status"] == 403
+    wide = Elasticsearch(fake.url, api_key=fake.api_keys.create("admin", names=(f"{ALIAS}*",)))
+    assert wide.security.has_privileges(
+        index=[{"names": [ALIAS, f"{ALIAS}-*"], "privileges": ["manage"]}]
+    )["has_all_requested"]
+    for client in (admin, wide):
+        client.close()
+
+
+def test_unknown_privilege_names_are_refused(fake: FakeElasticsearch) -> None:
+    client = Elasticsearch(fake.url, retry_on_status=())
+    cluster = _error(lambda: client.security.has_privileges(cluster=["manage_templates"]))
+    assert (cluster["status"], cluster["type"]) == (400, "illegal_argument_exception")
+    assert cluster["reason"].startswith("unknown cluster privilege [manage_templates]")
+    index = _error(
+        lambda: client.security.has_privileges(
+            index=[{"names": [ALIAS], "privileges": ["read", "write_index"]}]
+        )
+    )
+    assert index["reason"].startswith("unknown index privilege [write_index]")
+    known = client.security.has_privileges(
+        cluster=["manage_index_templates"],
+        index=[{"names": [ALIAS], "privileges": ["view_index_metadata", "indices:data/read/*"]}],
+    )
+    # An action pattern is not a name and is not refused as one.
+    assert known["cluster"] == {"manage_index_templates": True}
+    assert known["index"][ALIAS]["view_index_metadata"] is True
+    with pytest.raises(fake_es_api.Reject):
+        fake.api_keys.grant("x", "odd", cluster=(), indices=(((ALIAS,), ("readonly",)),))
+    client.close()
+
+
+def test_security_apis_answer_as_a_cluster_with_security_off_or_busy(
+    fake: FakeElasticsearch,
+) -> None:
+    client = Elasticsearch(fake.url, retry_on_status=())
+    fake.security_enabled = False
+    off = _error(lambda: client.security.has_privileges(cluster=["manage_index_templates"]))
+    assert (off["status"], off["type"]) == (500, "illegal_state_exception")
+    assert off["reason"] == "Security is not enabled but a security rest handler is registered"
+    fake.security_enabled = True
+    fake.security_failures = [429, 503]
+    assert (
+        _error(lambda: client.security.has_privileges(cluster=["manage_index_templates"]))["status"]
+        == 429
+    )
+    assert (
+        _error(lambda: client.security.has_privileges(cluster=["manage_index_templates"]))["status"]
+        == 503
+    )
+    assert (
+        client.security.has_privileges(cluster=["manage_index_templates"])["has_all_requested"]
+        is True
+    )
+    client.close()
+
+
 def _doc(issue: int = 7, **changes: Any) -> dict[str, Any]:
     source = es_documents.to_source(indexable(issue), indexed_at="2001-01-22T10:00:00+00:00")
     source.update(changes)

@@ -67,12 +67,24 @@ def test_every_reference_resolves() -> None:
                 assert f"indexpattern-datasource-layer-{layer}" in names
 
 
-def test_data_view_is_the_alias_with_published_at_as_time_field() -> None:
+def test_data_view_is_the_alias_with_a_time_field_every_document_has() -> None:
+    # Issue 25 point 4: `published_at` may be null, and a document without a value in
+    # the time field is in no panel and no Discover view; `time` never is (stores fill it).
     views = [o for o in _objects() if o["type"] == "index-pattern"]
     assert len(views) == 1
     attributes = views[0]["attributes"]
     assert attributes["title"] == Settings.model_fields["elasticsearch_alias"].default
-    assert attributes["timeFieldName"] == "published_at"
+    assert attributes["timeFieldName"] == "time"
+    assert "time" in _mapped_fields()
+    histograms = {
+        c["sourceField"]
+        for o in _objects()
+        if o["type"] == "lens"
+        for layer in o["attributes"]["state"]["datasourceStates"]["formBased"]["layers"].values()
+        for c in layer["columns"].values()
+        if c["operationType"] == "date_histogram" and c["sourceField"] != "mentioned_dates"
+    }
+    assert histograms == {"time"}
 
 
 @pytest.mark.parametrize("kind", ["lens", "search"])
@@ -164,8 +176,7 @@ def test_dashboard_shows_people_and_outlets_over_time_and_a_date_range_search() 
         for o in lens.values()
         if o["id"] in shown
         for layer in o["attributes"]["state"]["datasourceStates"]["formBased"]["layers"].values()
-        if "c_split" in layer["columns"]
-        and layer["columns"]["c_x"]["sourceField"] == "published_at"
+        if "c_split" in layer["columns"] and layer["columns"]["c_x"]["sourceField"] == "time"
     }
     assert {"people", "outlets"} <= over_time
     assert "monitor-search-march-2001" in shown

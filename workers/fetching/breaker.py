@@ -97,8 +97,8 @@ class BlockState:
         until = datetime.fromisoformat(self.paused_until)
         return max(0.0, (until - (now or datetime.now(UTC))).total_seconds())
 
-    def describe(self) -> str:
-        if self.paused_until is not None and self.pause_left_s() > 0:
+    def describe(self, now: datetime | None = None) -> str:
+        if self.paused_until is not None and self.pause_left_s(now) > 0:
             return (
                 f"PAUSED until {self.paused_until}: {self.blocks} blocks ({self.reason}); {ADVICE}"
             )

@@ -41,12 +41,14 @@ from workers.stores import es_client, es_search, search_terms
 from workers.stores import es_documents as docs
 from workers.stores.base import (
     Indexable,
+    Pending,
     SearchQuery,
     SearchResult,
     StoreStats,
     StoreUnavailable,
     WriteOutcome,
     WriteStatus,
+    settled_document,
 )
 from workers.stores.es_indices import IndexManager
 from workers.stores.es_rebuild import IndexRebuild
@@ -385,6 +387,18 @@ class ElasticsearchStore:
         with es_client.errors(self.location):
             found = self._mget(self.read_index, list(ids), source_includes=["raw"])
         return {i: RawArticle.from_dict(d["_source"]["raw"]) for i, d in found.items()}
+
+    def settled(self, ids: Sequence[str], pipeline_version: str) -> dict[str, list[Pending]]:
+        if not ids or self.write_index != self.read_index or self.expected is not None:
+            return {}  # a rebuild: what is written is not what the raw was read beside
+        fields = ["pipeline_version", "enrich_notes", "citations"]
+        with es_client.errors(self.location):
+            found = self._mget(self.read_index, list(ids), source_includes=fields)
+        settled = {
+            doc_id: settled_document(doc.get("_source") or {}, pipeline_version)
+            for doc_id, doc in found.items()
+        }
+        return {doc_id: pending for doc_id, pending in settled.items() if pending is not None}
 
     def index_ids(self, index: str) -> set[str]:
         """Every id in one concrete index, after a refresh (the rebuild's verification)."""

@@ -183,6 +183,7 @@ class EmbeddedStore:
             ).fetchone()[0]
             if int(stored) < SCHEMA_VERSION:
                 self._migrate()
+            self._add_time_fields()
             self._db.execute(
                 "INSERT INTO articles_fts (articles_fts, rank) VALUES ('rank', ?)",
                 (f"bm25({_BM25_WEIGHTS})",),
@@ -191,6 +192,28 @@ class EmbeddedStore:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    def _add_time_fields(self) -> None:
+        """Give documents written before `time` existed their `time` and `time_source`
+        (`stores_base.time_fields`), once per store: rewriting is not needed, and a
+        reprocess leaves unchanged articles alone."""
+        if self._db.execute("SELECT 1 FROM meta WHERE key = 'time_fields'").fetchone():
+            return
+        self._db.execute(
+            """
+            UPDATE articles SET document = json_set(document,
+                '$.time', coalesce(json_extract(document, '$.published_at'),
+                    json_extract(document, '$.published_at_range.gte'), indexed_at),
+                '$.time_source', CASE
+                    WHEN json_extract(document, '$.published_at') IS NOT NULL
+                        THEN 'published_at'
+                    WHEN json_extract(document, '$.published_at_range.gte') IS NOT NULL
+                        THEN 'published_at_range'
+                    ELSE 'indexed_at' END)
+            WHERE json_extract(document, '$.time') IS NULL
+            """
+        )
+        self._db.execute("INSERT INTO meta (key, value) VALUES ('time_fields', '1')")
 
     def _migrate(self) -> None:
         """Schema 1, 2 or 3 → 4: headlines, the entity/date/outlet tables, the facet
@@ -242,6 +265,7 @@ class EmbeddedStore:
         if row is not None and row[1] == fingerprint:
             return WriteOutcome(article.id, "unchanged")
         doc["indexed_at"] = now
+        doc.update(stores_base.time_fields(doc, now))
         values = (
             article.id,
             article.publication,
@@ -383,6 +407,33 @@ class EmbeddedStore:
             row = self._db.execute("SELECT raw FROM articles WHERE id = ?", (doc_id,)).fetchone()
             if row is not None:
                 found[doc_id] = RawArticle.from_dict(json.loads(row[0]))
+        return found
+
+    def settled(
+        self, ids: Sequence[str], pipeline_version: str
+    ) -> dict[str, list[stores_base.Pending]]:
+        """`stores_base.settled_document`, asked of SQLite's JSON functions: the
+        documents are not parsed in Python."""
+        found: dict[str, list[stores_base.Pending]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            rows = self._db.execute(
+                f"""
+                SELECT a.id, json_extract(c.value, '$.source'), json_extract(c.value, '$.date')
+                FROM articles AS a
+                LEFT JOIN json_each(a.document, '$.citations') AS c
+                    ON json_extract(c.value, '$.kind') = 'internal'
+                    AND json_extract(c.value, '$.date') IS NOT NULL
+                    AND json_extract(c.value, '$.target_id') IS NULL
+                WHERE a.id IN ({",".join("?" * len(chunk))}) AND a.pipeline_version = ?
+                    AND coalesce(json_array_length(a.document, '$.enrich_notes'), 0) = 0
+                """,
+                (*chunk, pipeline_version),
+            )
+            for doc_id, source, date in rows:
+                pending = found.setdefault(doc_id, [])
+                if date:
+                    pending.append((str(source), str(date)))
         return found
 
     def find_ids(self, *, publication: str, published_on: str) -> list[str]:

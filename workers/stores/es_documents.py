@@ -18,7 +18,7 @@ import re
 from typing import Any
 
 from workers.model import Article
-from workers.stores.base import Indexable, fingerprint
+from workers.stores.base import Indexable, fingerprint, time_fields
 from workers.stores.search_terms import entity_keys, name_keys
 
 # Fields added to the contract document for the index only; stripped again by `get`.
@@ -45,6 +45,7 @@ def to_source(item: Indexable, *, indexed_at: str) -> dict[str, Any]:
     doc = article.to_document()
     doc["fingerprint"] = fingerprint(doc)
     doc["indexed_at"] = indexed_at
+    doc.update(time_fields(doc, indexed_at))
     for mention in doc["dates"]:
         mention["range"] = {"gte": mention["start"], "lte": mention["end"]}
     # The keys `--person/--place/--org` match an entity by (search_terms.entity_keys):

@@ -10,7 +10,9 @@ Real clusters differ from a naive picture in three ways this module relies on:
 - Privileges. Setup needs the cluster privilege `manage_index_templates` and `manage`
   on the indices; `missing_privileges` asks the cluster (`_has_privileges`, allowed to
   every authenticated user) before anything is created, so a key without them fails
-  once and leaves nothing behind. Reading and writing need no metadata call at all.
+  once and leaves nothing behind. Only two answers mean "nothing missing": all granted,
+  and the 500 a cluster with security off gives; a 429/503 is a busy cluster, raised
+  and asked again, never taken for "security off". Reading and writing need no metadata call at all.
 - Concurrency. Several workers may start on an empty cluster at once. The first index
   is always `-v1` (or the newest existing one, left by an interrupted setup), creating
   it when it exists already is not an error, and the alias add is idempotent: all of
@@ -71,6 +73,20 @@ SETUP_CLUSTER_PRIVILEGES = ("manage_index_templates",)
 SETUP_INDEX_PRIVILEGES = ("manage",)
 
 
+# What a cluster with `xpack.security.enabled: false` answers any security API:
+# HTTP 500 `illegal_state_exception` with this reason (SecurityBaseRestHandler in
+# elastic/elasticsearch, x-pack/plugin/security). Every other error is not "disabled".
+SECURITY_DISABLED_REASON = "Security is not enabled but a security rest handler is registered"
+
+
+def security_disabled(exc: ApiError) -> bool:
+    """Whether `exc` is a cluster saying security is off (not busy, not refusing)."""
+    body = exc.body if isinstance(exc.body, dict) else {}
+    error = body.get("error")
+    reason = error.get("reason") if isinstance(error, dict) else error
+    return exc.status_code == 500 and SECURITY_DISABLED_REASON in str(reason or exc.message)
+
+
 @dataclass(frozen=True, slots=True)
 class IndexInfo:
     name: str
@@ -103,7 +119,9 @@ class IndexManager:
 
     def missing_privileges(self) -> list[str]:
         """The setup privileges these credentials lack ([] when security is off);
-        asked once per manager (the answer does not change while it runs)."""
+        asked once per manager (the answer does not change while it runs). Only a
+        definite answer is kept: a busy or failing cluster raises (the client's
+        error) and the next call asks again."""
         if self._missing is None:
             self._missing = self._ask_privileges()
         return self._missing
@@ -122,9 +140,9 @@ class IndexManager:
         except AuthorizationException:
             return [*SETUP_CLUSTER_PRIVILEGES, *SETUP_INDEX_PRIVILEGES]
         except ApiError as exc:
-            if exc.status_code == 401:  # bad credentials: the caller says so
-                raise
-            return []  # security disabled: the privilege API is off and nothing is enforced
+            if security_disabled(exc):
+                return []  # the privilege API is off and nothing is enforced
+            raise  # 401 (the caller names the settings), 429/5xx (busy: ask again later)
         if answer.get("has_all_requested"):
             return []
         missing = [f"cluster:{p}" for p, ok in (answer.get("cluster") or {}).items() if not ok]

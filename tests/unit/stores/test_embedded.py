@@ -1,9 +1,9 @@
-"""The embedded SQLite/FTS5 store: upserts, search, filters, concurrent writers."""
+"""The embedded SQLite/FTS5 store: upserts, search, filters (several writing processes at
+once: tests/integration/test_embedded_writers.py)."""
 
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 from pathlib import Path
 
 import pytest
@@ -157,27 +157,6 @@ def test_raw_payloads_are_kept_for_reprocessing(store: EmbeddedStore) -> None:
     assert store.list_ids(since="2002-01-01") == []
 
 
-def _writer(path: str, start: int) -> None:
-    store = EmbeddedStore(Path(path))
-    for n in range(start, start + 20):
-        store.write([make(f"Article number {n} about Moscow.", issue=n)])
-    store.close()
-
-
-def test_several_processes_write_at_once(tmp_path: Path) -> None:
-    path = tmp_path / "shared.sqlite3"  # created by whichever process comes first
-    ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_writer, args=(str(path), s)) for s in (1, 101, 201)]
-    for proc in procs:
-        proc.start()
-    for proc in procs:
-        proc.join(timeout=60)
-        assert proc.exitcode == 0
-    store = EmbeddedStore(path)
-    assert store.stats().documents == 60
-    assert store.search(SearchQuery("Moscow", limit=100)).total == 60
-
-
 def test_document_round_trips(store: EmbeddedStore) -> None:
     item = make("Body text.")
     store.write([item])
@@ -187,6 +166,8 @@ def test_document_round_trips(store: EmbeddedStore) -> None:
     got = stored.to_document()
     assert got.pop("indexed_at") is not None
     expected.pop("indexed_at")
+    # What the store adds for Kibana's time field (tests/integration/test_time_field.py).
+    assert (got.pop("time"), got.pop("time_source")) == (expected["published_at"], "published_at")
     assert got == expected
 
 

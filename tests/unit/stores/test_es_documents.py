@@ -38,7 +38,12 @@ def test_source_round_trips_and_adds_index_only_fields() -> None:
     assert source["internal_targets"] == ["target-id"] and source["internal_citation_count"] == 1
     assert source["mentioned_dates"] == ["2001-03-01"]
     back = from_source(source)
-    assert back.to_document() == {**item.article.to_document(), "indexed_at": source["indexed_at"]}
+    assert back.to_document() == {
+        **item.article.to_document(),
+        "indexed_at": source["indexed_at"],
+        "time": item.article.published_at,
+        "time_source": "published_at",
+    }
     # The fingerprint ignores indexed_at: the same article twice is "unchanged".
     assert to_source(item, indexed_at="later")["fingerprint"] == source["fingerprint"]
 
