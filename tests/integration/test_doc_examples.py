@@ -38,6 +38,10 @@ SKIP = (
         "needs Elasticsearch or Kibana (the compose file)",
     ),
     (
+        re.compile(r"^monitor serve\b"),
+        "a server that runs until stopped (tests/integration/test_serve.py drives it)",
+    ),
+    (
         re.compile(r"https?://|jamestown\.org|--kind"),
         "fetches from jamestown.org or the Internet Archive",
     ),
