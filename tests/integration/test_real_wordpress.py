@@ -165,7 +165,7 @@ def test_monitor_ingest_kind_site_backfill_from_the_command_line(
     env = {
         "MONITOR_REDIS_URL": redis_url,
         "MONITOR_DATA_DIR": str(tmp_path / "cli-var"),
-        "MONITOR_ALLOWED_HOSTS": "127.0.0.1",
+        "MONITOR_ALLOWED_HOSTS": "127.0.0.1:*",
         "MONITOR_HOST_RATE_PER_S": "500",
         "MONITOR_HOST_BURST": "50",
         "MONITOR_FETCH_TIMEOUT_S": "30",
