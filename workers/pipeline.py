@@ -31,7 +31,10 @@ from workers.model import Article, InputError, RawArticle
 from workers.parse import parse
 from workers.settings import Settings
 
-NORMALIZE_VERSION = "3"  # 2: documents carry a headline; 3: titles entity-decoded
+# 2: documents carry a headline; 3: titles entity-decoded, and ids made from a URL are
+# `article-<digest>` (reprocess moves the old ones: it rewrites every article of an
+# older version)
+NORMALIZE_VERSION = "3"
 log = logging.getLogger(__name__)
 # Failures this process has logged at WARNING, as (enricher, error type, message): a
 # repeat goes to DEBUG, so a missing spaCy model is one warning, not one per article.
