@@ -136,7 +136,7 @@ def test_the_article_page(server: Served) -> None:
     ("path", "params", "status", "message"),
     [
         ("", {"q": "x", "from": "January"}, 400, "from &#39;January&#39; is not a date"),
-        ("", {"mentions_to": "2001-02-30"}, 400, "is not a valid date"),
+        ("", {"mentions_to": "2001-02-30"}, 400, "is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)"),
         ("", {"q": "x" * (MAX_QUERY_CHARS + 1)}, 400, f"longer than {MAX_QUERY_CHARS}"),
         ("", {"page": "0"}, 400, "page must be a whole number"),
         ("", {"size": "100000"}, 400, "size must be a whole number from 1 to 100"),

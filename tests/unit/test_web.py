@@ -53,7 +53,7 @@ def test_a_url_becomes_the_cli_query() -> None:
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"from": "1998-13"}, "from '1998-13' is not a valid date"),
+        ({"from": "1998-13"}, "from '1998-13' is not a date"),
         ({"mentions_to": "yesterday"}, "mentions_to 'yesterday' is not a date"),
         ({"person": "x" * 201}, "person is longer than 200 characters"),
         ({"page": "-1"}, "page must be a whole number"),
