@@ -84,6 +84,20 @@ def samples() -> tuple[list[Indexable], dict[str, str]]:
     return process_samples()
 
 
+def written(request: pytest.FixtureRequest, tmp_path: Path, items: list[Indexable]) -> Store:
+    """A store of the kind `request.param` names ("embedded" or "elasticsearch": the
+    fake, or a real cluster), holding `items`, searchable."""
+    if request.param == "embedded":
+        store: Store = EmbeddedStore(tmp_path / "db.sqlite3")
+        store.write(items)
+        return store
+    es: Cluster = request.getfixturevalue("cluster")
+    store = open_store(es.settings())
+    store.write(items)
+    es.refresh()
+    return store
+
+
 @pytest.fixture(params=["embedded", "elasticsearch"])
 def figures(
     request: pytest.FixtureRequest,
@@ -91,14 +105,7 @@ def figures(
     samples: tuple[list[Indexable], dict[str, str]],
 ) -> Figures:
     items, names = samples
-    if request.param == "embedded":
-        store: Store = EmbeddedStore(tmp_path / "db.sqlite3")
-        store.write(items)
-    else:
-        es: Cluster = request.getfixturevalue("cluster")
-        store = open_store(es.settings())
-        store.write(items)
-        es.refresh()
+    store = written(request, tmp_path, items)
     try:
         return measure(store, names)
     finally:

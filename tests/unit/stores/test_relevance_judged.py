@@ -25,11 +25,11 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.es_cluster import Cluster, cluster
+from tests.fakes.es_cluster import cluster
+from tests.unit.stores.test_relevance import written
 from workers.model import RawArticle
 from workers.pipeline import DEFAULT_PIPELINE
 from workers.sources.files import read_file
-from workers.stores import open_store
 from workers.stores.base import Indexable, SearchQuery, Store
 from workers.stores.embedded import EmbeddedStore
 
@@ -103,14 +103,7 @@ def figures(
     processed: tuple[list[Indexable], dict[str, str]],
 ) -> Figures:
     items, names = processed
-    if request.param == "embedded":
-        store: Store = EmbeddedStore(tmp_path / "db.sqlite3")
-        store.write(items)
-    else:
-        es: Cluster = request.getfixturevalue("cluster")
-        store = open_store(es.settings())
-        store.write(items)
-        es.refresh()
+    store = written(request, tmp_path, items)
     try:
         return measure(store, names)
     finally:
