@@ -148,7 +148,7 @@ def test_the_lock_pins_every_declared_dependency_within_its_range() -> None:
 def test_make_and_the_image_install_from_the_lock() -> None:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     dockerfile = (ROOT / "infra" / "Dockerfile").read_text(encoding="utf-8")
-    install = next(line for line in makefile.splitlines() if "-e '.[dev]'" in line)
+    install = next(line for line in makefile.splitlines() if "-e '.[dev,browser]'" in line)
     assert "-c $(LOCK)" in install and "LOCK := requirements.lock" in makefile
     assert "--quiet" not in install  # the first `make run` shows its progress
     assert re.search(r"COPY [^\n]*requirements\.lock", dockerfile)
