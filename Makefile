@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 
 .PHONY: run test lint format unit integration docs bench soak clean test-es test-wordpress \
-	test-browser screenshots lock check-latest
+	test-browser screenshots lock check-latest coverage
 
 $(STAMP): pyproject.toml $(LOCK)
 	@echo "make: setting up $(VENV) (first run only): about 100 packages pinned by $(LOCK)" \
@@ -60,6 +60,10 @@ format: $(STAMP)
 ## test: lint, then the whole suite (unit + integration with real Redis and Celery);
 ## the real-WordPress tests have their own target (test-wordpress)
 test: lint
+	$(BIN)/pytest
+
+## coverage: the same suite under coverage (slower: it traces every line run in-process)
+coverage: $(STAMP)
 	$(BIN)/pytest --cov --cov-report=term:skip-covered
 
 unit: $(STAMP)
