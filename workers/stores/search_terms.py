@@ -234,9 +234,15 @@ def expand(clauses: list[Clause]) -> list[Clause]:
             phrases.extend(spellings)
             terms.append(Term(phrase, entity=found.name, spellings=spellings))
         unique = tuple(dict.fromkeys(phrases))
-        keys = tuple(dict.fromkeys(k for p in unique if (k := _keyable(p))))
-        out.append(Clause(unique, negated=clause.negated, keys=keys, terms=tuple(terms)))
+        out.append(
+            Clause(unique, negated=clause.negated, keys=_keys_of(unique), terms=tuple(terms))
+        )
     return out
+
+
+def _keys_of(phrases: tuple[str, ...]) -> tuple[str, ...]:
+    """The distinct name keys a clause of these phrases searches for."""
+    return tuple(dict.fromkeys(k for p in phrases if (k := _keyable(p))))
 
 
 def _keyable(phrase: str) -> str:
@@ -345,8 +351,7 @@ def shortest(clauses: list[Clause]) -> list[Clause]:
             for phrase, span in zip(clause.phrases, spans, strict=True)
             if not any(part in present for part in _inner_runs(span))
         )
-        keys = tuple(dict.fromkeys(k for p in kept if (k := _keyable(p))))
-        out.append(Clause(kept, clause.negated, keys=keys, terms=clause.terms))
+        out.append(Clause(kept, clause.negated, keys=_keys_of(kept), terms=clause.terms))
     return out
 
 
