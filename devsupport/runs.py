@@ -7,7 +7,7 @@ transient unless a test makes it so."""
 from __future__ import annotations
 
 from workers.cache import Cache
-from workers.fetching.crawl import SourceRun, build_source, ingest_urls, run_source
+from workers.crawl import SourceRun, build_source, ingest_urls, run_source
 from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport
 from workers.pipeline import Pipeline

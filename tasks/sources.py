@@ -1,4 +1,4 @@
-"""Source tasks: thin wrappers around `workers.fetching.crawl`.
+"""Source tasks: thin wrappers around `workers.crawl`.
 
 `monitor.run_source` is what beat calls per source: discover under the source lock,
 then fan the new URLs out to the ingest queue in batches. `monitor.ingest_urls`
@@ -21,7 +21,7 @@ from celery.signals import worker_process_shutdown
 from tasks.app import app, cache, pipeline, settings, store
 from tasks.delivery import run_batch
 from tasks.dispatch import dispatch
-from workers.fetching.crawl import build_source, ingest_urls, item_url, run_source
+from workers.crawl import build_source, ingest_urls, item_url, run_source
 from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport, ItemResult
 from workers.retry import backoff_ceiling, countdown_cap

@@ -7,7 +7,7 @@ spaces inside a paragraph, one blank line between paragraphs. Typographic quotes
 dashes are kept (they carry meaning: "1997–negotiations" is two words).
 
 "Unchanged" has three meanings, each with one home: a fetched page whose extracted
-fields hash as before (`workers.fetching.crawl`), an article whose normalized body hashes as before
+fields hash as before (`workers.crawl`), an article whose normalized body hashes as before
 (`content_hash`, here: enrichment results are reused), and a document a store need
 not rewrite (`workers.stores.base.fingerprint`, which also covers enrichment).
 """
@@ -19,7 +19,7 @@ import html
 import re
 import unicodedata
 
-from workers.fetching.urls import article_key
+from workers.urls import article_key
 
 # Zero-width and other format characters that survive copy-paste from web pages.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))

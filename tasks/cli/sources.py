@@ -4,7 +4,7 @@
 `monitor ingest` hands http(s) arguments here (`ingest_urls_command`); the files
 path stays in `articles.py`. A URL runs as an ad-hoc source of the kind its path
 suggests (`workers.sources.kinds`, or `--kind`), through the same
-`workers.fetching.crawl` functions the scheduled tasks run: in this process, or
+`workers.crawl` functions the scheduled tasks run: in this process, or
 enqueued with `--async`. Fetching (httpx, trafilatura) is imported by the commands
 that fetch, never at start.
 """
@@ -91,14 +91,14 @@ def ingest_urls_command(
 ) -> None:
     """`monitor ingest` for http(s) arguments (all arguments must be URLs)."""
     from workers.cache import open_cache
-    from workers.fetching.crawl import build_source, run_source
+    from workers.crawl import build_source, run_source
     from workers.fetching.fetch import Fetcher
-    from workers.fetching.urls import URLError, canonical_url, check_allowed, is_http_url
     from workers.ingest import BatchReport, ItemResult
     from workers.pipeline import Pipeline
     from workers.settings import get_settings
     from workers.sources.kinds import classify, source_for
     from workers.sources.wayback import Archive
+    from workers.urls import URLError, canonical_url, check_allowed, is_http_url
 
     if kind == "wayback":
         args = tuple(a if is_http_url(a) else f"https://{a.strip('/')}/" for a in args)
@@ -179,7 +179,7 @@ def _ingest(
     archive: Archive,
     pipeline: Pipeline,
 ) -> None:
-    from workers.fetching.crawl import ingest_urls, item_url
+    from workers.crawl import ingest_urls, item_url
     from workers.ingest import ItemResult
     from workers.stores import open_store
 
@@ -237,10 +237,10 @@ def _enqueue(
 def source_rows(settings: Settings, *, include_disabled: bool) -> list[dict[str, Any]]:
     """Each configured source with its checkpoint and last run (`sources`, `status`)."""
     from workers.cache import open_cache
+    from workers.crawl import checkpoint_of, last_run_of
     from workers.fetching.breaker import BlockBreaker
-    from workers.fetching.crawl import checkpoint_of, last_run_of
-    from workers.fetching.urls import site_of
     from workers.sources.config import interval_of, load_sources
+    from workers.urls import site_of
 
     cache = open_cache(settings)
     breaker = BlockBreaker(
@@ -311,7 +311,7 @@ def sources(show_all: bool, fmt: str) -> None:
     without it the SQLite file cache.sqlite3 in the data directory (MONITOR_DATA_DIR),
     so runs made here or by the workers show; a source never run shows "never".
     """
-    from workers.fetching.crawl import failure_cause
+    from workers.crawl import failure_cause
     from workers.settings import get_settings
     from workers.sources.config import SourceConfigError
 

@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from devsupport.runs import run_in_process
 from devsupport.site import Fault, Site
 from workers.cache import Cache, RedisCache
-from workers.fetching.crawl import SourceRun, build_source, checkpoint_of, ingest_urls, run_source
+from workers.crawl import SourceRun, build_source, checkpoint_of, ingest_urls, run_source
 from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport
 from workers.settings import Settings

@@ -19,7 +19,7 @@ from devsupport.runs import run_in_process
 from tests.support.processes import monitor
 from tests.support.wordpress import POSTS, SeededWordPress, local_and_gmt
 from workers.cache import Cache
-from workers.fetching.crawl import SourceRun
+from workers.crawl import SourceRun
 from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport
 from workers.settings import Settings

@@ -27,7 +27,7 @@ from devsupport.quiet_http import QuietHandler
 from devsupport.runs import run_in_process
 from devsupport.site import Fault, Site
 from workers.cache import Cache
-from workers.fetching.crawl import SourceRun, build_source, run_source
+from workers.crawl import SourceRun, build_source, run_source
 from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport
 from workers.settings import Settings

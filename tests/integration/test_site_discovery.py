@@ -19,7 +19,7 @@ import pytest
 from devsupport.runs import run_in_process
 from devsupport.site import FIREWALL_1020, Site
 from workers.cache import Cache
-from workers.fetching.crawl import SourceRun, ingest_urls
+from workers.crawl import SourceRun, ingest_urls
 from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport
 from workers.settings import Settings

@@ -30,7 +30,7 @@ from devsupport.archive import Archive as FakeArchive
 from devsupport.runs import run_in_process
 from devsupport.site import Fault, Page, Site
 from workers.cache import Cache
-from workers.fetching.crawl import SourceRun, ingest_urls, run_source
+from workers.crawl import SourceRun, ingest_urls, run_source
 from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport
 from workers.settings import Settings
@@ -212,7 +212,7 @@ def test_a_run_whose_every_request_fails_is_failed_and_warns(
     fetcher = Fetcher.from_settings(quick, cache=cache)
     config = SourceConfig(name="dead", kind="feed", url=dead)  # type: ignore[arg-type]
     try:
-        with caplog.at_level("WARNING", logger="workers.fetching.crawl"):
+        with caplog.at_level("WARNING", logger="workers.crawl"):
             run = run_source(
                 FeedSource(config, fetcher=fetcher),
                 cache=cache,

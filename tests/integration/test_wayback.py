@@ -20,7 +20,7 @@ from devsupport.archive import Archive, table_page, wordpress_page
 from devsupport.runs import run_in_process
 from devsupport.site import Site
 from workers.cache import Cache
-from workers.fetching.crawl import SourceRun, UrlBatch, ingest_urls
+from workers.crawl import SourceRun, UrlBatch, ingest_urls
 from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport
 from workers.model import Article
@@ -593,8 +593,8 @@ def test_seven_articles_under_three_url_generations_are_seven_documents_with_tex
     client: ArchiveClient,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from workers.fetching.urls import article_key
     from workers.sources.wayback import wp_slug
+    from workers.urls import article_key
 
     old = (
         "http://www.jamestown.org/publications_details.php?volume_id=4&issue_id={n}&article_id={n}"
@@ -632,7 +632,7 @@ def test_seven_articles_under_three_url_generations_are_seven_documents_with_tex
                 f"http://www.jamestown.org/program/{slug}/",
                 wordpress_page(title, header, curly),
             )
-    caplog.set_level("INFO", logger="workers.fetching.crawl")
+    caplog.set_level("INFO", logger="workers.crawl")
 
     run, report = backfill(
         settings=wayback_settings, fetcher=fetcher, cache=cache, client=client, from_year=2003

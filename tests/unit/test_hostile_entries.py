@@ -14,14 +14,14 @@ import gzip
 import httpx
 import pytest
 
-from workers.fetching.crawl import _extract
+from workers.crawl import _extract
 from workers.fetching.fetch import PermanentFetchError
-from workers.fetching.urls import URLError, canonical_url, check_allowed, host_of, site_of
 from workers.model import InputError
 from workers.sources.feed import parse_feed
 from workers.sources.html import article_from_html
 from workers.sources.listing import article_links
 from workers.sources.sitemap import parse_sitemap
+from workers.urls import URLError, canonical_url, check_allowed, host_of, site_of
 
 from .test_fetch import make
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tasks.cli.sources import checkpoint_label
-from workers.fetching.urls import URLError
 from workers.settings import Settings
 from workers.sources.kinds import classify, source_for
+from workers.urls import URLError
 
 J = "https://jamestown.org"
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from workers.fetching.urls import (
+from workers.normalize import article_id
+from workers.urls import (
     URLError,
     article_key,
     canonical_url,
@@ -12,7 +13,6 @@ from workers.fetching.urls import (
     is_post_url,
     not_article_reason,
 )
-from workers.normalize import article_id
 
 
 @pytest.mark.parametrize(

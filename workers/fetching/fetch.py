@@ -41,10 +41,10 @@ from workers.fetching.decode import (
 )
 from workers.fetching.ratelimit import RateLimiter, open_rate_limiter
 from workers.fetching.robots import MAX_ROBOTS_BYTES, RobotsRules
-from workers.fetching.urls import URLError, canonical_url, check_allowed, site_of
 from workers.model import InputError
 from workers.retry import is_transient_status, parse_retry_after, retry_delay
 from workers.settings import Settings
+from workers.urls import URLError, canonical_url, check_allowed, site_of
 
 
 class TransientFetchError(TransientError):

@@ -1,7 +1,7 @@
 """The `Source` protocol: discover new or changed article URLs since a checkpoint.
 
 A source only *discovers*; fetching and ingesting the articles is the same for every
-source (`workers.fetching.crawl.ingest_urls`), so politeness, dedupe and error handling are
+source (`workers.crawl.ingest_urls`), so politeness, dedupe and error handling are
 written once. A checkpoint is an opaque string the source hands back and receives on
 its next run (a modification time, a date); the crawl stores it per source.
 """

@@ -16,9 +16,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from workers.fetching.urls import URLError, canonical_url
 from workers.model import InputError
 from workers.settings import Settings
+from workers.urls import URLError, canonical_url
 
 SourceKind = Literal["site", "wordpress", "sitemap", "feed", "listing", "wayback"]
 
@@ -42,7 +42,7 @@ class SourceConfig(BaseModel):
     route: str = "wp/v2/posts"
     per_page: Annotated[int, Field(ge=1, le=100)] = 100
     # listing: where article links point (None: `/program/<slug>/` or a root-level
-    # article slug, see workers.fetching.urls.is_article_url); a page cap (None: the setting).
+    # article slug, see workers.urls.is_article_url); a page cap (None: the setting).
     article_prefix: str | None = None
     max_pages: Annotated[int, Field(ge=1)] | None = None
     # wayback: the years of captures to read (CDX `from`/`to`, inclusive); max_pages

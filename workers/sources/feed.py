@@ -5,7 +5,7 @@ The feed itself is fetched with a conditional GET: an unchanged feed is a 304 an
 costs nothing. Entries newer than the checkpoint (their updated or published time)
 are discovered; undated entries always are (their own conditional GET makes a
 repeat cheap). Only articles are taken: the main feed also carries books
-(`/book/…`) and reports (`/report/…`), which `workers.fetching.urls.is_article_url` leaves
+(`/book/…`) and reports (`/report/…`), which `workers.urls.is_article_url` leaves
 out. XML is first checked with defusedxml, which refuses entity declarations
 (billion laughs) and external references, before feedparser reads it; a document
 whose declared encoding is unknown (`LookupError`) or not a text encoding at all
@@ -27,10 +27,10 @@ import feedparser
 from defusedxml import DefusedXmlException
 
 from workers.fetching.fetch import Fetcher, PermanentFetchError, TransientFetchError
-from workers.fetching.urls import listed_url, not_article_reason
 from workers.model import InputError
 from workers.sources.base import Discovery, later
 from workers.sources.config import SourceConfig
+from workers.urls import listed_url, not_article_reason
 
 
 @dataclass(slots=True)

@@ -25,7 +25,6 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from workers.fetching.urls import URLError, canonical_url, host_of
 from workers.model import InputError, NotAnArticle, RawArticle
 from workers.normalize import normalize_title, word_count
 from workers.parse import read_byline, read_header
@@ -40,6 +39,7 @@ from workers.sources.metadata import (
     strip_site,
 )
 from workers.sources.nesting import MAX_DEPTH, too_deep
+from workers.urls import URLError, canonical_url, host_of
 
 # A page this large is not an article page (fetching/fetch.py refuses bigger responses first).
 MAX_HTML_CHARS = 10_000_000

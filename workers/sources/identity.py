@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from workers.cache import Cache
-from workers.fetching.urls import article_key
+from workers.urls import article_key
 
 SHINGLE = 5
 PERMUTATIONS = 64

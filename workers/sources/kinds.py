@@ -10,7 +10,7 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from workers.fetching.urls import URLError, article_key, canonical_url, is_article_url, is_http_url
+from workers.urls import URLError, article_key, canonical_url, is_article_url, is_http_url
 
 if TYPE_CHECKING:
     from workers.settings import Settings

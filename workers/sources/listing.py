@@ -6,7 +6,7 @@ article already known (fetched before, or discovered by an earlier run): everyth
 older has been seen. Page 1 is fetched conditionally, so a quiet listing costs one
 304. A backfill walks to the end (a 404 or a page without article links), capped by
 `max_pages` when set. Article links are found with selectolax (`a[href]`), kept when
-they are on the listing's host and are articles: `workers.fetching.urls.is_article_url`
+they are on the listing's host and are articles: `workers.urls.is_article_url`
 (root-level slugs and `/program/<slug>/`; never books, reports, analysts or
 publication pages), or `<article_prefix><slug>/` when the source sets a prefix.
 """
@@ -20,11 +20,11 @@ from urllib.parse import urlsplit
 from selectolax.lexbor import LexborHTMLParser
 
 from workers.fetching.fetch import Fetcher, PermanentFetchError, TransientFetchError
-from workers.fetching.urls import URLError, canonical_url, is_article_url
 from workers.model import InputError
 from workers.sources.base import Discovery
 from workers.sources.config import SourceConfig
 from workers.sources.html import check_parsable
+from workers.urls import URLError, canonical_url, is_article_url
 
 # Backfill without a configured cap still stops somewhere (EDM has ~500 pages).
 BACKFILL_PAGE_CAP = 5000

@@ -6,7 +6,7 @@ A sitemap is either an index (`<sitemapindex>` of `<sitemap><loc>`) or a URL set
 *post* sitemaps are read (`wp-sitemap-posts-post-N.xml`, Yoast `post-sitemapN.xml`):
 pages, books, reports, users and taxonomies have their own sitemaps and are not
 articles. An index of another generator, whose children cannot be told apart, is
-read whole and filtered by URL (`workers.fetching.urls.is_article_url`); what the
+read whole and filtered by URL (`workers.urls.is_article_url`); what the
 filter leaves out is counted in the run's skips.
 
 Incremental runs fetch the index conditionally (an unchanged index is one 304),
@@ -36,10 +36,10 @@ from defusedxml import DefusedXmlException
 
 from workers.fetching.decode import STEP, decoded
 from workers.fetching.fetch import Fetcher, FetchResult, PermanentFetchError, TransientFetchError
-from workers.fetching.urls import canonical_url, is_post_url, listed_url, not_article_reason
 from workers.model import InputError
 from workers.sources.base import Discovery, later
 from workers.sources.config import SourceConfig
+from workers.urls import canonical_url, is_post_url, listed_url, not_article_reason
 
 # Where WordPress core and Yoast put the index when robots.txt names none.
 WELL_KNOWN = ("/wp-sitemap.xml", "/sitemap_index.xml")

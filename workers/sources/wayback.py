@@ -56,7 +56,12 @@ from selectolax.lexbor import LexborHTMLParser
 
 from workers.cache import Cache
 from workers.fetching.fetch import Fetcher, PermanentFetchError, TransientFetchError
-from workers.fetching.urls import (
+from workers.model import InputError, RawArticle
+from workers.settings import Settings
+from workers.sources import html
+from workers.sources.base import Discovery
+from workers.sources.config import SourceConfig
+from workers.urls import (
     PRODUCTION_HOST,
     URLError,
     article_key,
@@ -64,11 +69,6 @@ from workers.fetching.urls import (
     host_of,
     is_article_url,
 )
-from workers.model import InputError, RawArticle
-from workers.settings import Settings
-from workers.sources import html
-from workers.sources.base import Discovery
-from workers.sources.config import SourceConfig
 
 CDX_PATH = "/cdx/search/cdx"
 PAGE_ROWS = 5000  # rows per CDX request: the server's own cap is 150,000

@@ -50,10 +50,10 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from workers.fetching.fetch import Fetcher, TransientFetchError
-from workers.fetching.urls import URLError, canonical_url
 from workers.model import InputError
 from workers.sources.base import Discovered, Discovery
 from workers.sources.config import SourceConfig
+from workers.urls import URLError, canonical_url
 
 OVERLAP_S = 120
 # The largest change of a UTC offset at a daylight-saving transition (an hour nearly

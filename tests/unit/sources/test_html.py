@@ -90,7 +90,7 @@ def test_empty_byline_is_no_author_and_not_body() -> None:
     assert raw.title == "Beijing Recalibrates Its Arctic Policy"
     assert raw.published_at == "2025-09-16"
     # og:url is the canonical when there is no <link rel=canonical>; www and the
-    # tracking parameter go (workers.fetching.urls.canonical_url).
+    # tracking parameter go (workers.urls.canonical_url).
     assert raw.url == "https://jamestown.org/beijing-recalibrates-its-arctic-policy/"
     assert paragraphs(raw) == [
         "China’s new Arctic white paper replaces the language of a “near-Arctic state” "

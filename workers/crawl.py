@@ -40,7 +40,6 @@ from workers.fetching.fetch import (
     PermanentFetchError,
     TransientFetchError,
 )
-from workers.fetching.urls import URLError, canonical_url
 from workers.ingest import BatchReport, ItemResult, ingest_raw
 from workers.model import InputError, RawArticle
 from workers.pipeline import DEFAULT_PIPELINE, Pipeline
@@ -67,6 +66,7 @@ from workers.sources.wayback import (
 )
 from workers.sources.wordpress import WordPressSource
 from workers.stores.base import Store
+from workers.urls import URLError, canonical_url
 
 log = logging.getLogger(__name__)
 # What an article page may be served as (an unlabelled body is tried as HTML).
