@@ -1,6 +1,6 @@
 """Extraction quality on public corpora of real article pages with known answers.
 
-Scores `workers.sources.html.article_from_html` ("ours") beside trafilatura used
+Scores `workers.extract.html.article_from_html` ("ours") beside trafilatura used
 alone (`trafilatura.bare_extraction` with metadata) on:
 
 - `readability`: Mozilla Readability's test pages (`test/test-pages/<name>/`:
@@ -37,9 +37,9 @@ from typing import Any
 import trafilatura
 from selectolax.lexbor import LexborHTMLParser
 
+from workers.extract.html import article_from_html
+from workers.extract.metadata import iso_date
 from workers.model import InputError
-from workers.sources.html import article_from_html
-from workers.sources.metadata import iso_date
 
 FIELDS = ("title", "author", "date", "body")
 _TOKEN = re.compile(r"\w+")

@@ -33,6 +33,7 @@ from typing import Any
 
 from workers.cache import Cache, LockHeld
 from workers.errors import is_transient
+from workers.extract import html
 from workers.fetching.fetch import (
     BlockedFetchError,
     Fetcher,
@@ -44,7 +45,6 @@ from workers.ingest import BatchReport, ItemResult, ingest_raw
 from workers.model import InputError, RawArticle
 from workers.pipeline import DEFAULT_PIPELINE, Pipeline
 from workers.settings import Settings
-from workers.sources import html
 from workers.sources.base import Discovered, Discovery, Item, Source
 from workers.sources.config import SourceConfig
 from workers.sources.feed import FeedSource
@@ -64,7 +64,7 @@ from workers.sources.wayback import (
     indexed_key,
     is_old_article_page,
 )
-from workers.sources.wordpress import WordPressSource
+from workers.sources.wordpress import WordPressSource, article_from_rest
 from workers.stores.base import Store
 from workers.urls import URLError, canonical_url
 
@@ -496,9 +496,7 @@ def extracted_digest(raw: RawArticle) -> str:
 def _extract(item: Item, result: FetchResult | None, *, max_bytes: int) -> RawArticle:
     if isinstance(item, Mapping):
         _check_post_size(item, max_bytes)
-        return dataclasses.replace(
-            html.article_from_rest(item, fetched_at=_now()), fetched_from=LIVE
-        )
+        return dataclasses.replace(article_from_rest(item, fetched_at=_now()), fetched_from=LIVE)
     assert result is not None
     _check_html(result)
     # The page's own address is its identity: an old slug redirecting to the new one

@@ -15,10 +15,10 @@ import httpx
 import pytest
 
 from workers.crawl import _extract
+from workers.extract.html import article_from_html
 from workers.fetching.fetch import PermanentFetchError
 from workers.model import InputError
 from workers.sources.feed import parse_feed
-from workers.sources.html import article_from_html
 from workers.sources.listing import article_links
 from workers.sources.sitemap import parse_sitemap
 from workers.urls import URLError, canonical_url, check_allowed, host_of, site_of

@@ -19,11 +19,11 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
+from workers.extract.html import check_parsable
 from workers.fetching.fetch import Fetcher, PermanentFetchError, TransientFetchError
 from workers.model import InputError
 from workers.sources.base import Discovery
 from workers.sources.config import SourceConfig
-from workers.sources.html import check_parsable
 from workers.urls import URLError, canonical_url, is_article_url
 
 # Backfill without a configured cap still stops somewhere (EDM has ~500 pages).

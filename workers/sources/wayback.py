@@ -55,10 +55,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from selectolax.lexbor import LexborHTMLParser
 
 from workers.cache import Cache
+from workers.extract import html
 from workers.fetching.fetch import Fetcher, PermanentFetchError, TransientFetchError
 from workers.model import InputError, RawArticle
 from workers.settings import Settings
-from workers.sources import html
 from workers.sources.base import Discovery
 from workers.sources.config import SourceConfig
 from workers.urls import (

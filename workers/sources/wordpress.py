@@ -2,7 +2,7 @@
 
 The cheapest way to read the site: one request returns 100 posts *with* their
 content, author and terms (`_embed=author,wp:term`), so a post is indexed from the
-payload (`workers.sources.html.article_from_rest`) without fetching its page, and a
+payload (`article_from_rest`) without fetching its page, and a
 50,000-post archive is 500 requests. Only what indexing needs is asked for
 (`_fields`, which must name `_links` and `_embedded` for embedding to survive it).
 
@@ -41,6 +41,7 @@ first form's error is the one reported: it is the real one.
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -49,8 +50,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from workers.extract.body import fragment_paragraphs, remove_noise
+from workers.extract.bylines import analyst_names, byline_names
+from workers.extract.html import body_text, clean_names, parse_html, top_lines
+from workers.extract.metadata import iso_date, publication_of
 from workers.fetching.fetch import Fetcher, TransientFetchError
-from workers.model import InputError
+from workers.model import InputError, NotAnArticle, RawArticle
+from workers.normalize import normalize_title
+from workers.parse import read_header
 from workers.sources.base import Discovered, Discovery
 from workers.sources.config import SourceConfig
 from workers.urls import URLError, canonical_url
@@ -415,3 +422,92 @@ class _Walk:
 
 def _int(value: str | None, *, default: int | None) -> int | None:
     return int(value) if value is not None and value.strip().isdigit() else default
+
+
+def article_from_rest(post: Mapping[str, Any], *, fetched_at: str | None = None) -> RawArticle:
+    """One `wp/v2/posts` item (with `_embed`) as a `RawArticle`.
+
+    Fields as the WordPress REST API handbook documents them (Posts reference):
+    `title.rendered`, `content.rendered` (HTML), `date_gmt`, `link`, `type`, and with
+    `_embed`, `_embedded.author[].name` and `_embedded["wp:term"]` (one list of terms
+    per taxonomy, categories first). A header or byline inside the content wins over
+    the embedded author and categories, as on the page.
+    """
+    if not isinstance(post, Mapping):
+        raise InputError(f"a REST post must be a JSON object, not {type(post).__name__}")
+    kind = post.get("type", "post")
+    if kind != "post":
+        raise NotAnArticle(f"not an article ({str(kind)[:40]})")
+    link = post.get("link")
+    if not isinstance(link, str) or not link.strip():
+        raise InputError("REST post has no 'link'")
+    content = _rendered(post, "content")
+    if content is None:
+        raise NotAnArticle("no text")
+    tree = parse_html(f"<html><body><div class='entry-content'>{content}</div></body></html>")
+    remove_noise(tree.root)
+    top = top_lines(tree)
+    container = tree.css_first(".entry-content")
+    if container is None:  # pragma: no cover - the wrapper is ours
+        raise InputError("REST post content could not be read")
+    body = fragment_paragraphs(container)
+    title = normalize_title(_rendered(post, "title"))
+    header = read_header(top.header_line) if top.header_line else None
+    byline = byline_names(top.byline) if top.byline else None
+    embedded = post.get("_embedded")
+    embedded = embedded if isinstance(embedded, Mapping) else {}
+    return RawArticle(
+        text=body_text(body, skip={title, top.header_line, top.byline}, title=title),
+        origin=link,
+        source="web",
+        url=canonical_url(link),
+        title=title,
+        publication=header.publication if header else publication_of(_term_names(embedded)),
+        volume=header.volume if header else None,
+        issue=header.issue if header else None,
+        published_at=_rest_date(post),
+        # The byline in the content, else its analyst links, else the embedded author
+        # unless that is an account name (`admin`): see workers.extract.bylines.
+        authors=clean_names(byline)
+        if byline is not None
+        else clean_names(analyst_names(container)) or _rest_authors(embedded),
+        fetched_at=fetched_at,
+    )
+
+
+def _rendered(post: Mapping[str, Any], key: str) -> str | None:
+    value = post.get(key)
+    text = value.get("rendered") if isinstance(value, Mapping) else None
+    return text if isinstance(text, str) and text.strip() else None
+
+
+def _rest_date(post: Mapping[str, Any]) -> str | None:
+    for key in ("date_gmt", "date"):
+        value = post.get(key)
+        if isinstance(value, str) and iso_date(value):
+            return iso_date(value)
+    return None
+
+
+def _rest_authors(embedded: Mapping[str, Any]) -> tuple[str, ...]:
+    authors = embedded.get("author")
+    names = (
+        [a.get("name") for a in authors if isinstance(a, Mapping)]
+        if isinstance(authors, list)
+        else []
+    )
+    return clean_names(tuple(n for n in names if isinstance(n, str)))
+
+
+def _term_names(embedded: Mapping[str, Any]) -> list[str]:
+    """Category names first, then tags: the publication is usually a category."""
+    groups = embedded.get("wp:term")
+    terms = [
+        t
+        for group in (groups if isinstance(groups, list) else [])
+        if isinstance(group, list)
+        for t in group
+        if isinstance(t, Mapping) and isinstance(t.get("name"), str)
+    ]
+    terms.sort(key=lambda t: t.get("taxonomy") != "category")
+    return [html_lib.unescape(t["name"]) for t in terms]

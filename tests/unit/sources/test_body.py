@@ -1,4 +1,4 @@
-"""Body paragraphs: container choice, chrome, the iterative walk (workers.sources.body).
+"""Body paragraphs: container choice, chrome, the iterative walk (workers.extract.body).
 
 Pages are written here; class names are the ones WordPress plugins print (Jetpack
 `sharedaddy`/`jp-relatedposts`, Mailchimp for WordPress `mc4wp-form`, Yoast
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from selectolax.lexbor import LexborHTMLParser
 
-from workers.sources.body import article_paragraphs, block_texts, remove_noise
+from workers.extract.body import article_paragraphs, block_texts, remove_noise
 
 LONG = "A paragraph long enough to be taken for prose by any extractor at all. " * 3
 

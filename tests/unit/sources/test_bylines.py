@@ -1,6 +1,6 @@
 """Bylines: the analyst, never the WordPress account (issue 21 item 8).
 
-The evidence for the shapes is in workers/sources/bylines.py's docstring and in
+The evidence for the shapes is in workers/extract/bylines.py's docstring and in
 tests/fixtures/extraction/rest_post_account_author.json.
 """
 
@@ -11,7 +11,7 @@ import time
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
-from workers.sources.bylines import analyst_names, byline_names, is_account_name
+from workers.extract.bylines import analyst_names, byline_names, is_account_name
 
 
 @pytest.mark.parametrize(

@@ -13,16 +13,16 @@ from typing import Any
 
 import pytest
 
-from workers.model import InputError, NotAnArticle, RawArticle
-from workers.pipeline import DEFAULT_PIPELINE
-from workers.sources.html import (
+from workers.extract.html import (
     MAX_HTML_CHARS,
     MIN_UNTITLED_WORDS,
     MIN_WORDS,
     article_from_html,
-    article_from_rest,
     refusal,
 )
+from workers.model import InputError, NotAnArticle, RawArticle
+from workers.pipeline import DEFAULT_PIPELINE
+from workers.sources.wordpress import article_from_rest
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "extraction"
 CHROME = (

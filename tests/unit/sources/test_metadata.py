@@ -1,4 +1,4 @@
-"""Page metadata from JSON-LD, OpenGraph and links (workers.sources.metadata).
+"""Page metadata from JSON-LD, OpenGraph and links (workers.extract.metadata).
 
 Shapes: schema.org Article (https://schema.org/Article) as Yoast SEO emits it, in an
 `@graph` with the author given by `@id`
@@ -13,9 +13,9 @@ import json
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
-from workers.sources.body import MAX_HEURISTIC_TAGS
-from workers.sources.html import article_from_html
-from workers.sources.metadata import iso_date, page_meta, publication_of, strip_site
+from workers.extract.body import MAX_HEURISTIC_TAGS
+from workers.extract.html import article_from_html
+from workers.extract.metadata import iso_date, page_meta, publication_of, strip_site
 
 
 def meta_of(head: str, body: str = "") -> object:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from workers.extract.html import article_from_html
+from workers.extract.nesting import too_deep
 from workers.model import InputError
-from workers.sources.html import article_from_html
-from workers.sources.nesting import too_deep
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "extraction"
 GOOD = "<p>Moscow and Tbilisi disagreed again on the border, the ministry said.</p>"

@@ -34,8 +34,8 @@ import trafilatura
 from selectolax.lexbor import LexborHTMLParser
 
 from workers.enrich.publications import lookup_header
-from workers.sources.body import MAX_HEURISTIC_TAGS
-from workers.sources.bylines import is_account_name
+from workers.extract.body import MAX_HEURISTIC_TAGS
+from workers.extract.bylines import is_account_name
 
 # schema.org types that are articles (https://schema.org/Article and its subtypes).
 _ARTICLE_TYPES = frozenset(

@@ -1,44 +1,40 @@
-"""Article pages (HTML) and WordPress REST posts → `RawArticle` fields.
+"""Article pages (HTML) → `RawArticle` fields; the pieces a WordPress REST post shares
+(`workers.sources.wordpress.article_from_rest`).
 
-The fields come from what the page states deliberately (`workers.sources.metadata`:
+The fields come from what the page states deliberately (`workers.extract.metadata`:
 JSON-LD, OpenGraph, canonical and author links) and from the Jamestown header and
 byline where the page shows them (`Publication: Eurasia Daily Monitor Volume: 22
 Issue: 141`, `By: Paul Goble`; an empty `By:` names no one). `RawArticle.text` is the
 body alone, paragraphs separated by a blank line: share bars, newsletter boxes,
 related posts, breadcrumbs, sidebars and footers are never part of it.
 
-The body comes from `workers.sources.body` (the entry content, its chrome removed,
+The body comes from `workers.extract.body` (the entry content, its chrome removed,
 read by trafilatura). See docs/fetching.md "Extraction".
 
 Every failure on bad input is an `InputError`: walks over the tree are iterative, a
 page or JSON-LD block over its size bound is refused or skipped, a page nested past
-`workers.sources.nesting.MAX_DEPTH` is refused before it is parsed, NUL bytes dropped.
+`workers.extract.nesting.MAX_DEPTH` is refused before it is parsed, NUL bytes dropped.
 """
 
 from __future__ import annotations
 
-import html as html_lib
 import itertools
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from workers.extract.body import article_paragraphs, block_texts, remove_noise
+from workers.extract.bylines import analyst_names, byline_names
+from workers.extract.metadata import (
+    clean_name,
+    guessed_meta,
+    page_meta,
+    strip_site,
+)
+from workers.extract.nesting import MAX_DEPTH, too_deep
 from workers.model import InputError, NotAnArticle, RawArticle
 from workers.normalize import normalize_title, word_count
 from workers.parse import read_byline, read_header
-from workers.sources.body import article_paragraphs, block_texts, fragment_paragraphs, remove_noise
-from workers.sources.bylines import analyst_names, byline_names
-from workers.sources.metadata import (
-    clean_name,
-    guessed_meta,
-    iso_date,
-    page_meta,
-    publication_of,
-    strip_site,
-)
-from workers.sources.nesting import MAX_DEPTH, too_deep
 from workers.urls import URLError, canonical_url, host_of
 
 # A page this large is not an article page (fetching/fetch.py refuses bigger responses first).
@@ -56,7 +52,7 @@ MIN_UNTITLED_WORDS = 50
 
 
 @dataclass(frozen=True, slots=True)
-class _Top:
+class Top:
     """What sits above the body: the header line and the byline, as shown."""
 
     header_line: str | None = None
@@ -67,19 +63,19 @@ class _Top:
 def article_from_html(html: str, *, url: str, fetched_at: str | None = None) -> RawArticle:
     """The article on one page; `NotAnArticle` when the page holds none (`refusal`),
     `InputError` when it cannot be read."""
-    tree = _parse(html)
+    tree = parse_html(html)
     meta = page_meta(tree)
     remove_noise(tree.root)
-    top = _top_lines(tree)
+    top = top_lines(tree)
     body = article_paragraphs(tree)
     # Every candidate cleaned (`normalize_title`): JSON-LD keeps `&#8217;`, and the
     # title must match the body's first line to be dropped from it.
     title = _first_title(meta.title, _h1(tree), top.line_before_header, _page_title(tree))
     header = read_header(top.header_line) if top.header_line else None
     byline = byline_names(top.byline) if top.byline else None
-    # The analyst, not the account that uploaded the post (workers.sources.bylines).
+    # The analyst, not the account that uploaded the post (workers.extract.bylines).
     analysts = analyst_names(_article_root(tree))
-    authors = _names(byline) if byline is not None else _names(analysts) or meta.authors
+    authors = clean_names(byline) if byline is not None else clean_names(analysts) or meta.authors
     published_at = meta.published_at
     if not (title and published_at and (authors or byline is not None)):
         guessed = guessed_meta(html, url=url)
@@ -87,7 +83,7 @@ def article_from_html(html: str, *, url: str, fetched_at: str | None = None) -> 
         published_at = published_at or guessed.published_at
         authors = authors if byline is not None else authors or guessed.authors
     return RawArticle(
-        text=_body_text(body, skip={title, top.header_line, top.byline}, title=title),
+        text=body_text(body, skip={title, top.header_line, top.byline}, title=title),
         origin=url,
         source="web",
         url=_identity(meta.canonical, url),
@@ -97,57 +93,6 @@ def article_from_html(html: str, *, url: str, fetched_at: str | None = None) -> 
         issue=header.issue if header else None,
         published_at=published_at,
         authors=authors,
-        fetched_at=fetched_at,
-    )
-
-
-def article_from_rest(post: Mapping[str, Any], *, fetched_at: str | None = None) -> RawArticle:
-    """One `wp/v2/posts` item (with `_embed`) as a `RawArticle`.
-
-    Fields as the WordPress REST API handbook documents them (Posts reference):
-    `title.rendered`, `content.rendered` (HTML), `date_gmt`, `link`, `type`, and with
-    `_embed`, `_embedded.author[].name` and `_embedded["wp:term"]` (one list of terms
-    per taxonomy, categories first). A header or byline inside the content wins over
-    the embedded author and categories, as on the page.
-    """
-    if not isinstance(post, Mapping):
-        raise InputError(f"a REST post must be a JSON object, not {type(post).__name__}")
-    kind = post.get("type", "post")
-    if kind != "post":
-        raise NotAnArticle(f"not an article ({str(kind)[:40]})")
-    link = post.get("link")
-    if not isinstance(link, str) or not link.strip():
-        raise InputError("REST post has no 'link'")
-    content = _rendered(post, "content")
-    if content is None:
-        raise NotAnArticle("no text")
-    tree = _parse(f"<html><body><div class='entry-content'>{content}</div></body></html>")
-    remove_noise(tree.root)
-    top = _top_lines(tree)
-    container = tree.css_first(".entry-content")
-    if container is None:  # pragma: no cover - the wrapper is ours
-        raise InputError("REST post content could not be read")
-    body = fragment_paragraphs(container)
-    title = normalize_title(_rendered(post, "title"))
-    header = read_header(top.header_line) if top.header_line else None
-    byline = byline_names(top.byline) if top.byline else None
-    embedded = post.get("_embedded")
-    embedded = embedded if isinstance(embedded, Mapping) else {}
-    return RawArticle(
-        text=_body_text(body, skip={title, top.header_line, top.byline}, title=title),
-        origin=link,
-        source="web",
-        url=canonical_url(link),
-        title=title,
-        publication=header.publication if header else publication_of(_term_names(embedded)),
-        volume=header.volume if header else None,
-        issue=header.issue if header else None,
-        published_at=_rest_date(post),
-        # The byline in the content, else its analyst links, else the embedded author
-        # unless that is an account name (`admin`): see workers.sources.bylines.
-        authors=_names(byline)
-        if byline is not None
-        else _names(analyst_names(container)) or _rest_authors(embedded),
         fetched_at=fetched_at,
     )
 
@@ -164,7 +109,7 @@ def check_parsable(html: str) -> None:
         raise InputError(f"page nests over {MAX_DEPTH:,} elements deep (not parsed)")
 
 
-def _parse(html: str) -> LexborHTMLParser:
+def parse_html(html: str) -> LexborHTMLParser:
     check_parsable(html)
     html = html.replace("\x00", "")
     if not html.strip():
@@ -172,11 +117,11 @@ def _parse(html: str) -> LexborHTMLParser:
     return LexborHTMLParser(html)
 
 
-def _top_lines(tree: LexborHTMLParser) -> _Top:
+def top_lines(tree: LexborHTMLParser) -> Top:
     """The header line, the byline and the line before the header, near the top."""
     root = tree.body
     if root is None:
-        return _Top()
+        return Top()
     blocks = list(itertools.islice(block_texts(root, max_nodes=_HEADER_NODES), _HEADER_BLOCKS))
     header_at = next((i for i, b in enumerate(blocks) if _is_header(b)), None)
     start = 0 if header_at is None else header_at + 1
@@ -192,9 +137,9 @@ def _top_lines(tree: LexborHTMLParser) -> _Top:
         None,
     )
     if header_at is None:
-        return _Top(byline=byline)
+        return Top(byline=byline)
     before = blocks[header_at - 1] if header_at > 0 else None
-    return _Top(header_line=blocks[header_at], byline=byline, line_before_header=before)
+    return Top(header_line=blocks[header_at], byline=byline, line_before_header=before)
 
 
 def _is_header(line: str) -> bool:
@@ -221,7 +166,7 @@ def refusal(*, title: str | None, text: str) -> str | None:
     return None
 
 
-def _body_text(paragraphs: list[str], *, skip: set[str | None], title: str | None) -> str:
+def body_text(paragraphs: list[str], *, skip: set[str | None], title: str | None) -> str:
     """Paragraphs joined by blank lines, without the title/header/byline repeated at
     the top or an empty 'By:'; `NotAnArticle` when what is left is no article."""
     body = [
@@ -284,43 +229,5 @@ def _first_title(*candidates: str | None) -> str | None:
     return next((t for t in map(normalize_title, candidates) if t), None)
 
 
-def _names(names: tuple[str, ...]) -> tuple[str, ...]:
+def clean_names(names: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n for n in map(clean_name, names) if n))
-
-
-def _rendered(post: Mapping[str, Any], key: str) -> str | None:
-    value = post.get(key)
-    text = value.get("rendered") if isinstance(value, Mapping) else None
-    return text if isinstance(text, str) and text.strip() else None
-
-
-def _rest_date(post: Mapping[str, Any]) -> str | None:
-    for key in ("date_gmt", "date"):
-        value = post.get(key)
-        if isinstance(value, str) and iso_date(value):
-            return iso_date(value)
-    return None
-
-
-def _rest_authors(embedded: Mapping[str, Any]) -> tuple[str, ...]:
-    authors = embedded.get("author")
-    names = (
-        [a.get("name") for a in authors if isinstance(a, Mapping)]
-        if isinstance(authors, list)
-        else []
-    )
-    return _names(tuple(n for n in names if isinstance(n, str)))
-
-
-def _term_names(embedded: Mapping[str, Any]) -> list[str]:
-    """Category names first, then tags: the publication is usually a category."""
-    groups = embedded.get("wp:term")
-    terms = [
-        t
-        for group in (groups if isinstance(groups, list) else [])
-        if isinstance(group, list)
-        for t in group
-        if isinstance(t, Mapping) and isinstance(t.get("name"), str)
-    ]
-    terms.sort(key=lambda t: t.get("taxonomy") != "category")
-    return [html_lib.unescape(t["name"]) for t in terms]
