@@ -51,11 +51,7 @@ from workers.stores.base import (
     settled_document,
 )
 from workers.stores.es_indices import IndexManager
-from workers.stores.es_rebuild import IndexRebuild
-
-# (seq_no, primary_term) a conditional write expects the document to still have, or
-# None for "must not exist yet" (Elasticsearch's optimistic concurrency control).
-Expected = tuple[int, int] | None
+from workers.stores.es_rebuild import Expected, IndexRebuild
 
 log = logging.getLogger(__name__)
 _PAGE = 1000

@@ -1,7 +1,7 @@
 """Rebuilding the Elasticsearch index into the next `<alias>-vN`, then swapping the alias.
 
-`ElasticsearchStore.rebuild()` returns an `IndexRebuild`; `workers.reprocess` drives it
-without knowing the backend: `start` picks the index to fill, the main pass writes into
+`ElasticsearchStore.rebuild()` returns an `IndexRebuild` over itself; `workers.reprocess`
+drives it without knowing the backend: `start` picks the index to fill, the main pass writes into
 `target`, and `verify_and_swap` ends the run.
 
 A rebuild loses nothing. Ingestion goes on through the alias, into the old index, while
@@ -17,14 +17,16 @@ document is never overwritten by an older one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from workers.stores.base import RebuildRefused, RebuildTally, Rewrite, Store
 
-if TYPE_CHECKING:
-    from workers.stores.elasticsearch import ElasticsearchStore, Expected
+# (seq_no, primary_term) a conditional write expects the document to still have, or
+# None for "must not exist yet" (Elasticsearch's optimistic concurrency control).
+Expected = tuple[int, int] | None
 
 # Catch-up passes look this far before the previous pass began: a writer stamps
 # `indexed_at` before its bulk request, which may land (after retries) much later.
@@ -37,14 +39,39 @@ def _ago(seconds: float) -> str:
     return (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat(timespec="seconds")
 
 
+class RebuildIndex(Store, Protocol):
+    """What a rebuild asks of the Elasticsearch store. The store hands itself in
+    (`ElasticsearchStore.rebuild()`), so this module never imports elasticsearch.py: the
+    two stay one arrow apart (elasticsearch.py → es_rebuild.py)."""
+
+    # (seq_no, primary_term) of each document this store wrote.
+    written: dict[str, tuple[int, int]]
+
+    def begin_rebuild(self, resume: str | None) -> tuple[str, bool]: ...
+
+    def migrating_to(self, index: str) -> RebuildIndex: ...
+
+    def conditional(self, read_index: str, expected: dict[str, Expected]) -> Store: ...
+
+    def live_index(self) -> str | None: ...
+
+    def swap_to(self, index: str) -> tuple[str | None, int | None]: ...
+
+    def index_ids(self, index: str) -> set[str]: ...
+
+    def written_since(self, index: str, since: str) -> dict[str, str]: ...
+
+    def versions(self, ids: Sequence[str]) -> dict[str, tuple[int, int]]: ...
+
+
 @dataclass
 class IndexRebuild:
     """One rebuild of `store`'s alias into a new index."""
 
-    store: ElasticsearchStore
+    store: RebuildIndex
     index: str = ""
     started_at: str = ""
-    _target: ElasticsearchStore | None = None
+    _target: RebuildIndex | None = None
     copied: dict[str, str] = field(default_factory=dict)
 
     def start(self, resume: str | None) -> bool:
@@ -60,7 +87,7 @@ class IndexRebuild:
         return self._new_index
 
     @property
-    def _new_index(self) -> ElasticsearchStore:
+    def _new_index(self) -> RebuildIndex:
         if self._target is None:
             raise RuntimeError("IndexRebuild.start() was not called")
         return self._target
