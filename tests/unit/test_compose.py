@@ -6,11 +6,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
-import redis
 import yaml
 
-from tests.support.redis_server import RedisServer
 from workers.settings import Settings
 
 INFRA = Path("infra")
@@ -66,21 +63,3 @@ def test_dev_passwords_are_marked_dev_only() -> None:
     for line in (INFRA / ".env.example").read_text().splitlines():
         if "PASSWORD=" in line:
             assert "dev-only" in line
-
-
-@pytest.mark.parametrize(
-    ("conf", "policy", "aof"),
-    [("broker.conf", "noeviction", "yes"), ("cache.conf", "volatile-lru", "no")],
-)
-def test_redis_configs_load_in_a_real_redis(
-    tmp_path: Path, conf: str, policy: str, aof: str
-) -> None:
-    server = RedisServer(tmp_path, config=INFRA / "redis" / conf)
-    server.start()  # raises if redis-server refuses the file
-    client = redis.Redis(port=server.port, decode_responses=True)
-    try:
-        assert client.config_get("maxmemory-policy")["maxmemory-policy"] == policy
-        assert client.config_get("appendonly")["appendonly"] == aof
-    finally:
-        client.close()
-        server.stop()

@@ -14,6 +14,7 @@ import gzip
 import httpx
 import pytest
 
+from tests.unit.fetching.test_fetch import make
 from workers.crawl import _extract
 from workers.extract.html import article_from_html
 from workers.fetching.fetch import PermanentFetchError
@@ -22,8 +23,6 @@ from workers.sources.feed import parse_feed
 from workers.sources.listing import article_links
 from workers.sources.sitemap import parse_sitemap
 from workers.urls import URLError, canonical_url, check_allowed, host_of, site_of
-
-from .test_fetch import make
 
 NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
 BAD_URL = "http://[::1/x/"

@@ -284,3 +284,29 @@ def test_drawn_arrows_are_read_as_drawn() -> None:
         "cli": {"tasks", "web"},
         "web": {"ground"},
     }
+
+
+def test_unit_tests_mirror_the_packages() -> None:
+    folders = {p.name for p in (ROOT / "tests" / "unit").iterdir() if (p / "__init__.py").exists()}
+    folders |= {p.name for p in (ROOT / "tests" / "unit").iterdir() if (p / "conftest.py").exists()}
+    packages = {p.parent.name for p in (ROOT / "workers").glob("*/__init__.py")}
+    assert folders <= packages, "a tests/unit/ folder names no workers/ package"
+    assert {"fetching", "extract", "sources", "stores", "enrich"} <= folders
+
+
+# What starts a process (redis-server through the `redis_server` fixture, celery
+# workers, the `monitor` console script, a fresh interpreter): such tests live in
+# tests/integration/.
+SPAWNING = ("subprocess", "multiprocessing", "tests.support.redis_server", "devsupport.processes")
+
+
+def test_unit_tests_start_no_process() -> None:
+    unit = sorted((ROOT / "tests" / "unit").rglob("*.py"))
+    for module in SPAWNING:
+        assert importers(unit, module) == [], f"a unit test imports {module}"
+    uses_server = [
+        str(path.relative_to(ROOT))
+        for path in unit
+        if path != Path(__file__) and "redis_server" in path.read_text(encoding="utf-8")
+    ]
+    assert uses_server == []

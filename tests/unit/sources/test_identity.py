@@ -9,11 +9,6 @@ quotes, an em dash for a hyphen and a corrected typo."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 from workers.cache import MemoryCache
 from workers.sources.identity import (
     MATCH,
@@ -81,25 +76,6 @@ def test_a_long_shared_lead_is_refused_by_the_ending() -> None:
 def test_short_texts_are_never_matched() -> None:
     short = "Moscow denied that an operation was planned."
     assert best(textprint(short), [Known("u", False, textprint(short))]) == (None, [])
-
-
-def test_prints_are_the_same_in_every_process() -> None:
-    """A print stored by one worker is compared by another: no salted `hash()`."""
-    code = (
-        "import json,sys; from workers.sources.identity import textprint;"
-        "print(json.dumps(textprint(sys.argv[1]).whole))"
-    )
-    runs = [
-        subprocess.run(
-            [sys.executable, "-c", code, ITEM_A],
-            env={**os.environ, "PYTHONHASHSEED": seed},
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        for seed in ("1", "2")
-    ]
-    assert runs[0] == runs[1] and json.loads(runs[0]) == list(textprint(ITEM_A).whole)
 
 
 OLD = "https://web.archive.org/web/20050101000000id_/http://www.jamestown.org/publications_details.php?volume_id=4&issue_id=60&article_id=7"

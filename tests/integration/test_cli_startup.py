@@ -17,6 +17,8 @@ import pytest
 
 from devsupport.processes import ROOT, env_with
 
+pytestmark = pytest.mark.integration
+
 # Each costs from a tenth of a second (httpx, redis) to seconds (spaCy) to import.
 HEAVY = (
     "spacy",

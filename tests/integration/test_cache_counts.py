@@ -12,6 +12,8 @@ import pytest
 from tests.support.redis_server import RedisServer
 from workers.cache import Cache, MemoryCache, RedisCache, SqliteCache
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])
 def cache(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cache]:

@@ -21,11 +21,14 @@ import sys
 import tomllib
 from importlib import metadata
 
+import pytest
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from tests.support.processes import ROOT
+
+pytestmark = pytest.mark.integration
 
 _EXTRA = re.compile(r"""extra\s*==\s*["']([^"']+)["']""")
 

@@ -13,6 +13,8 @@ from tests.support.redis_server import RedisServer
 from workers import deadletter
 from workers.deadletter import DeadLetterQueue, RedisDeadLetters, SqliteDeadLetters
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture(params=["sqlite", "redis"])
 def queue(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DeadLetterQueue]:
