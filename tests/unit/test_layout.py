@@ -66,18 +66,25 @@ LAYERS = (
     ),
     _layer("reprocess", "workers.reprocess", "ground state stores pipeline ingest"),
     _layer("evaluate", "workers.evaluate", "ground enrich sources pipeline"),
+    # The composition root (issue 27, part 2): builds store, cache, pipeline, fetcher
+    # and archive from settings for every face. Empty until that module lands.
+    _layer(
+        "runtime",
+        "workers.runtime",
+        "ground state fetching enrich extract sources stores pipeline ingest crawl reprocess",
+    ),
     # The faces: Celery tasks, the search page, the command line.
     _layer(
         "tasks",
         "tasks",
-        "ground state fetching sources stores pipeline ingest crawl reprocess",
+        "ground state fetching sources stores pipeline ingest crawl reprocess runtime",
     ),
-    _layer("web", "tasks.web", "ground stores ingest tasks"),
+    _layer("web", "tasks.web", "ground stores ingest tasks runtime"),
     _layer(
         "cli",
         "tasks.cli",
         "ground state fetching enrich sources stores pipeline ingest crawl reprocess"
-        " evaluate tasks web",
+        " evaluate runtime tasks web",
     ),
 )
 BY_NAME = {layer.name: layer for layer in LAYERS}
