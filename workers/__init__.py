@@ -1,4 +1,5 @@
-"""Monitor ingest: the work itself (sources, fetch, parse, normalize, enrich, stores).
+"""Monitor ingest: the work itself (discovery, fetching, extraction, parse, normalize,
+enrich, stores, and the runs that tie them: crawl, ingest, reprocess).
 
 Framework-free: nothing here imports Celery; `tasks/` is the Celery face.
 """
