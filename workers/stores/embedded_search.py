@@ -13,7 +13,9 @@ from __future__ import annotations
 import heapq
 import re
 import sqlite3
+import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from workers.model import Article
@@ -32,6 +34,13 @@ from workers.stores.search_terms import Clause
 BODY_COLUMN = 1  # `body` in embedded._FTS_COLUMNS: the column snippets come from
 # Every FTS column but `keys`: where a query's phrases are looked for.
 _TEXT_COLUMNS = "{title body people places organizations outlets}"
+_ALL_COLUMNS = "{title body people places organizations outlets keys}"
+# What FTS5's tokenizer (unicode61, diacritics removed) makes of plain Latin words.
+_LATIN = re.compile(r"[a-z0-9]+")
+# A last word the porter stemmer stems the same as itself without its final "s" (its
+# first step drops that "s"): not "ss", "ies" or "sses", which that step rewrites.
+_STEMS_TO_SINGULAR = re.compile(r"(?:^| )[a-z0-9]{3,62}s$")
+_REWRITTEN_PLURAL = ("ss", "ies", "sses")
 _SNIPPET_TOKENS = 24
 _LEAD_CHARS = 200
 # Highlight markers inside the store: private-use characters no article contains; the
@@ -278,13 +287,21 @@ def fts_query(clauses: list[Clause], *, any_clause: bool = False) -> str:
     """
 
     def group(clause: Clause) -> str:
-        phrases = [p.replace('"', "") for p in clause.phrases if _WORD.search(p)]
-        parts = []
-        if phrases:
-            parts.append(_TEXT_COLUMNS + " : (" + " OR ".join(f'"{p}"' for p in phrases) + ")")
-        keys = [k.replace('"', "") for k in clause.keys if _WORD.search(k)]
-        if keys:
-            parts.append("keys : (" + " OR ".join(f'"{k}"' for k in keys) + ")")
+        phrases = _distinct_terms(p.replace('"', "") for p in clause.phrases if _WORD.search(p))
+        keys = _distinct_terms(k.replace('"', "") for k in clause.keys if _WORD.search(k))
+        # A phrase whose key is its own words (most of them: "Putin", "putin") is one
+        # token run in every column: one lookup instead of a text and a key lookup.
+        both = [p for p in phrases if _tokens(p) in keys]
+        shared = {_tokens(p) for p in both}
+        parts = [
+            f"{columns} : (" + " OR ".join(f'"{t}"' for t in terms) + ")"
+            for columns, terms in (
+                (_ALL_COLUMNS, both),
+                (_TEXT_COLUMNS, [p for p in phrases if p not in both]),
+                ("keys", [k for k in keys if k not in shared]),
+            )
+            if terms
+        ]
         return "(" + " OR ".join(parts) + ")" if parts else ""
 
     positive = [g for c in clauses if not c.negated and (g := group(c))]
@@ -354,3 +371,33 @@ def _lead(text: str) -> str:
     if len(text) <= _LEAD_CHARS:
         return text
     return text[: text.rfind(" ", 0, _LEAD_CHARS)] + " …"
+
+
+def _tokens(phrase: str) -> str:
+    """The phrase as the index's tokens, space-separated, when it is plain Latin
+    letters and digits after folding (else "": no key is compared with it)."""
+    folded = unicodedata.normalize("NFKD", phrase.casefold())
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    words = _LATIN.findall(folded)
+    if not words or len("".join(words)) != sum(not ch.isspace() and ch.isalnum() for ch in folded):
+        return ""
+    return " ".join(words)
+
+
+def _distinct_terms(terms: Iterable[str]) -> list[str]:
+    """`terms` without those the index cannot tell apart: the same words in another
+    case, or a plural in "s" beside its singular ("Georgians" beside "Georgian": the
+    porter stemmer makes both one token, and each costs the ranking a pass)."""
+    kept: dict[str, str] = {}
+    for term in terms:
+        kept.setdefault(_tokens(term) or term, term)
+    singular = set(kept)
+    return [
+        term
+        for form, term in kept.items()
+        if not (
+            _STEMS_TO_SINGULAR.search(form)
+            and not form.endswith(_REWRITTEN_PLURAL)
+            and form[:-1] in singular
+        )
+    ]
