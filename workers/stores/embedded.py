@@ -29,6 +29,7 @@ from workers.stores import embedded_search, search_terms
 from workers.stores.base import (
     Indexable,
     Rebuild,
+    RebuildRefused,
     SearchQuery,
     SearchResult,
     StoreStats,
@@ -503,7 +504,7 @@ class EmbeddedStore:
         return False  # the schema is migrated when the store opens
 
     def rebuild(self) -> Rebuild:
-        raise ValueError(
+        raise RebuildRefused(
             "--new-index needs Elasticsearch; the embedded store is rewritten in place"
         )
 
