@@ -123,16 +123,20 @@ def translate(exc: BaseException) -> BaseException:
 
         return SettingsError.from_validation(exc)  # type: ignore[arg-type]
     if isinstance(exc, _loaded("kombu.exceptions", "OperationalError")):
-        return _unavailable(exc, "broker", "broker unavailable (MONITOR_BROKER_URL)")
+        return _unavailable(exc, "broker", f"broker unavailable (MONITOR_BROKER_URL): {exc}")
     if isinstance(exc, _loaded("redis.exceptions", "RedisError")):
         return _unavailable(
-            exc, "redis", "Redis unavailable (MONITOR_BROKER_URL/MONITOR_REDIS_URL)"
+            exc, "redis", f"Redis unavailable (MONITOR_BROKER_URL/MONITOR_REDIS_URL): {exc}"
         )
+    if isinstance(exc, _loaded("sqlite3", "OperationalError")):
+        # The SQLite cache or dead-letter file of a laptop run, locked past its busy
+        # timeout or on a failing disk (the embedded *store* translates its own).
+        return _unavailable(exc, "sqlite", f"local database unavailable (MONITOR_DATA_DIR): {exc}")
     return exc
 
 
-def _unavailable(exc: BaseException, service: str, what: str) -> ServiceUnavailable:
-    translated = ServiceUnavailable(f"{what}: {exc}", service=service)
+def _unavailable(exc: BaseException, service: str, message: str) -> ServiceUnavailable:
+    translated = ServiceUnavailable(message, service=service)
     translated.__cause__ = exc
     return translated
 

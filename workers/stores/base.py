@@ -84,6 +84,12 @@ class StoreRefused(PermanentError):
         self.status = status
 
 
+class StoreBroken(PermanentError):
+    """The store's own data cannot be read (an embedded store file that is damaged or
+    not a database): permanent, since no retry mends a file; the operator restores or
+    moves it (MONITOR_DATA_DIR)."""
+
+
 class QueryRefused(UsageError):
     """The store cannot run the query as the user wrote it (Elasticsearch answered 400,
     SQLite's full-text parser refused it): theirs to rewrite, one line, exit 2."""
