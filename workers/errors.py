@@ -106,8 +106,8 @@ def _is_redis_connection_error(exc: BaseException) -> bool:
 
 def translate(exc: BaseException) -> BaseException:
     """`exc` as a `MonitorError` when it is a client library's error that reached a
-    face untranslated (a Redis cache or dead-letter call, the broker behind an
-    `--async` command, a settings object built without `get_settings`); else `exc`.
+    face untranslated (a Redis or SQLite cache or dead-letter call, the broker behind
+    an `--async` command, a settings object built without `get_settings`); else `exc`.
 
     The one table of foreign errors outside the stores, so neither face imports a
     backend's exception types. Classes are looked up among the *loaded* modules: a

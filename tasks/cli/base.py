@@ -122,6 +122,8 @@ def classify(exc: BaseException) -> tuple[str, int]:
     Only the project's own types and Python's OS errors are told apart (module
     docstring); `translate` first turns a client library's error that reached here
     (Redis, the broker, a settings object) into one of them."""
+    from workers.stores.base import StoreRefused, StoreUnavailable  # on the error path only
+
     exc = translate(exc)
     detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     if isinstance(exc, UsageError):
@@ -129,14 +131,14 @@ def classify(exc: BaseException) -> tuple[str, int]:
     if isinstance(exc, TransientError):
         if isinstance(exc, ServiceUnavailable):
             return str(exc), EXIT_UNAVAILABLE
-        if _is_store_error(exc, "StoreUnavailable"):
+        if isinstance(exc, StoreUnavailable):
             return f"store unavailable: {exc}", EXIT_UNAVAILABLE
         return f"service unavailable: {detail}", EXIT_UNAVAILABLE
     if isinstance(exc, PermanentError):
         # A request the store refused for good is exit 2, unless the cluster itself
         # failed (an HTTP 5xx that is not an overload): a service problem, exit 3.
-        status = getattr(exc, "status", 0) if _is_store_error(exc, "StoreRefused") else 0
-        return str(exc), EXIT_UNAVAILABLE if status >= 500 else EXIT_USAGE
+        failed = isinstance(exc, StoreRefused) and exc.status >= 500
+        return str(exc), EXIT_UNAVAILABLE if failed else EXIT_USAGE
     if isinstance(exc, OSError) and exc.filename is not None:
         # A local file (missing, a directory, no permission, disk full): not a service.
         return f"{exc.strerror or type(exc).__name__}: {exc.filename}", EXIT_USAGE
@@ -144,13 +146,6 @@ def classify(exc: BaseException) -> tuple[str, int]:
         return f"service unavailable: {detail}", EXIT_UNAVAILABLE
     # Outside the family: a bug (a bare ValueError too), not the user's mistake.
     return f"internal error (a bug, not your input; please report it): {detail}", EXIT_INTERNAL
-
-
-def _is_store_error(exc: BaseException, name: str) -> bool:
-    """Whether `exc` is `workers.stores.base.<name>`, asked without importing the store
-    layer (only a command that opened a store can have raised one)."""
-    found = getattr(sys.modules.get("workers.stores.base"), name, None)
-    return isinstance(found, type) and isinstance(exc, found)
 
 
 @click.group(
