@@ -22,6 +22,7 @@ from tasks.app import app, cache, pipeline, settings, store
 from tasks.delivery import run_batch
 from tasks.dispatch import dispatch
 from workers.crawl import build_source, ingest_urls, item_url, run_source
+from workers.errors import TransientError
 from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport, ItemResult
 from workers.retry import backoff_ceiling, countdown_cap
@@ -73,10 +74,11 @@ def enqueue_batches(batches: list[list[Item]]) -> None:
     dispatch(ingest_urls_task, batches, queue=settings.ingest_queue)
 
 
-class SourceRunFailed(Exception):
+class SourceRunFailed(TransientError):
     """A source run whose every request failed (`crawl.run_status`): the task ends as
     failed, not as a quiet "succeeded" tick. Expected (`throws`): Celery logs it
-    without a traceback; `run_source` has logged the cause at WARNING."""
+    without a traceback; `run_source` has logged the cause at WARNING. Transient (the
+    sites or the network were down): the next scheduled tick is the retry."""
 
 
 @app.task(name="monitor.run_source", throws=(SourceRunFailed,))

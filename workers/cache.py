@@ -26,14 +26,24 @@ from typing import Protocol
 
 import redis
 
+from workers.errors import UsageError
 from workers.settings import Settings
 
 PREFIX = "monitor:"
 _SQL_VARIABLES = 500  # keys per SELECT … IN (…), well under SQLite's limit
 
 
-class LockHeld(RuntimeError):
-    """Another process holds the lock (another reprocess run, another beat tick)."""
+class LockHeld(UsageError):
+    """Another process holds the lock (another reprocess run, another beat tick).
+
+    A usage error, not a transient one: the user started a second run while one is
+    going (theirs to wait for, `--wait`, or stop), and a task that met it must not be
+    retried into the running one; a source run that meets it reports "locked". `name`
+    is the lock's name."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
 
 
 class Cache(Protocol):

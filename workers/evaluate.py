@@ -29,6 +29,7 @@ from typing import Any
 from workers.enrich import orgs
 from workers.enrich.citations import canonical_source
 from workers.enrich.gazetteer import gazetteer, translit_key
+from workers.errors import UsageError
 from workers.model import Article, DateMention, InputError, RawArticle, Span
 from workers.pipeline import DEFAULT_PIPELINE, Pipeline
 from workers.sources.files import read_file
@@ -36,8 +37,9 @@ from workers.sources.files import read_file
 MAX_INPUT_BYTES = 5_000_000
 
 
-class GoldError(ValueError):
-    """The gold file cannot be used (missing, not JSON, wrong shape)."""
+class GoldError(UsageError):
+    """The gold file cannot be used (missing, not JSON, wrong shape): the user named
+    it, so theirs to fix, and no partial score is printed (exit 2)."""
 
 
 @dataclass(slots=True)

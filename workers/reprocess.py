@@ -29,6 +29,7 @@ from functools import partial
 from typing import Any
 
 from workers.cache import Cache
+from workers.errors import UsageError
 from workers.ingest import BatchReport, ItemResult, ingest_raw, target_of
 from workers.model import InputError, RawArticle
 from workers.pipeline import DEFAULT_PIPELINE, Pipeline
@@ -195,9 +196,9 @@ def run(
     with cache.lock(LOCK_NAME, ttl_s=LOCK_TTL_S, wait_s=wait_s):
         if new_index is None:
             new_index = selection.whole_index and wants_new_index(store)
-        rebuild = store.rebuild() if new_index else None  # ValueError: in place only
+        rebuild = store.rebuild() if new_index else None  # RebuildRefused: in place only
         if new_index and not selection.whole_index:
-            raise ValueError("--new-index rebuilds the whole index: drop the selection options")
+            raise UsageError("--new-index rebuilds the whole index: drop the selection options")
         key = f"reprocess:{selection.key()}:{'new-index' if new_index else 'in-place'}"
         state: dict[str, Any] = json.loads(cache.get(key) or "{}")
         report = ReprocessReport.from_dict(state.get("report") or {})

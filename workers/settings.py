@@ -23,6 +23,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from workers.errors import UsageError
+
 # Schemes each service URL may use; a URL without one ("localhost:6379") is refused at
 # start-up with one line instead of failing later inside a client library.
 _URL_SCHEMES = {
@@ -422,7 +424,21 @@ def get_settings() -> Settings:
     supplies that setting, so passwords need not sit in the environment.
     """
     secrets_dir = os.environ.get("MONITOR_SECRETS_DIR")
-    return Settings(_secrets_dir=secrets_dir)  # type: ignore[call-arg]
+    try:
+        return Settings(_secrets_dir=secrets_dir)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise SettingsError.from_validation(exc) from exc
+
+
+class SettingsError(UsageError):
+    """A malformed setting (`MONITOR_BATCH_SIZE=abc`, a URL without a scheme): the
+    user's to fix, said in one line naming the variables (`describe_error`), never
+    echoing a secret. The validators themselves raise `ValueError`, as pydantic asks;
+    loading the settings turns pydantic's summary of them into this."""
+
+    @classmethod
+    def from_validation(cls, exc: ValidationError) -> SettingsError:
+        return cls(describe_error(exc))
 
 
 def redact(url: str) -> str:

@@ -31,6 +31,7 @@ from tasks.cli.base import (
 )
 from tasks.cli.sources import ingest_urls_command, source_rows, url_options
 from tasks.export import SEARCH_COLUMNS, search_rows, write_csv
+from workers.errors import UsageError
 
 if TYPE_CHECKING:
     from workers.ingest import BatchReport
@@ -247,7 +248,7 @@ def search(
         if publication is not None and publications.lookup(publication) is None:
             _refuse_unknown_publication(publication, store.stats().publications)
         result = store.search(request)
-    except ValueError as exc:
+    except UsageError as exc:  # the query as written: too long, or refused by the store
         fail(str(exc))
     finally:
         store.close()

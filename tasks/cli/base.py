@@ -8,6 +8,12 @@ of the output left. Every command runs inside `MonitorGroup.invoke`, which turns
 exception into that line (`classify`), and `MonitorGroup.main` does the same for
 Click's own usage errors; the line goes through `redact_text`, so no password reaches
 the terminal.
+
+`classify` switches on the project's error family only (`workers.errors`: usage,
+transient, permanent) and on Python's own OS errors; it never names a backend
+library's exception (the stores translate theirs, `workers.errors.translate` the
+rest). An exception outside the family, a bare `ValueError` included, is a bug and
+says so ("internal error", exit 1): never dressed up as the user's mistake.
 """
 
 from __future__ import annotations
@@ -23,12 +29,22 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from workers import __version__
+from workers.errors import (
+    PermanentError,
+    ServiceUnavailable,
+    TransientError,
+    UsageError,
+    translate,
+)
 
 if TYPE_CHECKING:
     from workers.ingest import BatchReport
     from workers.settings import Settings
 
 EXIT_ITEMS_FAILED = 1
+# An exception outside the project's error family: a bug. The same status as before
+# the family existed (README: "internal error"), so scripts that test for 1 still do.
+EXIT_INTERNAL = 1
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
 # Skipped items listed one a line before the summary; the rest only in JSON.
@@ -101,40 +117,35 @@ def reader_left() -> NoReturn:
 
 
 def classify(exc: BaseException) -> tuple[str, int]:
-    """The one line and exit code for an exception a command did not handle itself."""
-    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    if isinstance(exc, _loaded("pydantic_core", "ValidationError")):
-        from workers.settings import describe_error
+    """The one line and exit code for an exception a command did not handle itself.
 
-        return describe_error(exc), EXIT_USAGE  # type: ignore[arg-type]
-    if isinstance(exc, _loaded("workers.stores.base", "StoreUnavailable")):
-        return f"store unavailable: {exc}", EXIT_UNAVAILABLE
-    if isinstance(exc, _loaded("kombu.exceptions", "OperationalError")):
-        return f"broker unavailable (MONITOR_BROKER_URL): {exc}", EXIT_UNAVAILABLE
-    if isinstance(exc, _loaded("redis.exceptions", "RedisError")):
-        return f"Redis unavailable (MONITOR_BROKER_URL/MONITOR_REDIS_URL): {exc}", EXIT_UNAVAILABLE
-    if isinstance(exc, _loaded("elastic_transport", "TransportError")):
-        return f"Elasticsearch unavailable (MONITOR_ELASTICSEARCH_URL): {detail}", EXIT_UNAVAILABLE
-    if isinstance(exc, _loaded("elasticsearch", "ApiError")):
-        status = int(getattr(exc, "status_code", 0))
-        code = EXIT_UNAVAILABLE if status in (401, 403) or status >= 500 else EXIT_USAGE
-        return f"Elasticsearch answered HTTP {status}: {getattr(exc, 'message', exc)}", code
+    Only the project's own types and Python's OS errors are told apart (module
+    docstring); `translate` first turns a client library's error that reached here
+    (Redis, the broker, a settings object) into one of them."""
+    from workers.stores.base import StoreRefused, StoreUnavailable  # on the error path only
+
+    exc = translate(exc)
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    if isinstance(exc, UsageError):
+        return str(exc), EXIT_USAGE
+    if isinstance(exc, TransientError):
+        if isinstance(exc, ServiceUnavailable):
+            return str(exc), EXIT_UNAVAILABLE
+        if isinstance(exc, StoreUnavailable):
+            return f"store unavailable: {exc}", EXIT_UNAVAILABLE
+        return f"service unavailable: {detail}", EXIT_UNAVAILABLE
+    if isinstance(exc, PermanentError):
+        # A request the store refused for good is exit 2, unless the cluster itself
+        # failed (an HTTP 5xx that is not an overload): a service problem, exit 3.
+        failed = isinstance(exc, StoreRefused) and exc.status >= 500
+        return str(exc), EXIT_UNAVAILABLE if failed else EXIT_USAGE
     if isinstance(exc, OSError) and exc.filename is not None:
         # A local file (missing, a directory, no permission, disk full): not a service.
         return f"{exc.strerror or type(exc).__name__}: {exc.filename}", EXIT_USAGE
     if isinstance(exc, (ConnectionError, TimeoutError, OSError)):
         return f"service unavailable: {detail}", EXIT_UNAVAILABLE
-    if isinstance(exc, ValueError):
-        return str(exc), EXIT_USAGE
-    return f"unexpected {detail}", EXIT_ITEMS_FAILED
-
-
-def _loaded(module: str, name: str) -> type[BaseException] | tuple[()]:
-    """The exception class `module.name` if that module is loaded, else `()` (which no
-    exception is an instance of): a library never imported cannot have raised, and
-    importing Elasticsearch's client only to ask would cost a third of a second."""
-    found = getattr(sys.modules.get(module), name, None)
-    return found if isinstance(found, type) and issubclass(found, BaseException) else ()
+    # Outside the family: a bug (a bare ValueError too), not the user's mistake.
+    return f"internal error (a bug, not your input; please report it): {detail}", EXIT_INTERNAL
 
 
 @click.group(
@@ -176,7 +187,7 @@ def date_bound(value: str | None, flag: str, *, end: bool) -> str | None:
 
     try:
         return search_terms.date_bound(value, end=end)
-    except ValueError as exc:
+    except search_terms.BadDate as exc:
         fail(f"{flag} {value!r} {exc}")
 
 

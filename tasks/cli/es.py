@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from tasks.cli.base import echo_json, fail, format_option, main
+from workers.errors import UsageError
 
 if TYPE_CHECKING:
     from workers.stores.elasticsearch import ElasticsearchStore
@@ -54,7 +55,7 @@ def setup() -> None:
     with _opened() as store:
         try:
             current = store.setup()
-        except ValueError as exc:  # the credentials lack the privileges: nothing was created
+        except UsageError as exc:  # SetupRefused: these credentials may not; nothing created
             fail(str(exc))
         live = store.indices.current_mapping_version()
         wanted = store.indices.wanted_version

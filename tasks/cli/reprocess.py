@@ -19,6 +19,7 @@ from tasks.cli.base import (
     require_broker,
     warn,
 )
+from workers.errors import UsageError
 
 if TYPE_CHECKING:  # the workers load when the command runs, not when `monitor` starts
     from workers import reprocess as rp
@@ -82,7 +83,6 @@ def reprocess(
     from workers.pipeline import Pipeline
     from workers.settings import get_settings
     from workers.stores import open_store
-    from workers.stores.base import RebuildRefused
 
     settings = get_settings()
     ids = None
@@ -129,7 +129,7 @@ def reprocess(
             "another reprocess run holds the lock; wait for it to finish or pass --wait SECONDS",
             EXIT_BUSY,
         )
-    except (ValueError, RebuildRefused) as exc:
+    except UsageError as exc:  # RebuildRefused, a selection --new-index cannot take
         fail(str(exc))
     except KeyboardInterrupt:
         fail("interrupted: run the same command again to resume after the last batch", 130)

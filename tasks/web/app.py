@@ -23,8 +23,6 @@ from importlib import resources
 from typing import Any, TypeVar
 
 import jinja2
-from elastic_transport import TransportError
-from elasticsearch import ApiError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -37,9 +35,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tasks import export
 from tasks.web import views
 from tasks.web.forms import EXPORT_ROWS, MAX_QUERY_CHARS, BadRequest, SearchForm, parse_form
+from workers.errors import MonitorError, PermanentError, TransientError, UsageError, translate
 from workers.settings import redact_text
 from workers.stores import search_terms
-from workers.stores.base import Store, StoreUnavailable
+from workers.stores.base import Store, StoreRefused, StoreUnavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -243,24 +242,22 @@ def create_app(
 
 
 # What a store may raise that is not a bug: handled as a page of its own status.
-EXPECTED_ERRORS: tuple[type[Exception], ...] = (
-    ValueError,
-    StoreUnavailable,
-    TransportError,
-    ApiError,
-    OSError,
-)
+# The stores translate their backends' errors into the project's (workers/errors.py),
+# so the page switches on those only; anything else (a bare ValueError too) is a bug.
+EXPECTED_ERRORS: tuple[type[Exception], ...] = (MonitorError, OSError)
 
 
 def classify(exc: BaseException) -> tuple[int, str]:
     """The status and one sentence for an error a page did not handle itself."""
-    if isinstance(exc, ValueError):  # the store refused the query as written
+    exc = translate(exc)
+    if isinstance(exc, UsageError):  # the store refused the query as written
         return 400, str(exc)
-    if isinstance(exc, (StoreUnavailable, TransportError, ConnectionError, OSError)):
+    if isinstance(exc, (TransientError, ConnectionError, OSError)):
         return 503, redact_text(f"the store is unavailable: {exc}")
-    if isinstance(exc, ApiError):
-        status = 400 if exc.status_code == 400 else 503
-        return status, redact_text(f"Elasticsearch answered HTTP {exc.status_code}: {exc.message}")
+    if isinstance(exc, StoreRefused):  # the cluster refused, not the user's query
+        return 503, redact_text(str(exc))
+    if isinstance(exc, PermanentError):
+        return 400, redact_text(str(exc))
     return 500, f"unexpected {type(exc).__name__}; the server log has the details"
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from workers.errors import UsageError
 from workers.stores import search_terms
 from workers.stores.base import SearchQuery
 
@@ -41,7 +42,7 @@ UPPER_BOUNDS = {"to", "mentions_to"}
 DATE_FILTERS = {"from", "to", "mentions_from", "mentions_to"}
 
 
-class BadRequest(ValueError):
+class BadRequest(UsageError):
     """Input a user can fix; the message is shown on a 400 page."""
 
 
@@ -118,7 +119,7 @@ def parse_form(params: Mapping[str, str]) -> SearchForm:
         if name in DATE_FILTERS:
             try:
                 search_terms.date_bound(value, end=name in UPPER_BOUNDS)
-            except ValueError as exc:
+            except search_terms.BadDate as exc:
                 raise BadRequest(f"{name} {value!r} {exc}") from None
         filters.append((name, value))
     size = _number(params, "size", PAGE_SIZE, high=MAX_PAGE_SIZE)

@@ -17,7 +17,7 @@ from workers.ingest import ingest_raw
 from workers.model import RawArticle
 from workers.pipeline import Pipeline
 from workers.stores import open_store
-from workers.stores.base import SearchQuery, StoreUnavailable
+from workers.stores.base import RebuildRefused, SearchQuery, StoreUnavailable
 from workers.stores.elasticsearch import ElasticsearchStore
 from workers.stores.es_indices import SetupRefused, load_template, mapping_version
 
@@ -267,7 +267,7 @@ def test_a_role_without_the_rebuild_marker_is_refused_a_new_index_up_front(
         cluster.settings(elasticsearch_api_key=key), setup=False
     )
     assert narrow.indices.missing_privileges() == [f"{cluster.alias}-*:manage"]
-    with pytest.raises(ValueError, match="--new-index needs an admin key"):
+    with pytest.raises(RebuildRefused, match="--new-index needs an admin key"):
         narrow.begin_rebuild(None)
     assert sorted(cluster.fake.indices) == [f"{cluster.alias}-v1"]
     narrow.close()

@@ -22,6 +22,7 @@ from workers.stores import es_rebuild, open_store
 from workers.stores.base import Indexable, RebuildRefused, SearchQuery
 from workers.stores.elasticsearch import ElasticsearchStore
 from workers.stores.embedded import EmbeddedStore
+from workers.stores.es_indices import IndexRefused
 
 pytestmark = pytest.mark.integration
 __all__ = ["cluster"]
@@ -81,7 +82,7 @@ def test_embedded_changed_enricher_rewrites_in_place(embedded: EmbeddedStore) ->
     )
     assert (again.rewritten, again.unchanged, again.failed) == (1, 0, 1)
     assert again.failures == [("nope", "not in the store")]
-    with pytest.raises(ValueError, match="needs Elasticsearch"):
+    with pytest.raises(RebuildRefused, match="needs Elasticsearch"):
         rp.run(embedded, cache=MemoryCache(), selection=rp.Selection(), new_index=True)
 
 
@@ -163,7 +164,7 @@ def test_new_index_swaps_the_alias_and_searches_keep_working(
         ]
     es_store.indices.delete(f"{cluster.alias}-v1")
     assert [i.name for i in es_store.indices.indices()] == [f"{cluster.alias}-v2"]
-    with pytest.raises(ValueError, match="behind the alias"):
+    with pytest.raises(IndexRefused, match="behind the alias"):
         es_store.indices.delete(f"{cluster.alias}-v2")
 
 
@@ -278,7 +279,7 @@ def test_a_rebuild_that_cannot_copy_everything_refuses_the_swap_and_names_the_id
     assert es_store.indices.current_index() == f"{cluster.alias}-v1"
     # The half-built index is being filled: prune keeps it; the next run resumes into it.
     assert es_store.indices.prunable() == []
-    with pytest.raises(ValueError, match="being filled by a rebuild"):
+    with pytest.raises(IndexRefused, match="being filled by a rebuild"):
         es_store.indices.delete(f"{cluster.alias}-v2")
     monkeypatch.setattr(rp, "reprocess_batch", real)
     report = rp.run(es_store, cache=cache, selection=rp.Selection(), new_index=True, pipeline=P2)
@@ -418,7 +419,7 @@ def test_a_writer_key_rewrites_in_place_but_may_not_rebuild(
     assert not rp.wants_new_index(writer)  # no metadata call: in place by default
     report = rp.run(writer, cache=MemoryCache(), selection=rp.Selection(), pipeline=P2)
     assert (report.rewritten, report.failed, report.index) == (3, 0, None)
-    with pytest.raises(ValueError, match="--new-index needs an admin key"):
+    with pytest.raises(RebuildRefused, match="--new-index needs an admin key"):
         rp.run(writer, cache=MemoryCache(), selection=rp.Selection(), new_index=True)
     assert [i.name for i in es_store.indices.indices()] == [f"{cluster.alias}-v1"]
     writer.close()

@@ -14,7 +14,7 @@ import socket
 
 import pytest
 
-from tasks.cli.base import EXIT_UNAVAILABLE, EXIT_USAGE, classify
+from tasks.cli.base import EXIT_INTERNAL, EXIT_UNAVAILABLE, EXIT_USAGE, classify
 
 
 @pytest.mark.parametrize(
@@ -60,3 +60,43 @@ def test_library_errors_are_recognised_without_the_cli_importing_the_library() -
     except ValidationError as exc:
         message, code = classify(exc)
     assert code == EXIT_USAGE and "MONITOR_BATCH_SIZE" in message
+
+
+def _api_error(status: int, error_type: str = "x_exception") -> Exception:
+    from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
+    from elasticsearch import ApiError
+
+    meta = ApiResponseMeta(status, "1.1", HttpHeaders(), 0.01, NodeConfig("http", "h", 9200))
+    body = {"error": {"type": error_type, "reason": f"refused with {status}"}}
+    return ApiError(error_type, meta, body)
+
+
+@pytest.mark.parametrize(
+    ("status", "error_type", "code", "says"),
+    [
+        (400, "parsing_exception", EXIT_USAGE, "elasticsearch rejected the request"),
+        (404, "resource_not_found_exception", EXIT_USAGE, "Elasticsearch answered HTTP 404"),
+        (500, "illegal_state_exception", EXIT_UNAVAILABLE, "Elasticsearch answered HTTP 500"),
+        (503, "unavailable", EXIT_UNAVAILABLE, "store unavailable: elasticsearch at h"),
+        (403, "security_exception", EXIT_UNAVAILABLE, "refused the request (HTTP 403"),
+    ],
+)
+def test_elasticsearch_errors_reach_the_cli_as_the_projects_own(
+    status: int, error_type: str, code: int, says: str
+) -> None:
+    """The store boundary (`es_client.errors`) translates; `classify` reads only the
+    project's types, with the status a `StoreRefused` carries."""
+    from workers.errors import MonitorError
+    from workers.stores import es_client
+
+    with pytest.raises(MonitorError) as raised, es_client.errors("h"):
+        raise _api_error(status, error_type)
+    message, got = classify(raised.value)
+    assert got == code and says in message
+
+
+def test_an_exception_outside_the_family_is_an_internal_error() -> None:
+    for bug in (ValueError("invalid literal"), KeyError("id"), RuntimeError("boom")):
+        message, code = classify(bug)
+        assert code == EXIT_INTERNAL and message.startswith("internal error"), message
+        assert type(bug).__name__ in message

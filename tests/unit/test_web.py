@@ -20,7 +20,13 @@ from tasks.web.app import create_app
 from tasks.web.forms import RESULT_WINDOW, BadRequest, SearchForm, parse_form
 from tasks.web.views import highlighted
 from workers.stores import search_terms
-from workers.stores.base import SearchHit, SearchQuery, SearchResult, StoreUnavailable
+from workers.stores.base import (
+    QueryRefused,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+    StoreUnavailable,
+)
 
 
 def test_a_url_becomes_the_cli_query() -> None:
@@ -163,8 +169,10 @@ def test_a_store_slower_than_the_timeout_is_a_503_page(stalling: Stalling) -> No
     ("error", "status", "message"),
     [
         (StoreUnavailable("embedded store var/monitor.sqlite3: disk I/O error"), 503, "disk I/O"),
-        (ValueError("cannot search for 'x': fts5: syntax error"), 400, "cannot search for"),
+        (QueryRefused("cannot search for 'x': fts5: syntax error"), 400, "cannot search for"),
         (RuntimeError("boom"), 500, "unexpected RuntimeError"),
+        # A bug that raises ValueError is the server's fault, not a bad request.
+        (ValueError("invalid literal for int()"), 500, "unexpected ValueError"),
     ],
 )
 def test_store_errors_are_pages_not_tracebacks(error: Exception, status: int, message: str) -> None:

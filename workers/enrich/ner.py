@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from workers.errors import UsageError
+
 # What recognition needs; everything else in the package is excluded.
 _EXCLUDE = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
 _LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC"})
@@ -43,8 +45,11 @@ UNZONED_TEXTS = 500
 _texts_seen = 0  # by this process
 
 
-class ModelMissing(RuntimeError):
-    """The configured spaCy model is not installed (a note on the document, not a crash)."""
+class ModelMissing(UsageError):
+    """The configured spaCy model is not installed (a note on the document, not a crash).
+
+    A usage error: the setup is wrong (install the model or name an installed one in
+    MONITOR_SPACY_MODEL), no input is to blame, and waiting does not install it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +69,8 @@ def load(model: str) -> Any:
     except (OSError, ImportError) as exc:
         # The pipeline logs it (once per process) and notes it on every document.
         raise ModelMissing(
-            f"spaCy model {model!r} unavailable ({type(exc).__name__}): pip install it, "
-            "or set MONITOR_SPACY_MODEL to an installed one"
+            f"spaCy model {model!r} unavailable ({type(exc).__name__})",
+            hint="pip install it, or set MONITOR_SPACY_MODEL to an installed one",
         ) from exc
 
 

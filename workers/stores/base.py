@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from workers.errors import TransientError
+from workers.errors import PermanentError, TransientError, UsageError
 from workers.model import Article, RawArticle
 
 WriteStatus = Literal["created", "updated", "unchanged", "failed"]
@@ -72,9 +72,35 @@ class StoreUnavailable(TransientError):
     """The store cannot be reached or is overloaded right now: transient, retry later."""
 
 
-class RebuildRefused(RuntimeError):
-    """A rebuild cannot finish safely (e.g. the new index lacks documents of the live
-    one): nothing was swapped, and a run started again resumes."""
+class StoreRefused(PermanentError):
+    """The store answered and refused this request for good (an HTTP 4xx from
+    Elasticsearch that is neither a query's 400 nor a missing index): the same request
+    would be refused again, so an item goes to the dead-letter queue. `status` is the
+    HTTP status (0 when none): a 5xx that is not an overload is the cluster's fault,
+    which the CLI reports as a service problem rather than the user's."""
+
+    def __init__(self, reason: str = "", *, hint: str = "", status: int = 0) -> None:
+        super().__init__(reason, hint=hint)
+        self.status = status
+
+
+class StoreBroken(PermanentError):
+    """The store's own data cannot be read (an embedded store file that is damaged or
+    not a database): permanent, since no retry mends a file; the operator restores or
+    moves it (MONITOR_DATA_DIR)."""
+
+
+class QueryRefused(UsageError):
+    """The store cannot run the query as the user wrote it (Elasticsearch answered 400,
+    SQLite's full-text parser refused it): theirs to rewrite, one line, exit 2."""
+
+
+class RebuildRefused(UsageError):
+    """A rebuild that cannot start or finish safely: the embedded store rewrites in
+    place only, the credentials may not create indices, or the new index lacks
+    documents of the live one. A usage error, not a permanent item failure: nothing
+    was swapped, no item is to blame, and the operator decides (use an admin key, look
+    at the ids named); a run started again resumes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,8 +301,8 @@ class Store(Protocol):
         ...
 
     def rebuild(self) -> Rebuild:
-        """A rebuild into a new copy; raises ValueError when this store rewrites in
-        place only."""
+        """A rebuild into a new copy; raises `RebuildRefused` when this store rewrites
+        in place only."""
         ...
 
     def close(self) -> None: ...

@@ -42,6 +42,7 @@ from workers.stores import es_documents as docs
 from workers.stores.base import (
     Indexable,
     Pending,
+    RebuildRefused,
     SearchQuery,
     SearchResult,
     StoreStats,
@@ -125,7 +126,7 @@ class ElasticsearchStore:
     def setup(self) -> str:
         """Apply the template and create the first index if needed; returns the live one.
 
-        Raises `SetupRefused` (a ValueError: the user's to fix) with nothing created when
+        Raises `SetupRefused` (a `UsageError`: the user's to fix) with nothing created when
         the credentials lack the privileges."""
         with es_client.errors(self.location):
             current = self.indices.setup()
@@ -186,7 +187,7 @@ class ElasticsearchStore:
         with es_client.errors(self.location):
             missing = self.indices.missing_privileges()
             if missing:
-                raise ValueError(
+                raise RebuildRefused(
                     f"--new-index needs an admin key (missing {', '.join(missing)}); "
                     "--in-place works with a writer key"
                 )

@@ -14,12 +14,15 @@ filters and facets (the queries themselves are in `embedded_search`).
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 from workers.enrich.publications import family_names
 from workers.headline import headline
@@ -29,8 +32,10 @@ from workers.stores import embedded_search, search_terms
 from workers.stores.base import (
     Indexable,
     Rebuild,
+    RebuildRefused,
     SearchQuery,
     SearchResult,
+    StoreBroken,
     StoreStats,
     StoreUnavailable,
     WriteOutcome,
@@ -136,6 +141,39 @@ CREATE TABLE IF NOT EXISTS article_facets (
 """
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@contextmanager
+def sqlite_errors(path: Path) -> Iterator[None]:
+    """sqlite3's errors as the project's, at the store's boundary: "database is locked"
+    past the busy timeout and disk I/O errors are transient (`StoreUnavailable`), a
+    file that is not a database is `StoreBroken`; the rest (a wrong statement, a
+    constraint) are bugs and propagate as they are."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        raise StoreUnavailable(f"embedded store {path}: {exc}") from exc
+    except sqlite3.DatabaseError as exc:
+        if type(exc) is not sqlite3.DatabaseError:  # IntegrityError, ProgrammingError…
+            raise
+        raise StoreBroken(f"embedded store {path}: {exc}") from exc
+
+
+def _translated(
+    method: Callable[Concatenate[EmbeddedStore, P], R],
+) -> Callable[Concatenate[EmbeddedStore, P], R]:
+    """Run a store method under `sqlite_errors`."""
+
+    def wrapper(self: EmbeddedStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with sqlite_errors(self.path):
+            return method(self, *args, **kwargs)
+
+    functools.update_wrapper(wrapper, method)  # its name and docstring
+    return wrapper
+
+
 class EmbeddedStore:
     """SQLite/FTS5 store in one file; one instance per process (connections are not shared)."""
 
@@ -146,7 +184,7 @@ class EmbeddedStore:
     ) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
+        with sqlite_errors(path):
             self._db = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None)
             self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
             # NORMAL (WAL): a committed batch survives a process crash, not a power loss;
@@ -155,8 +193,6 @@ class EmbeddedStore:
                 raise ValueError(f"synchronous must be NORMAL or FULL, not {synchronous!r}")
             self._db.execute(f"PRAGMA synchronous = {synchronous}")
             _retry_while_locked(self._initialize, deadline=time.monotonic() + busy_timeout_s)
-        except sqlite3.OperationalError as exc:
-            raise StoreUnavailable(f"embedded store {path}: {exc}") from exc
 
     def _initialize(self) -> None:
         # Switching to WAL answers "locked" at once, without the busy handler, while
@@ -358,6 +394,7 @@ class EmbeddedStore:
         for table in _SIDE_TABLES:
             self._db.execute(f"DELETE FROM {table} WHERE article = ?", (rowid,))
 
+    @_translated
     def get(self, doc_id: str) -> Article | None:
         row = self._db.execute("SELECT document FROM articles WHERE id = ?", (doc_id,)).fetchone()
         return None if row is None else Article.from_document(json.loads(row[0]))
@@ -368,6 +405,7 @@ class EmbeddedStore:
         except sqlite3.OperationalError as exc:
             raise StoreUnavailable(f"embedded store {self.path}: {exc}") from exc
 
+    @_translated
     def stats(self) -> StoreStats:
         documents = self._db.execute("SELECT count(*) FROM articles").fetchone()[0]
         publications = dict(
@@ -388,6 +426,7 @@ class EmbeddedStore:
             newest=newest,
         )
 
+    @_translated
     def list_ids(
         self,
         *,
@@ -401,6 +440,7 @@ class EmbeddedStore:
         )
         return [row[0] for row in rows]
 
+    @_translated
     def raw_by_ids(self, ids: Sequence[str]) -> dict[str, RawArticle]:
         found: dict[str, RawArticle] = {}
         for doc_id in ids:
@@ -409,6 +449,7 @@ class EmbeddedStore:
                 found[doc_id] = RawArticle.from_dict(json.loads(row[0]))
         return found
 
+    @_translated
     def settled(
         self, ids: Sequence[str], pipeline_version: str
     ) -> dict[str, list[stores_base.Pending]]:
@@ -436,6 +477,7 @@ class EmbeddedStore:
                     pending.append((str(source), str(date)))
         return found
 
+    @_translated
     def find_ids(self, *, publication: str, published_on: str) -> list[str]:
         # "2001-01-17" is one day; "2001-01" and "2001" are periods (prefix match).
         if len(published_on) == 10:
@@ -449,6 +491,7 @@ class EmbeddedStore:
         )
         return [r[0] for r in rows]
 
+    @_translated
     def cited_by(self, doc_id: str) -> list[str]:
         row = self._db.execute(
             "SELECT publication, published_at FROM articles WHERE id = ?", (doc_id,)
@@ -503,7 +546,7 @@ class EmbeddedStore:
         return False  # the schema is migrated when the store opens
 
     def rebuild(self) -> Rebuild:
-        raise ValueError(
+        raise RebuildRefused(
             "--new-index needs Elasticsearch; the embedded store is rewritten in place"
         )
 

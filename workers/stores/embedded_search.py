@@ -25,6 +25,7 @@ from workers.stores.base import (
     FACET_SAMPLE,
     FACET_SIZE,
     Facets,
+    QueryRefused,
     SearchHit,
     SearchQuery,
     SearchResult,
@@ -72,7 +73,7 @@ def search(db: sqlite3.Connection, query: SearchQuery) -> SearchResult:
         explained = _explain(db, clauses, [r for r, _ in shown]) if query.explain else {}
     except sqlite3.OperationalError as exc:
         if "fts5" in str(exc) or "syntax" in str(exc):
-            raise ValueError(f"cannot search for {query.text!r}: {exc}") from exc
+            raise QueryRefused(f"cannot search for {query.text!r}: {exc}") from exc
         raise
     hits = []
     for rowid, score in shown:

@@ -3,9 +3,11 @@
 One place decides how to connect (API key over basic auth, CA certificate, timeouts)
 and how failures are classified, following the one retry policy (STYLE.md): an
 unreachable or overloaded cluster is transient (`StoreUnavailable`, the task retries
-with backoff), a rejected query is the user's (`ValueError`, like the embedded store),
-anything else is a bug and propagates. Messages name the cluster by its redacted URL:
-credentials never reach a log line or a terminal.
+with backoff), a rejected query is the user's (`QueryRefused`, like the embedded
+store), any other refusal is permanent (`StoreRefused`). No elasticsearch-py exception
+leaves a block run under `errors`: the faces switch on the project's types only.
+Messages name the cluster by its redacted URL: credentials never reach a log line or
+a terminal.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from workers.retry import UNAVAILABLE_STATUSES
 from workers.settings import Settings, redact
-from workers.stores.base import StoreUnavailable
+from workers.stores.base import QueryRefused, StoreRefused, StoreUnavailable
 
 
 def connect(settings: Settings) -> tuple[Elasticsearch, str]:
@@ -82,8 +84,11 @@ def errors(location: str) -> Iterator[None]:
                 "with an admin key"
             ) from exc
         if exc.status_code == 400:
-            raise ValueError(f"elasticsearch rejected the request: {reason(exc)}") from exc
-        raise
+            raise QueryRefused(f"elasticsearch rejected the request: {reason(exc)}") from exc
+        raise StoreRefused(
+            f"Elasticsearch answered HTTP {exc.status_code}: {exc.message}",
+            status=int(exc.status_code),
+        ) from exc
 
 
 def reason(exc: ApiError) -> str:

@@ -38,6 +38,8 @@ from typing import Any
 
 from elasticsearch import ApiError, AuthorizationException, Elasticsearch, NotFoundError
 
+from workers.errors import UsageError
+
 TEMPLATE_FILE = Path(str(files("workers.stores") / "data" / "articles-template.json"))
 
 
@@ -62,8 +64,15 @@ def index_number(alias: str, name: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-class SetupRefused(ValueError):
-    """The credentials may not set up the template, the index or the alias."""
+class SetupRefused(UsageError):
+    """The credentials may not set up the template, the index or the alias: the
+    operator's to fix (an admin key), so a usage error; nothing was created."""
+
+
+class IndexRefused(UsageError):
+    """The indices are not as a command needs them (the alias on several indices), or
+    the command would break them (deleting the live index, one a rebuild is filling,
+    or a pattern): refused before anything changed, for the operator to decide."""
 
 
 # What `setup` needs (Elasticsearch reference, "Security privileges"): templates are a
@@ -200,7 +209,7 @@ class IndexManager:
             return None
         names = sorted(found.body)
         if len(names) > 1:
-            raise RuntimeError(
+            raise IndexRefused(
                 f"alias {self.alias} points at {len(names)} indices ({', '.join(names)}); "
                 "fix it with one _aliases call before writing"
             )
@@ -287,10 +296,10 @@ class IndexManager:
     def delete(self, index: str) -> None:
         """Delete one index by its concrete name (never a pattern: see the docstring)."""
         if "*" in index or "," in index or index == "_all":
-            raise ValueError(f"{index!r}: indices are deleted one concrete name at a time")
+            raise IndexRefused(f"{index!r}: indices are deleted one concrete name at a time")
         info = {i.name: i for i in self.indices()}.get(index)
         if index == self.current_index() or (info is not None and info.aliased):
-            raise ValueError(f"{index} is behind the alias {self.alias}; refusing to delete it")
+            raise IndexRefused(f"{index} is behind the alias {self.alias}; refusing to delete it")
         if info is not None and info.rebuilding:
-            raise ValueError(f"{index} is being filled by a rebuild; refusing to delete it")
+            raise IndexRefused(f"{index} is being filled by a rebuild; refusing to delete it")
         self.client.indices.delete(index=index)

@@ -27,6 +27,7 @@ from functools import lru_cache
 from workers.enrich import publications
 from workers.enrich.citations import canonical_source
 from workers.enrich.entities import Entry, gazetteer, translit_key
+from workers.errors import UsageError
 from workers.model import Entity, EntityType
 
 # Highlight markers inside the stores (private-use characters no article contains);
@@ -126,8 +127,22 @@ ENTITY_TYPES: dict[str, EntityType] = {
 }
 
 
-class QueryTooLong(ValueError):
+class QueryTooLong(UsageError):
     """More than MAX_QUERY_TERMS words: a user's mistake, said in one line."""
+
+
+class BadDate(UsageError):
+    """A date filter that is not YYYY, YYYY-MM or YYYY-MM-DD (or no real day, like
+    2001-02-30): the user's to fix. The message is the predicate ("is not a date
+    (use …)"), so each face puts the option and the value in front; `value` is the
+    text as given."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__(NOT_A_DATE)
+        self.value = value
+
+
+NOT_A_DATE = "is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -512,10 +527,10 @@ def publication(name: str) -> str:
 def date_bound(value: str, *, end: bool) -> str:
     """A date filter as the user wrote it ('2001', '2001-03', '2001-03-27') as an ISO
     day: the first day of that period, or its last when it is an upper bound. Checked,
-    never guessed: ValueError says what is wrong."""
+    never guessed: `BadDate` says what is wrong."""
     match = _PARTIAL_DATE.match(value.strip())
     if match is None:
-        raise ValueError("is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)")
+        raise BadDate(value)
     year, month, day = match.groups()
     try:
         if day:
@@ -527,7 +542,7 @@ def date_bound(value: str, *, end: bool) -> str:
             next_month = date(first.year + first.month // 12, first.month % 12 + 1, 1)
             return date.fromordinal(next_month.toordinal() - 1).isoformat()
     except ValueError:  # 2000-13, 2001-02-30: the same words as any other non-date
-        raise ValueError("is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)") from None
+        raise BadDate(value) from None
     return f"{year}-12-31" if end else f"{year}-01-01"
 
 

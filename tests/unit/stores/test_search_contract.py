@@ -27,6 +27,7 @@ from workers.pipeline import ENRICHER_SETS, Pipeline
 from workers.stores import open_store
 from workers.stores.base import Indexable, SearchQuery, SearchResult, Store
 from workers.stores.embedded import EmbeddedStore
+from workers.stores.search_terms import QueryTooLong
 
 __all__ = ["cluster"]
 FAST = Pipeline(ENRICHER_SETS["no-entities"])  # no NER: entities are given below
@@ -449,7 +450,7 @@ def test_explain_names_what_each_hit_matched(modern: Store) -> None:
 
 
 def test_a_query_past_the_term_cap_is_refused(modern: Store) -> None:
-    with pytest.raises(ValueError, match="at most 64 words"):
+    with pytest.raises(QueryTooLong, match="at most 64 words"):
         modern.search(SearchQuery(" OR ".join(f"w{n}" for n in range(2000))))
 
 
