@@ -26,6 +26,7 @@ internal error, never as the user's mistake.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 # Exceptions that interrupt a whole batch rather than describe one item (a task's soft
 # time limit): registered by the Celery face (workers/ never imports Celery), treated as
@@ -104,6 +105,19 @@ def _is_redis_connection_error(exc: BaseException) -> bool:
     return isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError))
 
 
+# Translators that modules above this one register for their own library's errors
+# (settings: pydantic's summary of a bad variable); a module never imported cannot
+# have raised, and this module imports nothing of the project's.
+_TRANSLATORS: list[Callable[[BaseException], MonitorError | None]] = []
+
+
+def register_translator(translator: Callable[[BaseException], MonitorError | None]) -> None:
+    """Let `translate` turn another library's error into a `MonitorError` (`translator`
+    returns None for errors it does not know)."""
+    if translator not in _TRANSLATORS:
+        _TRANSLATORS.append(translator)
+
+
 def translate(exc: BaseException) -> BaseException:
     """`exc` as a `MonitorError` when it is a client library's error that reached a
     face untranslated (a Redis or SQLite cache or dead-letter call, the broker behind
@@ -116,12 +130,9 @@ def translate(exc: BaseException) -> BaseException:
     """
     if isinstance(exc, MonitorError):
         return exc
-    if isinstance(exc, _loaded("pydantic_core", "ValidationError")) and (
-        getattr(exc, "title", None) == "Settings"
-    ):
-        from workers.settings import SettingsError
-
-        return SettingsError.from_validation(exc)  # type: ignore[arg-type]
+    for translator in _TRANSLATORS:
+        if (translated := translator(exc)) is not None:
+            return translated
     if isinstance(exc, _loaded("kombu.exceptions", "OperationalError")):
         return _unavailable(exc, "broker", f"broker unavailable (MONITOR_BROKER_URL): {exc}")
     if isinstance(exc, _loaded("redis.exceptions", "RedisError")):

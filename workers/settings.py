@@ -23,7 +23,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from workers.errors import UsageError
+from workers.errors import UsageError, register_translator
 
 # Schemes each service URL may use; a URL without one ("localhost:6379") is refused at
 # start-up with one line instead of failing later inside a client library.
@@ -439,6 +439,17 @@ class SettingsError(UsageError):
     @classmethod
     def from_validation(cls, exc: ValidationError) -> SettingsError:
         return cls(describe_error(exc))
+
+
+def _settings_error(exc: BaseException) -> SettingsError | None:
+    """pydantic's error for a Settings object built outside `get_settings` (a face
+    that builds one itself) as the same one-line `SettingsError`."""
+    if isinstance(exc, ValidationError) and exc.title == "Settings":
+        return SettingsError.from_validation(exc)
+    return None
+
+
+register_translator(_settings_error)
 
 
 def redact(url: str) -> str:
