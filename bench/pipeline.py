@@ -42,8 +42,9 @@ from workers.enrich import ner
 from workers.ingest import ingest_files
 from workers.model import Article, RawArticle
 from workers.parse import parse
-from workers.pipeline import DEFAULT_PIPELINE, Pipeline
+from workers.pipeline import DEFAULT_PIPELINE
 from workers.reprocess import reprocess_batch
+from workers.runtime import Runtime
 from workers.settings import get_settings
 from workers.sources.files import read_file
 from workers.stores.base import Indexable, SearchQuery
@@ -278,7 +279,7 @@ def main() -> None:
             [DEFAULT_PIPELINE.build(raws[0])]
         )  # load the model outside timings
 
-        cached = Pipeline.from_settings(get_settings(), MemoryCache())
+        cached = Runtime.from_settings(get_settings(), cache=MemoryCache()).pipeline
         store = EmbeddedStore(work / "inprocess.sqlite3")
         paths = [str(f) for f in files]
         seconds, _ = timed(
