@@ -179,3 +179,20 @@ def test_closing_goes_on_past_a_part_that_fails(tmp_path: Path) -> None:
     runtime._part("cache", lambda: Part("cache"))
     runtime.close()
     assert closed == ["store", "cache"]  # the store first: it may use the cache
+
+
+def test_a_worker_process_makes_one_runtime_and_closes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tasks.app
+    from workers.settings import get_settings
+
+    monkeypatch.setattr(tasks.app, "_runtime", None)
+    runtime = tasks.app.runtime()
+    assert tasks.app.runtime() is runtime and runtime.settings is get_settings()
+    assert runtime.built() == []  # nothing opened until a task asks
+    mine = Runtime.from_settings(embedded(tmp_path))
+    monkeypatch.setattr(tasks.app, "_runtime", mine)
+    fetcher = tasks.app.runtime().fetcher
+    tasks.app._close_runtime()  # what worker_process_shutdown runs
+    assert fetcher.client.is_closed and mine.built() == []
