@@ -38,6 +38,7 @@ from devsupport.site import Site
 from workers.cache import Cache, MemoryCache, RedisCache
 from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport
+from workers.runtime import Runtime
 from workers.settings import Settings
 from workers.sources.config import SourceConfig
 from workers.sources.wayback import PAGE_ROWS
@@ -102,7 +103,8 @@ def scenario(
     cache: Cache = RedisCache.from_url(redis_url) if redis_url else MemoryCache()
     if isinstance(cache, RedisCache):
         cache.client.flushdb()
-    fetcher = Fetcher.from_settings(settings, cache=cache)
+    runtime = Runtime.from_settings(settings, cache=cache)
+    fetcher = runtime.fetcher
     config = SourceConfig(name=f"bench-{label}", kind=kind, url=site.url(path))  # type: ignore[arg-type]
     n = len(site.pages)
     try:
@@ -124,7 +126,7 @@ def scenario(
         )
         line(f"{label}: tick with 5 new", seconds, site, report, 5)
     finally:
-        fetcher.close()
+        runtime.close()
         with site.lock:
             site.pages = [p for p in site.pages if p not in new]
 
@@ -160,8 +162,8 @@ def wayback(args: argparse.Namespace, *, workdir: Path, redis_url: str | None) -
     cache: Cache = RedisCache.from_url(redis_url) if redis_url else MemoryCache()
     if isinstance(cache, RedisCache):
         cache.client.flushdb()
-    client = WaybackArchive.from_settings(settings, cache=cache)
-    fetcher = Fetcher.from_settings(settings, cache=cache)
+    runtime = Runtime.from_settings(settings, cache=cache)
+    client, fetcher = runtime.archive, runtime.fetcher
     config = SourceConfig(name="bench-wayback", kind="wayback", url="https://jamestown.org/")
     rows = len(archive.captures)
     default_rate = Settings().wayback_rate_per_s
@@ -197,8 +199,7 @@ def wayback(args: argparse.Namespace, *, workdir: Path, redis_url: str | None) -
                 f"{default_rate:g} request/s"
             )
     finally:
-        fetcher.close()
-        client.close()
+        runtime.close()
         archive.stop()
 
 

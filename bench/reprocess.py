@@ -22,8 +22,8 @@ from bench import machine
 from bench.corpus import build
 from workers.cache import MemoryCache
 from workers.ingest import ingest_files
-from workers.pipeline import Pipeline
 from workers.reprocess import reprocess_batch
+from workers.runtime import Runtime
 from workers.settings import get_settings
 from workers.stores.embedded import EmbeddedStore
 
@@ -40,7 +40,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         files = [str(f) for f in build(work / "corpus", count=args.articles)]
-        pipeline = Pipeline.from_settings(get_settings(), MemoryCache())
+        pipeline = Runtime.from_settings(get_settings(), cache=MemoryCache()).pipeline
         store = EmbeddedStore(work / "store.sqlite3")
         for start in range(0, len(files), BATCH):
             ingest_files(

@@ -1,8 +1,8 @@
 """One source run as eager mode does it, for the fetching tests and `bench/fetch.py`:
 discovery through `run_source`, every batch it hands on ingested in-process through
-`ingest_urls` with a worker's pipeline. A batch item handed back for a retry fails
-the run (an AssertionError with its reason): on the local look-alikes nothing is
-transient unless a test makes it so."""
+`ingest_urls` with a worker's store and pipeline (from a `workers.runtime.Runtime`).
+A batch item handed back for a retry fails the run (an AssertionError with its
+reason): on the local look-alikes nothing is transient unless a test makes it so."""
 
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ from workers.cache import Cache
 from workers.crawl import SourceRun, build_source, ingest_urls, run_source
 from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport
-from workers.pipeline import Pipeline
+from workers.runtime import Runtime
 from workers.settings import Settings
 from workers.sources.base import Item
 from workers.sources.config import SourceConfig
 from workers.sources.wayback import Archive
-from workers.stores import open_store
 
 
 def run_in_process(
@@ -29,9 +28,10 @@ def run_in_process(
     batch_size: int | None = None,
 ) -> tuple[SourceRun, BatchReport]:
     report = BatchReport()
-    store = open_store(settings)
+    # As a worker's runtime does, on the test's fetcher and cache (theirs to close).
+    runtime = Runtime.from_settings(settings, fetcher=fetcher, cache=cache)
+    store, pipeline = runtime.store, runtime.pipeline
     source = build_source(config, fetcher=fetcher, cache=cache, settings=settings, archive=archive)
-    pipeline = Pipeline.from_settings(settings, cache)  # as `tasks.app.pipeline()`
 
     def submit(batches: list[list[Item]]) -> None:
         for batch in batches:
@@ -56,5 +56,5 @@ def run_in_process(
             backfill=backfill,
         )
     finally:
-        store.close()
+        runtime.close()
     return outcome, report

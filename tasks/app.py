@@ -36,12 +36,8 @@ from celery.signals import (
 
 from tasks.schedule import beat_schedule, schedule_file
 from workers import logs
-from workers.cache import Cache, open_cache
-from workers.deadletter import DeadLetterQueue, open_dead_letters
-from workers.pipeline import Pipeline
+from workers.runtime import Runtime
 from workers.settings import Settings, get_settings
-from workers.stores import open_store
-from workers.stores.base import Store
 
 log = logging.getLogger(__name__)
 # The tasks that carry a batch (a list of files, URLs or ids) and get time limits.
@@ -111,66 +107,26 @@ def make_app(settings: Settings) -> Celery:
     return app
 
 
-settings = get_settings()
-app = make_app(settings)
-_store: Store | None = None
-_dead_letters: DeadLetterQueue | None = None
-_cache: Cache | None = None
-_pipeline: Pipeline | None = None
-_deliveries: redis.Redis[str] | None = None
+app = make_app(get_settings())
+# This process's parts (store, cache, pipeline, fetcher, archive, dead letters, broker
+# client): the one per-process cache of the Celery face. Read it through `runtime()`.
+_runtime: Runtime | None = None
 
 
-def store() -> Store:
-    """This process's store, opened on first use (after the worker forks)."""
-    global _store
-    if _store is None:
-        _store = open_store(settings)
-    return _store
-
-
-def cache() -> Cache:
-    """This process's cache (validators, checkpoints, locks, enrichment results)."""
-    global _cache
-    if _cache is None:
-        _cache = open_cache(settings)
-    return _cache
-
-
-def pipeline() -> Pipeline:
-    """This process's pipeline: the full enricher set, results cached in `cache()`."""
-    global _pipeline
-    if _pipeline is None:
-        _pipeline = Pipeline.from_settings(settings, cache())
-    return _pipeline
-
-
-def dead_letters() -> DeadLetterQueue:
-    """This process's handle on the dead-letter queue."""
-    global _dead_letters
-    if _dead_letters is None:
-        _dead_letters = open_dead_letters(settings)
-    return _dead_letters
-
-
-def deliveries() -> redis.Redis[str] | None:
-    """The broker Redis, where batch deliveries are counted (None in eager mode)."""
-    global _deliveries
-    if settings.broker_url is None:
-        return None
-    if _deliveries is None:
-        _deliveries = redis.Redis.from_url(
-            settings.broker_url.get_secret_value(),
-            decode_responses=True,
-            socket_connect_timeout=5,
-            socket_timeout=30,
-        )
-    return _deliveries
+def runtime() -> Runtime:
+    """This process's runtime, made from `get_settings()` on first use; each part is
+    built when first asked for, i.e. after the worker forks. Tests put their own in
+    `_runtime` (monkeypatch) to run a task on a store of theirs."""
+    global _runtime
+    if _runtime is None:
+        _runtime = Runtime.from_settings(get_settings())
+    return _runtime
 
 
 @setup_logging.connect
 def _configure_logging(**_: Any) -> None:
     """Workers log through workers.logs (JSON lines when not on a terminal)."""
-    logs.configure(settings.log_level)
+    logs.configure(runtime().settings.log_level)
 
 
 @worker_init.connect
@@ -187,7 +143,7 @@ def _warm_up(**_: Any) -> None:
     """Each worker process loads the spaCy model as it starts, not in its first batch."""
     started = time.perf_counter()
     try:
-        pipeline().warm_up()
+        runtime().pipeline.warm_up()
     except Exception as exc:  # the enrichers note it on every document; keep consuming
         log.warning("warm-up failed: %s: %s", type(exc).__name__, exc)
         return
@@ -195,12 +151,13 @@ def _warm_up(**_: Any) -> None:
 
 
 @worker_process_shutdown.connect
-def _close_store(**_: Any) -> None:
-    if _store is not None:
-        _store.close()
+def _close_runtime(**_: Any) -> None:
+    """Close what this process opened (store, fetchers, cache) as it exits."""
+    if _runtime is not None:
+        _runtime.close()
 
 
-def queue_depths() -> dict[str, int] | None:
+def queue_depths(settings: Settings) -> dict[str, int] | None:
     """Messages waiting per queue, or None in eager mode (there is no queue).
 
     Asked of Redis directly with a short connect timeout, so `monitor status` with the
@@ -217,7 +174,7 @@ def queue_depths() -> dict[str, int] | None:
         client.close()
 
 
-def workers_seen(timeout_s: float = 0.5) -> list[str]:
+def workers_seen(settings: Settings, timeout_s: float = 0.5) -> list[str]:
     """Names of workers answering a ping within `timeout_s` (empty in eager mode)."""
     if settings.broker_url is None:
         return []

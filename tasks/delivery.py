@@ -29,7 +29,7 @@ from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from celery.signals import task_failure
 
-from tasks.app import dead_letters, deliveries, settings
+from tasks.app import runtime
 from workers import deadletter
 from workers.deadletter import ItemKind
 from workers.errors import is_transient, register_interrupt
@@ -58,6 +58,7 @@ def run_batch(
     kind: ItemKind,
     body: Callable[[], BatchReport],
 ) -> dict[str, Any]:
+    settings = runtime().settings
     attempt = int(task.request.retries or 0)
     # Celery keeps the task id across retries; a retry is a new message, counted apart.
     key = f"{task.request.id}:{attempt}"
@@ -98,6 +99,7 @@ def _run(
     body: Callable[[], BatchReport],
     attempt: int,
 ) -> dict[str, Any]:
+    settings = runtime().settings
     context = {"batch_id": task.request.id, "task": task.name, "items": len(items)}
     started = time.perf_counter()
     try:
@@ -131,7 +133,7 @@ def _run(
         )
         for ref in items:
             deadletter.record(
-                dead_letters(),
+                runtime().dead_letters,
                 kind=kind,
                 ref=ref,
                 stage="task",
@@ -168,7 +170,9 @@ def give_up(
     context = {"batch_id": task_id, "task": task.name, "items": len(items)}
     if len(items) > 1:
         for item in items:
-            task.apply_async(args=[[item], *rest], kwargs=kwargs, queue=settings.ingest_queue)
+            task.apply_async(
+                args=[[item], *rest], kwargs=kwargs, queue=runtime().settings.ingest_queue
+            )
         log.warning(
             "batch split into %d single-item tasks: %s",
             len(items),
@@ -183,7 +187,7 @@ def give_up(
     )
     for ref in items:
         deadletter.record(
-            dead_letters(),
+            runtime().dead_letters,
             kind=KIND_OF_TASK[task.name],
             ref=ref,
             stage="task",
@@ -218,14 +222,14 @@ def _on_hard_time_limit(
         rest=list(args[1:]),
         kwargs=dict(kwargs or {}),
         error_type="TimeLimitExceeded",
-        reason=f"killed at its hard time limit of {settings.task_time_limit_s:.0f}s",
+        reason=f"killed at its hard time limit of {runtime().settings.task_time_limit_s:.0f}s",
     )
 
 
 def _count_delivery(key: str) -> int:
     """How many times this message has now started (1 in eager mode, or when the
     broker cannot count: the count is a safety net, never a reason to fail a batch)."""
-    client = deliveries()
+    client = runtime().broker
     if client is None:
         return 1
     try:
@@ -240,7 +244,7 @@ def _count_delivery(key: str) -> int:
 
 
 def _forget_delivery(key: str) -> None:
-    client = deliveries()
+    client = runtime().broker
     if client is not None:
         try:
             client.delete(_DELIVERIES_KEY + key)
@@ -249,7 +253,7 @@ def _forget_delivery(key: str) -> None:
 
 
 def _settle_dead_letters(report: BatchReport, *, kind: ItemKind) -> None:
-    queue = dead_letters()
+    queue = runtime().dead_letters
     for item in report.failures:
         deadletter.record(
             queue,

@@ -13,7 +13,7 @@ from typing import Any
 
 from celery import Task
 
-from tasks.app import app, cache, pipeline, store
+from tasks.app import app, runtime
 from tasks.delivery import run_batch
 from workers.reprocess import count_async_batch, reprocess_ids
 
@@ -24,15 +24,16 @@ log = logging.getLogger(__name__)
 def reprocess_ids_task(self: Task, ids: list[str], run: str | None = None) -> dict[str, Any]:
     """Re-run the pipeline on the stored raw payloads of `ids` and rewrite them; count
     the outcome into the `--async` run `run` for `monitor status`."""
+    rt = runtime()
     result = run_batch(
         self,
         items=ids,
         kind="article",
-        body=lambda: reprocess_ids(ids, store=store(), pipeline=pipeline()),
+        body=lambda: reprocess_ids(ids, store=rt.store, pipeline=rt.pipeline),
     )
     if run is not None:
         try:
-            count_async_batch(cache(), run, dict(result.get("counts") or {}))
+            count_async_batch(rt.cache, run, dict(result.get("counts") or {}))
         except Exception as exc:  # the batch is done; only its count in `status` is lost
             log.warning("reprocess run %s: batch not counted: %s", run, exc)
     return result

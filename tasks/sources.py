@@ -16,54 +16,25 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Task
-from celery.signals import worker_process_shutdown
 
-from tasks.app import app, cache, pipeline, settings, store
+from tasks.app import app, runtime
 from tasks.delivery import run_batch
 from tasks.dispatch import dispatch
 from workers.crawl import build_source, ingest_urls, item_url, run_source
 from workers.errors import TransientError
-from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport, ItemResult
 from workers.retry import backoff_ceiling, countdown_cap
 from workers.sources.base import Item
 from workers.sources.config import SourceConfig, SourceConfigError, load_sources
-from workers.sources.wayback import Archive
 
 # Re-enqueues of transiently failed URLs before they are reported as failed.
 MAX_URL_RETRIES = 5
 # The first re-enqueue's delay; it doubles per retry (capped below the visibility timeout).
 URL_RETRY_BASE_S = 30.0
-_fetcher: Fetcher | None = None
-_archive: Archive | None = None
-
-
-def fetcher() -> Fetcher:
-    """This process's fetcher (one keep-alive client), created after the worker forks."""
-    global _fetcher
-    if _fetcher is None:
-        _fetcher = Fetcher.from_settings(settings, cache=cache())
-    return _fetcher
-
-
-def archive() -> Archive:
-    """This process's Internet Archive fetcher (its own host, rate and one request at a time)."""
-    global _archive
-    if _archive is None:
-        _archive = Archive.from_settings(settings, cache=cache())
-    return _archive
-
-
-@worker_process_shutdown.connect
-def _close_fetcher(**_: Any) -> None:
-    if _fetcher is not None:
-        _fetcher.close()
-    if _archive is not None:
-        _archive.close()
 
 
 def find_source(name: str) -> SourceConfig:
-    for source in load_sources(settings, include_disabled=True):
+    for source in load_sources(runtime().settings, include_disabled=True):
         if source.name == name:
             return source
     raise SourceConfigError(f"no source named {name!r} in the sources file")
@@ -71,7 +42,7 @@ def find_source(name: str) -> SourceConfig:
 
 def enqueue_batches(batches: list[list[Item]]) -> None:
     """A source run's `submit`: each batch becomes one `monitor.ingest_urls` task."""
-    dispatch(ingest_urls_task, batches, queue=settings.ingest_queue)
+    dispatch(ingest_urls_task, batches, queue=runtime().settings.ingest_queue)
 
 
 class SourceRunFailed(TransientError):
@@ -86,13 +57,15 @@ def run_source_task(
     name: str, backfill: bool = False, config: dict[str, Any] | None = None
 ) -> dict[str, object]:
     """Discover one source's new items and enqueue them; `config` for ad-hoc sources."""
+    rt = runtime()
+    settings = rt.settings
     source_config = SourceConfig.model_validate(config) if config else find_source(name)
     source = build_source(
-        source_config, fetcher=fetcher(), cache=cache(), settings=settings, archive=archive()
+        source_config, fetcher=rt.fetcher, cache=rt.cache, settings=settings, archive=rt.archive
     )
     run = run_source(
         source,
-        cache=cache(),
+        cache=rt.cache,
         submit=enqueue_batches,
         batch_size=settings.batch_size,
         backfill=backfill,
@@ -119,14 +92,16 @@ def retry_countdown(*, attempt: int, retry_after_s: float | None, cap_s: float) 
 
 
 def _ingest_urls(items: list[Item], attempt: int) -> BatchReport:
+    rt = runtime()
+    settings = rt.settings
     batch = ingest_urls(
         items,
-        fetcher=fetcher(),
-        cache=cache(),
-        store=store(),
+        fetcher=rt.fetcher,
+        cache=rt.cache,
+        store=rt.store,
         ttl_s=settings.validators_ttl_s,
-        archive=archive(),
-        pipeline=pipeline(),
+        archive=rt.archive,
+        pipeline=rt.pipeline,
     )
     cap = countdown_cap(visibility_timeout_s=settings.visibility_timeout_s)
     blocked = [i for i in batch.retry if i in batch.blocked]

@@ -2,11 +2,11 @@
 
 A `Pipeline` is configured once (its enrichers, its enrichment cache and that cache's
 TTL) and handed to whatever runs articles through it: `workers.ingest`,
-`workers.reprocess`, `workers.evaluate`, the Celery tasks (`tasks.app.pipeline()`) and
-the CLI. `Pipeline.process(raw)` is the whole per-article pipeline; indexing is the
-caller's (see `workers.ingest`), because writes are batched. Every enricher has the
-same shape (`Enricher`); the sets of them are named once, in order, in
-`ENRICHER_SETS`. An enricher that raises leaves a note on the document
+`workers.reprocess`, `workers.evaluate`, the Celery tasks and the CLI, which get it
+from their `workers.runtime.Runtime`. `Pipeline.process(raw)` is the whole per-article
+pipeline; indexing is the caller's (see `workers.ingest`), because writes are batched.
+Every enricher has the same shape (`Enricher`); the sets of them are named once, in
+order, in `ENRICHER_SETS`. An enricher that raises leaves a note on the document
 (`enrich_notes`) and the others still run: a broken enricher must not cost the
 article its place in the index. Parse errors are bad input and propagate as
 `InputError`.
@@ -65,12 +65,17 @@ class BatchEnricher(Enricher, Protocol):
 # most cacheable. "full" is what ingest, reprocess and `monitor eval` run (the default);
 # "no-entities" skips NER, so spaCy is never loaded: for runs that need only the rules
 # (the store and search tests, which give entities by hand).
+_RULES: tuple[Enricher, ...] = (PublicationDate(), Dates(), Citations())
 ENRICHER_SETS: Mapping[str, tuple[Enricher, ...]] = MappingProxyType(
-    {
-        "full": (PublicationDate(), Dates(), Citations(), Entities()),
-        "no-entities": (PublicationDate(), Dates(), Citations()),
-    }
+    {"full": (*_RULES, Entities()), "no-entities": _RULES}
 )
+
+
+def full_set(*, spacy_model: str) -> tuple[Enricher, ...]:
+    """The "full" set with NER by `spacy_model` (equal to it for the default model)."""
+    return (*_RULES, Entities(model=spacy_model))
+
+
 _CACHE_FIELDS = (
     "published_at",
     "published_at_source",
@@ -102,10 +107,11 @@ class Pipeline:
 
     @classmethod
     def from_settings(cls, settings: Settings, cache: Cache | None) -> Pipeline:
-        """The pipeline of a worker or a command: the full set, results cached in
-        `cache` for `MONITOR_ENRICH_CACHE_TTL_S`."""
+        """The pipeline of a worker or a command: the full set with the spaCy model
+        `MONITOR_SPACY_MODEL`, results cached in `cache` for `MONITOR_ENRICH_CACHE_TTL_S`.
+        Called by `workers.runtime.Runtime` (the composition root) only."""
         ttl = settings.enrich_cache_ttl_s if cache is not None else 0
-        return cls(ENRICHER_SETS["full"], cache, ttl)
+        return cls(full_set(spacy_model=settings.spacy_model), cache, ttl)
 
     @property
     def version(self) -> str:

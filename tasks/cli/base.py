@@ -39,6 +39,7 @@ from workers.errors import (
 
 if TYPE_CHECKING:
     from workers.ingest import BatchReport
+    from workers.runtime import Runtime
     from workers.settings import Settings
 
 EXIT_ITEMS_FAILED = 1
@@ -207,6 +208,16 @@ def require_broker(settings: Settings) -> str:
     if settings.broker_url is None:
         fail("--async needs a broker: set MONITOR_BROKER_URL (or drop --async to run here)")
     return redact(settings.broker_url.get_secret_value())
+
+
+def open_runtime(**given: Any) -> Runtime:
+    """This command's parts (store, cache, pipeline, fetcher, archive, dead letters),
+    each built from the settings when the command first asks for it. Use it in a
+    `with` block, which closes what it opened; `given` as `Runtime` takes it."""
+    from workers.runtime import Runtime
+    from workers.settings import get_settings
+
+    return Runtime.from_settings(get_settings(), **given)
 
 
 def read_ids(lines: Iterable[str]) -> list[str]:

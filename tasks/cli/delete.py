@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from tasks.cli.base import EXIT_ITEMS_FAILED, fail, main, read_ids, warn
+from tasks.cli.base import EXIT_ITEMS_FAILED, fail, main, open_runtime, read_ids, warn
 
 
 @main.command()
@@ -26,14 +26,8 @@ def delete(ids: tuple[str, ...], yes: bool) -> None:
         fail("no ids given")
     if not yes:
         click.confirm(f"delete {len(wanted)} article(s) from the index?", abort=True)
-    from workers.settings import get_settings
-    from workers.stores import open_store
-
-    store = open_store(get_settings())
-    try:
-        deleted = set(store.delete(wanted))
-    finally:
-        store.close()
+    with open_runtime() as rt:
+        deleted = set(rt.store.delete(wanted))
     missing = [i for i in dict.fromkeys(wanted) if i not in deleted]
     for doc_id in missing:
         warn(f"{doc_id}: not in the index")

@@ -15,6 +15,7 @@ from tasks.cli.base import (
     fail,
     format_option,
     main,
+    open_runtime,
 )
 
 # Which task runs an item of each kind again; registered by the task modules.
@@ -38,10 +39,8 @@ def dlq() -> None:
 @format_option
 def list_(fmt: str) -> None:
     """List dead-lettered items, oldest last-failure first."""
-    from workers import deadletter
-    from workers.settings import get_settings
-
-    letters = deadletter.open_dead_letters(get_settings()).all()
+    with open_runtime() as rt:
+        letters = rt.dead_letters.all()
     if fmt == "json":
         echo_json({"size": len(letters), "items": [asdict(letter) for letter in letters]})
         return
@@ -68,31 +67,31 @@ def retry(ids: tuple[str, ...], retry_all: bool) -> None:
     """
     if bool(ids) == retry_all:
         fail("give IDs or --all (not both)")
-    from tasks.app import app  # Celery loads only when a command needs it
+    from tasks.app import app, runtime  # Celery loads only when a command needs it
     from tasks.dispatch import dispatch
-    from workers import deadletter
-    from workers.settings import get_settings
 
     app.loader.import_default_modules()  # registers every task module in `include`
-    settings = get_settings()
-    queue = deadletter.open_dead_letters(settings)
-    letters = queue.all()
-    if not retry_all:
-        known = {letter.id for letter in letters}
-        missing = [i for i in ids if i not in known]
-        if missing:
-            fail(f"not in the dead-letter queue: {', '.join(missing)}")
-        letters = [letter for letter in letters if letter.id in ids]
-    by_kind: dict[str, list[str]] = defaultdict(list)
-    for letter in letters:
-        by_kind[letter.kind].append(letter.ref)
-    sent = 0
-    for kind, refs in by_kind.items():
-        if kind not in RETRY_TASK:
-            fail(f"no task retries items of kind {kind!r}")
-        task = app.tasks[RETRY_TASK[kind]]
-        sent += dispatch(task, chunks(refs, settings.batch_size), queue=settings.ingest_queue)
-    left = queue.size()
+    # Without a broker the tasks run here, on the Celery face's runtime: closed at the end.
+    with open_runtime() as rt, runtime():
+        settings = rt.settings
+        queue = rt.dead_letters
+        letters = queue.all()
+        if not retry_all:
+            known = {letter.id for letter in letters}
+            missing = [i for i in ids if i not in known]
+            if missing:
+                fail(f"not in the dead-letter queue: {', '.join(missing)}")
+            letters = [letter for letter in letters if letter.id in ids]
+        by_kind: dict[str, list[str]] = defaultdict(list)
+        for letter in letters:
+            by_kind[letter.kind].append(letter.ref)
+        sent = 0
+        for kind, refs in by_kind.items():
+            if kind not in RETRY_TASK:
+                fail(f"no task retries items of kind {kind!r}")
+            task = app.tasks[RETRY_TASK[kind]]
+            sent += dispatch(task, chunks(refs, settings.batch_size), queue=settings.ingest_queue)
+        left = queue.size()
     click.echo(
         f"retried {len(letters)} item(s) in {sent} batch(es); "
         f"{left} item(s) in the dead-letter queue now"
@@ -109,7 +108,6 @@ def retry(ids: tuple[str, ...], retry_all: bool) -> None:
 def purge(older_than: str | None, yes: bool) -> None:
     """Delete dead-letter entries (all of them unless --older-than)."""
     from workers import deadletter
-    from workers.settings import get_settings
 
     cutoff = None
     if older_than is not None:
@@ -122,5 +120,6 @@ def purge(older_than: str | None, yes: bool) -> None:
     if not yes:
         what = f"entries older than {older_than}" if older_than else "ALL entries"
         click.confirm(f"delete {what} from the dead-letter queue?", abort=True)
-    removed = deadletter.purge(deadletter.open_dead_letters(get_settings()), older_than=cutoff)
+    with open_runtime() as rt:
+        removed = deadletter.purge(rt.dead_letters, older_than=cutoff)
     click.echo(f"purged {removed} item(s)")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tasks.cli.base import aligned, echo_json, fail, format_option, main
+from tasks.cli.base import aligned, echo_json, fail, format_option, main, open_runtime
 
 if TYPE_CHECKING:
     from workers.evaluate import Report
@@ -30,8 +30,9 @@ def eval_command(gold: Path, fmt: str) -> None:
     """
     from workers.evaluate import GoldError, evaluate
 
+    rt = open_runtime(enrich_cache=False)  # scored afresh: no cached enrichment
     try:
-        report = evaluate(gold)
+        report = evaluate(gold, pipeline=rt.pipeline)
     except GoldError as exc:
         fail(str(exc))
         return

@@ -15,6 +15,7 @@ from tasks.cli.base import (
     fail,
     format_option,
     main,
+    open_runtime,
     read_ids,
     require_broker,
     warn,
@@ -23,6 +24,7 @@ from workers.errors import UsageError
 
 if TYPE_CHECKING:  # the workers load when the command runs, not when `monitor` starts
     from workers import reprocess as rp
+    from workers.runtime import Runtime
 
 EXIT_BUSY = 4
 
@@ -79,12 +81,10 @@ def reprocess(
     a second one refuses (exit 4) unless --wait is given.
     """
     from workers import reprocess as rp
-    from workers.cache import LockHeld, open_cache
-    from workers.pipeline import Pipeline
-    from workers.settings import get_settings
-    from workers.stores import open_store
+    from workers.cache import LockHeld
 
-    settings = get_settings()
+    rt = open_runtime()  # builds each part when first used; `with rt` closes them
+    settings = rt.settings
     ids = None
     if ids_file is not None:
         ids = tuple(read_ids(ids_file))
@@ -100,10 +100,8 @@ def reprocess(
     if enqueue:
         if new_index:
             fail("--async rewrites in place; run --new-index without --async (it swaps the alias)")
-        _enqueue(selection, size)
+        _enqueue(rt, selection, size)
         return
-    store = open_store(settings)
-    cache = open_cache(settings)
     bar: Progress | None = None
 
     def progress(done: int, total: int) -> None:
@@ -115,10 +113,10 @@ def reprocess(
 
     try:
         report = rp.run(
-            store,
-            cache=cache,
+            rt.store,
+            cache=rt.cache,
             selection=selection,
-            pipeline=Pipeline.from_settings(settings, cache),
+            pipeline=rt.pipeline,
             new_index=new_index,
             batch_size=size,
             wait_s=wait_s,
@@ -134,30 +132,23 @@ def reprocess(
     except KeyboardInterrupt:
         fail("interrupted: run the same command again to resume after the last batch", 130)
     finally:
-        store.close()
+        rt.close()
     _print(report, fmt)
     if report.failed:
         raise SystemExit(EXIT_ITEMS_FAILED)
 
 
-def _enqueue(selection: rp.Selection, size: int) -> None:
+def _enqueue(rt: Runtime, selection: rp.Selection, size: int) -> None:
     from tasks.dispatch import dispatch
     from tasks.reprocess import reprocess_ids_task
     from workers import reprocess as rp
-    from workers.cache import open_cache
-    from workers.settings import get_settings
-    from workers.stores import open_store
 
-    settings = get_settings()
+    settings = rt.settings
     broker = require_broker(settings)
-
-    store = open_store(settings)
-    try:
-        ids = selection.ids_in(store)
-    finally:
-        store.close()
-    batches = chunks(ids, size)
-    run = rp.start_async_run(open_cache(settings), articles=len(ids), batches=len(batches))
+    with rt:
+        ids = selection.ids_in(rt.store)
+        batches = chunks(ids, size)
+        run = rp.start_async_run(rt.cache, articles=len(ids), batches=len(batches))
     sent = dispatch(reprocess_ids_task, batches, queue=settings.ingest_queue, run=run)
     click.echo(
         f"enqueued {len(ids)} article(s) in {sent} batch(es) at {broker} (progress: monitor status)"

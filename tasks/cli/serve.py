@@ -6,7 +6,7 @@ import socket
 
 import click
 
-from tasks.cli.base import fail, main
+from tasks.cli.base import fail, main, open_runtime
 
 _ANY_ADDRESS = ("0.0.0.0", "::", "")  # noqa: S104  (named to be recognized, not bound)
 
@@ -35,16 +35,17 @@ def serve(host: str, port: int) -> None:
     import uvicorn  # loaded only for this command
 
     from tasks.web.app import LOCAL_HOSTS, create_app
-    from workers.settings import get_settings, redact
-    from workers.stores import open_store
+    from workers.settings import redact
 
-    settings = get_settings()
+    settings = open_runtime().settings
     listener = _listen(host, port)
     bound = listener.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     allowed = ["*"] if host in _ANY_ADDRESS else [*LOCAL_HOSTS, host]
     app = create_app(
-        lambda: open_store(settings),
+        # The store thread owns the store: it closes it, and opens a fresh one (a fresh
+        # runtime's) after an outage.
+        lambda: open_runtime().store,
         timeout_s=settings.serve_request_timeout_s,
         allowed_hosts=allowed,
     )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tasks.cli.base import echo_json, fail, issue_label, main
+from tasks.cli.base import echo_json, fail, issue_label, main, open_runtime
 from tasks.export import SHOW_COLUMNS, show_rows, write_csv
 
 if TYPE_CHECKING:  # the store loads when the command runs, not when `monitor` starts
@@ -35,11 +35,9 @@ def show(doc_id: str, fmt: str) -> None:
 
     ID is the id `monitor search` prints.
     """
-    from workers.settings import get_settings
-    from workers.stores import open_store
-
-    store = open_store(get_settings())
+    rt = open_runtime()
     try:
+        store = rt.store
         article = store.get(doc_id.strip())
         if article is None:
             fail(f"no article with id {doc_id!r} (ids are printed by `monitor search`)")
@@ -47,7 +45,7 @@ def show(doc_id: str, fmt: str) -> None:
         targets = {c: _target(store, article, c) for c in article.citations if c.kind == "internal"}
         cited_by = [_summary(store.get(i), i) for i in store.cited_by(article.id)]
     finally:
-        store.close()
+        rt.close()
     if fmt == "csv":
         resolved = {i: (targets.get(c) or {}).get("id") for i, c in enumerate(article.citations)}
         write_csv(show_rows(article, resolved), SHOW_COLUMNS, sys.stdout)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -27,6 +26,7 @@ from tasks.cli.base import (
     fail,
     format_option,
     main,
+    open_runtime,
     print_report,
     require_broker,
     skip_summary,
@@ -35,14 +35,11 @@ from tasks.cli.base import (
 from workers.sources.kinds import KINDS
 
 if TYPE_CHECKING:
-    from workers.cache import Cache
-    from workers.fetching.fetch import Fetcher
     from workers.ingest import BatchReport
-    from workers.pipeline import Pipeline
+    from workers.runtime import Runtime
     from workers.settings import Settings
     from workers.sources.base import Item
     from workers.sources.config import SourceConfig
-    from workers.sources.wayback import Archive
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -90,14 +87,9 @@ def ingest_urls_command(
     to_year: int | None = None,
 ) -> None:
     """`monitor ingest` for http(s) arguments (all arguments must be URLs)."""
-    from workers.cache import open_cache
     from workers.crawl import build_source, run_source
-    from workers.fetching.fetch import Fetcher
     from workers.ingest import BatchReport, ItemResult
-    from workers.pipeline import Pipeline
-    from workers.settings import get_settings
     from workers.sources.kinds import classify, source_for
-    from workers.sources.wayback import Archive
     from workers.urls import URLError, canonical_url, check_allowed, is_http_url
 
     if kind == "wayback":
@@ -108,7 +100,8 @@ def ingest_urls_command(
         fail(f"--from {from_year} is after --to {to_year}")
     if not all(is_http_url(a) for a in args):
         fail("give either URLs or files to `monitor ingest`, not both")
-    settings = get_settings()
+    rt = open_runtime()  # builds each part when first used; `with rt` closes them
+    settings = rt.settings
     articles: list[Item] = []
     sources: list[SourceConfig] = []
     for arg in args:
@@ -126,31 +119,20 @@ def ingest_urls_command(
     if enqueue:
         _enqueue(articles, sources, backfill, settings)
         return
-    cache = open_cache(settings)
-    fetcher = Fetcher.from_settings(settings, cache=cache)
-    archive = Archive.from_settings(settings, cache=cache)
-    ingest = partial(
-        _ingest,
-        fetcher=fetcher,
-        cache=cache,
-        settings=settings,
-        archive=archive,
-        pipeline=Pipeline.from_settings(settings, cache),
-    )
     report = BatchReport()
-    try:
+    with rt:
         size = batch_size or settings.batch_size
         batches = chunks(articles, size)
         if batches:
-            ingest(batches, report)
+            _ingest(batches, report, rt=rt)
         for config in sources:
             source = build_source(
-                config, fetcher=fetcher, cache=cache, settings=settings, archive=archive
+                config, fetcher=rt.fetcher, cache=rt.cache, settings=settings, archive=rt.archive
             )
             run = run_source(
                 source,
-                cache=cache,
-                submit=lambda found: ingest(found, report),
+                cache=rt.cache,
+                submit=lambda found: _ingest(found, report, rt=rt),
                 batch_size=size,
                 backfill=backfill,
                 lock_ttl_s=settings.source_lock_ttl_s,
@@ -161,57 +143,40 @@ def ingest_urls_command(
             for origin, reason in run.errors:
                 report.items.append(ItemResult(origin, "failed", reason=reason))
             report.discovery_skips.update(run.skipped)
-    finally:
-        fetcher.close()
-        archive.close()
     print_report(report, fmt)
     if report.failures:
         raise SystemExit(EXIT_ITEMS_FAILED)
 
 
-def _ingest(
-    batches: list[list[Item]],
-    report: BatchReport,
-    *,
-    fetcher: Fetcher,
-    cache: Cache,
-    settings: Settings,
-    archive: Archive,
-    pipeline: Pipeline,
-) -> None:
+def _ingest(batches: list[list[Item]], report: BatchReport, *, rt: Runtime) -> None:
     from workers.crawl import ingest_urls, item_url
     from workers.ingest import ItemResult
-    from workers.stores import open_store
 
-    store = open_store(settings)
     bar = Progress("fetch", sum(map(len, batches)))
-    try:
-        for urls in batches:
-            batch = ingest_urls(
-                urls,
-                fetcher=fetcher,
-                cache=cache,
-                store=store,
-                ttl_s=settings.validators_ttl_s,
-                archive=archive,
-                pipeline=pipeline,
+    for urls in batches:
+        batch = ingest_urls(
+            urls,
+            fetcher=rt.fetcher,
+            cache=rt.cache,
+            store=rt.store,
+            ttl_s=rt.settings.validators_ttl_s,
+            archive=rt.archive,
+            pipeline=rt.pipeline,
+        )
+        report.extend(batch.report)
+        for note in batch.identity:  # every capture matched by text, or refused
+            warn(f"identity: {note}")
+        report.items.extend(
+            ItemResult(
+                item_url(item),
+                "failed",
+                reason=f"{batch.reasons.get(item_url(item), 'site unavailable')} "
+                "(transient: run again later)",
             )
-            report.extend(batch.report)
-            for note in batch.identity:  # every capture matched by text, or refused
-                warn(f"identity: {note}")
-            report.items.extend(
-                ItemResult(
-                    item_url(item),
-                    "failed",
-                    reason=f"{batch.reasons.get(item_url(item), 'site unavailable')} "
-                    "(transient: run again later)",
-                )
-                for item in batch.retry
-                if item_url(item) not in batch.archived  # indexed from its capture meanwhile
-            )
-            bar.advance(len(urls))
-    finally:
-        store.close()
+            for item in batch.retry
+            if item_url(item) not in batch.archived  # indexed from its capture meanwhile
+        )
+        bar.advance(len(urls))
 
 
 def _enqueue(
@@ -234,15 +199,14 @@ def _enqueue(
     )
 
 
-def source_rows(settings: Settings, *, include_disabled: bool) -> list[dict[str, Any]]:
+def source_rows(rt: Runtime, *, include_disabled: bool) -> list[dict[str, Any]]:
     """Each configured source with its checkpoint and last run (`sources`, `status`)."""
-    from workers.cache import open_cache
     from workers.crawl import checkpoint_of, last_run_of
     from workers.fetching.breaker import BlockBreaker
     from workers.sources.config import interval_of, load_sources
     from workers.urls import site_of
 
-    cache = open_cache(settings)
+    settings, cache = rt.settings, rt.cache
     breaker = BlockBreaker(
         cache, threshold=settings.block_threshold, pause_s=settings.block_pause_s
     )
@@ -312,11 +276,11 @@ def sources(show_all: bool, fmt: str) -> None:
     so runs made here or by the workers show; a source never run shows "never".
     """
     from workers.crawl import failure_cause
-    from workers.settings import get_settings
     from workers.sources.config import SourceConfigError
 
     try:
-        rows = source_rows(get_settings(), include_disabled=show_all)
+        with open_runtime() as rt:
+            rows = source_rows(rt, include_disabled=show_all)
     except SourceConfigError as exc:
         fail(str(exc))
         return

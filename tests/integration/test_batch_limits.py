@@ -85,8 +85,8 @@ def release(fifo: Path, text: str) -> None:
 def enqueue(env: dict[str, str], paths: list[str]) -> None:
     """The task `monitor ingest --async` sends (the CLI itself refuses a FIFO)."""
     code = (
-        "import sys; from tasks.app import settings; from tasks.ingest import ingest_files_task;"
-        "ingest_files_task.apply_async(args=[sys.argv[1:]], queue=settings.ingest_queue)"
+        "import sys; from tasks.app import runtime; from tasks.ingest import ingest_files_task;"
+        "ingest_files_task.apply_async(args=[sys.argv[1:]], queue=runtime().settings.ingest_queue)"
     )
     subprocess.run(
         [sys.executable, "-c", code, *paths], env=env_with(env), cwd=ROOT, check=True, timeout=60

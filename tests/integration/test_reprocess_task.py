@@ -10,6 +10,8 @@ from tests.support.articles import KeywordEnricher, indexable
 from workers.cache import MemoryCache
 from workers.deadletter import SqliteDeadLetters
 from workers.pipeline import DEFAULT_PIPELINE
+from workers.runtime import Runtime
+from workers.settings import get_settings
 from workers.stores.embedded import EmbeddedStore
 
 pytestmark = pytest.mark.integration
@@ -23,9 +25,13 @@ def test_task_reprocesses_a_batch_of_ids(tmp_path: Path, monkeypatch: pytest.Mon
     items = [indexable(7, KeywordEnricher()), indexable(8, KeywordEnricher())]
     store.write(items)
     dead_letters = SqliteDeadLetters(tmp_path / "dlq.sqlite3")
-    monkeypatch.setattr(tasks.app, "_store", store)
-    monkeypatch.setattr(tasks.app, "_dead_letters", dead_letters)
-    monkeypatch.setattr(tasks.app, "_cache", MemoryCache())  # not the repo's var/ cache
+    runtime = Runtime.from_settings(
+        get_settings(),
+        store=store,
+        dead_letters=dead_letters,
+        cache=MemoryCache(),  # not the repo's var/ cache
+    )
+    monkeypatch.setattr(tasks.app, "_runtime", runtime)
     # Stored with the test enricher; the task runs the real pipeline, so all change.
     ids = [i.article.id for i in items] + ["gone"]
     counts = reprocess_ids_task.apply(args=[ids]).get()["counts"]

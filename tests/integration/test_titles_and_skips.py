@@ -33,6 +33,7 @@ from workers.cache import Cache
 from workers.crawl import SourceRun, ingest_urls, run_source
 from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport
+from workers.runtime import Runtime
 from workers.settings import Settings
 from workers.sources.config import SourceConfig
 from workers.sources.feed import FeedSource
@@ -230,17 +231,17 @@ def test_the_task_of_a_failed_run_ends_as_failed(
     settings: Settings, cache: Cache, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import tasks.app
-    import tasks.sources
     from tasks.sources import SourceRunFailed, run_source_task
 
     quick = settings.model_copy(update={"fetch_max_attempts": 1})
-    monkeypatch.setattr(tasks.app, "_cache", cache)
     fetcher = Fetcher.from_settings(quick, cache=cache)
-    monkeypatch.setattr(tasks.sources, "_fetcher", fetcher)
+    runtime = Runtime(quick, cache=cache, fetcher=fetcher)
+    monkeypatch.setattr(tasks.app, "_runtime", runtime)
     config = {"name": "dead", "kind": "feed", "url": f"http://127.0.0.1:{closed_port()}/feed/"}
     try:
         result = run_source_task.apply(kwargs={"name": "dead", "config": config}, throw=False)
     finally:
+        runtime.close()
         fetcher.close()
     assert result.state == "FAILURE" and isinstance(result.result, SourceRunFailed)
     assert "source dead failed" in str(result.result)

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 from workers.enrich import citations, dates, entities, ner, publications
 from workers.model import Article
+from workers.settings import DEFAULT_SPACY_MODEL
 
 # How far past an estimated interval a cited day may lie and still count as this
 # year's: estimates drift by a few holidays, sources do not.
@@ -98,25 +99,18 @@ class Citations:
         return dataclasses.replace(article, citations=found)
 
 
+@dataclasses.dataclass(frozen=True)
 class Entities:
     """spaCy for recall, the gazetteer and in-article coreference for canonical names.
 
+    `model` is the spaCy pipeline to load: `MONITOR_SPACY_MODEL` reaches it through
+    `Pipeline.from_settings` (workers/runtime.py); the default is the setting's default.
     `batch` runs a whole batch through one `nlp.pipe` call; `__call__` is a batch of one.
     """
 
     name = "entities"
     version = "3"  # 2: organization rules, NER budget; 3: today's groups, units, places
-
-    def __init__(self, model: str | None = None) -> None:
-        self._model = model
-
-    @property
-    def model(self) -> str:
-        if self._model is None:
-            from workers.settings import get_settings
-
-            self._model = get_settings().spacy_model
-        return self._model
+    model: str = DEFAULT_SPACY_MODEL
 
     def warm_up(self) -> None:
         entities.gazetteer()
