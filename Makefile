@@ -59,18 +59,22 @@ format: $(STAMP)
 
 ## test: lint, then the whole suite (unit + integration with real Redis and Celery);
 ## the real-WordPress tests have their own target (test-wordpress)
+# One test process per core (pytest-xdist); a file's tests stay in one process, so a
+# module fixture runs once. Each process starts its own redis-server on a free port.
+# `make test PARALLEL=` runs everything in one process.
+PARALLEL ?= -n auto --dist loadfile
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest $(PARALLEL)
 
 ## coverage: the same suite under coverage (slower: it traces every line run in-process)
 coverage: $(STAMP)
 	$(BIN)/pytest --cov --cov-report=term:skip-covered
 
 unit: $(STAMP)
-	$(BIN)/pytest tests/unit
+	$(BIN)/pytest $(PARALLEL) tests/unit
 
 integration: $(STAMP)
-	$(BIN)/pytest tests/integration
+	$(BIN)/pytest $(PARALLEL) tests/integration
 
 ## test-wordpress: our sources against a real WordPress (Debian's packages; each run
 ## starts its own mariadbd and `php -S` on free ports; README "Tests against a real WordPress")

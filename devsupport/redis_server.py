@@ -23,6 +23,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+class _PortTaken(RuntimeError):
+    """redis-server could not listen: another process took the port first."""
+
+
 class RedisServer:
     def __init__(
         self, directory: Path, *, appendonly: bool = True, config: Path | None = None
@@ -36,11 +49,26 @@ class RedisServer:
         self.appendonly = appendonly
         self.config = config
         self.process: subprocess.Popen[bytes] | None = None
+        self.started_once = False
 
     def url(self, db: int = 0) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
 
     def start(self) -> None:
+        """Start on `self.port`; the first start moves to another free port if that one
+        was taken meanwhile (`free_port` only found it free: parallel test processes
+        pick ports too). A restart keeps its port: clients hold its URL."""
+        for attempt in range(3):
+            try:
+                self._start()
+                break
+            except _PortTaken:
+                if self.started_once or attempt == 2:
+                    raise
+                self.port = free_port()
+        self.started_once = True
+
+    def _start(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         place = ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory)]
         if self.config is not None:
@@ -58,17 +86,25 @@ class RedisServer:
         )
         client = redis.Redis(port=self.port)
         deadline = time.monotonic() + 10
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"redis-server exited at start ({self.config or 'defaults'})")
-            try:
-                if client.ping():
-                    break
-            except redis.exceptions.ConnectionError:
+        try:
+            while True:
+                if self.process.poll() is not None:
+                    if not _port_free(self.port):
+                        raise _PortTaken(f"port {self.port} is taken")
+                    config = self.config or "defaults"
+                    raise RuntimeError(f"redis-server exited at start ({config})")
+                try:
+                    # Ours, not a server of another process that holds the port.
+                    if client.info("server")["process_id"] == self.process.pid:
+                        break
+                except redis.exceptions.ConnectionError:
+                    if time.monotonic() > deadline:
+                        raise
                 if time.monotonic() > deadline:
-                    raise
+                    raise RuntimeError(f"another process answers on port {self.port}")
                 time.sleep(0.05)
-        client.close()
+        finally:
+            client.close()
 
     def stop(self) -> None:
         if self.process is not None:

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from tests.support.redis_server import RedisServer
 from workers.enrich import ner
@@ -14,6 +15,11 @@ ROOT = Path(__file__).resolve().parents[1]
 # The two seed articles: tests count on exactly these (samples/ holds more for `make run`).
 SAMPLES = ROOT / "tests" / "fixtures" / "gold" / "seeds"
 SCHEMA = ROOT / "tests" / "fixtures" / "schema" / "article.schema.json"
+
+# No per-example wall-clock deadline (Hypothesis's default is 200 ms): `make test` keeps
+# every core busy, and a property that holds must not fail because the machine is slow.
+hypothesis_settings.register_profile("monitor", deadline=None)
+hypothesis_settings.load_profile("monitor")
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from tests.support.peek import dead_letter_count
 from tests.support.processes import (
     ROOT,
     env_with,
@@ -144,7 +145,7 @@ def test_batch_past_its_soft_time_limit_is_split_and_only_the_stuck_item_dead_le
     worker = start_worker(env, log=tmp_path / "w.log")
     try:
         wait_for(
-            lambda: len(stored(env)) == 2 and len(dead_letters(env)) == 1,
+            lambda: len(stored(env)) == 2 and dead_letter_count(env) == 1,
             timeout=120,
             what=lambda: f"split and dead-letter; log: {(tmp_path / 'w.log').read_text()[-3000:]}",
         )
@@ -175,7 +176,7 @@ def test_batch_whose_worker_keeps_dying_is_dead_lettered_after_max_deliveries(
             )
             (child,) = pool_children(worker)
             os.kill(child, signal.SIGKILL)
-        wait_for(lambda: len(dead_letters(env)) == 1, timeout=90, what="the dead-letter entry")
+        wait_for(lambda: dead_letter_count(env) == 1, timeout=90, what="the dead-letter entry")
         assert worker.poll() is None
         assert deliveries(env) == {}, "a finished message leaves no counter behind"
     finally:
@@ -189,7 +190,9 @@ def test_batch_whose_worker_keeps_dying_is_dead_lettered_after_max_deliveries(
 def test_sigterm_mid_batch_loses_nothing_and_doubles_nothing(
     env: dict[str, str], tmp_path: Path, finishes_in_time: bool
 ) -> None:
-    env = {**env, "MONITOR_SOFT_SHUTDOWN_TIMEOUT_S": "8"}
+    # Long enough for the released batch to finish; the other case waits it out in full.
+    soft_shutdown_s = "8" if finishes_in_time else "2"
+    env = {**env, "MONITOR_SOFT_SHUTDOWN_TIMEOUT_S": soft_shutdown_s}
     good = articles(tmp_path / "in", [1, 2])
     fifo = stuck_file(tmp_path / "in")
     enqueue(env, [good[0], str(fifo), good[1]])

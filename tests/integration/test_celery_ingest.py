@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SAMPLES
+from tests.support.peek import dead_letter_count
 from tests.support.processes import monitor, private_queue, start_worker, stop, wait_for
 from tests.support.redis_server import RedisServer
 
@@ -44,7 +45,9 @@ def documents(env: dict[str, str]) -> int:
     return int(json.loads(result.stdout)["documents"])
 
 
-def test_worker_ingests_enqueued_batches_once(env: dict[str, str], tmp_path: Path) -> None:
+def test_worker_ingests_enqueued_batches_once(
+    env: dict[str, str], redis_server: RedisServer, tmp_path: Path
+) -> None:
     enqueued = monitor("ingest", "--async", "--batch-size", "1", str(SAMPLES), env=env)
     assert enqueued.returncode == 0, enqueued.stderr
     assert "enqueued 2 file(s) in 2 batch(es)" in enqueued.stdout
@@ -54,22 +57,18 @@ def test_worker_ingests_enqueued_batches_once(env: dict[str, str], tmp_path: Pat
 
     worker = start_worker(env, log=tmp_path / "worker.log", hostname="seeds")
     try:
-        wait_for(lambda: documents(env) == 2, timeout=60, what="the worker to index both seeds")
+        wait_for(lambda: stored_count(env) == 2, timeout=60, what="the worker to index both seeds")
+        assert documents(env) == 2
         seen = json.loads(monitor("status", "--format", "json", env=env).stdout)["workers"]
         assert [name.split("@")[0] for name in seen] == ["seeds"]
         # A second delivery of the same files (a redelivery, a second run) changes nothing.
         monitor("ingest", "--async", str(SAMPLES), env=env)
-        wait_for(
-            lambda: (
-                json.loads(monitor("status", "--format", "json", env=env).stdout)["queues"]
-                == {queue: 0}
-            ),
-            timeout=60,
-            what="the queue to drain",
-        )
+        broker = redis_server.client(0)
+        wait_for(lambda: broker.llen(queue) == 0, timeout=60, what="the queue to drain")
     finally:
         stop(worker)
-    assert documents(env) == 2
+    status = json.loads(monitor("status", "--format", "json", env=env).stdout)
+    assert (status["documents"], status["queues"]) == (2, {queue: 0})
     found = json.loads(monitor("search", "Kuril Islands", "--format", "json", env=env).stdout)
     assert found["total"] == 2
     log = (tmp_path / "worker.log").read_text()
@@ -87,20 +86,21 @@ def test_workers_refuse_headerless_files_unless_the_command_allowed_them(
     worker = start_worker(env, log=tmp_path / "worker.log", hostname="headers")
     try:
         wait_for(
-            lambda: (
-                json.loads(monitor("dlq", "list", "--format", "json", env=env).stdout)["size"] == 1
-            ),
+            lambda: dead_letter_count(env) == 1,
             timeout=60,
             what="the refused README in the dead-letter queue",
         )
+        assert json.loads(monitor("dlq", "list", "--format", "json", env=env).stdout)["size"] == 1
         assert documents(env) == 0
         taken = monitor("ingest", "--async", "--allow-headerless", str(readme), env=env)
         assert taken.returncode == 0, taken.stderr
-        wait_for(lambda: documents(env) == 1, timeout=60, what="the README, allowed this time")
+        wait_for(lambda: stored_count(env) == 1, timeout=60, what="the README, allowed this time")
+        wait_for(lambda: dead_letter_count(env) == 0, timeout=60, what="the letter to go")
     finally:
         stop(worker)
     letters = json.loads(monitor("dlq", "list", "--format", "json", env=env).stdout)
     assert letters["size"] == 0, "an item that now succeeds leaves the dead-letter queue"
+    assert documents(env) == 1
 
 
 def test_status_shows_the_last_reprocess_kept_in_redis(env: dict[str, str]) -> None:

@@ -20,6 +20,7 @@ import pytest
 import redis
 
 from bench.corpus import build
+from tests.support.peek import dead_letter_count
 from tests.support.processes import monitor, private_queue, start_worker, stop, wait_for
 from tests.support.redis_server import RedisServer
 from workers.pipeline import DEFAULT_PIPELINE
@@ -211,7 +212,7 @@ def test_store_that_never_returns_dead_letters_then_retry_indexes_once(
     worker = start_worker(env, log=tmp_path / "w.log", concurrency=1)
     try:
         monitor("ingest", "--async", "--batch-size", "3", str(tmp_path / "corpus"), env=env)
-        wait_for(lambda: len(dead_letters(env)) == 6, timeout=300, what="the dead letters")
+        wait_for(lambda: dead_letter_count(env) == 6, timeout=300, what="the dead letters")
         letters = dead_letters(env)
         assert {entry["stage"] for entry in letters} == {"task"}
         assert {entry["error_type"] for entry in letters} == {"StoreUnavailable"}
@@ -221,7 +222,7 @@ def test_store_that_never_returns_dead_letters_then_retry_indexes_once(
         retried = monitor("dlq", "retry", "--all", env=env)
         assert retried.returncode == 0, retried.stderr
         wait_for(lambda: drained(env, 6), timeout=300, what="the retried items")
-        wait_for(lambda: dead_letters(env) == [], timeout=120, what="the queue to empty")
+        wait_for(lambda: dead_letter_count(env) == 0, timeout=120, what="the queue to empty")
     finally:
         stop(worker)
     assert_exactly_once(env, files)
@@ -250,7 +251,7 @@ def test_poison_inputs_are_dead_lettered_and_the_rest_indexed(
     try:
         monitor("ingest", "--async", "--batch-size", "4", str(corpus), env=env)
         wait_for(lambda: drained(env, 8), timeout=60, what="the good articles")
-        wait_for(lambda: len(dead_letters(env)) == len(POISON), timeout=30, what="dead letters")
+        wait_for(lambda: dead_letter_count(env) == len(POISON), timeout=30, what="dead letters")
         assert worker.poll() is None, "poison must never kill the worker"
     finally:
         stop(worker)

@@ -20,6 +20,7 @@ import pytest
 
 from devsupport.site import Fault, Site
 from tests.integration.test_hostile_site import MEASURE, MONITOR
+from tests.support.peek import stored_count
 from tests.support.processes import monitor, private_queue, start_worker, stop, wait_for
 from tests.support.redis_server import RedisServer
 from workers.cache import MemoryCache
@@ -252,7 +253,8 @@ def test_in_a_worker_bad_entries_fail_alone_and_the_checkpoint_moves(
     try:
         tick = monitor("ingest", "--async", site.url("/hostile-sitemap.xml"), env=env)
         assert tick.returncode == 0, tick.stderr
-        wait_for(lambda: _documents(env) == 3, timeout=120, what="the 3 good entries")
+        wait_for(lambda: stored_count(env) == 3, timeout=120, what="the 3 good entries")
+        assert _documents(env) == 3
         [key] = cache.keys("monitor:lastrun:*")
         first = json.loads(cache.get(key) or "{}")
         monitor("ingest", "--async", site.url("/hostile-sitemap.xml"), env=env)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import SAMPLES
+from tests.support.peek import reprocess_async
 from tests.support.processes import monitor, private_queue, start_worker, stop, wait_for
 from tests.support.redis_server import RedisServer
 
@@ -56,7 +57,7 @@ def test_status_shows_an_async_reprocess_run_as_the_workers_finish_it(
     worker = start_worker(env, log=tmp_path / "worker.log", hostname="reprocess")
     try:
         wait_for(
-            lambda: _status(env)["reprocess_async"]["finished"],
+            lambda: bool((reprocess_async(env) or {}).get("finished")),
             timeout=120,
             what=lambda: f"both batches counted: {_status(env)['reprocess_async']}",
         )
