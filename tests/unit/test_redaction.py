@@ -79,7 +79,7 @@ def test_a_slash_in_the_password_is_redacted() -> None:
 
 
 @given(password=passwords, scheme=st.sampled_from(SCHEMES), user=st.sampled_from(["", "u"]))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 def test_no_userinfo_password_survives_redaction(password: str, scheme: str, user: str) -> None:
     url = f"{scheme}://{user}:{password}@host.example:6379/0"
     with no_known_secrets():
@@ -90,7 +90,7 @@ def test_no_userinfo_password_survives_redaction(password: str, scheme: str, use
 
 
 @given(password=passwords, key=st.sampled_from(QUERY_KEYS))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 def test_no_query_password_survives_redaction(password: str, key: str) -> None:
     url = f"http://es.example:9200/?x=1&{key}={password}&y=2"
     with no_known_secrets():
@@ -100,7 +100,7 @@ def test_no_query_password_survives_redaction(password: str, key: str) -> None:
 
 
 @given(password=passwords)
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 def test_no_password_reaches_a_log_line_or_a_dead_letter(password: str) -> None:
     url = f"redis://:{password}@cache:6379/0"
     record = logging.makeLogRecord(
@@ -124,9 +124,7 @@ def test_no_password_reaches_a_log_line_or_a_dead_letter(password: str) -> None:
 
 @given(password=any_passwords)
 @example(password=f"ab/{MARK}")  # the audit's case: base64 passwords hold '/'
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_monitor_config_prints_no_password(password: str, monkeypatch: pytest.MonkeyPatch) -> None:
     env = {
         "MONITOR_BROKER_URL": f"redis://:{password}@broker:6379/0",
@@ -149,7 +147,7 @@ def test_monitor_config_prints_no_password(password: str, monkeypatch: pytest.Mo
 
 
 @given(password=any_passwords)
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 def test_a_secret_a_settings_object_holds_never_prints(password: str) -> None:
     Settings(  # type: ignore[call-arg]
         _env_file=None,
