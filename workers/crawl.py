@@ -45,6 +45,7 @@ from workers.ingest import BatchReport, ItemResult, ingest_raw
 from workers.model import InputError, RawArticle
 from workers.pipeline import DEFAULT_PIPELINE, Pipeline
 from workers.settings import Settings
+from workers.source_state import checkpoint_of, failure_cause, save_checkpoint, save_last_run
 from workers.sources.base import Discovered, Discovery, Item, Source
 from workers.sources.config import SourceConfig
 from workers.sources.feed import FeedSource
@@ -74,8 +75,6 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # A REST walk hands its posts on every this many batches while it goes on, instead of
 # holding them all (each carries its content) until the walk ends.
 STREAM_BATCHES = 10
-# Checkpoints outlive any sensible schedule; the cache requires a TTL on every key.
-CHECKPOINT_TTL_S = 400 * 86400
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,16 +101,6 @@ class SourceRun:
     def cause(self) -> str | None:
         """Why a failed run failed (`failure_cause`); None for a run that did not."""
         return failure_cause(self.errors) if self.status == "failed" else None
-
-
-def failure_cause(errors: Sequence[Sequence[str]]) -> str:
-    """A run's cause in one line: its first error and where, and how many more (also
-    what `monitor sources` shows from a stored run record)."""
-    if not errors or len(errors[0]) != 2:
-        return "no request answered"
-    origin, reason = errors[0]
-    more = len(errors) - 1
-    return f"{reason} ({origin})" + (f", and {more} more error(s)" if more else "")
 
 
 def run_status(found: Discovery) -> str:
@@ -158,15 +147,6 @@ def is_known(cache: Cache, url: str) -> bool:
     return cache.get(f"seen:{url}") is not None or cache.get(f"queued:{url}") is not None
 
 
-def checkpoint_of(cache: Cache, name: str) -> str | None:
-    return cache.get(f"checkpoint:{name}")
-
-
-def last_run_of(cache: Cache, name: str) -> dict[str, object] | None:
-    value = cache.get(f"lastrun:{name}")
-    return None if value is None else dict(json.loads(value))
-
-
 def run_source(
     source: Source,
     *,
@@ -207,7 +187,7 @@ def run_source(
             for done in found.on_submitted:
                 done()
             if found.checkpoint is not None:
-                cache.set(f"checkpoint:{source.name}", found.checkpoint, ttl_s=CHECKPOINT_TTL_S)
+                save_checkpoint(cache, source.name, found.checkpoint)
             run = SourceRun(
                 source=source.name,
                 started_at=started,
@@ -221,7 +201,7 @@ def run_source(
                 skipped=dict(found.skipped.most_common()),
                 status=run_status(found),
             )
-            cache.set(f"lastrun:{source.name}", json.dumps(run.to_dict()), ttl_s=CHECKPOINT_TTL_S)
+            save_last_run(cache, source.name, run.to_dict())
             if run.status == "failed":
                 log.warning(
                     "source %s failed: every request failed: %s",

@@ -451,7 +451,7 @@ def status(fmt: str) -> None:
         when = last.get("finished_at", "?") if isinstance(last, dict) else "never"
         click.echo(f"source      {source['name']:<22} last run {when}")
         if isinstance(last, dict) and last.get("status") == "failed":
-            from workers.crawl import failure_cause
+            from workers.source_state import failure_cause
 
             click.echo(f"            FAILED: {failure_cause(last.get('errors') or [])}")
         if source["blocked"]:

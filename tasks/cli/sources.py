@@ -201,8 +201,8 @@ def _enqueue(
 
 def source_rows(rt: Runtime, *, include_disabled: bool) -> list[dict[str, Any]]:
     """Each configured source with its checkpoint and last run (`sources`, `status`)."""
-    from workers.crawl import checkpoint_of, last_run_of
     from workers.fetching.breaker import BlockBreaker
+    from workers.source_state import checkpoint_of, last_run_of
     from workers.sources.config import interval_of, load_sources
     from workers.urls import site_of
 
@@ -275,7 +275,7 @@ def sources(show_all: bool, fmt: str) -> None:
     without it the SQLite file cache.sqlite3 in the data directory (MONITOR_DATA_DIR),
     so runs made here or by the workers show; a source never run shows "never".
     """
-    from workers.crawl import failure_cause
+    from workers.source_state import failure_cause
     from workers.sources.config import SourceConfigError
 
     try:

@@ -16,10 +16,11 @@ from pydantic import SecretStr
 from devsupport.runs import run_in_process
 from devsupport.site import Fault, Site
 from workers.cache import Cache, RedisCache
-from workers.crawl import SourceRun, build_source, checkpoint_of, ingest_urls, run_source
+from workers.crawl import SourceRun, build_source, ingest_urls, run_source
 from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport
 from workers.settings import Settings
+from workers.source_state import checkpoint_of
 from workers.sources.config import SourceConfig
 from workers.stores import open_store
 from workers.stores.base import StoreUnavailable

@@ -48,7 +48,7 @@ LAYERS = (
     ),
     # Shared state: the cache (Redis or SQLite: validators, checkpoints, locks) and
     # the dead-letter list.
-    _layer("state", "workers.cache workers.deadletter", "ground"),
+    _layer("state", "workers.cache workers.deadletter workers.source_state", "ground"),
     # A leaf for HTTP politeness and decoding: it fetches, it never decides what.
     _layer("fetching", "workers.fetching.*", "ground state"),
     # Enrichment, and the publication catalogue extraction reads headers against.
