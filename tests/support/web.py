@@ -2,7 +2,7 @@
 
 The articles are written in the Monitor's style (header line, parenthetical press
 citations, "see the Monitor, January 17" for an internal one), modelled on
-samples/monitor-v7-i11.txt and samples/monitor-v7-i14.txt: KONO is cited by KUCHMA,
+samples/monitor-v7-i14.txt: KONO is cited by KUCHMA,
 KUCHMA by HOSTILE. Dates and citations come from the real enrichers; entities are
 given as the entity enricher writes them (canonical name, surfaces as aliases), so
 the tests do not load the NER model. HOSTILE carries `<script>` in its title and

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+from pathlib import Path
+
 from click.testing import CliRunner
 
 from tasks.cli import main
@@ -20,3 +24,47 @@ def test_readme_starts_with_the_two_commands() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     first_block = readme.split("```")[1]
     assert "make run" in first_block and "make test" in first_block
+
+
+# A path the repo's own files name: under one of its folders, or a top-level document.
+_FOLDERS = "workers|tasks|tests|docs|bench|devsupport|infra|scripts|samples|\\.ci"
+_NAMED = re.compile(rf"(?<![\w./-])((?:(?:{_FOLDERS})/[\w./-]*\w)|[A-Z][A-Z_-]+\.md)(?![\w/-])")
+_LINK = re.compile(r"\]\(([^)#:\s]+)(?:#[^)]*)?\)")
+
+
+def _tracked() -> list[Path]:
+    listed = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    # CHANGELOG.md is history: it names files as they were when each entry was written.
+    return [
+        ROOT / name
+        for name in listed
+        if name.endswith((".md", ".py", ".toml")) and name != "CHANGELOG.md"
+    ]
+
+
+def _exists(name: str, beside: Path) -> bool:
+    name = name.rstrip(".")
+    if any(ch in name for ch in "*<>{}") or "/." in name:  # a pattern or a placeholder
+        return True
+    if "." not in name.rpartition("/")[2]:  # no file named: a folder, a prefix or prose
+        return True
+    return (ROOT / name).exists() or (beside / name).exists()
+
+
+def test_every_file_the_docs_and_code_name_is_in_the_repo() -> None:
+    """No README line, doc page, docstring or comment points at a file the repository
+    does not hold (a design note left outside it, a module since moved)."""
+    missing = []
+    for path in _tracked():
+        text = path.read_text(encoding="utf-8")
+        names = set(_NAMED.findall(text))
+        if path.suffix == ".md":
+            names |= set(_LINK.findall(text))
+        missing += [
+            f"{path.relative_to(ROOT)}: {name}"
+            for name in sorted(names)
+            if not _exists(name, path.parent)
+        ]
+    assert missing == []

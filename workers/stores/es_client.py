@@ -1,7 +1,7 @@
 """The Elasticsearch client from settings, and what its errors mean to the pipeline.
 
 One place decides how to connect (API key over basic auth, CA certificate, timeouts)
-and how failures are classified, following the one retry policy (STYLE.md): an
+and how failures are classified, following the one retry policy (workers/errors.py): an
 unreachable or overloaded cluster is transient (`StoreUnavailable`, the task retries
 with backoff), a rejected query is the user's (`QueryRefused`, like the embedded
 store), any other refusal is permanent (`StoreRefused`). No elasticsearch-py exception
