@@ -11,7 +11,7 @@ import redis
 from devsupport.site import Site
 from tests.support.redis_server import RedisServer
 from tests.support.wordpress import RealWordPress, SeededWordPress, seed_standard
-from workers.cache import RedisCache
+from workers.cache import Cache, MemoryCache, RedisCache, SqliteCache
 from workers.fetching.fetch import Fetcher
 from workers.settings import Settings
 
@@ -68,6 +68,22 @@ def settings(tmp_path: Path, redis_url: str, redis_client: redis.Redis[str]) -> 
 @pytest.fixture
 def cache(redis_client: redis.Redis[str]) -> RedisCache:
     return RedisCache(redis_client)
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+def every_cache(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cache]:
+    """Each kind of cache in turn: the tests of the cache's contract run on all three."""
+    if request.param == "memory":
+        yield MemoryCache()
+    elif request.param == "sqlite":
+        sqlite = SqliteCache(tmp_path / "cache.sqlite3")
+        yield sqlite
+        sqlite.close()
+    else:
+        request.getfixturevalue("redis_client")  # flushes the private database
+        redis_cache = RedisCache.from_url(request.getfixturevalue("redis_url"))
+        yield redis_cache
+        redis_cache.client.close()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ the cache Redis (the session's private redis-server, never the shared one on 637
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,25 +11,15 @@ import pytest
 from pydantic import SecretStr
 
 from tests.support.redis_server import RedisServer
-from workers.cache import Cache, LockHeld, MemoryCache, RedisCache, SqliteCache, open_cache
+from workers.cache import Cache, LockHeld, SqliteCache, open_cache
 from workers.settings import Settings
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(params=["memory", "sqlite", "redis"])
-def cache(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cache]:
-    if request.param == "memory":
-        yield MemoryCache()
-    elif request.param == "sqlite":
-        sqlite = SqliteCache(tmp_path / "cache.sqlite3")
-        yield sqlite
-        sqlite.close()
-    else:
-        request.getfixturevalue("redis_client")  # flushes the private database
-        redis_cache = RedisCache.from_url(request.getfixturevalue("redis_url"))
-        yield redis_cache
-        redis_cache.client.close()
+@pytest.fixture
+def cache(every_cache: Cache) -> Cache:
+    return every_cache
 
 
 def test_values_round_trip_in_order_and_expire(cache: Cache) -> None:

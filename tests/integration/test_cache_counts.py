@@ -4,31 +4,17 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.support.redis_server import RedisServer
-from workers.cache import Cache, MemoryCache, RedisCache, SqliteCache
+from workers.cache import Cache
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(params=["memory", "sqlite", "redis"])
-def cache(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cache]:
-    if request.param == "memory":
-        yield MemoryCache()
-    elif request.param == "sqlite":
-        opened = SqliteCache(tmp_path / "cache.sqlite3")
-        yield opened
-        opened.close()
-    else:
-        server: RedisServer = request.getfixturevalue("redis_server")
-        server.client(2).flushdb()
-        redis_cache = RedisCache.from_url(server.url(2))
-        yield redis_cache
-        redis_cache.client.close()
+@pytest.fixture
+def cache(every_cache: Cache) -> Cache:
+    return every_cache
 
 
 def test_counts_added_from_many_threads_at_once_are_all_kept(cache: Cache) -> None:
