@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -33,15 +32,16 @@ _LINK = re.compile(r"\]\(([^)#:\s]+)(?:#[^)]*)?\)")
 
 
 def _tracked() -> list[Path]:
-    listed = subprocess.run(
-        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout.split()
-    # CHANGELOG.md is history: it names files as they were when each entry was written.
-    return [
-        ROOT / name
-        for name in listed
-        if name.endswith((".md", ".py", ".toml")) and name != "CHANGELOG.md"
+    """The repo's documents, code and config (CHANGELOG.md aside: it is history, naming
+    files as they were when each entry was written)."""
+    top = [p for p in ROOT.glob("*") if p.is_file() and p.name != "CHANGELOG.md"]
+    below = [
+        path
+        for folder in _FOLDERS.replace("\\", "").split("|")
+        for path in (ROOT / folder).rglob("*")
+        if "__pycache__" not in path.parts
     ]
+    return sorted(p for p in top + below if p.suffix in (".md", ".py", ".toml"))
 
 
 def _exists(name: str, beside: Path) -> bool:
