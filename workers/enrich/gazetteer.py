@@ -37,13 +37,18 @@ class Gazetteer:
 
 
 @lru_cache(maxsize=16_384)
+def fold(text: str) -> str:
+    """`text` casefolded, its accents dropped ("Kučma" → "kucma"): where every name
+    key starts, and what the full-text index's tokenizer does to a word."""
+    text = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
 def translit_key(name: str) -> str:
     """One key for the spellings of a Russian/Ukrainian/Belarusian name in English text:
     Aleksandr/Alexander, Sergei/Sergey, Yeltsin/Eltsin, Shoigu/Shoygu, Aliyev/Aliev,
     Zelensky/Zelenskyy/Zelenskiy, Lukashenka/Lukashenko."""
-    text = unicodedata.normalize("NFKD", name.casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.replace("’", "'").replace("x", "ks").replace("iye", "ie").replace("yo", "e")
+    text = fold(name).replace("’", "'").replace("x", "ks").replace("iye", "ie").replace("yo", "e")
     words = []
     for word in re.findall(r"[\w'-]+", text):
         word = re.sub(r"^ye", "e", word)

@@ -13,11 +13,11 @@ from __future__ import annotations
 import heapq
 import re
 import sqlite3
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from workers.enrich.gazetteer import fold
 from workers.model import Article
 from workers.stores import search_terms
 from workers.stores.base import (
@@ -292,12 +292,12 @@ def fts_query(clauses: list[Clause], *, any_clause: bool = False) -> str:
         keys = _distinct_terms(k.replace('"', "") for k in clause.keys if _WORD.search(k))
         # A phrase whose key is its own words (most of them: "Putin", "putin") is one
         # token run in every column: one lookup instead of a text and a key lookup.
-        both = [p for p in phrases if _tokens(p) in keys]
-        shared = {_tokens(p) for p in both}
+        both = {p: form for p in phrases if (form := _tokens(p)) in keys}
+        shared = set(both.values())
         parts = [
             f"{columns} : (" + " OR ".join(f'"{t}"' for t in terms) + ")"
             for columns, terms in (
-                (_ALL_COLUMNS, both),
+                (_ALL_COLUMNS, list(both)),
                 (_TEXT_COLUMNS, [p for p in phrases if p not in both]),
                 ("keys", [k for k in keys if k not in shared]),
             )
@@ -377,12 +377,10 @@ def _lead(text: str) -> str:
 def _tokens(phrase: str) -> str:
     """The phrase as the index's tokens, space-separated, when it is plain Latin
     letters and digits after folding (else "": no key is compared with it)."""
-    folded = unicodedata.normalize("NFKD", phrase.casefold())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    words = _LATIN.findall(folded)
-    if not words or len("".join(words)) != sum(not ch.isspace() and ch.isalnum() for ch in folded):
+    folded = fold(phrase)
+    if any(ch.isalnum() for ch in _LATIN.sub(" ", folded)):  # a letter beyond plain Latin
         return ""
-    return " ".join(words)
+    return " ".join(_LATIN.findall(folded))
 
 
 def _distinct_terms(terms: Iterable[str]) -> list[str]:

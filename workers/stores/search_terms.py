@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -27,6 +26,7 @@ from functools import lru_cache
 from workers.enrich import publications
 from workers.enrich.citations import canonical_source
 from workers.enrich.entities import Entry, gazetteer, translit_key
+from workers.enrich.gazetteer import fold
 from workers.errors import UsageError
 from workers.model import Entity, EntityType
 
@@ -423,8 +423,7 @@ def _longest_name() -> int:
 
 def name_key(word: str) -> str:
     """One spelling for a word's romanizations (the rules in `_KEY_RULES`)."""
-    text = unicodedata.normalize("NFKD", word.casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = fold(word)
     for pattern, replacement in _KEY_RULES:
         text = pattern.sub(replacement, text)
     return text
