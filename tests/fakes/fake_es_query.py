@@ -14,8 +14,11 @@ the tests) do not understand.
 from __future__ import annotations
 
 import re
+import sqlite3
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 _WORD = re.compile(r"\w+")
@@ -193,8 +196,30 @@ def _phrase_count(doc: dict[str, Any], field: str, phrase: list[str]) -> int:
 
 
 def _stems(tokens: list[str]) -> list[str]:
-    """A crude stand-in for the english analyzer: plural 's' dropped."""
-    return [t[:-1] if len(t) > 3 and t.endswith("s") else t for t in tokens]
+    """The english analyzer's stemming: Porter's algorithm, which Lucene's
+    `porter_stem` filter implements ("protesting" and "protests" are "protest")."""
+    return [_porter(t) for t in tokens]
+
+
+# SQLite's FTS5 `porter` tokenizer is the same (original) Porter stemmer; asking it
+# keeps the fake from carrying a stemmer of its own. One in-memory table, one lock:
+# the fake may answer from a server thread.
+_PORTER = sqlite3.connect(":memory:", check_same_thread=False)
+_PORTER.executescript(
+    "CREATE VIRTUAL TABLE words USING fts5(word, tokenize='porter ascii');"
+    "CREATE VIRTUAL TABLE stems USING fts5vocab(words, 'instance');"
+)
+_PORTER_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=65_536)
+def _porter(token: str) -> str:
+    """One lowercase word's Porter stem (itself when the stemmer leaves it whole)."""
+    with _PORTER_LOCK:
+        _PORTER.execute("INSERT INTO words (rowid, word) VALUES (1, ?)", (token,))
+        row = _PORTER.execute("SELECT term FROM stems WHERE offset = 0").fetchone()
+        _PORTER.execute("DELETE FROM words")
+    return str(row[0]) if row else token
 
 
 def query_words(query: Any) -> set[str]:

@@ -113,7 +113,9 @@ def _ranked(
     picking the top here costs one pass where a count, a facet list and a ranked
     query cost three. When most clauses suffice (`search_terms.required`), the pass
     runs on any clause and one cheap rowid pass per clause counts what each article
-    matched: articles with every clause first, then the others, each group by score.
+    matched: articles with every clause first, then the others. Within that, a query
+    of a few plain words (`search_terms.adjacent`) ranks the articles that have them
+    side by side first (one more rowid pass); each group by score.
     """
     # Filters on the side tables test a rowid; only publication and dates need the
     # article row, so the join happens only for them. The unary + keeps the rowid test
@@ -133,34 +135,37 @@ def _ranked(
         f"WHERE articles_fts MATCH ?{where}",
         [fts_query(clauses, any_clause=relaxed), *params],
     ).fetchall()
-    if relaxed:
+    side_by_side = _rowids(db, search_terms.adjacent(clauses))
+    if relaxed or side_by_side:
+        # Tiers before scores: articles with every clause first, then (within each)
+        # those with the words side by side; each tier by score.
         counts: Counter[int] = Counter()
-        for clause in positive:
-            counts.update(
-                r[0]
-                for r in db.execute(
-                    "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?",
-                    (fts_query([clause]),),
-                )
-            )
-        # Missing clauses first in the key: an article with all of them sorts before
-        # any without, whatever their scores.
+        for clause in positive if relaxed else ():
+            counts.update(_rowids(db, clause))
+        missing = len(positive) if relaxed else 0
         scored = [
-            (len(positive) - counts[rowid], rank, rowid)
+            (missing - counts[rowid], rowid not in side_by_side, rank, rowid)
             for rank, rowid in scored
-            if counts[rowid] >= need
+            if not relaxed or counts[rowid] >= need
         ]
-        best = [
-            (rowid, -rank)
-            for _, rank, rowid in heapq.nsmallest(query.offset + query.limit, scored)[
-                query.offset :
-            ]
-        ]
-        matched = sorted(r[2] for r in scored) if query.facets else []
-        return len(scored), best, matched
-    best_plain = heapq.nsmallest(query.offset + query.limit, scored)[query.offset :]
-    matched = [r[1] for r in scored] if query.facets else []
-    return len(scored), [(rowid, -rank) for rank, rowid in best_plain], matched
+    best = heapq.nsmallest(query.offset + query.limit, scored)[query.offset :]
+    matched = [r[-1] for r in scored] if query.facets else []  # FTS5 gives rowid order
+    return len(scored), [(r[-1], -r[-2]) for r in best], matched
+
+
+def _rowids(db: sqlite3.Connection, wanted: Clause | str | None) -> set[int]:
+    """The rowids of the articles matching one clause, or having a phrase's words
+    side by side in their text (none for None): one pass without ranking."""
+    if wanted is None:
+        return set()
+    clause = Clause((wanted,)) if isinstance(wanted, str) else wanted
+    match = fts_query([clause])
+    if not match:
+        return set()
+    return {
+        r[0]
+        for r in db.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?", (match,))
+    }
 
 
 def _explain(

@@ -26,6 +26,9 @@ from workers.stores.search_terms import Clause
 # Field boosts mirror the embedded store's BM25 weights: title and named things pull
 # harder than a word somewhere in the body.
 SEARCH_FIELDS = ("title^5", "body", "names^2", "outlets.text^2")
+# Where a query's words are looked for side by side (the embedded store's text
+# columns): the search fields, unweighted, as the lift is a constant.
+_TEXT_FIELDS = [f.split("^")[0] for f in SEARCH_FIELDS]
 SNIPPET_CHARS = 200
 # A name matched only by its romanization key weighs less than its spelling (as in the
 # embedded store's bm25 weights).
@@ -34,6 +37,11 @@ KEYS_BOOST = 0.5
 # suffice: more than any BM25 sum here, so those articles come first.
 ALL_CLAUSES_BOOST = 1000.0
 ALL_CLAUSES = "all-clauses"
+# Added when a query's few plain words stand side by side (`search_terms.adjacent`):
+# such an article has every clause too, so it comes first within the lifted tier.
+SIDE_BY_SIDE_BOOST = 1000.0
+SIDE_BY_SIDE = "side-by-side"
+_LIFTS = {ALL_CLAUSES: ALL_CLAUSES_BOOST, SIDE_BY_SIDE: SIDE_BY_SIDE_BOOST}
 _EXPLAIN = "explain-"
 _SOURCE = ["id", "title", "publication", "published_at", "url", "headline", "headline_synthesized"]
 _TERM_FACETS = {
@@ -73,22 +81,26 @@ def _quoted(phrases: tuple[str, ...], fields: list[str]) -> dict[str, Any] | Non
 def text_query(clauses: list[Clause]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(must, should) for the positive clauses: all of them, or when most suffice
     (`search_terms.required`), at least that many, with every-clause matches lifted
-    above the others by a constant ALL_CLAUSES_BOOST named "all" (the embedded store
-    sorts them first; `parse_response` takes the boost off the shown score)."""
+    above the others by a constant ALL_CLAUSES_BOOST named "all-clauses" (the embedded
+    store sorts them first; `parse_response` takes the boost off the shown score). A
+    query of a few plain words also lifts the articles that have them side by side
+    (`search_terms.adjacent`), by SIDE_BY_SIDE_BOOST."""
     positive = [
         q for c in search_terms.shortest(clauses) if not c.negated and (q := clause_query(c))
     ]
+    phrase = search_terms.adjacent(clauses)
+    lifts = [] if phrase is None else [_lift(_quoted((phrase,), _TEXT_FIELDS), SIDE_BY_SIDE)]
     if search_terms.required(clauses) >= len(positive):
-        return positive, []
+        return positive, lifts
     some = {"bool": {"should": positive, "minimum_should_match": search_terms.MIN_SHOULD_MATCH}}
-    every = {
-        "constant_score": {
-            "filter": {"bool": {"filter": positive}},
-            "boost": ALL_CLAUSES_BOOST,
-            "_name": ALL_CLAUSES,
-        }
-    }
-    return [some], [every]
+    every = _lift({"bool": {"filter": positive}}, ALL_CLAUSES)
+    return [some], [every, *lifts]
+
+
+def _lift(query: dict[str, Any] | None, name: str) -> dict[str, Any]:
+    """A constant added to the score of the articles `query` matches (a tier above the
+    others; `parse_response` takes it off the shown score)."""
+    return {"constant_score": {"filter": query, "boost": _LIFTS[name], "_name": name}}
 
 
 def explain_queries(clauses: list[Clause]) -> list[dict[str, Any]]:
@@ -270,8 +282,7 @@ def parse_response(
         text, marks = search_terms.unmark(fragments[0])
         named = list(hit.get("matched_queries") or [])
         score = float(hit.get("_score") or 0.0)
-        if ALL_CLAUSES in named:
-            score -= ALL_CLAUSES_BOOST
+        score -= sum(boost for name, boost in _LIFTS.items() if name in named)
         matched = tuple(
             labels[i]
             for i in sorted(int(n[len(_EXPLAIN) :]) for n in named if n.startswith(_EXPLAIN))

@@ -298,6 +298,21 @@ def required(clauses: list[Clause]) -> int:
 
 
 MIN_SHOULD_MATCH = "2<-1 4<75%"
+# Queries of this many plain words at most also rank the words side by side first.
+_MAX_ADJACENT = 4
+
+
+def adjacent(clauses: list[Clause]) -> str | None:
+    """The query's words as one phrase, when it is two to four plain terms (no OR, no
+    NOT): an article that has them side by side ranks before one that has them apart,
+    in both stores. "Denis Ivanov" then finds Colonel Denis Ivanov before an article
+    that names Igor Ivanov and says "denied" (stemmed like "Denis"); "peace treaty"
+    finds the treaty before a peace and a treaty in different paragraphs."""
+    if any(c.negated or len(c.terms) != 1 for c in clauses):
+        return None
+    if not 2 <= len(clauses) <= _MAX_ADJACENT:
+        return None
+    return " ".join(c.terms[0].typed for c in clauses)
 
 
 def widened(text: str) -> list[str]:
@@ -334,6 +349,9 @@ def explain_parts(clauses: list[Clause]) -> list[tuple[str, Clause]]:
                 parts.append((f"{synonym} (synonym of {term.typed})", Clause((synonym,))))
         for key in clause.keys:
             parts.append((f"key {key} (another romanization)", Clause((), keys=(key,))))
+    phrase = adjacent(clauses)
+    if phrase is not None:
+        parts.append((f'"{phrase}" (the words side by side)', Clause((phrase,))))
     return parts
 
 

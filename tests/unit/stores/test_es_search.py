@@ -65,13 +65,20 @@ def test_most_clauses_suffice_and_every_clause_is_lifted_first() -> None:
     (some,) = bool_["must"]
     assert some["bool"]["minimum_should_match"] == "2<-1 4<75%"
     assert len(some["bool"]["should"]) == 3
-    (every,) = bool_["should"]
+    every, side_by_side = bool_["should"]
     assert every["constant_score"]["filter"]["bool"]["filter"] == some["bool"]["should"]
     assert every["constant_score"]["_name"] == "all-clauses"
-    # Two words: both required, nothing lifted.
+    assert side_by_side["constant_score"]["_name"] == "side-by-side"
+    assert text_part(side_by_side["constant_score"]["filter"]) == '"Ansaru Nigeria kidnapping"'
+    # Two words: both required; only the words side by side are lifted.
     two = search_body(SearchQuery("Ansaru Nigeria"))
     assert two is not None and len(two["query"]["bool"]["must"]) == 2
-    assert two["query"]["bool"]["should"] == []
+    (lift,) = two["query"]["bool"]["should"]
+    assert lift["constant_score"]["_name"] == "side-by-side"
+    # One word, OR or NOT: nothing to put side by side.
+    for text in ("Ansaru", "Ansaru OR Nigeria", "Ansaru NOT Nigeria"):
+        one = search_body(SearchQuery(text))
+        assert one is not None and one["query"]["bool"]["should"] == [], text
 
 
 def test_negated_clauses_go_to_must_not() -> None:

@@ -2,7 +2,9 @@
 
 `tests/fixtures/search/relevance-judged.json` holds analyst queries over samples/ and
 the modern openings in tests/fixtures/gold/modern/, judged by reading the texts before
-any of them was searched. Figures per store (Elasticsearch through FakeElasticsearch or
+any of them was searched; `relevance-blind.json` a second round over the same texts,
+written after the search rules to test them on words they were not written for. Figures
+per set and store (Elasticsearch through FakeElasticsearch or
 a real cluster, see tests/fakes/es_cluster.py):
 
 - precision@5: share of a query's relevant articles in its top five (out of at most
@@ -11,7 +13,7 @@ a real cluster, see tests/fakes/es_cluster.py):
 - recall@10: share of a query's relevant articles in its top ten;
 - and for a query no article answers: nothing may come back at all.
 
-Run as a script for the per-query table:
+Run as a script for the per-query table of each set:
 `.venv/bin/python -m tests.unit.stores.test_relevance_judged`.
 """
 
@@ -35,7 +37,10 @@ from workers.stores.embedded import EmbeddedStore
 
 __all__ = ["cluster"]
 ROOT = Path(__file__).resolve().parents[3]
-FIXTURE = ROOT / "tests" / "fixtures" / "search" / "relevance-judged.json"
+SETS = {
+    name: ROOT / "tests" / "fixtures" / "search" / f"relevance-{name}.json"
+    for name in ("judged", "blind")
+}
 CORPUS = (ROOT / "samples", ROOT / "tests" / "fixtures" / "gold" / "modern")
 FLOORS = {"precision_at_5": 0.90, "mrr": 0.90, "recall_at_10": 0.90}
 
@@ -49,8 +54,8 @@ class Figures:
     per_query: list[tuple[str, float, float, float]]
 
 
-def load() -> list[dict[str, Any]]:
-    return json.loads(FIXTURE.read_text(encoding="utf-8"))["queries"]  # type: ignore[no-any-return]
+def load(name: str) -> list[dict[str, Any]]:
+    return json.loads(SETS[name].read_text(encoding="utf-8"))["queries"]  # type: ignore[no-any-return]
 
 
 def corpus() -> tuple[list[Indexable], dict[str, str]]:
@@ -68,10 +73,10 @@ def corpus() -> tuple[list[Indexable], dict[str, str]]:
     return items, names
 
 
-def measure(store: Store, names: dict[str, str]) -> Figures:
+def measure(store: Store, names: dict[str, str], cases: list[dict[str, Any]]) -> Figures:
     rows = []
     empty = []
-    for case in load():
+    for case in cases:
         found = store.search(SearchQuery(case["query"], limit=10))
         ranked = [names[h.id] for h in found.hits]
         relevant = set(case["relevant"])
@@ -101,17 +106,19 @@ def figures(
     request: pytest.FixtureRequest,
     tmp_path: Path,
     processed: tuple[list[Indexable], dict[str, str]],
-) -> Figures:
+) -> dict[str, Figures]:
+    """Each set's figures on one store (written once for both sets)."""
     items, names = processed
     store = written(request, tmp_path, items)
     try:
-        return measure(store, names)
+        return {name: measure(store, names, load(name)) for name in SETS}
     finally:
         store.close()
 
 
-def test_the_set_is_judged_on_files_that_exist() -> None:
-    cases = load()
+@pytest.mark.parametrize("name", list(SETS))
+def test_the_set_is_judged_on_files_that_exist(name: str) -> None:
+    cases = load(name)
     assert len(cases) >= 40
     files = {p.name for folder in CORPUS for p in folder.iterdir()}
     for case in cases:
@@ -119,16 +126,22 @@ def test_the_set_is_judged_on_files_that_exist() -> None:
         assert set(case) == {"query", "relevant", "why"}, case
 
 
-def test_relevance_on_the_judged_set(figures: Figures) -> None:
-    missed = [row for row in figures.per_query if min(row[1:]) < 1.0]
-    assert figures.precision_at_5 >= FLOORS["precision_at_5"], missed
-    assert figures.mrr >= FLOORS["mrr"], missed
-    assert figures.recall_at_10 >= FLOORS["recall_at_10"], missed
+@pytest.mark.parametrize("name", list(SETS))
+def test_relevance_on_the_judged_set(figures: dict[str, Figures], name: str) -> None:
+    found = figures[name]
+    missed = [row for row in found.per_query if min(row[1:]) < 1.0]
+    assert found.precision_at_5 >= FLOORS["precision_at_5"], missed
+    assert found.mrr >= FLOORS["mrr"], missed
+    assert found.recall_at_10 >= FLOORS["recall_at_10"], missed
 
 
-def test_queries_no_article_answers_bring_nothing_back(figures: Figures) -> None:
-    assert figures.answered_nothing
-    assert [(q, hits) for q, hits in figures.answered_nothing if hits] == []
+@pytest.mark.parametrize("name", list(SETS))
+def test_queries_no_article_answers_bring_nothing_back(
+    figures: dict[str, Figures], name: str
+) -> None:
+    empty = figures[name].answered_nothing
+    assert empty
+    assert [(q, hits) for q, hits in empty if hits] == []
 
 
 if __name__ == "__main__":  # pragma: no cover - a report for docs/search.md
@@ -138,14 +151,16 @@ if __name__ == "__main__":  # pragma: no cover - a report for docs/search.md
         opened = EmbeddedStore(Path(tmp) / "db.sqlite3")
         processed_items, by_id = corpus()
         opened.write(processed_items)
-        result = measure(opened, by_id)
+        results = {name: measure(opened, by_id, load(name)) for name in SETS}
         opened.close()
-    for query, p5, rr, r10 in result.per_query:
-        print(f"{p5:5.2f} {rr:5.2f} {r10:5.2f}  {query}")
-    for query, hits in result.answered_nothing:
-        print(f"{'ok' if not hits else 'NOISE':>17}  {query}  {hits}")
-    print(
-        f"precision@5 {result.precision_at_5}  MRR {result.mrr}  recall@10 "
-        f"{result.recall_at_10}  ({len(result.per_query)} queries with answers, "
-        f"{len(result.answered_nothing)} without)"
-    )
+    for name, result in results.items():
+        print(f"== {name}")
+        for query, p5, rr, r10 in result.per_query:
+            print(f"{p5:5.2f} {rr:5.2f} {r10:5.2f}  {query}")
+        for query, hits in result.answered_nothing:
+            print(f"{'ok' if not hits else 'NOISE':>17}  {query}  {hits}")
+        print(
+            f"precision@5 {result.precision_at_5}  MRR {result.mrr}  recall@10 "
+            f"{result.recall_at_10}  ({len(result.per_query)} queries with answers, "
+            f"{len(result.answered_nothing)} without)"
+        )

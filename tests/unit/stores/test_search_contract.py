@@ -435,6 +435,40 @@ def test_of_three_words_two_suffice_and_all_three_rank_first(modern: Store) -> N
     assert 0 < every.hits[0].score < 1000  # the every-clause lift is not shown as score
 
 
+def test_words_side_by_side_rank_before_the_same_words_apart(empty: Opened) -> None:
+    """Porter stems "Denis" and "denied" alike: the article naming Igor Ivanov many
+    times and saying "denied" would outscore Colonel Denis Ivanov on bm25 alone (the
+    case that failed in tests/fixtures/search/relevance-blind.json)."""
+    apart = item(
+        raw(
+            "Monitor",
+            7,
+            15,
+            "Foreign Minister Igor Ivanov denied the reports. Ivanov said Moscow denied "
+            "nothing else; Ivanov denied it again on Friday, and Ivanov met Kono.",
+            date="2001-01-23",
+        ),
+    )
+    together = item(
+        raw(
+            "Eurasia Daily Monitor",
+            20,
+            118,
+            "The Russian side also lost Colonel Denis Ivanov, commander of a brigade, "
+            "in the fighting near the front line this summer.",
+            date="2023-07-20",
+        ),
+    )
+    empty.store.write([apart, together])
+    empty.refresh()
+    found = empty.store.search(SearchQuery("Denis Ivanov"))
+    assert [h.id for h in found.hits] == [together.article.id, apart.article.id]
+    assert 0 < found.hits[0].score < 1000  # the lift is a tier, not shown as score
+    explained = empty.store.search(SearchQuery("Denis Ivanov", explain=True))
+    assert '"Denis Ivanov" (the words side by side)' in explained.hits[0].matched
+    assert '"Denis Ivanov" (the words side by side)' not in explained.hits[1].matched
+
+
 def test_two_words_are_both_required(modern: Store) -> None:
     assert modern.search(SearchQuery("Nigeria Tibet")).total == 0
 
