@@ -75,10 +75,8 @@ def backfill(
     """One wayback source run on this test's archive, fetcher and cache, its batches
     ingested in-process (eager mode): tests name only the source options they vary."""
 
-    def run(**config: object) -> tuple[SourceRun, BatchReport]:
-        source_config = SourceConfig(
-            name="jamestown-wayback", kind="wayback", url="https://jamestown.org/", **config
-        )  # type: ignore[arg-type]
+    def run(url: str = "https://jamestown.org/", **config: object) -> tuple[SourceRun, BatchReport]:
+        source_config = SourceConfig(name="jamestown-wayback", kind="wayback", url=url, **config)  # type: ignore[arg-type]
         return run_in_process(
             source_config,
             settings=wayback_settings,
@@ -284,7 +282,7 @@ def test_a_backfill_never_replaces_live_text_with_a_capture(
     assert done.report.counts["created"] == 1
     old = wordpress_page(page.title, HEADER, ["Moscow said an archived sentence."])
     archive.capture("20200101000000", live.url(f"/program/{page.slug}/"), old)
-    run, _ = backfill()
+    run, _ = backfill(url=live.base)
     assert run.discovered == 0 and archive.capture_requests() == 0
     (article,) = documents(wayback_settings)
     assert article.fetched_from == {"kind": "live"}
