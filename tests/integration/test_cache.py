@@ -3,6 +3,7 @@ the cache Redis (the session's private redis-server, never the shared one on 637
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,24 @@ def test_a_crashed_holders_lock_expires(cache: Cache) -> None:
         pass
     with cache.lock("reprocess", ttl_s=60, wait_s=5):  # taken once the TTL runs out
         pass
+
+
+def test_counts_added_from_many_threads_at_once_are_all_kept(cache: Cache) -> None:
+    """`Cache.add_counts`: counters several processes add to at once (the workers of
+    one `reprocess --async` run)."""
+    assert cache.counts("run") == {}
+
+    def add() -> None:
+        for _ in range(20):
+            cache.add_counts("run", {"unchanged": 2, "failed": 1}, ttl_s=60)
+
+    threads = [threading.Thread(target=add) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert cache.counts("run") == {"unchanged": 160, "failed": 80}
+    assert cache.counts("other") == {}
 
 
 def test_sqlite_cache_is_shared_by_processes_and_outlives_them(tmp_path: Path) -> None:

@@ -15,15 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from devsupport.runs import run_in_process
 from tests.support.processes import monitor
+from tests.support.sources import RunSource, run_source
 from tests.support.wordpress import POSTS, SeededWordPress, local_and_gmt
 from workers.cache import Cache
 from workers.crawl import SourceRun
 from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport
 from workers.settings import Settings
-from workers.sources.config import SourceConfig
 from workers.stores import open_store
 
 pytestmark = [pytest.mark.integration, pytest.mark.wordpress]
@@ -43,20 +42,27 @@ def wp_fetcher(wp_settings: Settings, cache: Cache) -> Fetcher:
     made.close()
 
 
+@pytest.fixture
 def run(
-    wp: SeededWordPress,
-    settings: Settings,
-    fetcher: Fetcher,
-    cache: Cache,
-    *,
-    kind: str = "site",
-    path: str = "/",
-    backfill: bool = False,
-) -> tuple[SourceRun, BatchReport]:
-    config = SourceConfig(name=f"real-wp-{kind}", kind=kind, url=wp.site.url(path))  # type: ignore[arg-type]
-    return run_in_process(
-        config, settings=settings, fetcher=fetcher, cache=cache, backfill=backfill
-    )
+    real_wordpress: SeededWordPress, wp_settings: Settings, wp_fetcher: Fetcher, cache: Cache
+) -> RunSource:
+    """A source run on the real WordPress with this test's fetcher and cache, named for
+    its kind (each kind keeps its own checkpoint): tests name only what differs."""
+
+    def once(
+        *, kind: str = "site", path: str = "/", backfill: bool = False
+    ) -> tuple[SourceRun, BatchReport]:
+        return run_source(
+            real_wordpress.site.url(path),
+            name=f"real-wp-{kind}",
+            kind=kind,
+            settings=wp_settings,
+            fetcher=wp_fetcher,
+            cache=cache,
+            backfill=backfill,
+        )
+
+    return once
 
 
 def stored(settings: Settings) -> dict[str, tuple[str | None, str | None]]:
@@ -70,12 +76,12 @@ def stored(settings: Settings) -> dict[str, tuple[str | None, str | None]]:
 
 
 def test_rest_backfill_indexes_every_post_sharing_one_modified_time(
-    real_wordpress, wp_settings, wp_fetcher, cache
+    real_wordpress, wp_settings, run
 ):
     """Offset paging over `orderby=modified` with 250 equal keys lost 99 posts."""
     before = real_wordpress.site.access_count()
     started = time.monotonic()
-    done, report = run(real_wordpress, wp_settings, wp_fetcher, cache, backfill=True)
+    done, report = run(backfill=True)
     elapsed = time.monotonic() - started
     requests = real_wordpress.site.access_count() - before
     documents = stored(wp_settings)
@@ -92,45 +98,39 @@ def test_rest_backfill_indexes_every_post_sharing_one_modified_time(
     assert not any(title == real_wordpress.draft for _, title in documents.values())
 
 
-def test_an_edit_in_the_repeated_dst_hour_is_picked_up(
-    real_wordpress, wp_settings, wp_fetcher, cache
-):
+def test_an_edit_in_the_repeated_dst_hour_is_picked_up(real_wordpress, wp_settings, run):
     """Post A saved at 05:30 UTC (01:30 EDT), post B forty minutes later at 06:10 UTC,
     which is 01:10 EST: earlier in site-local time, the column `modified_after`
     compares. The incremental run after A must still see B."""
     site, fall_back = real_wordpress.site, real_wordpress.fall_back
     first, second = real_wordpress.posts[10], real_wordpress.posts[20]
-    run(real_wordpress, wp_settings, wp_fetcher, cache, backfill=True)
+    run(backfill=True)
 
     site.edit(first, post_title="Baku before the clocks went back")
     local, gmt = local_and_gmt(fall_back - timedelta(minutes=30))
     site.stamp(first, local=local, gmt=gmt)
     assert local.endswith("01:30:00")
-    done, report = run(real_wordpress, wp_settings, wp_fetcher, cache)
+    done, report = run()
     assert report.counts["updated"] == 1 and not done.errors
 
     site.edit(second, post_title="Yerevan after the clocks went back")
     local, gmt = local_and_gmt(fall_back + timedelta(minutes=10))
     site.stamp(second, local=local, gmt=gmt)
     assert local.endswith("01:10:00")
-    done, report = run(real_wordpress, wp_settings, wp_fetcher, cache)
+    done, report = run()
     assert report.counts["updated"] == 1 and not done.errors
     titles = {title for _, title in stored(wp_settings).values()}
     assert "Yerevan after the clocks went back" in titles
 
-    idle, report = run(real_wordpress, wp_settings, wp_fetcher, cache)
+    idle, report = run()
     assert idle.discovered == 0 and report.items == []
 
 
-def test_core_sitemap_backfill_after_rest_adds_nothing(
-    real_wordpress, wp_settings, wp_fetcher, cache
-):
+def test_core_sitemap_backfill_after_rest_adds_nothing(wp_settings, run):
     """REST says the category (Eurasia Daily Monitor), the stock theme's page says
     nothing: one URL must still be one document."""
-    run(real_wordpress, wp_settings, wp_fetcher, cache, backfill=True)
-    done, report = run(
-        real_wordpress, wp_settings, wp_fetcher, cache, kind="sitemap", backfill=True
-    )
+    run(backfill=True)
+    done, report = run(kind="sitemap", backfill=True)
     assert done.discovered == POSTS and not done.errors
     assert report.counts["created"] == 0 and not report.failures, (report.counts, done)
     documents = stored(wp_settings)
@@ -138,21 +138,19 @@ def test_core_sitemap_backfill_after_rest_adds_nothing(
     assert not any("&#" in (title or "") for _, title in documents.values())
 
 
-def test_feed_and_stock_theme_pages_give_the_rest_documents(
-    real_wordpress, wp_settings, wp_fetcher, cache
-):
-    run(real_wordpress, wp_settings, wp_fetcher, cache, backfill=True)
+def test_feed_and_stock_theme_pages_give_the_rest_documents(wp_settings, run):
+    run(backfill=True)
     rest = stored(wp_settings)
-    done, report = run(real_wordpress, wp_settings, wp_fetcher, cache, kind="feed", path="/feed/")
+    done, report = run(kind="feed", path="/feed/")
     assert done.discovered == 10 and not done.errors  # WordPress's default: 10 items
     assert report.counts["created"] == 0 and not report.failures
     assert stored(wp_settings).keys() == rest.keys()
 
 
-def test_feed_and_pages_alone_index_clean_articles(real_wordpress, wp_settings, wp_fetcher, cache):
+def test_feed_and_pages_alone_index_clean_articles(wp_settings, run):
     """The page road on its own: the stock theme's markup gives the article, its title
     decoded, and only posts."""
-    _, report = run(real_wordpress, wp_settings, wp_fetcher, cache, kind="feed", path="/feed/")
+    _, report = run(kind="feed", path="/feed/")
     assert report.counts["created"] == 10 and not report.failures
     documents = stored(wp_settings)
     assert all(title and "Moscow doesn’t wait" in title for _, title in documents.values())

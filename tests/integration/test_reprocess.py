@@ -16,10 +16,10 @@ from tests.fakes.es_cluster import Cluster, cluster, needs_fake
 from tests.support.articles import KeywordEnricher, indexable
 from tests.support.redis_server import private_redis
 from workers import reprocess as rp
-from workers.cache import LockHeld, MemoryCache, RedisCache
+from workers.cache import Cache, LockHeld, MemoryCache, RedisCache
 from workers.pipeline import Pipeline
 from workers.stores import es_rebuild, open_store
-from workers.stores.base import Indexable, RebuildRefused, SearchQuery
+from workers.stores.base import Indexable, RebuildRefused, SearchQuery, Store
 from workers.stores.elasticsearch import ElasticsearchStore
 from workers.stores.embedded import EmbeddedStore
 from workers.stores.es_indices import IndexRefused
@@ -58,6 +58,39 @@ def redis_cache(tmp_path: Path) -> Iterator[RedisCache]:
         cache.client.close()
 
 
+def _reprocess(
+    store: Store,
+    *,
+    cache: Cache | None = None,
+    selection: rp.Selection | None = None,
+    **options: Any,
+) -> rp.ReprocessReport:
+    """`rp.run` over the whole store on a cache of its own, unless the test shares one
+    or narrows the selection: tests name only the options they vary."""
+    return rp.run(
+        store,
+        cache=MemoryCache() if cache is None else cache,
+        selection=rp.Selection() if selection is None else selection,
+        **options,
+    )
+
+
+def _interrupt_after_one_batch(
+    store: Store, cache: Cache, *, seen: list[tuple[int, int]] | None = None, **options: Any
+) -> None:
+    """Stop a run of one document a batch (Ctrl-C) once its first batch is written, as
+    an operator would: where the resume tests start. `seen` collects its progress."""
+
+    def interrupt(done: int, total: int) -> None:
+        if seen is not None:
+            seen.append((done, total))
+        if done == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _reprocess(store, cache=cache, batch_size=1, progress=interrupt, pipeline=P2, **options)
+
+
 def _names(store: EmbeddedStore | ElasticsearchStore, issue: int) -> set[str]:
     article = store.get(indexable(issue).article.id)
     assert article is not None
@@ -65,59 +98,38 @@ def _names(store: EmbeddedStore | ElasticsearchStore, issue: int) -> set[str]:
 
 
 def test_embedded_unchanged_pipeline_rewrites_nothing(embedded: EmbeddedStore) -> None:
-    report = rp.run(embedded, cache=MemoryCache(), selection=rp.Selection(), pipeline=P1)
+    report = _reprocess(embedded, pipeline=P1)
     assert (report.rewritten, report.unchanged, report.failed) == (0, 3, 0)
 
 
 def test_embedded_changed_enricher_rewrites_in_place(embedded: EmbeddedStore) -> None:
-    report = rp.run(embedded, cache=MemoryCache(), selection=rp.Selection(), pipeline=P2)
+    report = _reprocess(embedded, pipeline=P2)
     assert (report.rewritten, report.unchanged, report.failed) == (3, 0, 0)
     assert _names(embedded, 7) == {"Vladimir Putin (v2)", "Moscow (v2)"}
     # Selections narrow the run; unknown ids are reported, not invented.
-    again = rp.run(
-        embedded,
-        cache=MemoryCache(),
-        selection=rp.Selection(ids=(indexable(8).article.id, "nope")),
-        pipeline=P1,
+    again = _reprocess(
+        embedded, selection=rp.Selection(ids=(indexable(8).article.id, "nope")), pipeline=P1
     )
     assert (again.rewritten, again.unchanged, again.failed) == (1, 0, 1)
     assert again.failures == [("nope", "not in the store")]
     with pytest.raises(RebuildRefused, match="needs Elasticsearch"):
-        rp.run(embedded, cache=MemoryCache(), selection=rp.Selection(), new_index=True)
+        _reprocess(embedded, new_index=True)
 
 
 def test_interrupted_run_resumes_after_the_last_batch(embedded: EmbeddedStore) -> None:
     cache = MemoryCache()
     seen: list[tuple[int, int]] = []
 
-    def interrupt(done: int, total: int) -> None:
-        seen.append((done, total))
-        if done == 1:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        rp.run(
-            embedded,
-            cache=cache,
-            selection=rp.Selection(),
-            batch_size=1,
-            progress=interrupt,
-            pipeline=P2,
-        )
-    report = rp.run(
-        embedded,
-        cache=cache,
-        selection=rp.Selection(),
-        batch_size=1,
-        progress=lambda d, t: seen.append((d, t)),
-        pipeline=P2,
+    _interrupt_after_one_batch(embedded, cache, seen=seen)
+    report = _reprocess(
+        embedded, cache=cache, batch_size=1, progress=lambda d, t: seen.append((d, t)), pipeline=P2
     )
     first = sorted(indexable(i).article.id for i in ISSUES)[0]
     assert report.resumed_from == first
     assert (report.rewritten, report.unchanged) == (3, 0)  # counts carried over the restart
     assert seen[2:] == [(1, 3), (2, 3), (3, 3)]  # the second run started at 1 of 3
     # Finished: the checkpoint is gone, a new run starts from the top.
-    fresh = rp.run(embedded, cache=cache, selection=rp.Selection(), pipeline=P2)
+    fresh = _reprocess(embedded, cache=cache, pipeline=P2)
     assert fresh.resumed_from is None and fresh.unchanged == 3
 
 
@@ -129,14 +141,8 @@ def test_new_index_swaps_the_alias_and_searches_keep_working(
     def search_while_filling(done: int, total: int) -> None:
         during.append(es_store.search(SearchQuery("Moscow")).total)
 
-    report = rp.run(
-        es_store,
-        cache=MemoryCache(),
-        selection=rp.Selection(),
-        new_index=True,
-        batch_size=1,
-        progress=search_while_filling,
-        pipeline=P2,
+    report = _reprocess(
+        es_store, new_index=True, batch_size=1, progress=search_while_filling, pipeline=P2
     )
 
     assert during and all(total == 2 for total in during)  # the old index served throughout
@@ -171,9 +177,7 @@ def test_new_index_swaps_the_alias_and_searches_keep_working(
 def test_new_index_with_unchanged_pipeline_still_copies_everything(
     cluster: Cluster, es_store: ElasticsearchStore
 ) -> None:
-    report = rp.run(
-        es_store, cache=MemoryCache(), selection=rp.Selection(), new_index=True, pipeline=P1
-    )
+    report = _reprocess(es_store, new_index=True, pipeline=P1)
     assert (report.rewritten, report.unchanged) == (0, 3)
     assert es_store.indices.count(f"{cluster.alias}-v2") == 3
 
@@ -185,7 +189,7 @@ def test_mapping_version_change_defaults_to_a_new_index(
     bumped = dict(es_store.indices.template, _meta={"mapping_version": 99})
     monkeypatch.setattr(es_store.indices, "template", bumped)
     assert rp.wants_new_index(es_store)
-    report = rp.run(es_store, cache=MemoryCache(), selection=rp.Selection(), pipeline=P1)
+    report = _reprocess(es_store, pipeline=P1)
     assert report.index == f"{cluster.alias}-v2"
 
 
@@ -202,7 +206,7 @@ def test_two_concurrent_runs_one_refuses_then_one_waits(
     def first() -> None:
         other = EmbeddedStore(embedded.path)
         try:
-            rp.run(other, cache=redis_cache, selection=rp.Selection(), progress=hold, pipeline=P2)
+            _reprocess(other, cache=redis_cache, progress=hold, pipeline=P2)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
@@ -212,9 +216,9 @@ def test_two_concurrent_runs_one_refuses_then_one_waits(
     thread.start()
     assert inside.wait(10)
     with pytest.raises(LockHeld):
-        rp.run(embedded, cache=redis_cache, selection=rp.Selection(), pipeline=P2)
+        _reprocess(embedded, cache=redis_cache, pipeline=P2)
     threading.Timer(0.3, release.set).start()
-    waited = rp.run(embedded, cache=redis_cache, selection=rp.Selection(), wait_s=10, pipeline=P2)
+    waited = _reprocess(embedded, cache=redis_cache, wait_s=10, pipeline=P2)
     thread.join(10)
     assert errors == []
     assert waited.unchanged == 3  # ran after the first one, not interleaved with it
@@ -252,9 +256,7 @@ def test_a_failed_write_during_a_rebuild_is_retried_before_the_swap(
         400,
         {"type": "document_parsing_exception", "reason": "transient mapper failure"},
     )
-    report = rp.run(
-        es_store, cache=MemoryCache(), selection=rp.Selection(), new_index=True, pipeline=P2
-    )
+    report = _reprocess(es_store, new_index=True, pipeline=P2)
     assert report.failed == 0 and report.previous_index == f"{cluster.alias}-v1"
     assert es_store.index_ids(f"{cluster.alias}-v2") == {indexable(i).article.id for i in ISSUES}
 
@@ -274,7 +276,7 @@ def test_a_rebuild_that_cannot_copy_everything_refuses_the_swap_and_names_the_id
     monkeypatch.setattr(rp, "reprocess_batch", refuse_one)
     cache = MemoryCache()
     with pytest.raises(RebuildRefused, match=victim) as refused:
-        rp.run(es_store, cache=cache, selection=rp.Selection(), new_index=True, pipeline=P2)
+        _reprocess(es_store, cache=cache, new_index=True, pipeline=P2)
     assert f"the alias stays on {cluster.alias}-v1" in str(refused.value)
     assert es_store.indices.current_index() == f"{cluster.alias}-v1"
     # The half-built index is being filled: prune keeps it; the next run resumes into it.
@@ -282,7 +284,7 @@ def test_a_rebuild_that_cannot_copy_everything_refuses_the_swap_and_names_the_id
     with pytest.raises(IndexRefused, match="being filled by a rebuild"):
         es_store.indices.delete(f"{cluster.alias}-v2")
     monkeypatch.setattr(rp, "reprocess_batch", real)
-    report = rp.run(es_store, cache=cache, selection=rp.Selection(), new_index=True, pipeline=P2)
+    report = _reprocess(es_store, cache=cache, new_index=True, pipeline=P2)
     assert report.index == f"{cluster.alias}-v2" and report.failed == 0
     assert es_store.indices.current_index() == f"{cluster.alias}-v2"
 
@@ -300,7 +302,7 @@ def test_a_write_between_the_last_catch_up_and_the_swap_is_not_lost_nor_a_newer_
         return old
 
     monkeypatch.setattr(es_store.indices, "swap", swap_with_writes)
-    rp.run(es_store, cache=MemoryCache(), selection=rp.Selection(), new_index=True, pipeline=P2)
+    _reprocess(es_store, new_index=True, pipeline=P2)
     live = _live_hashes(es_store, cluster)
     assert live[straggler.article.id] == straggler.article.content_hash
     assert live[newer.article.id] == newer.article.content_hash
@@ -350,15 +352,7 @@ def test_after_any_writes_during_a_rebuild_the_alias_serves_the_newest_of_everyt
         return old
 
     monkeypatch.setattr(es_store.indices, "swap", swap)
-    rp.run(
-        es_store,
-        cache=MemoryCache(),
-        selection=rp.Selection(),
-        new_index=True,
-        batch_size=1,
-        progress=during,
-        pipeline=P2,
-    )
+    _reprocess(es_store, new_index=True, batch_size=1, progress=during, pipeline=P2)
     assert es_store.indices.current_index() == f"{cluster.alias}-v2"
     assert _live_hashes(es_store, cluster) == newest
 
@@ -376,21 +370,7 @@ def test_a_resumed_rebuild_still_copies_a_late_write_of_a_document_copied_before
     cache = MemoryCache()
     first = sorted(indexable(i).article.id for i in ISSUES)[0]
     first_issue = next(i for i in ISSUES if indexable(i).article.id == first)
-
-    def interrupt(done: int, total: int) -> None:
-        if done == 1:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        rp.run(
-            es_store,
-            cache=cache,
-            selection=rp.Selection(),
-            new_index=True,
-            batch_size=1,
-            progress=interrupt,
-            pipeline=P2,
-        )
+    _interrupt_after_one_batch(es_store, cache, new_index=True)
     resumed = open_store(cluster.settings())
     assert isinstance(resumed, ElasticsearchStore)
     late = _article(first_issue, 1)
@@ -401,7 +381,7 @@ def test_a_resumed_rebuild_still_copies_a_late_write_of_a_document_copied_before
         return real_swap(index)
 
     monkeypatch.setattr(resumed.indices, "swap", swap_after_a_late_write)
-    report = rp.run(resumed, cache=cache, selection=rp.Selection(), new_index=True, pipeline=P2)
+    report = _reprocess(resumed, cache=cache, new_index=True, pipeline=P2)
     assert report.resumed_from == first and report.caught_up == 1
     assert _live_hashes(resumed, cluster)[first] == late.article.content_hash
     resumed.close()
@@ -417,9 +397,9 @@ def test_a_writer_key_rewrites_in_place_but_may_not_rebuild(
     )
     assert isinstance(writer, ElasticsearchStore)
     assert not rp.wants_new_index(writer)  # no metadata call: in place by default
-    report = rp.run(writer, cache=MemoryCache(), selection=rp.Selection(), pipeline=P2)
+    report = _reprocess(writer, pipeline=P2)
     assert (report.rewritten, report.failed, report.index) == (3, 0, None)
     with pytest.raises(RebuildRefused, match="--new-index needs an admin key"):
-        rp.run(writer, cache=MemoryCache(), selection=rp.Selection(), new_index=True)
+        _reprocess(writer, new_index=True)
     assert [i.name for i in es_store.indices.indices()] == [f"{cluster.alias}-v1"]
     writer.close()

@@ -11,19 +11,18 @@ the sitemaps WordPress core's `wp-sitemap.xml` (an index of
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
 
-from devsupport.runs import run_in_process
 from devsupport.site import FIREWALL_1020, Site
+from tests.support.sources import RunSource, run_source
 from workers.cache import Cache
-from workers.crawl import SourceRun, ingest_urls
+from workers.crawl import SourceRun, UrlBatch, ingest_urls
 from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport
 from workers.settings import Settings
-from workers.sources.config import SourceConfig
 from workers.stores import open_store
 from workers.stores.base import SearchQuery
 
@@ -37,21 +36,38 @@ def site() -> Iterator[Site]:
     running.stop()
 
 
-def run(
-    site: Site,
-    *,
-    settings: Settings,
-    fetcher: Fetcher,
-    cache: Cache,
-    kind: str = "site",
-    path: str = "/",
-    backfill: bool = False,
-) -> tuple[SourceRun, BatchReport]:
-    """One source run with its batches ingested in-process (what eager mode does)."""
-    config = SourceConfig(name="jamestown", kind=kind, url=site.url(path))  # type: ignore[arg-type]
-    return run_in_process(
-        config, settings=settings, fetcher=fetcher, cache=cache, backfill=backfill
-    )
+@pytest.fixture
+def run(site: Site, settings: Settings, fetcher: Fetcher, cache: Cache) -> RunSource:
+    """A source run on this test's site, fetcher and cache: tests name only what differs."""
+
+    def once(
+        *, kind: str = "site", path: str = "/", backfill: bool = False
+    ) -> tuple[SourceRun, BatchReport]:
+        return run_source(
+            site.url(path),
+            name="jamestown",
+            kind=kind,
+            settings=settings,
+            fetcher=fetcher,
+            cache=cache,
+            backfill=backfill,
+        )
+
+    return once
+
+
+@pytest.fixture
+def ingest(settings: Settings, fetcher: Fetcher, cache: Cache) -> Callable[[list[str]], UrlBatch]:
+    """Article URLs ingested straight into the store, as one worker's batch is."""
+
+    def batch(urls: list[str]) -> UrlBatch:
+        store = open_store(settings)
+        try:
+            return ingest_urls(urls, fetcher=fetcher, cache=cache, store=store, ttl_s=60)
+        finally:
+            store.close()
+
+    return batch
 
 
 def documents(settings: Settings) -> int:
@@ -62,9 +78,9 @@ def documents(settings: Settings) -> int:
         store.close()
 
 
-def test_rest_backfill_indexes_from_the_payload_in_pages_of_100(site, settings, fetcher, cache):
+def test_rest_backfill_indexes_from_the_payload_in_pages_of_100(site, run):
     site.add(250)
-    first, report = run(site, settings=settings, fetcher=fetcher, cache=cache, backfill=True)
+    first, report = run(backfill=True)
     assert report.counts["created"] == 250 and not report.failures
     assert first.via == "wordpress"
     api = [k for k in site.hits if k.startswith("/wp-json/")]
@@ -73,9 +89,9 @@ def test_rest_backfill_indexes_from_the_payload_in_pages_of_100(site, settings, 
     assert site.requests() <= 250 / 50 + 10
 
 
-def test_rest_article_has_the_posts_metadata(site, settings, fetcher, cache):
+def test_rest_article_has_the_posts_metadata(site, settings, run):
     [page] = site.add(1)
-    run(site, settings=settings, fetcher=fetcher, cache=cache)
+    run()
     store = open_store(settings)
     try:
         [hit] = store.search(SearchQuery(text="Tbilisi")).hits
@@ -87,55 +103,55 @@ def test_rest_article_has_the_posts_metadata(site, settings, fetcher, cache):
     assert hit.published_at == page.modified.date().isoformat()
 
 
-def test_idle_rest_tick_is_one_request_and_changes_come_through(site, settings, fetcher, cache):
+def test_idle_rest_tick_is_one_request_and_changes_come_through(site, run):
     site.add(30)
-    run(site, settings=settings, fetcher=fetcher, cache=cache)
+    run()
     site.hits.clear()
-    idle, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
+    idle, report = run()
     assert idle.discovered == 0 and report.items == []
     assert site.requests() == 1 and "modified_after=" in next(iter(site.hits))
 
     site.change("caucasus-article-7", "A new text about Abkhazia.\nWith a second paragraph on it.")
-    changed, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
+    changed, report = run()
     assert changed.discovered == 1 and report.counts["updated"] == 1
 
 
-def test_a_post_saved_in_the_checkpoints_second_is_not_missed(site, settings, fetcher, cache):
+def test_a_post_saved_in_the_checkpoints_second_is_not_missed(site, settings, run):
     """`modified_after` is exclusive: without the overlap, a post modified in the same
     second as the checkpoint (saved just after the last run read the API) is lost."""
     [first] = site.add(1)
-    run(site, settings=settings, fetcher=fetcher, cache=cache)
+    run()
     [late] = site.add(1, start=1)
     late.modified = first.modified  # the same second
-    again, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
+    again, report = run()
     assert again.discovered == 1 and report.counts["created"] == 1  # the first not again
     assert documents(settings) == 2
 
 
-def test_rest_route_form_when_pretty_permalinks_are_off(site, settings, fetcher, cache):
+def test_rest_route_form_when_pretty_permalinks_are_off(site, run):
     site.pretty = False
     site.add(5)
-    done, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
+    done, report = run()
     assert report.counts["created"] == 5 and done.via == "wordpress"
     assert any(k.startswith("/?") and "rest_route=" in k for k in site.hits)
 
 
-def test_gzip_sitemap_files_are_read(site, settings, fetcher, cache):
+def test_gzip_sitemap_files_are_read(site, run):
     """sitemaps.org lets a sitemap be a `.xml.gz` file (gzip bytes, no Content-Encoding)."""
     site.rest = False
     site.gzip_sitemaps = True
     site.sitemap_size = 10
     site.add(15)
-    done, report = run(site, settings=settings, fetcher=fetcher, cache=cache, backfill=True)
+    done, report = run(backfill=True)
     assert done.via == "sitemap" and report.counts["created"] == 15 and not report.failures
     assert "/wp-sitemap-posts-post-2.xml.gz" in site.hits
 
 
-def test_sitemaps_when_the_api_is_closed(site, settings, fetcher, cache):
+def test_sitemaps_when_the_api_is_closed(site, run):
     site.rest = False
     site.sitemap_size = 10
     site.add(25)
-    first, report = run(site, settings=settings, fetcher=fetcher, cache=cache, backfill=True)
+    first, report = run(backfill=True)
     assert first.via == "sitemap" and report.counts["created"] == 25 and not report.failures
     read = sorted(k for k in site.hits if k.startswith("/wp-sitemap"))
     assert read == [
@@ -147,34 +163,30 @@ def test_sitemaps_when_the_api_is_closed(site, settings, fetcher, cache):
     assert site.requests() <= 25 + 10
 
     site.hits.clear()
-    idle, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
+    idle, report = run()
     assert idle.discovered == 0 and report.items == []
     assert site.requests() <= 5
 
     site.change("caucasus-article-3", "Changed text about Ajaria and Batumi.\nOn the port, too.")
     site.hits.clear()
-    changed, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
+    changed, report = run()
     assert changed.discovered == 1 and report.counts["updated"] == 1
     assert site.article_hits() == {"/caucasus-article-3/": 1}
 
 
-def test_the_feed_when_nothing_else_answers_skips_books_and_reports(site, settings, fetcher, cache):
+def test_the_feed_when_nothing_else_answers_skips_books_and_reports(site, run):
     site.rest = False
     site.sitemaps = False
     site.add(3)
-    done, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
+    done, report = run()
     assert done.via == "feed" and report.counts["created"] == 3 and not report.failures
     assert "/book/the-long-war-in-the-caucasus/" not in site.hits
     assert not [k for k in site.hits if k.startswith("/report/")]
 
 
-def test_publication_listing_takes_only_articles(site, settings, fetcher, cache):
+def test_publication_listing_takes_only_articles(site, run):
     site.add(15)
     _, report = run(
-        site,
-        settings=settings,
-        fetcher=fetcher,
-        cache=cache,
         kind="listing",
         path="/publications/edm/",
         backfill=True,
@@ -183,68 +195,48 @@ def test_publication_listing_takes_only_articles(site, settings, fetcher, cache)
     assert not [k for k in site.hits if k.startswith(("/analyst/", "/book/", "/about-us/"))]
 
 
-def test_an_article_keeps_its_id_under_its_old_and_new_address(site, settings, fetcher, cache):
+def test_an_article_keeps_its_id_under_its_old_and_new_address(site, settings, run, ingest):
     """Indexed from REST under /<slug>/, fetched again as /program/<slug>/ (301 to the
     new address): one document, the same id."""
     [page] = site.add(1)
-    run(site, settings=settings, fetcher=fetcher, cache=cache)
-    store = open_store(settings)
-    try:
-        old = ingest_urls(
-            [site.url(f"/program/{page.slug}/")],
-            fetcher=fetcher,
-            cache=cache,
-            store=store,
-            ttl_s=60,
-        )
-    finally:
-        store.close()
+    run()
+    old = ingest([site.url(f"/program/{page.slug}/")])
     assert site.hits[f"/program/{page.slug}/"] == 1 and site.hits[f"/{page.slug}/"] == 1
     assert old.report.failures == [] and documents(settings) == 1
 
 
-def test_a_challenge_on_the_first_request_is_retried(site, settings, fetcher, cache):
+def test_a_challenge_on_the_first_request_is_retried(site, fetcher, run):
     site.add(3)
     site.challenges = 1  # Cloudflare challenges the very first request (robots.txt)
-    done, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
+    done, report = run()
     assert report.counts["created"] == 3 and not done.errors
     assert fetcher.breaker.state("127.0.0.1") is None
 
 
-def test_repeated_challenges_pause_the_site_and_say_so(site, settings, fetcher, cache):
+def test_repeated_challenges_pause_the_site_and_say_so(site, fetcher, run):
     site.add(3)
     site.challenges = 1000
-    done, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
+    done, report = run()
     [(_, reason)] = done.errors
     assert "PAUSED until" in reason and "MONITOR_HTTP_PROXY" in reason
     assert report.items == []
     assert set(json.loads(done.checkpoint or "{}")) <= {"via", "probed"}  # no way advanced
     asked = site.requests()
-    again, _ = run(site, settings=settings, fetcher=fetcher, cache=cache)
+    again, _ = run()
     assert site.requests() == asked  # paused: not one request more
     assert "PAUSED" in again.errors[0][1]
     state = fetcher.breaker.state("127.0.0.1")
     assert state is not None and state.pause_left_s() > 0
     site.challenges = 0
     fetcher.breaker.cleared("127.0.0.1")  # the operator waited (or set a proxy)
-    _, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
+    _, report = run()
     assert report.counts["created"] == 3
 
 
-def test_blocked_article_pages_are_handed_back_not_failed(site, settings, fetcher, cache):
+def test_blocked_article_pages_are_handed_back_not_failed(site, ingest):
     pages = site.add(2)
     site.challenges = 1000
-    store = open_store(settings)
-    try:
-        batch = ingest_urls(
-            [site.url(site.path_of(p)) for p in pages],
-            fetcher=fetcher,
-            cache=cache,
-            store=store,
-            ttl_s=60,
-        )
-    finally:
-        store.close()
+    batch = ingest([site.url(site.path_of(p)) for p in pages])
     assert batch.report.failures == []  # never a dead letter for a block
     assert sorted(batch.blocked) == sorted(batch.retry) and len(batch.retry) == 2
     assert all("blocked" in r or "PAUSED" in r for r in batch.reasons.values())
@@ -252,7 +244,7 @@ def test_blocked_article_pages_are_handed_back_not_failed(site, settings, fetche
 
 
 def test_a_cloudflare_1020_firewall_block_pauses_the_site_and_is_never_a_failure(
-    site, settings, fetcher, cache
+    site, fetcher, ingest
 ):
     """Issue 23: "Error 1020 Access denied" (a 403 from the edge, with a cf-ray and no
     cf-mitigated header; cloudscraper #100, cloudflare-scraper #27) was a permanent
@@ -260,17 +252,7 @@ def test_a_cloudflare_1020_firewall_block_pauses_the_site_and_is_never_a_failure
     pages = site.add(3)
     site.challenge = FIREWALL_1020
     site.challenges = 1000
-    store = open_store(settings)
-    try:
-        batch = ingest_urls(
-            [site.url(site.path_of(p)) for p in pages],
-            fetcher=fetcher,
-            cache=cache,
-            store=store,
-            ttl_s=60,
-        )
-    finally:
-        store.close()
+    batch = ingest([site.url(site.path_of(p)) for p in pages])
     assert batch.report.failures == []  # nothing for the dead-letter queue
     assert sorted(batch.blocked) == sorted(batch.retry) and len(batch.retry) == 3
     assert any("Cloudflare error 1020" in r for r in batch.reasons.values())
@@ -279,10 +261,10 @@ def test_a_cloudflare_1020_firewall_block_pauses_the_site_and_is_never_a_failure
     assert "1020" in state.describe() and "MONITOR_HTTP_PROXY" in state.describe()
 
 
-def test_overlap_dedupe_survives_a_post_changed_twice(site, settings, fetcher, cache):
+def test_overlap_dedupe_survives_a_post_changed_twice(site, run):
     [page] = site.add(1)
-    run(site, settings=settings, fetcher=fetcher, cache=cache)
+    run()
     page.modified += timedelta(seconds=30)  # edited within the overlap window
     site.change(page.slug, "Edited text about Batumi and the port.\nOn the talks, too.")
-    again, report = run(site, settings=settings, fetcher=fetcher, cache=cache)
+    again, report = run()
     assert again.discovered == 1 and report.counts["updated"] == 1
