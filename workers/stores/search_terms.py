@@ -56,6 +56,9 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("militant", "rebel", "guerrilla", "insurgent", "fighter"),
     ("accord", "agreement", "treaty", "deal"),
     ("summit", "meeting"),
+    # Unrest as the field reports it ("Prison Revolts", "Uprising in Stavropol").
+    ("riot", "revolt", "uprising", "unrest"),
+    ("protest", "demonstration", "rally"),
     # Russia's federal subjects as English texts name them ("Stavropol Krai" is the
     # "Stavropol region" of the text).
     ("krai", "kray", "oblast", "region"),
@@ -84,6 +87,13 @@ _KEY_RULES = tuple(
 _RULED = "~"
 # A capitalized word of at least this many letters is a name worth a key in the index.
 _KEYED_LETTERS = 4
+# Initialisms (`initialisms`): names of this many capitalized words give a key; short
+# joiners may stand between the words, a leading article is not part of the name, and
+# anything but a word, a space, a hyphen or an apostrophe ends the name.
+_MIN_INITIALS, _MAX_INITIALS = 3, 8
+_NAME_JOINERS = frozenset({"of", "for", "and", "in", "on", "the", "de", "al"})
+_LEADING = frozenset({"The", "A", "An"})
+_NAME_BREAK = re.compile(r"[^\w\s'’-]+")
 _NAME_WORD = re.compile(r"\b[A-Z][\w'’ʹʼ-]*")
 # Scholarly (ISO 9 / Czech-style) transliteration marks to the English spellings the
 # gazetteer holds: "Kučma" is Kuchma, "Žirinovskij" Zhirinovsky.
@@ -262,8 +272,16 @@ def _keys_of(phrases: tuple[str, ...]) -> tuple[str, ...]:
 
 def _keyable(phrase: str) -> str:
     """The phrase's name key when the index can hold it (every word a name's length:
-    shorter words get no key there), else ""."""
+    shorter words get no key there; or one word in capitals of three letters or
+    more, which may be the initials of a name: `initialisms`), else ""."""
     words = _KEY_WORDS.findall(phrase)
+    if (
+        len(words) == 1
+        and words[0].isupper()
+        and len(words[0]) >= _MIN_INITIALS
+        and words[0] not in _OPERATORS
+    ):
+        return phrase_key(phrase)
     if not words or any(sum(ch.isalpha() for ch in w) < _KEYED_LETTERS for w in words):
         return ""
     return phrase_key(phrase)
@@ -453,18 +471,51 @@ def phrase_key(phrase: str) -> str:
     return " ".join(name_key(w) for w in _KEY_WORDS.findall(phrase))
 
 
-def name_keys(*texts: str) -> str:
+def name_keys(title: str, body: str) -> str:
     """The name-key field of an article: the key of every capitalized word of at
     least four letters in its title and text, in order (so a two-word name keeps its
-    words adjacent for a phrase match)."""
+    words adjacent for a phrase match); then the initials of the body's names of three
+    words or more (`initialisms`)."""
     keys = []
-    for text in texts:
+    for text in (title, body):
         for match in _NAME_WORD.finditer(text):
             word = _POSSESSIVE.sub("", match.group())
             for part in _KEY_WORDS.findall(word):
                 if sum(ch.isalpha() for ch in part) >= _KEYED_LETTERS:
                     keys.append(name_key(part))
-    return " ".join(keys)
+    return " ".join([*keys, *initialisms(body)])
+
+
+def initialisms(text: str) -> list[str]:
+    """The initials, as name keys, of every run of three to eight capitalized words
+    in `text` (short joiners between them allowed, a leading article dropped): "World
+    Economic Forum" gives "wef", "Organization for Security and Co-operation in
+    Europe" "osce". An acronym no list holds then finds the name written out (a query
+    word in capitals is keyed too, `_keyable`). Punctuation ends a run. Titles are
+    left out: in title case every run of words would make a key."""
+    found: list[str] = []
+
+    def close(run: list[str], cuts: list[int]) -> None:
+        # The whole run, and the run up to each joiner: "World Economic Forum in
+        # Davos" is also the "World Economic Forum".
+        lead = next((i for i, word in enumerate(run) if word not in _LEADING), len(run))
+        for end in (*cuts, len(run)):
+            if _MIN_INITIALS <= end - lead <= _MAX_INITIALS:
+                found.append(name_key("".join(word[0] for word in run[lead:end])))
+
+    for segment in _NAME_BREAK.split(text):
+        run: list[str] = []
+        cuts: list[int] = []
+        for word in segment.split():
+            if word[0].isupper():
+                run.append(word)
+            elif run and word in _NAME_JOINERS:
+                cuts.append(len(run))
+            else:
+                close(run, cuts)
+                run, cuts = [], []
+        close(run, cuts)
+    return list(dict.fromkeys(found))
 
 
 def searchable_spellings(canonical: str) -> tuple[str, ...]:

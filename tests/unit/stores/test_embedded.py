@@ -220,6 +220,24 @@ def test_an_older_store_is_migrated_on_open(tmp_path: Path, version: int) -> Non
     assert stored == (str(SCHEMA_VERSION),)
 
 
+def test_a_schema_4_store_gains_initialism_keys_on_open(tmp_path: Path) -> None:
+    """Schema 5 adds the initials of long names to the name keys: a store written
+    before finds "WEF" only once its full-text table is rebuilt on open."""
+    path = tmp_path / "old.sqlite3"
+    old = EmbeddedStore(path)
+    old.write([make("Xi Jinping spoke at the World Economic Forum in Davos.")])
+    old._db.execute(
+        "UPDATE articles_fts SET keys = ? WHERE rowid = 1", ("jinping world economic forum",)
+    )
+    old._db.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    assert old.search(SearchQuery("WEF")).total == 0  # what a schema-4 store answered
+    old.close()
+
+    store = EmbeddedStore(path)
+    assert store.search(SearchQuery("WEF")).total == 1
+    assert store.search(SearchQuery("Davos")).total == 1  # the text is still searchable
+
+
 def test_a_deleted_article_leaves_no_filter_or_facet_rows(store: EmbeddedStore) -> None:
     item = make("President Putin spoke.")
     article = dataclasses.replace(

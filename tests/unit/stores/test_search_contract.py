@@ -469,6 +469,23 @@ def test_words_side_by_side_rank_before_the_same_words_apart(empty: Opened) -> N
     assert '"Denis Ivanov" (the words side by side)' not in explained.hits[1].matched
 
 
+def test_an_acronym_no_list_holds_finds_the_name_written_out(empty: Opened) -> None:
+    davos = item(
+        raw(
+            "Eurasia Daily Monitor",
+            14,
+            10,
+            "Chinese President Xi Jinping was the star guest at the World Economic Forum "
+            "in Davos this year.",
+            date="2017-01-23",
+        ),
+    )
+    empty.store.write([davos])
+    empty.refresh()
+    assert ids(empty.store.search(SearchQuery("WEF"))) == {davos.article.id}
+    assert empty.store.search(SearchQuery("WTO")).total == 0
+
+
 def test_two_words_are_both_required(modern: Store) -> None:
     assert modern.search(SearchQuery("Nigeria Tibet")).total == 0
 

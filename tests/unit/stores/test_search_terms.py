@@ -118,3 +118,27 @@ def test_shortest_drops_phrases_that_contain_another_of_their_clause() -> None:
     # Different words are kept, and a negated clause keeps its sign.
     kept = terms.shortest([Clause(("Kirienko", "Kiriyenko")), Clause(("Gazprom",), negated=True)])
     assert kept == [Clause(("Kirienko", "Kiriyenko")), Clause(("Gazprom",), negated=True)]
+
+
+def test_initialisms_of_long_names_are_name_keys() -> None:
+    text = (
+        "Xi Jinping was at the World Economic Forum in Davos. The North Atlantic Treaty "
+        "Organization (NATO) and the Organization for Security and Co-operation in "
+        "Europe met; Islamic State in West Africa Province said so."
+    )
+    found = terms.initialisms(text)
+    for initials in ("wef", "nato", "osce", "iswap"):
+        assert initials in found, initials
+    assert "wefd" in found  # the whole run is kept too: "in Davos" may be the name's
+    assert "tnato" not in found  # a leading article is not part of the name
+    assert terms.initialisms("Moscow, Tokyo and Beijing") == []  # punctuation ends a run
+    assert terms.initialisms("Vladimir Putin") == []  # two words: no initials
+
+
+def test_a_capitalized_query_word_is_keyed_as_initials() -> None:
+    (clause,) = terms.query_clauses("WEF")
+    assert clause.keys == ("wef",)
+    (short,) = terms.query_clauses("wef")  # not in capitals: a word, not initials
+    assert short.keys == ()
+    operator, _ = terms.query_clauses("NOT budget")  # a leading operator is a word,
+    assert operator.phrases == ("NOT",) and operator.keys == ()  # not initials
