@@ -29,7 +29,7 @@ from workers.enrich.publications import family_names
 from workers.headline import headline
 from workers.model import Article, RawArticle
 from workers.stores import base as stores_base
-from workers.stores import embedded_search, search_terms
+from workers.stores import embedded_search, name_keys, search_terms
 from workers.stores.base import (
     Indexable,
     Rebuild,
@@ -45,7 +45,7 @@ from workers.stores.base import (
 log = logging.getLogger(__name__)
 
 # 2: entity/date/outlet tables and headlines; 3: article_facets; 4: the FTS `keys`
-# column (name keys, `search_terms.name_keys`); 5: initialisms in the name keys
+# column (`name_keys.name_keys`); 5: initialisms in the name keys
 SCHEMA_VERSION = 5
 # FTS columns after the rowid: the weights give title and named things more pull than
 # a word somewhere in the body, and a name matched only by its key (another spelling)
@@ -595,5 +595,5 @@ def _fts_values(article: Article) -> tuple[str, ...]:
         names("location"),
         names("organization"),
         outlets,
-        search_terms.name_keys(article.title or "", article.body),
+        name_keys.name_keys(article.title or "", article.body),
     )

@@ -19,7 +19,8 @@ from typing import Any
 
 from workers.model import Article
 from workers.stores.base import Indexable, fingerprint, time_fields
-from workers.stores.search_terms import entity_keys, name_keys
+from workers.stores.name_keys import name_keys
+from workers.stores.search_terms import entity_keys
 
 # Fields added to the contract document for the index only; stripped again by `get`.
 INDEX_ONLY_FIELDS = (
@@ -68,7 +69,7 @@ def facets(article: Article) -> dict[str, Any]:
         names.extend((entity.name, *entity.aliases))
     internal = [c.target_id for c in article.citations if c.kind == "internal" and c.target_id]
     out["names"] = list(dict.fromkeys(names))
-    # Romanization keys of the names in the text (search_terms.name_keys), matched by
+    # Romanization keys of the names in the text (name_keys.name_keys), matched by
     # a query's keys: the embedded store's `keys` column.
     out["name_keys"] = name_keys(article.title or "", article.body)
     out["outlets"] = sorted({c.source for c in article.citations})

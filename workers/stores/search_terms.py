@@ -11,7 +11,7 @@ must (`required`), and articles with every clause rank first. A phrase that name
 known entity by any spelling (`Kiriyenko`, `U.S.`, `Eltsin`) widens its clause to
 every spelling of that entity, a word of the field's vocabulary to its synonyms
 (`militants` → rebels, fighters …), and every phrase also matches by its name key
-(`name_key`: Shoygu/Shoigu, Basayev/Basaev, Yeltsin/Jeltsin), so names no list holds
+(`name_keys.name_key`: Shoygu/Shoigu, Basayev/Basaev, Yeltsin/Jeltsin), so names no list holds
 match by the rules of transliteration, in the query and in the text alike.
 """
 
@@ -26,9 +26,9 @@ from functools import lru_cache
 from workers.enrich import publications
 from workers.enrich.citations import canonical_source
 from workers.enrich.entities import Entry, gazetteer, translit_key
-from workers.enrich.gazetteer import fold
 from workers.errors import UsageError
 from workers.model import Entity, EntityType
+from workers.stores.name_keys import POSSESSIVE, SCHOLARLY, keyable, name_key, phrase_key
 
 # Highlight markers inside the stores (private-use characters no article contains);
 # `unmark` turns them into offsets, the CLI into bold or **stars**.
@@ -38,16 +38,12 @@ _OPERATORS = {"AND", "OR", "NOT"}
 _WIKIDATA = re.compile(r"^Q\d+$")
 _HAS_WORD = re.compile(r"\w")
 _WORDS = re.compile(r"\w+")
-# A word of a name, the soft sign's apostrophe inside it ("Shamil'", "Tat'yana").
-_KEY_WORDS = re.compile(r"\w(?:[\w'’ʹʼ]*\w)?")
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 # Spellings too short to search for on their own: "US" would match every "us".
 _MIN_SAFE_LETTERS = 3
 # More words than this in one query is not an analyst's question: refused with a
 # clear error before any work (a 10,000-word OR once held search for minutes).
 MAX_QUERY_TERMS = 64
-# A possessive pasted from a text ("Kiriyenko's", "Yamadaevs’"): the name without it.
-_POSSESSIVE = re.compile(r"(?<=\w)['’](?:s\b)?$", re.IGNORECASE)
 # The field's own synonyms, applied in both stores (docs/search.md lists them): an
 # analyst asking for "militants" wants the article that says "rebels". Singular forms;
 # a plural in the query is matched by its singular (`_singular`), the stores' stemmers
@@ -63,43 +59,9 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     # "Stavropol region" of the text).
     ("krai", "kray", "oblast", "region"),
 )
-# Name keys: one spelling for the romanizations of a Russian or Caucasian name, rule
-# by rule, in order (on a lower-case word without diacritics): the soft sign's
-# apostrophe goes, dzh is j, kh is h, ts/tz is c, yo is e (Seleznyov/Seleznev),
-# i/y/j before e is e (Yeltsin/Jeltsin/Eltsin, Basayev/Basaev, Kiriyenko/Kirienko),
-# y and j are i (Tsoy/Tsoi/Tsoj, Zyuganov/Ziuganov), doubled letters are single
-# (Gussinsky/Gusinsky, -skiy/-sky).
-_KEY_RULES = tuple(
-    (re.compile(pattern), replacement)
-    for pattern, replacement in (
-        (r"['’ʹʼ`]", ""),
-        (r"dzh", "j"),
-        (r"kh", "h"),
-        (r"t[sz]", "c"),
-        (r"yo", "e"),
-        (r"[iyj]+e", "e"),
-        (r"[yj]", "i"),
-        (r"(.)\1+", r"\1"),
-    )
-)
 # Romanization keys among an entity's keys start with this, apart from the gazetteer's
 # transliteration keys (`entity_keys`).
 _RULED = "~"
-# A capitalized word of at least this many letters is a name worth a key in the index.
-_KEYED_LETTERS = 4
-# Initialisms (`initialisms`): names of this many capitalized words give a key; short
-# joiners may stand between the words, a leading article is not part of the name, and
-# anything but a word, a space, a hyphen or an apostrophe ends the name.
-_MIN_INITIALS, _MAX_INITIALS = 3, 8
-_NAME_JOINERS = frozenset({"of", "for", "and", "in", "on", "the", "de", "al"})
-_LEADING = frozenset({"The", "A", "An"})
-_NAME_BREAK = re.compile(r"[^\w\s'’-]+")
-_NAME_WORD = re.compile(r"\b[A-Z][\w'’ʹʼ-]*")
-# Scholarly (ISO 9 / Czech-style) transliteration marks to the English spellings the
-# gazetteer holds: "Kučma" is Kuchma, "Žirinovskij" Zhirinovsky.
-_SCHOLARLY = str.maketrans(
-    {"č": "ch", "Č": "Ch", "š": "sh", "Š": "Sh", "ž": "zh", "Ž": "Zh", "ŝ": "shch", "Ŝ": "Shch"}
-)
 # What the archive calls a country's people and things: "Ukraine" should find "the
 # Ukrainian authorities" (without it, "Ukraine" missed the Kuchma/Gongadze article).
 # Search-only: the enrichers must not read "Ukrainian" as the place, so this stays here.
@@ -200,7 +162,7 @@ def parse(text: str) -> list[Clause]:
     for phrase, word in _QUERY_TOKEN.findall(text):
         term = (phrase or word).replace('"', "").replace("\\", " ").strip()
         if not phrase:
-            term = _POSSESSIVE.sub("", term)
+            term = POSSESSIVE.sub("", term)
         if _HAS_WORD.search(term):
             tokens.append((" ".join(term.split()), bool(phrase)))
         if len(tokens) > MAX_QUERY_TERMS:
@@ -267,24 +229,7 @@ def expand(clauses: list[Clause]) -> list[Clause]:
 
 def _keys_of(phrases: tuple[str, ...]) -> tuple[str, ...]:
     """The distinct name keys a clause of these phrases searches for."""
-    return tuple(dict.fromkeys(k for p in phrases if (k := _keyable(p))))
-
-
-def _keyable(phrase: str) -> str:
-    """The phrase's name key when the index can hold it (every word a name's length:
-    shorter words get no key there; or one word in capitals of three letters or
-    more, which may be the initials of a name: `initialisms`), else ""."""
-    words = _KEY_WORDS.findall(phrase)
-    if (
-        len(words) == 1
-        and words[0].isupper()
-        and len(words[0]) >= _MIN_INITIALS
-        and words[0] not in _OPERATORS
-    ):
-        return phrase_key(phrase)
-    if not words or any(sum(ch.isalpha() for ch in w) < _KEYED_LETTERS for w in words):
-        return ""
-    return phrase_key(phrase)
+    return tuple(dict.fromkeys(k for p in phrases if p not in _OPERATORS and (k := keyable(p))))
 
 
 def synonyms_of(phrase: str) -> tuple[str, ...]:
@@ -428,9 +373,9 @@ def lookup(name: str) -> Entry | None:
         return None
     return (
         gaz.by_key.get(translit_key(cleaned))
-        or gaz.by_key.get(translit_key(cleaned.translate(_SCHOLARLY)))
+        or gaz.by_key.get(translit_key(cleaned.translate(SCHOLARLY)))
         or gaz.by_key.get(translit_key(cleaned.replace("-", "")))  # Co-operation
-        or _by_name_key().get(phrase_key(cleaned.translate(_SCHOLARLY)))
+        or _by_name_key().get(phrase_key(cleaned.translate(SCHOLARLY)))
     )
 
 
@@ -455,67 +400,6 @@ def _longest_name() -> int:
     """Words in the longest spelling the gazetteer knows: how far a query's words are
     tried as one name ("Organization for Security and Co-operation in Europe")."""
     return max((len(surface.split()) for surface in gazetteer().by_surface), default=1)
-
-
-def name_key(word: str) -> str:
-    """One spelling for a word's romanizations (the rules in `_KEY_RULES`)."""
-    text = fold(word)
-    for pattern, replacement in _KEY_RULES:
-        text = pattern.sub(replacement, text)
-    return text
-
-
-def phrase_key(phrase: str) -> str:
-    """The name keys of a phrase's words, space-separated: what a query phrase looks
-    for in the stores' name-key field."""
-    return " ".join(name_key(w) for w in _KEY_WORDS.findall(phrase))
-
-
-def name_keys(title: str, body: str) -> str:
-    """The name-key field of an article: the key of every capitalized word of at
-    least four letters in its title and text, in order (so a two-word name keeps its
-    words adjacent for a phrase match); then the initials of the body's names of three
-    words or more (`initialisms`)."""
-    keys = []
-    for text in (title, body):
-        for match in _NAME_WORD.finditer(text):
-            word = _POSSESSIVE.sub("", match.group())
-            for part in _KEY_WORDS.findall(word):
-                if sum(ch.isalpha() for ch in part) >= _KEYED_LETTERS:
-                    keys.append(name_key(part))
-    return " ".join([*keys, *initialisms(body)])
-
-
-def initialisms(text: str) -> list[str]:
-    """The initials, as name keys, of every run of three to eight capitalized words
-    in `text` (short joiners between them allowed, a leading article dropped): "World
-    Economic Forum" gives "wef", "Organization for Security and Co-operation in
-    Europe" "osce". An acronym no list holds then finds the name written out (a query
-    word in capitals is keyed too, `_keyable`). Punctuation ends a run. Titles are
-    left out: in title case every run of words would make a key."""
-    found: list[str] = []
-
-    def close(run: list[str], cuts: list[int]) -> None:
-        # The whole run, and the run up to each joiner: "World Economic Forum in
-        # Davos" is also the "World Economic Forum".
-        lead = next((i for i, word in enumerate(run) if word not in _LEADING), len(run))
-        for end in (*cuts, len(run)):
-            if _MIN_INITIALS <= end - lead <= _MAX_INITIALS:
-                found.append(name_key("".join(word[0] for word in run[lead:end])))
-
-    for segment in _NAME_BREAK.split(text):
-        run: list[str] = []
-        cuts: list[int] = []
-        for word in segment.split():
-            if word[0].isupper():
-                run.append(word)
-            elif run and word in _NAME_JOINERS:
-                cuts.append(len(run))
-            else:
-                close(run, cuts)
-                run, cuts = [], []
-        close(run, cuts)
-    return list(dict.fromkeys(found))
 
 
 def searchable_spellings(canonical: str) -> tuple[str, ...]:
@@ -562,7 +446,7 @@ def entity_filter(kind: str, value: str) -> EntityFilter:
         names = [*searchable_spellings(found.name), value]
         wikidata = found.wikidata
     keys = [translit_key(n) for n in names]
-    keys += [_RULED + k for n in names if (k := phrase_key(_POSSESSIVE.sub("", n)))]
+    keys += [_RULED + k for n in names if (k := phrase_key(POSSESSIVE.sub("", n)))]
     return EntityFilter(
         entity_type, tuple(dict.fromkeys(names)), tuple(dict.fromkeys(keys)), wikidata
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from workers.stores import name_keys
 from workers.stores import search_terms as terms
 from workers.stores.search_terms import Clause
 
@@ -126,13 +127,13 @@ def test_initialisms_of_long_names_are_name_keys() -> None:
         "Organization (NATO) and the Organization for Security and Co-operation in "
         "Europe met; Islamic State in West Africa Province said so."
     )
-    found = terms.initialisms(text)
+    found = name_keys.initialisms(text)
     for initials in ("wef", "nato", "osce", "iswap"):
         assert initials in found, initials
     assert "wefd" in found  # the whole run is kept too: "in Davos" may be the name's
     assert "tnato" not in found  # a leading article is not part of the name
-    assert terms.initialisms("Moscow, Tokyo and Beijing") == []  # punctuation ends a run
-    assert terms.initialisms("Vladimir Putin") == []  # two words: no initials
+    assert name_keys.initialisms("Moscow, Tokyo and Beijing") == []  # punctuation ends a run
+    assert name_keys.initialisms("Vladimir Putin") == []  # two words: no initials
 
 
 def test_a_capitalized_query_word_is_keyed_as_initials() -> None:
