@@ -40,8 +40,8 @@ from workers.fetching.fetch import Fetcher
 from workers.ingest import BatchReport
 from workers.runtime import Runtime
 from workers.settings import Settings
+from workers.sources.cdx import PAGE_ROWS
 from workers.sources.config import SourceConfig
-from workers.sources.wayback import PAGE_ROWS
 from workers.sources.wayback import Archive as WaybackArchive
 
 

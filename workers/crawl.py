@@ -47,6 +47,7 @@ from workers.pipeline import DEFAULT_PIPELINE, Pipeline
 from workers.settings import Settings
 from workers.source_state import checkpoint_of, failure_cause, save_checkpoint, save_last_run
 from workers.sources.base import Discovered, Discovery, Item, Source
+from workers.sources.cdx import Capture
 from workers.sources.config import SourceConfig
 from workers.sources.feed import FeedSource
 from workers.sources.identity import Known, PrintIndex, Resolution, resolve, textprint
@@ -57,7 +58,6 @@ from workers.sources.wayback import (
     CAPTURE_TTL_S,
     LIVE,
     Archive,
-    Capture,
     WaybackSource,
     article_from_capture,
     articles_from_capture,

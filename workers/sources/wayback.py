@@ -1,28 +1,12 @@
 """The Internet Archive's Wayback Machine as a second road to every article.
 
-Discovery reads the archive's CDX server (`<MONITOR_WAYBACK_URL>/cdx/search/cdx`):
-`url=<site>/*` (a prefix query), `output=json`, `fl=timestamp,original`,
-`filter=statuscode:200`, `filter=mimetype:text/html`, `collapse=urlkey` (one capture
-per URL), `from`/`to` (years), in pages of `PAGE_ROWS` rows chained by the server's
-resumption key (`showResumeKey=true`, then `resumeKey=`), as the wayback CDX server
-README describes (internetarchive/wayback, wayback-cdx-server/README.md). The
-resumption key is the checkpoint while a walk is under way, so a backfill that is
-stopped resumes where it was; a finished walk leaves the newest capture time, and the
-next run asks only `from` there.
-
-Early ends. The CDX server stops reading its index after `queryMaxLimit` lines
-(filtered-out lines included) and prints a resume key only when the *row* limit was
-reached (CDXServer.java, `writeCdxResponse`): a prefix query whose filters drop most
-lines can end short, without a key, exactly like a finished walk. So a walk is a list
-of date windows (`from`/`to`), first the whole range asked. An answer short of
-`PAGE_ROWS`, without a key, whose rows stop before the window's last year (or, for a
-window of one past year, its last month) replaces its window by the window's years (or
-months); a month is the narrowest window and is read as it answers. A resume key
-already seen in a window (a server sending the same key again) narrows it the same
-way, or ends a month with an error in the run's report instead of 50 identical
-requests. The checkpoint keeps the windows left (and the first one's key): the walk
-is finished, and only its newest capture kept, once every window is read. A CDX row
-whose URL cannot be read (`http://[::1/x/`) is skipped and reported alone.
+Discovery reads the archive's CDX server (`<MONITOR_WAYBACK_URL>/cdx/search/cdx`)
+through `workers.sources.cdx`: prefix queries for the site's 200 HTML captures, one
+per URL, in pages chained by the server's resumption key, over date windows narrowed
+where the server ends early. The resumption key and the windows left are the
+checkpoint while a walk is under way, so a backfill that is stopped resumes where it
+was; a finished walk leaves the newest capture time, and the next run asks only
+`from` there.
 
 A capture is fetched raw, `<base>/web/<timestamp>id_/<original>` (the page as
 captured, without the archive's toolbar), through its own `Fetcher`: the archive's
@@ -48,9 +32,8 @@ import html as html_lib
 import json
 import re
 import unicodedata
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -60,6 +43,16 @@ from workers.fetching.fetch import Fetcher, PermanentFetchError, TransientFetchE
 from workers.model import InputError, RawArticle
 from workers.settings import Settings
 from workers.sources.base import Discovery
+from workers.sources.cdx import (
+    ARCHIVE_START_YEAR,
+    Capture,
+    Walked,
+    cdx_query,
+    cdx_timestamp,
+    cdx_url,
+    parse_capture_url,
+    parse_cdx,
+)
 from workers.sources.config import SourceConfig
 from workers.urls import (
     PRODUCTION_HOST,
@@ -70,14 +63,10 @@ from workers.urls import (
     is_article_url,
 )
 
-CDX_PATH = "/cdx/search/cdx"
-PAGE_ROWS = 5000  # rows per CDX request: the server's own cap is 150,000
 MAX_PAGES = 50  # CDX requests per run (a source's max_pages overrides); then resumed
-ARCHIVE_START_YEAR = 1996  # the Wayback Machine's first captures: a walk with no start
 OLD_ARTICLE_PAGE = "/publications_details.php"
 # Captures are immutable: a fetched one is remembered for as long as checkpoints.
 CAPTURE_TTL_S = 400 * 86400
-_TIMESTAMP = re.compile(r"^\d{14}$")
 _GENERIC_SLUGS = frozenset({"", "jamestown-foundation", "the-jamestown-foundation", "jamestown"})
 _HEADER_LINE = re.compile(r"Publication:\s*\S", re.IGNORECASE)
 # An item title in an issue page: a bold or heading element, its text alone.
@@ -87,100 +76,6 @@ _ITEM_TITLE = re.compile(
 _TAGS = re.compile(r"<[^>]{0,2000}>")
 MIN_ITEM_WORDS = 30  # an issue item's text at least (a Monitor item is 150-600 words)
 MAX_ITEMS = 50  # title lines beyond this: not an issue page (a bound for hostile pages)
-
-
-@dataclass(frozen=True, slots=True)
-class Capture:
-    """One archived copy of one URL: when (14 digits, UTC) and what was captured."""
-
-    timestamp: str
-    original: str
-
-    def raw_url(self, base: str) -> str:
-        """The capture as it was served, without the archive's toolbar (`id_`)."""
-        return f"{base.rstrip('/')}/web/{self.timestamp}id_/{self.original}"
-
-    @property
-    def captured_at(self) -> str:
-        moment = datetime.strptime(self.timestamp, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
-        return moment.isoformat(timespec="seconds")
-
-
-@dataclass(frozen=True, slots=True)
-class CdxPage:
-    captures: list[Capture]
-    resume_key: str | None = None
-
-
-def cdx_query(
-    base: str,
-    *,
-    url: str,
-    prefix: bool = True,
-    from_: str | None = None,
-    to: str | None = None,
-    resume_key: str | None = None,
-    limit: int = PAGE_ROWS,
-) -> str:
-    """The CDX request for 200 HTML captures of `url` (`url/*` when `prefix`)."""
-    params: list[tuple[str, str]] = [
-        ("url", f"{url.rstrip('/')}/*" if prefix else url),
-        ("output", "json"),
-        ("fl", "timestamp,original"),
-        ("filter", "statuscode:200"),
-        ("filter", "mimetype:text/html"),
-    ]
-    if prefix:
-        params.append(("collapse", "urlkey"))
-        params.append(("showResumeKey", "true"))
-    params += [(k, v) for k, v in (("from", from_), ("to", to)) if v]
-    params.append(("limit", str(limit)))
-    if resume_key:
-        params.append(("resumeKey", resume_key))
-    return f"{base.rstrip('/')}{CDX_PATH}?{urlencode(params)}"
-
-
-def parse_cdx(body: bytes) -> CdxPage:
-    """A CDX JSON answer: a header row naming the fields, capture rows, and, when more
-    rows remain, an empty row followed by `[resumeKey]`. No captures is `[]`.
-    Rows that are not captures (a wrong length, a malformed timestamp) are skipped;
-    an answer that is not this shape at all is an `InputError`."""
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"CDX answer is not JSON: {exc}") from exc
-    except RecursionError as exc:  # `[[[[…` 100,000 deep: a broken or hostile answer
-        raise InputError("CDX answer is nested too deeply to be CDX rows") from exc
-    if not isinstance(data, list) or not all(isinstance(row, list) for row in data):
-        raise InputError("CDX answer is not a list of rows")
-    if not data:
-        return CdxPage([])
-    header = data[0]
-    if "timestamp" not in header or "original" not in header:
-        raise InputError(f"CDX answer has no timestamp/original columns: {header!r:.80}")
-    at, orig = header.index("timestamp"), header.index("original")
-    rows, resume = data[1:], None
-    if len(rows) >= 2 and rows[-2] == [] and len(rows[-1]) == 1:
-        resume = rows[-1][0] if isinstance(rows[-1][0], str) and rows[-1][0] else None
-        rows = rows[:-2]
-    captures = [
-        Capture(row[at], row[orig])
-        for row in rows
-        if len(row) == len(header)
-        and _is_timestamp(row[at])
-        and isinstance(row[orig], str)
-        and row[orig]
-    ]
-    return CdxPage(captures, resume)
-
-
-def parse_capture_url(url: str, base: str) -> Capture | None:
-    """The capture a raw capture URL names, or None for any other URL."""
-    prefix = f"{base.rstrip('/')}/web/"
-    if not url.startswith(prefix):
-        return None
-    stamp, _, original = url[len(prefix) :].partition("id_/")
-    return Capture(stamp, original) if _is_timestamp(stamp) and original else None
 
 
 def is_old_article_page(url: str) -> bool:
@@ -391,7 +286,7 @@ class Archive:
         """The newest 200 HTML capture of one article URL, under either of its
         /program/ and root spellings (`limit=-1`: the last row, CDX README)."""
         for spelling in dict.fromkeys([url, article_key(url)]):
-            query = cdx_query(self.base, url=_cdx_url(spelling), prefix=False, limit=-1)
+            query = cdx_query(self.base, url=cdx_url(spelling), prefix=False, limit=-1)
             captures = parse_cdx(self.fetcher.get(query, conditional=False, exact=True).body)
             if captures.captures:
                 return max(captures.captures, key=lambda c: c.timestamp)
@@ -434,7 +329,7 @@ class WaybackSource:
             low, high = windows[0]
             query = cdx_query(
                 self.archive.base,
-                url=_cdx_url(self.config.url),
+                url=cdx_url(self.config.url),
                 from_=low,
                 to=high,
                 resume_key=resume,
@@ -472,7 +367,7 @@ class WaybackSource:
         seen by the last finished walk, up to now (this month) when no end is set."""
         low = _year(self.config.from_year) or f"{ARCHIVE_START_YEAR}"
         if newest and not backfill:
-            low = max(low, _timestamp(newest))
+            low = max(low, cdx_timestamp(newest))
         high = _year(self.config.to_year) or datetime.now(UTC).strftime("%Y%m")
         return low, max(high, low[:6])
 
@@ -497,119 +392,6 @@ class WaybackSource:
             return
         keys.add(key)
         found.add(raw, capture.captured_at)
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """What one CDX answer means for the walk: the resume key to send next in the same
-    window, or the windows to put in its place (`[]`: it is done), and an error to report."""
-
-    resume: str | None = None
-    replace: list[tuple[str, str]] | None = None
-    error: str | None = None
-
-
-@dataclass(slots=True)
-class Walked:
-    """The walk of the current window so far: resume keys seen, its newest row."""
-
-    keys: set[str] = dataclasses.field(default_factory=set)
-    newest: str = ""
-
-    def step(self, page: CdxPage, window: tuple[str, str], sent: str | None) -> Step:
-        """The next step after `page`, the answer to `window` sent with key `sent`.
-
-        A resume key already seen in this window (`sent` again, or an earlier one) would
-        loop: the window is narrowed, or dropped with an error when it cannot be. An
-        answer short of `PAGE_ROWS` without a key whose rows stop before the window's
-        last year (or month) was cut by the server's scan limit (module docstring): the
-        window is narrowed; a month still cut is reported and counted as done."""
-        low, high = window
-        self.newest = max([self.newest, *(c.timestamp for c in page.captures)])
-        key = page.resume_key
-        if key is not None and key != sent and key not in self.keys:
-            self.keys.add(key)
-            return Step(resume=key)
-        where = f"{low}-{high}"
-        if key is not None:
-            reason = f"the CDX server sent the resume key {key!r:.80} again for {where}"
-        elif (
-            page.captures
-            and len(page.captures) < PAGE_ROWS
-            and _stops_early(self.newest, low, high)
-        ):
-            reason = (
-                f"the CDX answer for {where} ended without a resume key at {self.newest}, "
-                "before the end of the range (the server's scan limit)"
-            )
-        else:
-            self._reset()
-            return Step(replace=[])  # the window is done
-        self._reset()
-        parts = narrower(low, high)
-        if parts is not None:
-            return Step(replace=parts)
-        return Step(replace=[], error=f"{reason}; it cannot be narrowed further")
-
-    def _reset(self) -> None:
-        self.keys.clear()
-        self.newest = ""
-
-
-def narrower(low: str, high: str) -> list[tuple[str, str]] | None:
-    """The window `low`-`high` (CDX `from`/`to`: 4 to 14 digits, `to` a prefix) cut into
-    its years, or, within one year, its months; None for a window of one month."""
-    first, last = int(low[:4]), int(high[:4])
-    if first < last:
-        return [
-            (low if year == first else f"{year:04d}", high if year == last else f"{year:04d}")
-            for year in range(first, last + 1)
-        ]
-    start, end = int(low[4:6] or 1), int(high[4:6] or 12)
-    if start >= end:
-        return None
-    return [
-        (
-            low if month == start and len(low) > 4 else f"{first:04d}{month:02d}",
-            f"{first:04d}{month:02d}",
-        )
-        for month in range(start, end + 1)
-    ]
-
-
-def _stops_early(newest: str, low: str, high: str) -> bool:
-    """Whether rows whose newest timestamp is `newest` stop before the window's last
-    year (a window of years) or last month (a window within one past year; this year's
-    captures are still coming in, so an incremental run's window is taken as it is)."""
-    if low[:4] < high[:4]:
-        return newest[:4] < high[:4]
-    if high[:4] >= datetime.now(UTC).strftime("%Y"):
-        return False
-    return newest[:6] < (high[:6] if len(high) >= 6 else f"{high[:4]}12")
-
-
-def _is_timestamp(value: object) -> bool:
-    """14 digits that are a real time (a row with day 00 is not a capture we can name)."""
-    if not isinstance(value, str) or not _TIMESTAMP.match(value):
-        return False
-    try:
-        datetime.strptime(value, "%Y%m%d%H%M%S")
-    except ValueError:
-        return False
-    return True
-
-
-def _cdx_url(url: str) -> str:
-    """A site or page URL as the CDX server takes it: host and path, no scheme."""
-    parts = urlsplit(url)
-    path = parts.path if parts.path != "/" else ""
-    query = f"?{parts.query}" if parts.query else ""
-    return f"{parts.netloc}{path}{query}"
-
-
-def _timestamp(iso: str) -> str:
-    """An ISO time as the CDX server's 14 digits (`from=` takes 1 to 14)."""
-    return re.sub(r"\D", "", iso)[:14]
 
 
 def _year(year: int | None) -> str | None:

@@ -24,19 +24,21 @@ import pytest
 
 from workers.model import InputError
 from workers.pipeline import DEFAULT_PIPELINE
-from workers.sources.wayback import (
+from workers.sources.cdx import (
     Capture,
     CdxPage,
     Walked,
-    article_from_capture,
-    articles_from_capture,
     cdx_query,
-    identity_url,
-    is_archived_article,
-    issue_items,
     narrower,
     parse_capture_url,
     parse_cdx,
+)
+from workers.sources.wayback import (
+    article_from_capture,
+    articles_from_capture,
+    identity_url,
+    is_archived_article,
+    issue_items,
     wp_slug,
 )
 
