@@ -29,7 +29,7 @@ from workers.enrich.publications import family_names
 from workers.headline import headline
 from workers.model import Article, RawArticle
 from workers.stores import base as stores_base
-from workers.stores import embedded_search, name_keys, search_terms
+from workers.stores import embedded_search, search_terms
 from workers.stores.base import (
     Indexable,
     Rebuild,
@@ -41,108 +41,16 @@ from workers.stores.base import (
     StoreUnavailable,
     WriteOutcome,
 )
-
-log = logging.getLogger(__name__)
-
-# 2: entity/date/outlet tables and headlines; 3: article_facets; 4: the FTS `keys`
-# column (`name_keys.name_keys`); 5: initialisms in the name keys
-SCHEMA_VERSION = 5
-# FTS columns after the rowid: the weights give title and named things more pull than
-# a word somewhere in the body, and a name matched only by its key (another spelling)
-# less than the spelling itself.
-_FTS_COLUMNS = ("title", "body", "people", "places", "organizations", "outlets", "keys")
-_BM25_WEIGHTS = "5.0, 1.0, 2.0, 2.0, 2.0, 2.0, 0.5"
-# What `_index_enrichment` fills for an article, keyed by its rowid.
-_SIDE_TABLES = (
-    "article_entities",
-    "entity_keys",
-    "article_dates",
-    "article_outlets",
-    "article_facets",
+from workers.stores.embedded_schema import (
+    BM25_WEIGHTS,
+    DDL,
+    FTS_COLUMNS,
+    SCHEMA_VERSION,
+    SIDE_TABLES,
+    fts_values,
 )
 
-_DDL = f"""
-CREATE TABLE IF NOT EXISTS articles (
-    rowid INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
-    publication TEXT NOT NULL,
-    published_at TEXT,
-    title TEXT,
-    headline TEXT,
-    headline_synthesized INTEGER NOT NULL DEFAULT 0,
-    url TEXT,
-    content_hash TEXT NOT NULL,
-    pipeline_version TEXT NOT NULL,
-    fingerprint TEXT NOT NULL,
-    document TEXT NOT NULL,
-    raw TEXT NOT NULL,
-    indexed_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS articles_publication ON articles (publication COLLATE NOCASE);
-CREATE INDEX IF NOT EXISTS articles_published_at ON articles (published_at);
-CREATE INDEX IF NOT EXISTS articles_published_id ON articles (published_at, id);
-CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
-    {", ".join(_FTS_COLUMNS)},
-    tokenize = 'porter unicode61 remove_diacritics 2'
-);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
--- Internal citations ("see the Monitor, January 17"), resolved or not: a cited article
--- indexed after the one citing it is still found by cited_by().
-CREATE TABLE IF NOT EXISTS internal_citations (
-    citing_id TEXT NOT NULL,
-    publication TEXT NOT NULL COLLATE NOCASE,
-    cited_on TEXT NOT NULL,
-    target_id TEXT
-);
-CREATE INDEX IF NOT EXISTS internal_citations_citing ON internal_citations (citing_id);
-CREATE INDEX IF NOT EXISTS internal_citations_target ON internal_citations (target_id);
-CREATE INDEX IF NOT EXISTS internal_citations_cited
-    ON internal_citations (publication, cited_on);
--- What enrichment found, one row per thing, for filters and facets (article = rowid).
--- The filter indexes end with `article` so a filter never reads the table itself.
-CREATE TABLE IF NOT EXISTS article_entities (
-    article INTEGER NOT NULL,
-    type TEXT NOT NULL,
-    name TEXT NOT NULL,
-    wikidata TEXT
-);
--- One row per (article, type, name): the index finds an article's rows.
-DROP INDEX IF EXISTS article_entities_article;
-CREATE INDEX IF NOT EXISTS article_entities_facet ON article_entities (article, type, name);
-CREATE INDEX IF NOT EXISTS article_entities_wikidata
-    ON article_entities (wikidata, type, article);
--- Transliteration keys of every entity's name and aliases: "--person Kiriyenko".
-CREATE TABLE IF NOT EXISTS entity_keys (
-    article INTEGER NOT NULL,
-    type TEXT NOT NULL,
-    key TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS entity_keys_key ON entity_keys (key, type, article);
-CREATE INDEX IF NOT EXISTS entity_keys_article ON entity_keys (article);
--- Resolved dates the text talks about: "--mentions-from 1999-03 --mentions-to 1999-03".
-CREATE TABLE IF NOT EXISTS article_dates (
-    article INTEGER NOT NULL,
-    start TEXT NOT NULL,
-    end TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS article_dates_start ON article_dates (start, end, article);
-CREATE INDEX IF NOT EXISTS article_dates_article ON article_dates (article);
--- Cited outlets (canonical names): "--cites Interfax".
-CREATE TABLE IF NOT EXISTS article_outlets (
-    article INTEGER NOT NULL,
-    outlet TEXT NOT NULL COLLATE NOCASE
-);
-CREATE INDEX IF NOT EXISTS article_outlets_outlet ON article_outlets (outlet, article);
-DROP INDEX IF EXISTS article_outlets_article;
-CREATE INDEX IF NOT EXISTS article_outlets_facet ON article_outlets (article, outlet);
--- What the facets count, one row per article (`embedded_search.facet_keys`): a search
--- reads 300 short rows and counts in Python, 4 times cheaper than GROUP BY on names.
-CREATE TABLE IF NOT EXISTS article_facets (
-    article INTEGER PRIMARY KEY,
-    keys TEXT NOT NULL
-);
-"""
-
+log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -204,7 +112,7 @@ class EmbeddedStore:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             columns = {r[1] for r in self._db.execute("PRAGMA table_info(articles)")}
-            for statement in _DDL.split(";"):
+            for statement in DDL.split(";"):
                 if statement.strip():
                     self._db.execute(statement)
             if columns and "headline" not in columns:
@@ -225,7 +133,7 @@ class EmbeddedStore:
             self._add_time_fields()
             self._db.execute(
                 "INSERT INTO articles_fts (articles_fts, rank) VALUES ('rank', ?)",
-                (f"bm25({_BM25_WEIGHTS})",),
+                (f"bm25({BM25_WEIGHTS})",),
             )
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -272,7 +180,7 @@ class EmbeddedStore:
         )
         if rebuild_fts:
             self._db.execute("DROP TABLE articles_fts")
-            fts = _DDL[_DDL.index("CREATE VIRTUAL TABLE") :]
+            fts = DDL[DDL.index("CREATE VIRTUAL TABLE") :]
             self._db.execute(fts[: fts.index(";")])
         for rowid, document in rows:
             article = Article.from_document(json.loads(document))
@@ -357,10 +265,10 @@ class EmbeddedStore:
         return WriteOutcome(article.id, "created" if row is None else "updated")
 
     def _insert_fts(self, rowid: int, article: Article) -> None:
-        marks = ", ".join("?" for _ in _FTS_COLUMNS)
+        marks = ", ".join("?" for _ in FTS_COLUMNS)
         self._db.execute(
-            f"INSERT INTO articles_fts (rowid, {', '.join(_FTS_COLUMNS)}) VALUES (?, {marks})",
-            (rowid, *_fts_values(article)),
+            f"INSERT INTO articles_fts (rowid, {', '.join(FTS_COLUMNS)}) VALUES (?, {marks})",
+            (rowid, *fts_values(article)),
         )
 
     def _index_enrichment(self, rowid: int, article: Article) -> None:
@@ -400,7 +308,7 @@ class EmbeddedStore:
         )
 
     def _forget_enrichment(self, rowid: int) -> None:
-        for table in _SIDE_TABLES:
+        for table in SIDE_TABLES:
             self._db.execute(f"DELETE FROM {table} WHERE article = ?", (rowid,))
 
     @_translated
@@ -579,21 +487,3 @@ def _headline(article: Article) -> tuple[str, bool]:
     if isinstance(stored, str) and stored:
         return stored, bool(article.extra.get("headline_synthesized"))
     return headline(article.title, article.body)
-
-
-def _fts_values(article: Article) -> tuple[str, ...]:
-    def names(kind: str) -> str:
-        return " | ".join(
-            " ".join((e.name, *e.aliases)) for e in article.entities if e.type == kind
-        )
-
-    outlets = " | ".join(sorted({c.source for c in article.citations}))
-    return (
-        article.title or "",
-        article.body,
-        names("person"),
-        names("location"),
-        names("organization"),
-        outlets,
-        name_keys.name_keys(article.title or "", article.body),
-    )

@@ -32,7 +32,7 @@ from workers.stores.base import (
 )
 from workers.stores.search_terms import Clause
 
-BODY_COLUMN = 1  # `body` in embedded._FTS_COLUMNS: the column snippets come from
+BODY_COLUMN = 1  # `body` in embedded_schema.FTS_COLUMNS: the column snippets come from
 # Every FTS column but `keys`: where a query's phrases are looked for.
 _TEXT_COLUMNS = "{title body people places organizations outlets}"
 _ALL_COLUMNS = "{title body people places organizations outlets keys}"

@@ -12,7 +12,8 @@ from workers.model import Article, Entity, RawArticle
 from workers.pipeline import DEFAULT_PIPELINE
 from workers.stores import embedded_search, search_terms
 from workers.stores.base import Indexable, SearchQuery
-from workers.stores.embedded import SCHEMA_VERSION, EmbeddedStore
+from workers.stores.embedded import EmbeddedStore
+from workers.stores.embedded_schema import SCHEMA_VERSION
 from workers.stores.embedded_search import fts_query
 
 
