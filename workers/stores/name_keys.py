@@ -54,6 +54,15 @@ _MIN_INITIALS, _MAX_INITIALS = 3, 8
 _NAME_JOINERS = frozenset({"of", "for", "and", "in", "on", "the", "de", "al"})
 _LEADING = frozenset({"The", "A", "An"})
 _NAME_BREAK = re.compile(r"[^\w\s'’-]+")
+# Skeletons (`skeleton`): Arabic, Persian and Pashto names reach English texts with
+# other vowels (Taliban/Taleban, Hezbollah/Hizbollah), a vowel dropped
+# (Zawahiri/Zawahri), q or k (Zarqawi/Zarkawi) and z or s (German-style Hisbollah).
+# Only words this long get one, and only a skeleton this long is kept: shorter ones
+# would join unrelated names.
+_SKELETON_LETTERS, _MIN_SKELETON = 6, 4
+_VOWELS = re.compile(r"[aeiouy]+")
+# The Arabic article before a name ("al-Zawahri"): the skeleton is the name's.
+_ARTICLE = re.compile(r"^(?:al|el|ad|an|ar|as|ash|at|az)[-‐]", re.IGNORECASE)
 
 
 def name_key(word: str) -> str:
@@ -82,6 +91,16 @@ def keyable(phrase: str) -> str:
     return phrase_key(phrase)
 
 
+def skeleton(word: str) -> str:
+    """A long word's consonants, q as k and z as s, doubled letters once, as a key
+    ("Zawahiri", "al-Zawahri" are "swhr"); "" for a short word or a short skeleton."""
+    text = fold(_ARTICLE.sub("", word))
+    if len(text) < _SKELETON_LETTERS or not text.isalpha():
+        return ""
+    text = re.sub(r"(.)\1+", r"\1", _VOWELS.sub("", text.replace("q", "k").replace("z", "s")))
+    return text if len(text) >= _MIN_SKELETON else ""
+
+
 def name_keys(title: str, body: str) -> str:
     """The name-key field of an article: the key of every capitalized word of at
     least four letters in its title and text, in order (so a two-word name keeps its
@@ -94,6 +113,8 @@ def name_keys(title: str, body: str) -> str:
             for part in KEY_WORDS.findall(word):
                 if sum(ch.isalpha() for ch in part) >= _KEYED_LETTERS:
                     keys.append(name_key(part))
+                    if bone := skeleton(part):
+                        keys.append(bone)
     return " ".join([*keys, *initialisms(body)])
 
 

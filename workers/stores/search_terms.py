@@ -28,7 +28,14 @@ from workers.enrich.citations import canonical_source
 from workers.enrich.entities import Entry, gazetteer, translit_key
 from workers.errors import UsageError
 from workers.model import Entity, EntityType
-from workers.stores.name_keys import POSSESSIVE, SCHOLARLY, keyable, name_key, phrase_key
+from workers.stores.name_keys import (
+    POSSESSIVE,
+    SCHOLARLY,
+    keyable,
+    name_key,
+    phrase_key,
+    skeleton,
+)
 
 # Highlight markers inside the stores (private-use characters no article contains);
 # `unmark` turns them into offsets, the CLI into bold or **stars**.
@@ -126,6 +133,9 @@ class Term:
     entity: str | None = None
     spellings: tuple[str, ...] = ()
     synonyms: tuple[str, ...] = ()
+    # A word no list knows also matches by its consonant skeleton (Zawahri/Zawahiri,
+    # `name_keys.skeleton`); known names have their spellings instead.
+    skeleton: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +223,8 @@ def expand(clauses: list[Clause]) -> list[Clause]:
             if found is None:
                 synonyms = synonyms_of(phrase)
                 phrases += [phrase, *synonyms]
-                terms.append(Term(phrase, synonyms=synonyms))
+                bone = "" if " " in phrase else skeleton(phrase)
+                terms.append(Term(phrase, synonyms=synonyms, skeleton=bone))
                 continue
             spellings = query_spellings(found.name)
             if _safe(phrase) and phrase.casefold() not in {s.casefold() for s in spellings}:
@@ -222,14 +233,22 @@ def expand(clauses: list[Clause]) -> list[Clause]:
             terms.append(Term(phrase, entity=found.name, spellings=spellings))
         unique = tuple(dict.fromkeys(phrases))
         out.append(
-            Clause(unique, negated=clause.negated, keys=_keys_of(unique), terms=tuple(terms))
+            Clause(
+                unique,
+                negated=clause.negated,
+                keys=_keys_of(unique, tuple(terms)),
+                terms=tuple(terms),
+            )
         )
     return out
 
 
-def _keys_of(phrases: tuple[str, ...]) -> tuple[str, ...]:
-    """The distinct name keys a clause of these phrases searches for."""
-    return tuple(dict.fromkeys(k for p in phrases if p not in _OPERATORS and (k := keyable(p))))
+def _keys_of(phrases: tuple[str, ...], terms: tuple[Term, ...]) -> tuple[str, ...]:
+    """The distinct name keys a clause of these phrases searches for, and the
+    skeletons of its terms (`Term.skeleton`)."""
+    keys = [k for p in phrases if p not in _OPERATORS and (k := keyable(p))]
+    keys += [t.skeleton for t in terms if t.skeleton]
+    return tuple(dict.fromkeys(keys))
 
 
 def synonyms_of(phrase: str) -> tuple[str, ...]:
@@ -347,7 +366,9 @@ def shortest(clauses: list[Clause]) -> list[Clause]:
             for phrase, span in zip(clause.phrases, spans, strict=True)
             if not any(part in present for part in _inner_runs(span))
         )
-        out.append(Clause(kept, clause.negated, keys=_keys_of(kept), terms=clause.terms))
+        out.append(
+            Clause(kept, clause.negated, keys=_keys_of(kept, clause.terms), terms=clause.terms)
+        )
     return out
 
 

@@ -104,26 +104,34 @@ def group(*phrases: str, keys: tuple[str, ...] = (), shared: tuple[str, ...] = (
     [
         (
             "pipeline dispute",
-            f"{group(shared=('pipeline',))} AND {group(shared=('dispute',))}",
+            f"{group(shared=('pipeline',))} AND {group(shared=('dispute',), keys=('dspt',))}",
         ),
         (
             '"peace treaty" budget',
-            f"{group('peace treaty', keys=('peace treati',))} AND {group(shared=('budget',))}",
+            f"{group('peace treaty', keys=('peace treati',))} AND "
+            f"{group(shared=('budget',), keys=('bdgt',))}",
         ),
         ("Putin-Mori", group(shared=("Putin-Mori",))),
-        ("pipeline OR budget", group(shared=("pipeline", "budget"))),
+        ("pipeline OR budget", group(shared=("pipeline", "budget"), keys=("bdgt",))),
         ("OR AND", group("OR")),
         ("pipeline OR", group(shared=("pipeline",))),
-        ('say "unbalanced', f"{group('say')} AND {group(shared=('unbalanced',))}"),
+        (
+            'say "unbalanced',
+            f"{group('say')} AND {group(shared=('unbalanced',), keys=('nblncd',))}",
+        ),
         (
             "pipeline NOT budget",
-            f"{group(shared=('pipeline',))} NOT {group(shared=('budget',))}",
+            f"{group(shared=('pipeline',))} NOT {group(shared=('budget',), keys=('bdgt',))}",
         ),
-        ("NOT budget", f"{group('NOT')} AND {group(shared=('budget',))}"),
+        ("NOT budget", f"{group('NOT')} AND {group(shared=('budget',), keys=('bdgt',))}"),
         (
             "Eltsin",
             group(
-                "Eltsin", "Boris Yeltsin", "Yeltsin", "Boris Eltsin", keys=("elcin", "boris elcin")
+                "Eltsin",
+                "Boris Yeltsin",
+                "Yeltsin",
+                "Boris Eltsin",
+                keys=("elcin", "boris elcin"),  # a known name: its spellings, no skeleton
             ),
         ),
         ("* (", ""),

@@ -486,6 +486,33 @@ def test_an_acronym_no_list_holds_finds_the_name_written_out(empty: Opened) -> N
     assert empty.store.search(SearchQuery("WTO")).total == 0
 
 
+def test_arabic_names_match_across_romanizations(empty: Opened) -> None:
+    bombing = item(
+        raw(
+            "Terrorism Monitor",
+            3,
+            14,
+            "A videotape of the bomber was interspersed with Ayman al-Zawahiri, and the "
+            "Taliban praised the attack in Kabul.",
+            date="2005-09-02",
+        ),
+    )
+    other = item(
+        raw(
+            "Terrorism Monitor",
+            3,
+            15,
+            "Hamas and the Lebanese groups were discussed in Damascus.",
+            date="2005-09-09",
+        ),
+    )
+    empty.store.write([bombing, other])
+    empty.refresh()
+    for spelling in ("Zawahri", "Ayman al-Zawahri", "Taleban"):
+        assert ids(empty.store.search(SearchQuery(spelling))) == {bombing.article.id}, spelling
+    assert empty.store.search(SearchQuery("Zarkawi")).total == 0
+
+
 def test_two_words_are_both_required(modern: Store) -> None:
     assert modern.search(SearchQuery("Nigeria Tibet")).total == 0
 

@@ -143,3 +143,24 @@ def test_a_capitalized_query_word_is_keyed_as_initials() -> None:
     assert short.keys == ()
     operator, _ = terms.query_clauses("NOT budget")  # a leading operator is a word,
     assert operator.phrases == ("NOT",) and operator.keys == ()  # not initials
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Zawahiri", "al-Zawahri"),
+        ("Taliban", "Taleban"),
+        ("Hezbollah", "Hizballah"),
+        ("Hezbollah", "Hisbollah"),
+        ("Zarqawi", "Zarkawi"),
+        ("Mohammed", "Muhammad"),
+    ],
+)
+def test_romanizations_of_arabic_names_share_a_skeleton(one: str, other: str) -> None:
+    assert name_keys.skeleton(one) == name_keys.skeleton(other) != ""
+
+
+def test_short_words_and_short_skeletons_get_none() -> None:
+    assert name_keys.skeleton("Putin") == ""  # five letters
+    assert name_keys.skeleton("pipeline") == ""  # "pln": too few consonants to tell apart
+    assert name_keys.skeleton("Kadyrov") != name_keys.skeleton("Kiriyenko")
