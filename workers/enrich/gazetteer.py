@@ -44,6 +44,7 @@ def fold(text: str) -> str:
     return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
+@lru_cache(maxsize=16_384)
 def translit_key(name: str) -> str:
     """One key for the spellings of a Russian/Ukrainian/Belarusian name in English text:
     Aleksandr/Alexander, Sergei/Sergey, Yeltsin/Eltsin, Shoigu/Shoygu, Aliyev/Aliev,
