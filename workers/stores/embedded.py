@@ -165,7 +165,7 @@ class EmbeddedStore:
     def _migrate(self, stored: int) -> None:
         """Schema 1 to 4 → 5: headlines, the entity/date/outlet tables, the facet
         keys, entity keys with romanization and surname keys, and the full-text table
-        with its name-key column (initialisms since 5), filled from the stored
+        with its name-key column (initialisms and skeletons since 5), filled from the stored
         documents (inside `_initialize`'s transaction). FTS5 cannot add a column or
         change one row's column cheaply, so the full-text table is made anew."""
         rows = self._db.execute("SELECT rowid, document FROM articles").fetchall()

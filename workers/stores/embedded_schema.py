@@ -11,7 +11,7 @@ from workers.model import Article
 from workers.stores import name_keys
 
 # 2: entity/date/outlet tables and headlines; 3: article_facets; 4: the FTS `keys`
-# column (`name_keys.name_keys`); 5: initialisms in the name keys
+# column (`name_keys.name_keys`); 5: initialisms and skeletons in the name keys
 SCHEMA_VERSION = 5
 # FTS columns after the rowid: the weights give title and named things more pull than
 # a word somewhere in the body, and a name matched only by its key (another spelling)

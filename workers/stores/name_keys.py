@@ -104,8 +104,9 @@ def skeleton(word: str) -> str:
 def name_keys(title: str, body: str) -> str:
     """The name-key field of an article: the key of every capitalized word of at
     least four letters in its title and text, in order (so a two-word name keeps its
-    words adjacent for a phrase match); then the initials of the body's names of three
-    words or more (`initialisms`)."""
+    words adjacent for a phrase match), each followed by its skeleton when it has one
+    (`skeleton`); then the initials of the body's names of three words or more
+    (`initialisms`)."""
     keys = []
     for text in (title, body):
         for match in _NAME_WORD.finditer(text):
