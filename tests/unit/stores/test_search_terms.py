@@ -164,3 +164,17 @@ def test_short_words_and_short_skeletons_get_none() -> None:
     assert name_keys.skeleton("Putin") == ""  # five letters
     assert name_keys.skeleton("pipeline") == ""  # "pln": too few consonants to tell apart
     assert name_keys.skeleton("Kadyrov") != name_keys.skeleton("Kiriyenko")
+
+
+def test_name_keys_of_a_huge_or_odd_body_stay_bounded() -> None:
+    """Hostile bodies: one endless run of capitalized words and joiners (the initials
+    are a handful, not one per word), words of marks or other scripts, a lone article."""
+    endless = "Alpha of Beta Gamma " * 50_000
+    assert len(name_keys.initialisms(endless)) <= 8
+    assert len(name_keys.name_keys("", endless).split()) == 3 * 50_000 + len(
+        name_keys.initialisms(endless)
+    )
+    for odd in ("", "al-", "-", "A", "ǅ", "\u0301\u0301\u0301", "Ⅻ Ⅻ Ⅻ", "Zawahiri\x00"):
+        assert isinstance(name_keys.skeleton(odd), str)
+        assert isinstance(name_keys.name_keys(odd, odd), str)
+    assert name_keys.skeleton("al-") == ""
